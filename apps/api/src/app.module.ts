@@ -1,0 +1,43 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { BearerAuthGuard } from '../../../libs/auth/src/auth.guard.js';
+import { TokensController } from '../../../libs/auth/src/tokens.controller.js';
+import { TokensRepository } from '../../../libs/auth/src/tokens.repository.js';
+import { TokensService } from '../../../libs/auth/src/tokens.service.js';
+import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
+import { ConfigModule } from '../../../libs/config/src/config.module.js';
+import type { RegistryConfig } from '../../../libs/config/src/config.js';
+import { DatabaseModule } from '../../../libs/db/src/database.module.js';
+import { DownloadCounter } from '../../../libs/downloads/src/download-counter.js';
+import { DownloadsRepository } from '../../../libs/downloads/src/downloads.repository.js';
+import { HealthController } from '../../../libs/health/src/health.controller.js';
+import { ProblemFilter } from '../../../libs/http/src/problem.filter.js';
+import { NamespacesController } from '../../../libs/plugins/src/namespaces.controller.js';
+import { PluginsController } from '../../../libs/plugins/src/plugins.controller.js';
+import { PluginsRepository } from '../../../libs/plugins/src/plugins.repository.js';
+import { PluginsService } from '../../../libs/plugins/src/plugins.service.js';
+import { PublishService } from '../../../libs/plugins/src/publish.service.js';
+import { VersionProcessor } from '../../../libs/plugins/src/version-processor.js';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: RegistryConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule],
+      controllers: [PluginsController, NamespacesController, TokensController, HealthController],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        BearerAuthGuard,
+        TokensRepository,
+        TokensService,
+        PluginsRepository,
+        PluginsService,
+        PublishService,
+        VersionProcessor,
+        DownloadsRepository,
+        DownloadCounter,
+      ],
+    };
+  }
+}

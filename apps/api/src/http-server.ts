@@ -1,0 +1,58 @@
+import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { RegistryConfig } from '../../../libs/config/src/config.js';
+import { sendProblem } from '../../../libs/http/src/problem.filter.js';
+import { ApiModule } from './app.module.js';
+
+const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/** Builds the API application without listening, so that tests and the OpenAPI script can use it too. */
+export async function createApiApplication(config: RegistryConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    // HEAD routes are declared explicitly where they make sense (downloads).
+    exposeHeadRoutes: false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+    logger: LOG_LEVELS[config.logLevel],
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Modules are streamed, never buffered: the handler gets the raw body stream.
+  fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));
+  const logger = new Logger('HTTP');
+  fastify.setErrorHandler((error, request, reply) => sendProblem(request, reply, error, logger));
+  const document = buildOpenApiDocument(app);
+  fastify.get('/api/openapi.json', (_request, reply) => {
+    void reply.send(document);
+  });
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}
+
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Wasm plugin registry')
+    .setDescription(
+      'Publish, find and pin WebAssembly plugins for Envoy, Istio and other Proxy-Wasm hosts. ' +
+        'Modules are content-addressed by SHA-256; errors are RFC 9457 problem documents with a stable `code`.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token (wpr_…) issued by an admin.' })
+    .build();
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+  });
+}

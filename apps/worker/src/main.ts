@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig, type RegistryConfig } from '../../../libs/config/src/config.js';
+import { WorkerModule } from './worker.module.js';
+
+async function main(): Promise<void> {
+  let config: RegistryConfig;
+  try {
+    config = loadConfig();
+    if (config.database.kind !== 'postgres') {
+      throw new ConfigError([
+        'DATABASE_URL is required by the worker: it runs beside the API only in the production configuration. ' +
+          'With the embedded database, `npm start` processes jobs inside the API.',
+      ]);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = new Logger('Worker');
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['fatal', 'error', 'warn', 'log'] });
+  app.enableShutdownHooks();
+  await app.init();
+  logger.log(`worker ready (pid ${process.pid}); waiting for jobs`);
+  // Keeps the process alive until a signal: Nest's shutdown hooks close everything and exit.
+  setInterval(() => undefined, 1 << 30);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

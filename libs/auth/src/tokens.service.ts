@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { assertNames } from '../../domain/src/names.js';
+import { invalidInput, notFound, RegistryError, unauthenticated, type FieldProblem } from '../../domain/src/registry-error.js';
+import type { Principal } from './principal.js';
+import { generateTokenSecret, hashTokenSecret, sameHash, visiblePrefix } from './token-secret.js';
+import { TokensRepository, type StoredToken } from './tokens.repository.js';
+
+export interface TokenRequest {
+  name: string;
+  namespaces: string[];
+  admin: boolean;
+  expiresAt: Date | null;
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+@Injectable()
+export class TokensService {
+  private readonly logger = new Logger('Tokens');
+  private readonly adminTokenHash: string | null;
+
+  constructor(
+    private readonly tokens: TokensRepository,
+    @Inject(REGISTRY_CONFIG) config: RegistryConfig,
+  ) {
+    this.adminTokenHash = config.adminToken === null ? null : hashTokenSecret(config.adminToken);
+  }
+
+  /**
+   * Makes sure someone can administer the registry: with REGISTRY_ADMIN_TOKEN
+   * set there is nothing to do; otherwise the first start generates an admin
+   * token and prints it once. Returns the secret when one was generated.
+   */
+  async ensureAdminToken(): Promise<string | null> {
+    if (this.adminTokenHash !== null) return null;
+    const secret = generateTokenSecret();
+    const created = await this.tokens.createFirstAdminToken({
+      name: 'first admin token',
+      tokenHash: hashTokenSecret(secret),
+      tokenPrefix: visiblePrefix(secret),
+      admin: true,
+      namespaces: [],
+      expiresAt: null,
+    });
+    return created ? secret : null;
+  }
+
+  /** Resolves an Authorization header; null when there is none. Bad or dead tokens are a 401. */
+  async authenticate(authorization: string | undefined, now = new Date()): Promise<Principal | null> {
+    if (authorization === undefined || authorization === '') return null;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
+    const tokenHash = hashTokenSecret(match[1]!);
+    if (this.adminTokenHash !== null && sameHash(tokenHash, this.adminTokenHash)) {
+      return { tokenId: 'env:REGISTRY_ADMIN_TOKEN', tokenName: 'REGISTRY_ADMIN_TOKEN', admin: true, namespaces: new Set() };
+    }
+    const token = await this.tokens.findByHash(tokenHash);
+    if (token === null) throw unauthenticated('the bearer token is not known to this registry');
+    if (token.revokedAt !== null) throw unauthenticated('the bearer token was revoked');
+    if (token.expiresAt !== null && token.expiresAt <= now) throw unauthenticated('the bearer token has expired');
+    if (token.lastUsedAt === null || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      // Recorded at minute resolution so that authentication is not a write per request.
+      this.tokens.touch(token.id, now).catch((error: unknown) => this.logger.warn(`could not record token use: ${String(error)}`));
+    }
+    return { tokenId: token.id, tokenName: token.name, admin: token.admin, namespaces: new Set(token.namespaces) };
+  }
+
+  async issue(request: TokenRequest, now = new Date()): Promise<{ token: StoredToken; secret: string }> {
+    const problems: FieldProblem[] = [];
+    if (!request.admin && request.namespaces.length === 0) {
+      problems.push({ field: 'body.namespaces', message: 'a token that is not admin needs at least one namespace' });
+    }
+    if (request.expiresAt !== null && request.expiresAt <= now) {
+      problems.push({ field: 'body.expiresAt', message: 'must be in the future' });
+    }
+    if (problems.length > 0) throw invalidInput(problems);
+    assertNames(Object.fromEntries(request.namespaces.map((name, i) => [`body.namespaces[${i}]`, name])));
+    const missing = await this.tokens.missingNamespaces(request.namespaces);
+    if (missing.length > 0) {
+      throw new RegistryError(
+        404,
+        'namespace_not_found',
+        'Namespace not found',
+        `no namespace named ${missing.map((m) => JSON.stringify(m)).join(', ')}; create it first with PUT /api/v1/namespaces/{namespace}`,
+        { missing },
+      );
+    }
+    const secret = generateTokenSecret();
+    const token = await this.tokens.create({
+      name: request.name,
+      tokenHash: hashTokenSecret(secret),
+      tokenPrefix: visiblePrefix(secret),
+      admin: request.admin,
+      namespaces: [...new Set(request.namespaces)],
+      expiresAt: request.expiresAt,
+    });
+    return { token, secret };
+  }
+
+  list(): Promise<StoredToken[]> {
+    return this.tokens.list();
+  }
+
+  async revoke(id: string, now = new Date()): Promise<StoredToken> {
+    const token = UUID.test(id) ? await this.tokens.revoke(id, now) : null;
+    if (token === null) throw notFound('token_not_found', `no token with id ${JSON.stringify(id)}`);
+    return token;
+  }
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { digestHex, formatDigest } from '../../domain/src/digest.js';
+import type { WasmBinaryKind } from '../../domain/src/wasm-header.js';
+import { blobKey, uploadKey } from '../../storage/src/storage-keys.js';
+import type { ByteRange, StorageDriver, StoredObjectInfo, StoredObjectStream } from '../../storage/src/storage.driver.js';
+import { ModuleInspector } from './module-inspector.js';
+
+/** An upload that was read to the end and checked, waiting in its temporary place. */
+export interface ReceivedUpload {
+  uploadKey: string;
+  digest: string;
+  size: number;
+  kind: WasmBinaryKind;
+}
+
+/**
+ * Content-addressed module storage: uploads land under `uploads/` and move to
+ * `blobs/sha256/<hex>` only once their digest is known, so a blob key always
+ * names exactly the bytes stored under it.
+ */
+export class BlobStore {
+  constructor(private readonly driver: StorageDriver) {}
+
+  get storageKind(): string {
+    return this.driver.kind;
+  }
+
+  /**
+   * Streams a module into a temporary object while hashing it. Rejects with the
+   * inspector's error (too large, not Wasm) or the client's disconnect, and
+   * then leaves nothing behind.
+   */
+  async receive(body: Readable, maxSize: number): Promise<ReceivedUpload> {
+    const key = uploadKey(randomUUID());
+    const inspector = new ModuleInspector(maxSize);
+    const abort = new AbortController();
+    let failure: unknown = null;
+    const fail = (error: unknown): void => {
+      failure ??= error;
+      // Stop reading but leave the request open: the client still gets our answer.
+      body.unpipe(inspector);
+      if (!inspector.destroyed) inspector.destroy(error as Error);
+      abort.abort(error);
+    };
+    const onClose = (): void => {
+      if (!body.readableEnded) fail(new UploadAbortedError());
+    };
+    body.on('error', fail);
+    body.on('close', onClose);
+    inspector.on('error', fail);
+    body.pipe(inspector);
+    try {
+      await this.driver.put(key, inspector, { signal: abort.signal, contentType: 'application/wasm' });
+      if (failure !== null) throw failure;
+      const { digestHex: hex, size, kind } = inspector.inspected;
+      return { uploadKey: key, digest: formatDigest(hex), size, kind };
+    } catch (error) {
+      await this.driver.delete(key).catch(() => undefined);
+      throw failure ?? error;
+    } finally {
+      body.off('error', fail);
+      body.off('close', onClose);
+    }
+  }
+
+  /**
+   * Moves a received upload to its content-addressed key. Returns false when
+   * identical bytes were already stored there (the upload is then discarded).
+   */
+  async promote(upload: ReceivedUpload): Promise<{ created: boolean; storageKey: string }> {
+    const storageKey = blobKey(digestHex(upload.digest));
+    const existing = await this.driver.head(storageKey);
+    if (existing !== null && existing.size === upload.size) {
+      await this.driver.delete(upload.uploadKey);
+      return { created: false, storageKey };
+    }
+    await this.driver.move(upload.uploadKey, storageKey);
+    return { created: true, storageKey };
+  }
+
+  /** Removes a temporary upload; a no-op once it was promoted. */
+  async discard(upload: ReceivedUpload): Promise<void> {
+    await this.driver.delete(upload.uploadKey);
+  }
+
+  async remove(digest: string): Promise<void> {
+    await this.driver.delete(blobKey(digestHex(digest)));
+  }
+
+  async open(digest: string, range?: ByteRange): Promise<StoredObjectStream> {
+    return this.driver.get(blobKey(digestHex(digest)), range);
+  }
+
+  async stat(digest: string): Promise<StoredObjectInfo | null> {
+    return this.driver.head(blobKey(digestHex(digest)));
+  }
+
+  async signedUrl(digest: string, expiresInSeconds: number): Promise<string | null> {
+    return this.driver.signedUrl(blobKey(digestHex(digest)), expiresInSeconds);
+  }
+
+  /** Deletes temporary uploads older than `olderThanMs`, left by crashed or killed processes. */
+  async sweepAbandonedUploads(olderThanMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    for await (const object of this.driver.list('uploads/')) {
+      if (now - object.lastModified.getTime() > olderThanMs) {
+        await this.driver.delete(object.key);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}
+
+export class UploadAbortedError extends Error {
+  constructor() {
+    super('the client closed the connection before the module was fully sent');
+    this.name = 'UploadAbortedError';
+  }
+}

@@ -1,0 +1,54 @@
+import { Global, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { createStorageDriver } from '../../storage/src/create-storage-driver.js';
+import type { StorageDriver } from '../../storage/src/storage.driver.js';
+import { BlobStore } from './blob-store.js';
+
+export const STORAGE_DRIVER = Symbol('StorageDriver');
+export const BLOB_STORE = Symbol('BlobStore');
+
+/** Uploads older than this are leftovers of a crash: no upload stays unpromoted for long. */
+const ABANDONED_UPLOAD_AGE_MS = 60 * 60 * 1000;
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: STORAGE_DRIVER,
+      inject: [REGISTRY_CONFIG],
+      useFactory: (config: RegistryConfig): StorageDriver => createStorageDriver(config.storage),
+    },
+    {
+      provide: BLOB_STORE,
+      inject: [STORAGE_DRIVER],
+      useFactory: (driver: StorageDriver): BlobStore => new BlobStore(driver),
+    },
+  ],
+  exports: [STORAGE_DRIVER, BLOB_STORE],
+})
+export class BlobsModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Blobs');
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(STORAGE_DRIVER) private readonly driver: StorageDriver,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const sweep = (): void => {
+      this.blobs
+        .sweepAbandonedUploads(ABANDONED_UPLOAD_AGE_MS)
+        .then((removed) => removed > 0 && this.logger.log(`removed ${removed} abandoned upload(s)`))
+        .catch((error: unknown) => this.logger.warn(`could not sweep abandoned uploads: ${String(error)}`));
+    };
+    sweep();
+    this.sweepTimer = setInterval(sweep, ABANDONED_UPLOAD_AGE_MS / 4).unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    await this.driver.close();
+  }
+}

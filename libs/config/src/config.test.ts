@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded setup under ./data', () => {
+    const config = loadConfig({}, '/srv/registry');
+    expect(config.port).toBe(8080);
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: '/srv/registry/data/pglite' });
+    expect(config.storage).toEqual({ kind: 'filesystem', root: '/srv/registry/data/storage' });
+    expect(config.publicUrl).toBe('http://localhost:8080');
+    expect(config.maxModuleSize).toBe(50 * 1024 * 1024);
+    expect(config.redisUrl).toBeNull();
+  });
+
+  it('selects PostgreSQL and S3 from the environment', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/registry',
+      STORAGE_DRIVER: 's3',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_BUCKET: 'wasm-modules',
+      S3_REGION: 'us-east-1',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      PUBLIC_URL: 'https://registry.example.com/',
+      REDIS_URL: 'redis://redis:6379',
+    });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/registry' });
+    expect(config.storage).toMatchObject({ kind: 's3', endpoint: 'http://minio:9000', bucket: 'wasm-modules', forcePathStyle: true });
+    expect(config.publicUrl).toBe('https://registry.example.com');
+    expect(config.redisUrl).toBe('redis://redis:6379');
+  });
+
+  it('names every bad variable at once, without printing passwords', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://u:hunter2@db/x', STORAGE_DRIVER: 's3', S3_BUCKET: 'b', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['PORT', 'DATABASE_URL', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_BUCKET', 'LOG_LEVEL']) {
+      expect(message).toContain(name);
+    }
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('refuses an unknown storage driver and a short admin token', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 'gcs' })).toThrow(/STORAGE_DRIVER="gcs" must be one of: filesystem, s3/);
+    expect(() => loadConfig({ REGISTRY_ADMIN_TOKEN: 'short' })).toThrow(/REGISTRY_ADMIN_TOKEN must be at least 16/);
+  });
+});

@@ -1,0 +1,174 @@
+import { resolve } from 'node:path';
+
+/**
+ * The registry's settings, read from the environment once at boot. Nothing
+ * else in the code base reads process.env.
+ */
+export interface RegistryConfig {
+  port: number;
+  host: string;
+  /** Base URL written into links, without a trailing slash. */
+  publicUrl: string;
+  /** Where the embedded database, local blobs and generated keys live. */
+  dataDir: string;
+  database: DatabaseConfig;
+  storage: StorageConfig;
+  /** Set in production; the pipeline issue puts the job queue on it. */
+  redisUrl: string | null;
+  /** When set, a token equal to this value has admin rights. */
+  adminToken: string | null;
+  /** Largest accepted module, in bytes. */
+  maxModuleSize: number;
+  /** How often buffered download counts are written to the database. */
+  downloadFlushIntervalMs: number;
+  logLevel: LogLevel;
+}
+
+export type DatabaseConfig =
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'postgres'; url: string };
+
+export type StorageConfig =
+  | { kind: 'filesystem'; root: string }
+  | {
+      kind: 's3';
+      endpoint: string | null;
+      bucket: string;
+      region: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      forcePathStyle: boolean;
+      /** When > 0, downloads redirect to presigned URLs valid this many seconds. */
+      presignedDownloadTtlSeconds: number;
+    };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const MAX_MODULE_SIZE_CEILING = 1024 * 1024 * 1024;
+
+/** A setting that is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): RegistryConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const url = (name: string, protocols: readonly string[]): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL, got ${JSON.stringify(redact(raw))}`);
+        return undefined;
+      }
+      return raw;
+    } catch {
+      problems.push(`${name} is not a URL: ${JSON.stringify(redact(raw))}`);
+      return undefined;
+    }
+  };
+  const required = (name: string, why: string): string => {
+    const value = read(name);
+    if (value === undefined) problems.push(`${name} is required ${why}`);
+    return value ?? '';
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (/^(0|false|no)$/i.test(raw)) return false;
+    problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+    return fallback;
+  };
+
+  const port = integer('PORT', 8080, 0, 65535);
+  const host = read('HOST') ?? '0.0.0.0';
+  const dataDir = resolve(cwd, read('DATA_DIR') ?? 'data');
+
+  const publicUrlRaw = url('PUBLIC_URL', ['http:', 'https:']);
+  const publicUrl = (publicUrlRaw ?? `http://localhost:${port}`).replace(/\/+$/, '');
+
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const database: DatabaseConfig = databaseUrl
+    ? { kind: 'postgres', url: databaseUrl }
+    : { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') };
+
+  let storage: StorageConfig;
+  const driver = read('STORAGE_DRIVER') ?? 'filesystem';
+  if (driver === 's3') {
+    const why = 'when STORAGE_DRIVER=s3';
+    storage = {
+      kind: 's3',
+      endpoint: url('S3_ENDPOINT', ['http:', 'https:']) ?? null,
+      bucket: required('S3_BUCKET', why),
+      region: read('S3_REGION') ?? (problems.push(`S3_REGION is required ${why} (any value, e.g. us-east-1, for stores that ignore it)`), ''),
+      accessKeyId: required('S3_ACCESS_KEY_ID', why),
+      secretAccessKey: required('S3_SECRET_ACCESS_KEY', why),
+      forcePathStyle: boolean('S3_FORCE_PATH_STYLE', true),
+      presignedDownloadTtlSeconds: integer('S3_PRESIGNED_DOWNLOAD_TTL', 0, 0, 7 * 24 * 3600),
+    };
+    if (storage.bucket && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(storage.bucket)) {
+      problems.push(`S3_BUCKET=${JSON.stringify(storage.bucket)} is not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')`);
+    }
+  } else if (driver === 'filesystem') {
+    storage = { kind: 'filesystem', root: resolve(dataDir, 'storage') };
+  } else {
+    problems.push(`STORAGE_DRIVER=${JSON.stringify(driver)} must be one of: filesystem, s3`);
+    storage = { kind: 'filesystem', root: resolve(dataDir, 'storage') };
+  }
+
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']) ?? null;
+
+  const adminToken = read('REGISTRY_ADMIN_TOKEN') ?? null;
+  if (adminToken !== null && adminToken.length < 16) {
+    problems.push('REGISTRY_ADMIN_TOKEN must be at least 16 characters long');
+  }
+
+  const maxModuleSize = integer('MAX_MODULE_SIZE', 50 * 1024 * 1024, 8, MAX_MODULE_SIZE_CEILING);
+  const downloadFlushIntervalMs = integer('DOWNLOAD_FLUSH_INTERVAL_MS', 5000, 10, 3_600_000);
+
+  const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
+  let logLevel: LogLevel = 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
+  else problems.push(`LOG_LEVEL=${JSON.stringify(logLevelRaw)} must be one of: ${LOG_LEVELS.join(', ')}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    host,
+    publicUrl,
+    dataDir,
+    database,
+    storage,
+    redisUrl,
+    adminToken,
+    maxModuleSize,
+    downloadFlushIntervalMs,
+    logLevel,
+  };
+}
+
+/** Hides the password of a URL so that it can be printed in an error. */
+function redact(raw: string): string {
+  return raw.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { CATEGORY_SLUGS } from './categories.js';
+import { digestProblem } from './digest.js';
+import { nameProblem } from './names.js';
+import { parsePluginMetadata } from './plugin-metadata.js';
+import { RegistryError } from './registry-error.js';
+import { versionProblem } from './versions.js';
+import { checkWasmHeader } from './wasm-header.js';
+
+describe('names', () => {
+  it.each(['a', 'acme', 'jwt-auth', 'a1', '0day', 'x'.repeat(64)])('accepts %s', (name) => {
+    expect(nameProblem('path.name', name)).toBeNull();
+  });
+  it.each(['', '-lead', 'UPPER', 'under_score', 'dot.ted', 'x'.repeat(65), 'sp ace', '../etc', 'é'])('refuses %j', (name) => {
+    expect(nameProblem('path.name', name)?.field).toBe('path.name');
+  });
+});
+
+describe('versions', () => {
+  it.each(['1.0.0', '0.0.1', '10.20.30', '1.0.0-rc.1', '1.0.0-alpha.beta.1'])('accepts %s', (version) => {
+    expect(versionProblem('path.version', version)).toBeNull();
+  });
+  it.each(['1.0', 'v1.0.0', '1.0.0+build.5', '01.0.0', '1.0.0-', 'latest', ' 1.0.0', `1.0.0-${'a'.repeat(130)}`])('refuses %j', (version) => {
+    const problem = versionProblem('path.version', version);
+    expect(problem?.message).toContain('semantic version');
+  });
+});
+
+describe('digests', () => {
+  it('accepts sha256 with 64 lowercase hex digits only', () => {
+    expect(digestProblem('d', `sha256:${'a'.repeat(64)}`)).toBeNull();
+    expect(digestProblem('d', `sha256:${'A'.repeat(64)}`)).not.toBeNull();
+    expect(digestProblem('d', `sha512:${'a'.repeat(64)}`)).not.toBeNull();
+    expect(digestProblem('d', 'a'.repeat(64))).not.toBeNull();
+  });
+});
+
+describe('wasm header', () => {
+  const header = (...bytes: number[]) => Uint8Array.from(bytes);
+  it('recognises core modules and components', () => {
+    expect(checkWasmHeader(header(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0))).toEqual({ ok: true, kind: 'module' });
+    expect(checkWasmHeader(header(0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0))).toEqual({ ok: true, kind: 'component' });
+  });
+  it('explains what is wrong', () => {
+    const badMagic = checkWasmHeader(header(0x7f, 0x45, 0x4c, 0x46, 1, 0, 0, 0));
+    expect(badMagic.ok || badMagic.reason).toContain('magic bytes 00 61 73 6d (got 7f 45 4c 46)');
+    const badVersion = checkWasmHeader(header(0, 0x61, 0x73, 0x6d, 2, 0, 0, 0));
+    expect(badVersion.ok || badVersion.reason).toContain('unknown WebAssembly version/layer 02 00 00 00');
+    const short = checkWasmHeader(header(0, 0x61));
+    expect(short.ok || short.reason).toContain('2 bytes long');
+  });
+});
+
+describe('plugin metadata', () => {
+  it('accepts a full document and fills defaults', () => {
+    expect(
+      parsePluginMetadata({
+        description: 'Checks JWTs',
+        license: 'MIT OR Apache-2.0',
+        homepage: 'https://example.com',
+        repository: 'https://github.com/acme/jwt',
+        keywords: ['jwt', 'auth', 'jwt'],
+        categories: ['security'],
+      }),
+    ).toEqual({
+      description: 'Checks JWTs',
+      license: 'MIT OR Apache-2.0',
+      homepage: 'https://example.com',
+      repository: 'https://github.com/acme/jwt',
+      keywords: ['jwt', 'auth'],
+      categories: ['security'],
+    });
+    expect(parsePluginMetadata({})).toEqual({ description: '', license: null, homepage: null, repository: null, keywords: [], categories: [] });
+  });
+
+  it('reports every bad field with what is allowed', () => {
+    let error: unknown;
+    try {
+      parsePluginMetadata({ license: 'Apache 2', homepage: 'ftp://x', keywords: ['Bad Word'], categories: ['waf'], colour: 'red' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RegistryError);
+    const { status, extensions } = error as RegistryError;
+    expect(status).toBe(400);
+    const fields = (extensions.errors as { field: string; message: string }[]).map((e) => e.field);
+    expect(fields).toEqual(['body.colour', 'body.license', 'body.homepage', 'body.keywords[0]', 'body.categories[0]']);
+    const categoryMessage = (extensions.errors as { field: string; message: string }[]).find((e) => e.field === 'body.categories[0]')!.message;
+    for (const slug of CATEGORY_SLUGS) expect(categoryMessage).toContain(slug);
+  });
+});

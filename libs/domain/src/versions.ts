@@ -1,0 +1,26 @@
+import semver from 'semver';
+import type { FieldProblem } from './registry-error.js';
+
+const MAX_VERSION_LENGTH = 128;
+
+/**
+ * Versions are strict semantic versions (2.0.0): no "v" prefix, no loose forms,
+ * so that one string names one version everywhere (URLs, OCI tags, configs).
+ * OCI tags cannot hold "+", so build metadata is refused.
+ */
+export function versionProblem(field: string, value: string): FieldProblem | null {
+  const rule = 'must be a semantic version such as 1.2.0 or 1.2.0-rc.1 (no "v" prefix, no "+build" metadata, at most 128 characters)';
+  if (value.length > MAX_VERSION_LENGTH || value.includes('+')) {
+    return { field, message: `${JSON.stringify(value)} ${rule}` };
+  }
+  const parsed = semver.parse(value, { loose: false });
+  if (parsed === null || parsed.version !== value) {
+    return { field, message: `${JSON.stringify(value)} ${rule}` };
+  }
+  return null;
+}
+
+/** Newest first by semantic-version precedence. */
+export function compareVersionsDescending(a: string, b: string): number {
+  return semver.rcompare(a, b);
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { DownloadsRepository, type DownloadCountDelta } from './downloads.repository.js';
+
+/**
+ * Counts downloads in memory and writes them in batches, so that serving a
+ * module never waits for a database write. Counts not yet written survive a
+ * failed flush (they are retried) and a clean shutdown (flushed on the way out).
+ */
+@Injectable()
+export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger('DownloadCounter');
+  private pending = new Map<string, DownloadCountDelta>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly downloads: DownloadsRepository,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.downloadFlushIntervalMs).unref();
+  }
+
+  record(versionId: string, at = new Date()): void {
+    const day = at.toISOString().slice(0, 10);
+    const key = `${versionId}/${day}`;
+    const delta = this.pending.get(key);
+    if (delta) delta.count += 1;
+    else this.pending.set(key, { versionId, day, count: 1 });
+  }
+
+  /** Writes everything counted so far. Flushes never overlap. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writePending());
+    return this.flushing;
+  }
+
+  /** Before the database closes (it closes in onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    await this.flush();
+    if (this.pending.size > 0) this.logger.error(`lost ${this.pending.size} unwritten download count(s) at shutdown`);
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      await this.downloads.addCounts([...batch.values()]);
+    } catch (error) {
+      // Put the batch back so that the next flush writes it.
+      for (const [key, delta] of batch) {
+        const newer = this.pending.get(key);
+        if (newer) newer.count += delta.count;
+        else this.pending.set(key, delta);
+      }
+      this.logger.warn(`could not write download counts, will retry: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+
+export class FieldProblemView {
+  @ApiProperty({ example: 'path.version', description: 'Where the bad value came from: path.*, query.*, header.* or body.*.' })
+  field!: string;
+  @ApiProperty({ example: '"1.0" must be a semantic version such as 1.2.0' })
+  message!: string;
+}
+
+/** RFC 9457 problem details; `code` is stable and meant for programs. */
+export class ProblemView {
+  @ApiProperty({ example: 'urn:wasm-registry:problem:invalid_input' })
+  type!: string;
+  @ApiProperty({ example: 'Invalid input' })
+  title!: string;
+  @ApiProperty({ example: 400 })
+  status!: number;
+  @ApiProperty({ example: 'path.version: "1.0" must be a semantic version such as 1.2.0' })
+  detail!: string;
+  @ApiProperty({ example: 'invalid_input' })
+  code!: string;
+  @ApiPropertyOptional({ example: '/api/v1/plugins/acme/jwt-auth/versions/1.0' })
+  instance?: string;
+  @ApiPropertyOptional({ type: [FieldProblemView], description: 'For invalid_input: every invalid field.' })
+  errors?: FieldProblemView[];
+}
+
+const DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'Invalid input (`invalid_input`, `invalid_module`, `invalid_json`).',
+  401: 'No valid bearer token (`unauthenticated`).',
+  403: 'The token lacks the right (`forbidden`).',
+  404: 'No such resource (`*_not_found`).',
+  409: 'Conflicts with what is stored (`version_exists`).',
+  413: 'The module is larger than the limit (`module_too_large`).',
+  415: 'Wrong Content-Type (`unsupported_media_type`).',
+  416: 'The Range lies outside the module (`range_not_satisfiable`).',
+  503: 'A dependency is down (`not_ready`).',
+};
+
+/** Documents the problem responses an operation can return. */
+export const ApiProblems = (...statuses: number[]): MethodDecorator =>
+  applyDecorators(
+    ApiExtraModels(ProblemView),
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? 'Problem',
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemView) } } },
+      }),
+    ),
+  );

@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { ByteRange } from '../../storage/src/storage.driver.js';
+import { RegistryError } from '../../domain/src/registry-error.js';
+import { parseRange } from './byte-range.js';
+
+export interface ServedModule {
+  digest: string;
+  size: number;
+  cacheControl: string;
+  open(range?: ByteRange): Promise<{ body: Readable }>;
+  /** A URL to redirect GETs to (a presigned object-store URL), or null to stream from here. */
+  redirectUrl(): Promise<string | null>;
+  /** Called once per GET that delivers (or redirects to) the whole module. */
+  onDownload(): void;
+}
+
+/**
+ * Serves module bytes with the HTTP caching rules a content-addressed object
+ * deserves: the digest is a strong ETag, conditional requests get 304, single
+ * byte ranges get 206.
+ */
+export async function sendModule(request: FastifyRequest, reply: FastifyReply, module: ServedModule): Promise<void> {
+  const etag = `"${module.digest}"`;
+  void reply
+    .header('etag', etag)
+    .header('cache-control', module.cacheControl)
+    .header('accept-ranges', 'bytes')
+    .header('x-content-digest', module.digest);
+
+  if (matchesEtag(request.headers['if-none-match'], etag)) {
+    void reply.status(304).send();
+    return;
+  }
+
+  const isHead = request.method === 'HEAD';
+  const ifRange = request.headers['if-range'];
+  const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, module.size) : { kind: 'none' as const };
+
+  if (!isHead) {
+    const redirect = await module.redirectUrl();
+    if (redirect !== null) {
+      if (range.kind === 'none') module.onDownload();
+      void reply.header('location', redirect).status(307).send();
+      return;
+    }
+  }
+
+  if (range.kind === 'unsatisfiable') {
+    void reply.header('content-range', `bytes */${module.size}`);
+    throw new RegistryError(416, 'range_not_satisfiable', 'Range not satisfiable', `the module is ${module.size} bytes long; the requested range ${request.headers.range} lies outside it`, { size: module.size });
+  }
+  void reply.header('content-type', 'application/wasm');
+  if (range.kind === 'satisfiable') {
+    const { start, end } = range.range;
+    void reply.status(206).header('content-range', `bytes ${start}-${end}/${module.size}`).header('content-length', end - start + 1);
+    if (isHead) return void reply.send();
+    const { body } = await module.open(range.range);
+    return void reply.send(body);
+  }
+  void reply.status(200).header('content-length', module.size);
+  if (isHead) return void reply.send();
+  const { body } = await module.open();
+  // Counted when the last byte has been handed to the socket, not when the request arrived.
+  reply.raw.once('finish', () => module.onDownload());
+  return void reply.send(body);
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === '*' || tag === etag);
+}

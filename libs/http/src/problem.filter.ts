@@ -1,0 +1,36 @@
+import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+
+/** The one place where errors become responses. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), error, this.logger);
+  }
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Logger): void {
+  const problem = toProblem(error, request.url);
+  if (problem.status >= 500) {
+    logger.error(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  if (reply.sent || reply.raw.headersSent) {
+    // The body had started; all we can do is cut the connection so the client sees a failure.
+    reply.raw.destroy();
+    return;
+  }
+  // A refused upload is not read to the end: close the connection rather than drain it.
+  if (!request.raw.readableEnded && request.raw.headers['content-length'] !== '0' && hasBody(request)) {
+    void reply.header('connection', 'close');
+  }
+  if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="wasm-registry"');
+  void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  return request.raw.headers['content-length'] !== undefined || request.raw.headers['transfer-encoding'] !== undefined;
+}

@@ -1,0 +1,219 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DATABASE } from '../../db/src/database.module.js';
+import type { Database } from '../../db/src/database.js';
+import type { Prisma } from '../../db/src/generated/client.js';
+import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
+
+export type VersionStatus = 'pending' | 'ready' | 'rejected';
+
+export interface NamespaceRecord {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface PluginRecord extends PluginMetadata {
+  id: string;
+  namespace: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface VersionRecord {
+  id: string;
+  namespace: string;
+  plugin: string;
+  version: string;
+  digest: string;
+  size: number;
+  status: VersionStatus;
+  statusReason: string | null;
+  createdAt: Date;
+  readyAt: Date | null;
+}
+
+const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
+type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude }>;
+const toVersionRecord = (row: VersionRow): VersionRecord => ({
+  id: row.id,
+  namespace: row.plugin.namespace.name,
+  plugin: row.plugin.name,
+  version: row.version,
+  digest: row.digest,
+  size: row.size,
+  status: row.status,
+  statusReason: row.statusReason,
+  createdAt: row.createdAt,
+  readyAt: row.readyAt,
+});
+
+const pluginInclude = { namespace: { select: { name: true } } } as const;
+type PluginRow = Prisma.PluginGetPayload<{ include: typeof pluginInclude }>;
+const toPluginRecord = (row: PluginRow): PluginRecord => ({
+  id: row.id,
+  namespace: row.namespace.name,
+  name: row.name,
+  description: row.description,
+  license: row.license,
+  homepage: row.homepage,
+  repository: row.repository,
+  keywords: row.keywords,
+  categories: row.categories,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Reads and writes of namespaces, plugins, versions and blob records. */
+@Injectable()
+export class PluginsRepository {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
+
+  /** Runs `work` in one database transaction; nothing it wrote survives a throw. */
+  transaction<T>(work: (tx: PublishTransaction) => Promise<T>): Promise<T> {
+    // Publishing may move a large object in storage while the transaction is open.
+    return this.database.prisma.$transaction((tx) => work(new PublishTransaction(tx)), { maxWait: 30_000, timeout: 120_000 });
+  }
+
+  async findNamespace(name: string): Promise<NamespaceRecord | null> {
+    return this.database.prisma.namespace.findUnique({ where: { name } });
+  }
+
+  /** Creates the namespace unless it exists; `created` tells which. */
+  async ensureNamespace(name: string): Promise<{ namespace: NamespaceRecord; created: boolean }> {
+    const existing = await this.findNamespace(name);
+    if (existing !== null) return { namespace: existing, created: false };
+    const rows = await this.database.prisma.namespace.createManyAndReturn({ data: [{ name }], skipDuplicates: true });
+    if (rows[0] !== undefined) return { namespace: rows[0], created: true };
+    return { namespace: (await this.findNamespace(name))!, created: false };
+  }
+
+  async listNamespacePlugins(namespace: string): Promise<PluginRecord[]> {
+    const rows = await this.database.prisma.plugin.findMany({
+      where: { namespace: { name: namespace } },
+      include: pluginInclude,
+      orderBy: { name: 'asc' },
+    });
+    return rows.map(toPluginRecord);
+  }
+
+  async findPlugin(namespace: string, name: string): Promise<PluginRecord | null> {
+    const row = await this.database.prisma.plugin.findFirst({ where: { name, namespace: { name: namespace } }, include: pluginInclude });
+    return row === null ? null : toPluginRecord(row);
+  }
+
+  /** Plugins ordered by namespace then name, after the `(namespace, name)` cursor. */
+  async listPlugins(after: { namespace: string; name: string } | null, limit: number): Promise<PluginRecord[]> {
+    const rows = await this.database.prisma.plugin.findMany({
+      where:
+        after === null
+          ? {}
+          : {
+              OR: [
+                { namespace: { name: { gt: after.namespace } } },
+                { namespace: { name: after.namespace }, name: { gt: after.name } },
+              ],
+            },
+      include: pluginInclude,
+      orderBy: [{ namespace: { name: 'asc' } }, { name: 'asc' }],
+      take: limit,
+    });
+    return rows.map(toPluginRecord);
+  }
+
+  async listVersions(pluginId: string): Promise<VersionRecord[]> {
+    const rows = await this.database.prisma.version.findMany({ where: { pluginId }, include: versionInclude });
+    return rows.map(toVersionRecord);
+  }
+
+  async findVersion(namespace: string, plugin: string, version: string): Promise<VersionRecord | null> {
+    const row = await this.database.prisma.version.findFirst({
+      where: { version, plugin: { name: plugin, namespace: { name: namespace } } },
+      include: versionInclude,
+    });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  /** The first version published with these bytes: downloads by digest are counted for it. */
+  async findFirstVersionWithDigest(digest: string): Promise<VersionRecord | null> {
+    const row = await this.database.prisma.version.findFirst({
+      where: { digest },
+      include: versionInclude,
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  async findBlob(digest: string): Promise<{ digest: string; size: number } | null> {
+    return this.database.prisma.blob.findUnique({ where: { digest }, select: { digest: true, size: true } });
+  }
+
+  /** Creates or replaces a plugin's metadata; `created` is true for a new plugin. */
+  async savePlugin(namespaceId: string, name: string, metadata: PluginMetadata): Promise<{ plugin: PluginRecord; created: boolean }> {
+    return this.database.prisma.$transaction(async (tx) => {
+      const existing = await tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId, name } } });
+      const row = existing
+        ? await tx.plugin.update({ where: { id: existing.id }, data: metadata, include: pluginInclude })
+        : await tx.plugin.create({ data: { namespaceId, name, ...metadata }, include: pluginInclude });
+      return { plugin: toPluginRecord(row), created: existing === null };
+    });
+  }
+
+  async setVersionStatus(versionId: string, status: VersionStatus, statusReason: string | null, at: Date): Promise<void> {
+    await this.database.prisma.version.update({
+      where: { id: versionId },
+      data: { status, statusReason, readyAt: status === 'ready' ? at : null },
+    });
+  }
+
+  async pendingVersionIds(): Promise<string[]> {
+    const rows = await this.database.prisma.version.findMany({ where: { status: 'pending' }, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+}
+
+/** The writes of one publish, all in one transaction. */
+export class PublishTransaction {
+  constructor(private readonly tx: Prisma.TransactionClient) {}
+
+  /**
+   * Holds a transaction-scoped lock on `key` across every process sharing the
+   * database. Publishing locks the version, then the digest, always in that order.
+   */
+  async lock(key: string): Promise<void> {
+    await this.tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+  }
+
+  async findNamespace(name: string): Promise<NamespaceRecord | null> {
+    return this.tx.namespace.findUnique({ where: { name } });
+  }
+
+  async createNamespace(name: string): Promise<NamespaceRecord> {
+    await this.tx.namespace.createMany({ data: [{ name }], skipDuplicates: true });
+    return (await this.tx.namespace.findUnique({ where: { name } }))!;
+  }
+
+  async ensurePlugin(namespaceId: string, name: string): Promise<{ id: string }> {
+    await this.tx.plugin.createMany({ data: [{ namespaceId, name }], skipDuplicates: true });
+    return (await this.tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId, name } }, select: { id: true } }))!;
+  }
+
+  async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
+    const row = await this.tx.version.findUnique({ where: { pluginId_version: { pluginId, version } }, include: versionInclude });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  async blobExists(digest: string): Promise<boolean> {
+    return (await this.tx.blob.count({ where: { digest } })) > 0;
+  }
+
+  async insertBlob(blob: { digest: string; size: number; storageKey: string }): Promise<void> {
+    await this.tx.blob.createMany({ data: [blob], skipDuplicates: true });
+  }
+
+  async insertVersion(version: { pluginId: string; version: string; digest: string; size: number }): Promise<VersionRecord> {
+    const row = await this.tx.version.create({ data: version, include: versionInclude });
+    await this.tx.plugin.update({ where: { id: version.pluginId }, data: { updatedAt: new Date() } });
+    return toVersionRecord(row);
+  }
+}

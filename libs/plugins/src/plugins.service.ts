@@ -1,0 +1,152 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { digestProblem } from '../../domain/src/digest.js';
+import { nameProblem } from '../../domain/src/names.js';
+import { invalidInput, notFound, type FieldProblem } from '../../domain/src/registry-error.js';
+import { compareVersionsDescending, versionProblem } from '../../domain/src/versions.js';
+import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
+import type { NamespaceView, PluginDetailView, PluginPage, PluginView, VersionView } from './plugin.views.js';
+import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
+
+const MAX_PAGE_SIZE = 100;
+
+/** Reading the catalog: plugins, their versions, and where to fetch them. */
+@Injectable()
+export class PluginsService {
+  constructor(
+    private readonly plugins: PluginsRepository,
+    private readonly downloads: DownloadsRepository,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  async listPlugins(cursor: string | undefined, limitParam: string | undefined): Promise<PluginPage> {
+    const limit = parseLimit(limitParam);
+    const after = cursor === undefined || cursor === '' ? null : decodeCursor(cursor);
+    const records = await this.plugins.listPlugins(after, limit + 1);
+    const page = records.slice(0, limit);
+    const items = await Promise.all(page.map(async (record) => this.pluginView(record, await this.plugins.listVersions(record.id))));
+    const last = page.at(-1);
+    return { items, nextCursor: records.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  async getNamespace(name: string): Promise<NamespaceView> {
+    assertValid([nameProblem('path.namespace', name)]);
+    const namespace = await this.plugins.findNamespace(name);
+    if (namespace === null) throw notFound('namespace_not_found', `no namespace named "${name}"`);
+    const records = await this.plugins.listNamespacePlugins(name);
+    const plugins = await Promise.all(records.map(async (record) => this.pluginView(record, await this.plugins.listVersions(record.id))));
+    return { name: namespace.name, createdAt: namespace.createdAt.toISOString(), plugins };
+  }
+
+  async getPlugin(namespace: string, name: string): Promise<PluginDetailView> {
+    const plugin = await this.findPlugin(namespace, name);
+    const versions = await this.plugins.listVersions(plugin.id);
+    const totals = await this.downloads.totalsForVersions(versions.map((v) => v.id));
+    return {
+      ...this.pluginView(plugin, versions),
+      versions: sortNewestFirst(versions).map((v) => this.versionView(v, totals.get(v.id) ?? 0)),
+    };
+  }
+
+  async getVersion(namespace: string, name: string, version: string): Promise<VersionView> {
+    const record = await this.findVersion(namespace, name, version);
+    return this.versionView(record, await this.downloads.totalForVersion(record.id));
+  }
+
+  async findVersion(namespace: string, name: string, version: string): Promise<VersionRecord> {
+    assertValid([nameProblem('path.namespace', namespace), nameProblem('path.name', name), versionProblem('path.version', version)]);
+    const record = await this.plugins.findVersion(namespace, name, version);
+    if (record === null) {
+      const plugin = await this.plugins.findPlugin(namespace, name);
+      throw plugin === null
+        ? notFound('plugin_not_found', `no plugin named ${namespace}/${name}`)
+        : notFound('version_not_found', `${namespace}/${name} has no version ${version}`);
+    }
+    return record;
+  }
+
+  /** The stored blob for a digest, and the version its downloads are counted for. */
+  async findBlob(digest: string): Promise<{ digest: string; size: number; countedVersionId: string | null }> {
+    assertValid([digestProblem('path.digest', digest)]);
+    const blob = await this.plugins.findBlob(digest);
+    if (blob === null) throw notFound('blob_not_found', `no module with digest ${digest} is stored here`);
+    const version = await this.plugins.findFirstVersionWithDigest(digest);
+    return { ...blob, countedVersionId: version?.id ?? null };
+  }
+
+  versionView(record: VersionRecord, downloads: number): VersionView {
+    const plugin = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.plugin}`;
+    const self = `${plugin}/versions/${record.version}`;
+    return {
+      namespace: record.namespace,
+      plugin: record.plugin,
+      version: record.version,
+      digest: record.digest,
+      size: record.size,
+      status: record.status,
+      statusReason: record.statusReason,
+      createdAt: record.createdAt.toISOString(),
+      readyAt: record.readyAt?.toISOString() ?? null,
+      downloads,
+      links: { self, module: `${self}/module.wasm`, blob: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`, plugin },
+    };
+  }
+
+  private pluginView(record: PluginRecord, versions: readonly VersionRecord[]): PluginView {
+    const self = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.name}`;
+    const latest = sortNewestFirst(versions.filter((v) => v.status === 'ready'))[0];
+    return {
+      namespace: record.namespace,
+      name: record.name,
+      description: record.description,
+      license: record.license,
+      homepage: record.homepage,
+      repository: record.repository,
+      keywords: record.keywords,
+      categories: record.categories,
+      latestVersion: latest?.version ?? null,
+      createdAt: record.createdAt.toISOString(),
+      updatedAt: record.updatedAt.toISOString(),
+      links: { self, versions: `${self}/versions`, namespace: `${this.config.publicUrl}/api/v1/namespaces/${record.namespace}` },
+    };
+  }
+
+  private async findPlugin(namespace: string, name: string): Promise<PluginRecord> {
+    assertValid([nameProblem('path.namespace', namespace), nameProblem('path.name', name)]);
+    const plugin = await this.plugins.findPlugin(namespace, name);
+    if (plugin === null) throw notFound('plugin_not_found', `no plugin named ${namespace}/${name}`);
+    return plugin;
+  }
+}
+
+function assertValid(problems: readonly (FieldProblem | null)[]): void {
+  const found = problems.filter((p): p is FieldProblem => p !== null);
+  if (found.length > 0) throw invalidInput(found);
+}
+
+function sortNewestFirst(versions: readonly VersionRecord[]): VersionRecord[] {
+  return [...versions].sort((a, b) => compareVersionsDescending(a.version, b.version));
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 20;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PAGE_SIZE) {
+    throw invalidInput([{ field: 'query.limit', message: `${JSON.stringify(raw)} must be a whole number from 1 to ${MAX_PAGE_SIZE}` }]);
+  }
+  return Number(raw);
+}
+
+function encodeCursor(plugin: PluginRecord): string {
+  return Buffer.from(JSON.stringify([plugin.namespace, plugin.name])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { namespace: string; name: string } {
+  try {
+    const [namespace, name] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof namespace === 'string' && typeof name === 'string') return { namespace, name };
+  } catch {
+    // reported below
+  }
+  throw invalidInput([{ field: 'query.cursor', message: 'is not a cursor returned by this endpoint (use nextCursor from the previous page)' }]);
+}

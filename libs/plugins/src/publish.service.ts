@@ -1,0 +1,138 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { mayPublishTo, type Principal } from '../../auth/src/principal.js';
+import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
+import { moduleTooLarge } from '../../blobs/src/module-inspector.js';
+import type { BlobStore, ReceivedUpload } from '../../blobs/src/blob-store.js';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { nameProblem } from '../../domain/src/names.js';
+import { parsePluginMetadata } from '../../domain/src/plugin-metadata.js';
+import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
+import { versionProblem } from '../../domain/src/versions.js';
+import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
+import { VersionProcessor } from './version-processor.js';
+
+export interface VersionCoordinates {
+  namespace: string;
+  plugin: string;
+  version: string;
+}
+
+export interface PublishResult {
+  version: VersionRecord;
+  /** False when identical bytes were already published under this version. */
+  created: boolean;
+}
+
+/** The rules of publishing: who may publish where, and that versions never change. */
+@Injectable()
+export class PublishService {
+  private readonly logger = new Logger('Publish');
+
+  constructor(
+    private readonly plugins: PluginsRepository,
+    private readonly processor: VersionProcessor,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  /**
+   * Everything that can be refused before a byte of the body is read: names,
+   * version syntax, rights, and a declared length over the limit.
+   */
+  async checkBeforeUpload(principal: Principal, target: VersionCoordinates, declaredLength: number | null): Promise<void> {
+    const problems = [
+      nameProblem('path.namespace', target.namespace),
+      nameProblem('path.name', target.plugin),
+      versionProblem('path.version', target.version),
+    ].filter((p): p is FieldProblem => p !== null);
+    if (problems.length > 0) throw invalidInput(problems);
+    await this.assertMayPublish(principal, target.namespace);
+    if (declaredLength !== null && declaredLength > this.config.maxModuleSize) {
+      throw moduleTooLarge(this.config.maxModuleSize);
+    }
+  }
+
+  /**
+   * Stores the module, then records the version. The blob is durable in storage
+   * before the version row commits; if anything fails, neither is left behind.
+   */
+  async publish(principal: Principal, target: VersionCoordinates, body: Readable, declaredLength: number | null): Promise<PublishResult> {
+    await this.checkBeforeUpload(principal, target, declaredLength);
+    const upload = await this.blobs.receive(body, this.config.maxModuleSize);
+    let promotedNewObject = false;
+    try {
+      const result = await this.plugins.transaction(async (tx) => {
+        await tx.lock(`version:${target.namespace}/${target.plugin}@${target.version}`);
+        await tx.lock(`digest:${upload.digest}`);
+        const namespace = (await tx.findNamespace(target.namespace)) ?? (await tx.createNamespace(target.namespace));
+        const plugin = await tx.ensurePlugin(namespace.id, target.plugin);
+        const existing = await tx.findVersion(plugin.id, target.version);
+        if (existing !== null) {
+          if (existing.digest === upload.digest) return { version: existing, created: false };
+          throw versionConflict(target, existing.digest, upload.digest);
+        }
+        const hadBlobRecord = await tx.blobExists(upload.digest);
+        const promoted = await this.blobs.promote(upload);
+        promotedNewObject = promoted.created && !hadBlobRecord;
+        await tx.insertBlob({ digest: upload.digest, size: upload.size, storageKey: promoted.storageKey });
+        const version = await tx.insertVersion({ pluginId: plugin.id, version: target.version, digest: upload.digest, size: upload.size });
+        return { version, created: true };
+      });
+      if (result.created) {
+        this.logger.log(`published ${target.namespace}/${target.plugin}@${target.version} ${upload.digest} (${upload.size} bytes)`);
+        this.processor.enqueue(result.version.id);
+      }
+      return result;
+    } catch (error) {
+      if (promotedNewObject) await this.removeUnrecordedBlob(upload);
+      throw error;
+    } finally {
+      await this.blobs.discard(upload).catch(() => undefined);
+    }
+  }
+
+  /** Creates or replaces a plugin's metadata. */
+  async savePluginMetadata(principal: Principal, namespace: string, name: string, input: unknown): Promise<{ plugin: PluginRecord; created: boolean }> {
+    const problems = [nameProblem('path.namespace', namespace), nameProblem('path.name', name)].filter((p): p is FieldProblem => p !== null);
+    if (problems.length > 0) throw invalidInput(problems);
+    await this.assertMayPublish(principal, namespace);
+    const metadata = parsePluginMetadata(input);
+    const { namespace: record } = await this.plugins.ensureNamespace(namespace);
+    return this.plugins.savePlugin(record.id, name, metadata);
+  }
+
+  /** Only an admin may create a namespace, which the first publish into it does. */
+  private async assertMayPublish(principal: Principal, namespace: string): Promise<void> {
+    if (!mayPublishTo(principal, namespace)) {
+      throw forbidden(`token "${principal.tokenName}" may not publish into namespace "${namespace}"`);
+    }
+    if (!principal.admin && (await this.plugins.findNamespace(namespace)) === null) {
+      throw notFound('namespace_not_found', `no namespace named "${namespace}"`);
+    }
+  }
+
+  /** After a failed publish: delete the object it promoted unless a committed blob record now points at it. */
+  private async removeUnrecordedBlob(upload: ReceivedUpload): Promise<void> {
+    try {
+      await this.plugins.transaction(async (tx) => {
+        await tx.lock(`digest:${upload.digest}`);
+        if (!(await tx.blobExists(upload.digest))) await this.blobs.remove(upload.digest);
+      });
+    } catch (error) {
+      this.logger.error(`could not remove unrecorded blob ${upload.digest}: ${String(error)}`);
+    }
+  }
+}
+
+function versionConflict(target: VersionCoordinates, existingDigest: string, uploadedDigest: string): RegistryError {
+  return new RegistryError(
+    409,
+    'version_exists',
+    'Version already exists',
+    `${target.namespace}/${target.plugin}@${target.version} is already published with digest ${existingDigest}; ` +
+      `the uploaded module has digest ${uploadedDigest}. Versions are immutable: publish a new version instead.`,
+    { existingDigest, uploadedDigest },
+  );
+}

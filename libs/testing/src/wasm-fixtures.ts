@@ -1,0 +1,83 @@
+import wabtFactory from 'wabt';
+
+/**
+ * Test modules compiled from WebAssembly text by wabt (the npm build of the
+ * WebAssembly Binary Toolkit), plus the malformed inputs publishing must refuse.
+ */
+
+type Wabt = Awaited<ReturnType<typeof wabtFactory>>;
+let wabt: Promise<Wabt> | null = null;
+
+export async function compileWat(source: string, name = 'fixture.wat'): Promise<Buffer> {
+  wabt ??= wabtFactory();
+  const module = (await wabt).parseWat(name, source, { bulk_memory: true, mutable_globals: true, sign_extension: true });
+  try {
+    module.validate();
+    return Buffer.from(module.toBinary({ log: false, write_debug_names: false }).buffer);
+  } finally {
+    module.destroy();
+  }
+}
+
+/** A small HTTP filter in the shape of a Proxy-Wasm plugin (ABI 0.2.1). `tag` changes the bytes. */
+export function proxyWasmFilterWat(tag = 'v1'): string {
+  return `(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "${tag.replace(/[^a-zA-Z0-9 ._-]/g, '')}")
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $at i32)
+    (local.set $at (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $at))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $log (i32.const 2) (i32.const 16) (i32.const ${Math.min(tag.length, 32)})))
+    (i32.const 0))
+)`;
+}
+
+export async function proxyWasmFilter(tag = 'v1'): Promise<Buffer> {
+  return compileWat(proxyWasmFilterWat(tag), `filter-${tag}.wat`);
+}
+
+/**
+ * A valid module of exactly `size` bytes: a compiled filter followed by a
+ * custom section that pads it (custom sections are valid anywhere after the header).
+ */
+export async function paddedModule(size: number, tag = 'padded'): Promise<Buffer> {
+  const base = await proxyWasmFilter(tag);
+  const name = Buffer.from('padding');
+  // section = id(0) + leb(payloadLength) + leb(name.length) + name + filler
+  for (let lebBytes = 1; lebBytes <= 5; lebBytes++) {
+    const payloadLength = size - base.length - 1 - lebBytes;
+    const fillerLength = payloadLength - 1 - name.length;
+    if (fillerLength < 0) throw new Error(`cannot pad a ${base.length}-byte module to ${size} bytes`);
+    const leb = encodeLeb128(payloadLength);
+    if (leb.length !== lebBytes) continue;
+    return Buffer.concat([base, Buffer.from([0]), leb, Buffer.from([name.length]), name, Buffer.alloc(fillerLength, 0x5a)]);
+  }
+  throw new Error(`cannot pad to ${size} bytes`);
+}
+
+function encodeLeb128(value: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return Buffer.from(bytes);
+}
+
+/** Inputs that are not WebAssembly binaries, with what makes each wrong. */
+export const MALFORMED_MODULES: Readonly<Record<string, Buffer>> = {
+  'a text file': Buffer.from('this is not a WebAssembly module\n'),
+  'an empty body': Buffer.alloc(0),
+  'a truncated header': Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01]),
+  'an unknown binary version': Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00]),
+  'a gzip stream': Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]),
+};
