@@ -1,9 +1,8 @@
-import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import type { LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
-import { sendProblem } from '../../../libs/http/src/problem.filter.js';
 import { ApiModule } from './app.module.js';
 
 const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
@@ -31,13 +30,10 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   const fastify = app.getHttpAdapter().getInstance();
   // Modules are streamed, never buffered: the handler gets the raw body stream.
   fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));
-  const logger = new Logger('HTTP');
-  fastify.setErrorHandler((error, request, reply) => sendProblem(request, reply, error, logger));
   const document = buildOpenApiDocument(app);
   fastify.get('/api/openapi.json', (_request, reply) => {
     void reply.send(document);
   });
-  app.enableShutdownHooks();
   await app.init();
   return app;
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type RegistryConfig } from '../../../libs/config/src/config.js';
 import { TokensService } from '../../../libs/auth/src/tokens.service.js';
+import { stopOnSignals } from '../../../libs/config/src/shutdown.js';
 import { createApiApplication } from './http-server.js';
 
 async function main(): Promise<void> {
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     );
   }
 
+  stopOnSignals(() => app.close(), logger);
   await app.listen({ port: config.port, host: config.host });
   const storage = config.storage.kind === 's3' ? `s3 bucket ${config.storage.bucket}` : `filesystem ${config.storage.root}`;
   const database = config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite at ${config.database.dataDir}`;

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type RegistryConfig } from '../../../libs/config/src/config.js';
+import { stopOnSignals } from '../../../libs/config/src/shutdown.js';
 import { WorkerModule } from './worker.module.js';
 
 async function main(): Promise<void> {
@@ -23,10 +24,10 @@ async function main(): Promise<void> {
   }
   const logger = new Logger('Worker');
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['fatal', 'error', 'warn', 'log'] });
-  app.enableShutdownHooks();
+  stopOnSignals(() => app.close(), logger);
   await app.init();
   logger.log(`worker ready (pid ${process.pid}); waiting for jobs`);
-  // Keeps the process alive until a signal: Nest's shutdown hooks close everything and exit.
+  // Keeps the process alive until a signal closes the application.
   setInterval(() => undefined, 1 << 30);
 }
 

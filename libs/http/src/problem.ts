@@ -16,8 +16,12 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export const problemType = (code: string): string => `urn:wasm-registry:problem:${code}`;
 
-const FASTIFY_CODES: Readonly<Record<string, { code: string; title: string }>> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', title: 'Unsupported media type' },
+const FASTIFY_CODES: Readonly<Record<string, { code: string; title: string; detail?: string }>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    title: 'Unsupported media type',
+    detail: 'this Content-Type is not accepted: send modules as application/wasm and metadata as application/json',
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', title: 'Body too large' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', title: 'Invalid JSON body' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', title: 'Invalid JSON body' },
@@ -57,8 +61,11 @@ export function toProblem(error: unknown, instance?: string): Problem {
   }
   const status = statusOf(error);
   if (status !== null && status < 500) {
-    const known = FASTIFY_CODES[(error as { code?: string }).code ?? ''] ?? STATUS_CODES[status] ?? { code: 'bad_request', title: 'Bad request' };
-    const detail = error instanceof HttpException ? messageOf(error.getResponse()) : (error as Error).message;
+    // Nest wraps Fastify's own errors (body parsing, content types) in an HttpException whose cause keeps the FST_ code.
+    const frameworkCode = ((error instanceof HttpException ? error.cause : error) as { code?: unknown } | undefined)?.code;
+    const known: { code: string; title: string; detail?: string } = FASTIFY_CODES[typeof frameworkCode === 'string' ? frameworkCode : ''] ??
+      STATUS_CODES[status] ?? { code: 'bad_request', title: 'Bad request' };
+    const detail = known.detail ?? (error instanceof HttpException ? messageOf(error.getResponse()) : (error as Error).message);
     return { type: problemType(known.code), title: known.title, status, detail, code: known.code, ...(instance ? { instance } : {}) };
   }
   if (status === 503) {

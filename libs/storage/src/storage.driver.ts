@@ -9,10 +9,16 @@ export interface StorageDriver {
   /** "filesystem" or "s3", for logs and health reports. */
   readonly kind: StorageKind;
 
-  /** Writes the stream to `key`, replacing anything there. Resolves once the bytes are durable. */
+  /**
+   * Writes the stream to `key`, replacing anything there. Resolves once the bytes
+   * are durable; a put that fails leaves whatever was at `key` before.
+   */
   put(key: string, body: Readable, options?: PutOptions): Promise<void>;
 
-  /** Opens `key` for reading, optionally a byte range. Rejects with StorageNotFoundError when absent. */
+  /**
+   * Opens `key` for reading, optionally a byte range. Rejects with StorageNotFoundError
+   * when absent; an end past the last byte is clamped, a start at or past it is a RangeError.
+   */
   get(key: string, range?: ByteRange): Promise<StoredObjectStream>;
 
   /** Size and modification time of `key`, or null when absent. */
@@ -27,7 +33,7 @@ export interface StorageDriver {
    */
   move(from: string, to: string): Promise<void>;
 
-  /** Every object whose key starts with `prefix`. */
+  /** Every object whose key starts with `prefix` (a string prefix, as in S3), in no set order. */
   list(prefix: string): AsyncIterable<StoredObjectInfo>;
 
   /**
@@ -47,7 +53,11 @@ export type StorageKind = 'filesystem' | 's3';
 
 export interface PutOptions {
   contentType?: string;
-  /** Aborting stops the write and leaves nothing at `key`. */
+  /**
+   * Aborting while the body is still being read stops the write: put rejects with
+   * the signal's reason and leaves nothing new at `key`. An abort after the whole
+   * body was read may come too late, and put then resolves.
+   */
   signal?: AbortSignal;
 }
 

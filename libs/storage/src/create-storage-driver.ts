@@ -1,0 +1,14 @@
+import type { StorageConfig } from '../../config/src/config.js';
+import { FilesystemStorageDriver } from './filesystem.driver.js';
+import { S3StorageDriver } from './s3.driver.js';
+import type { StorageDriver } from './storage.driver.js';
+
+/** The driver the configuration asks for. Nothing is contacted until it is used. */
+export function createStorageDriver(config: StorageConfig): StorageDriver {
+  switch (config.kind) {
+    case 'filesystem':
+      return new FilesystemStorageDriver({ root: config.root });
+    case 's3':
+      return new S3StorageDriver(config);
+  }
+}
