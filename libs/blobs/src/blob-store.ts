@@ -100,9 +100,12 @@ export class BlobStore {
     return this.driver.signedUrl(blobKey(digestHex(digest)), expiresInSeconds);
   }
 
-  /** Deletes temporary uploads older than `olderThanMs`, left by crashed or killed processes. */
+  /**
+   * Deletes temporary uploads and the driver's partial writes older than
+   * `olderThanMs`, left by crashed or killed processes.
+   */
   async sweepAbandonedUploads(olderThanMs: number, now = Date.now()): Promise<number> {
-    let removed = 0;
+    let removed = await this.driver.sweepPartialWrites(olderThanMs);
     for await (const object of this.driver.list('uploads/')) {
       if (now - object.lastModified.getTime() > olderThanMs) {
         await this.driver.delete(object.key);

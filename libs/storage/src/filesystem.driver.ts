@@ -165,6 +165,30 @@ export class FilesystemStorageDriver implements StorageDriver {
     return null;
   }
 
+  async sweepPartialWrites(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    let entries;
+    try {
+      entries = await opendir(this.tempDir);
+    } catch (error) {
+      if (isMissing(error)) return 0;
+      throw error;
+    }
+    const now = Date.now();
+    for await (const entry of entries) {
+      const path = join(this.tempDir, entry.name);
+      try {
+        if (now - (await stat(path)).mtimeMs > olderThanMs) {
+          await rm(path, { force: true });
+          removed += 1;
+        }
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+    }
+    return removed;
+  }
+
   /** Creates the root on first use, then checks that it is a writable directory. */
   async check(): Promise<void> {
     await mkdir(this.root, { recursive: true });

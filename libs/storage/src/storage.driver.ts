@@ -42,6 +42,13 @@ export interface StorageDriver {
    */
   signedUrl(key: string, expiresInSeconds: number): Promise<string | null>;
 
+  /**
+   * Removes the driver's own partial writes (temporary files, unfinished
+   * multipart uploads) older than `olderThanMs`: what a killed process leaves.
+   * Returns how many were removed.
+   */
+  sweepPartialWrites(olderThanMs: number): Promise<number>;
+
   /** Throws when the storage cannot be reached; for readiness checks. */
   check(): Promise<void>;
 

@@ -1,0 +1,116 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Principal } from '../../auth/src/principal.js';
+import { BlobStore } from '../../blobs/src/blob-store.js';
+import { loadConfig } from '../../config/src/config.js';
+import { RegistryError } from '../../domain/src/registry-error.js';
+import { FilesystemStorageDriver } from '../../storage/src/filesystem.driver.js';
+import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
+import type { PluginsRepository, PublishTransaction, VersionRecord } from './plugins.repository.js';
+import { PublishService } from './publish.service.js';
+import type { VersionProcessor } from './version-processor.js';
+
+/**
+ * The publish rules with the database replaced by an in-memory stand-in and
+ * real storage on disk: what must hold when the database step fails.
+ */
+class FakePlugins {
+  namespaces = new Set<string>(['acme']);
+  versions = new Map<string, VersionRecord>();
+  blobs = new Set<string>();
+  failInsertVersion: Error | null = null;
+
+  async findNamespace(name: string) {
+    return this.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null;
+  }
+
+  async transaction<T>(work: (tx: PublishTransaction) => Promise<T>): Promise<T> {
+    const staged = { blobs: new Set(this.blobs), versions: new Map(this.versions), namespaces: new Set(this.namespaces) };
+    const tx = {
+      lock: async () => undefined,
+      findNamespace: async (name: string) => (staged.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null),
+      createNamespace: async (name: string) => (staged.namespaces.add(name), { id: name, name, createdAt: new Date() }),
+      ensurePlugin: async (namespaceId: string, name: string) => ({ id: `${namespaceId}/${name}` }),
+      findVersion: async (pluginId: string, version: string) => staged.versions.get(`${pluginId}@${version}`) ?? null,
+      blobExists: async (digest: string) => staged.blobs.has(digest),
+      insertBlob: async (blob: { digest: string }) => void staged.blobs.add(blob.digest),
+      insertVersion: async (v: { pluginId: string; version: string; digest: string; size: number }) => {
+        if (this.failInsertVersion) throw this.failInsertVersion;
+        const [namespace, plugin] = v.pluginId.split('/') as [string, string];
+        const record: VersionRecord = { id: `${v.pluginId}@${v.version}`, namespace, plugin, version: v.version, digest: v.digest, size: v.size, status: 'pending', statusReason: null, createdAt: new Date(), readyAt: null };
+        staged.versions.set(`${v.pluginId}@${v.version}`, record);
+        return record;
+      },
+    } as unknown as PublishTransaction;
+    const result = await work(tx);
+    // Commit only when the work succeeded.
+    this.blobs = staged.blobs;
+    this.versions = staged.versions;
+    this.namespaces = staged.namespaces;
+    return result;
+  }
+}
+
+const admin: Principal = { tokenId: 'a', tokenName: 'admin', admin: true, namespaces: new Set() };
+const acmeOnly: Principal = { tokenId: 't', tokenName: 'acme CI', admin: false, namespaces: new Set(['acme']) };
+
+describe('PublishService', () => {
+  let root: string;
+  let plugins: FakePlugins;
+  let enqueued: string[];
+  let service: PublishService;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'publish-service-'));
+    plugins = new FakePlugins();
+    enqueued = [];
+    const processor = { enqueue: (id: string) => enqueued.push(id) } as unknown as VersionProcessor;
+    const config = loadConfig({ DATA_DIR: root, MAX_MODULE_SIZE: '4096' });
+    service = new PublishService(plugins as unknown as PluginsRepository, processor, new BlobStore(new FilesystemStorageDriver({ root })), config);
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const storedFiles = async () => (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+  const target = { namespace: 'acme', plugin: 'jwt', version: '1.0.0' };
+
+  it('stores the blob, records the version and hands it to processing', async () => {
+    const module = await proxyWasmFilter('a');
+    const result = await service.publish(admin, target, Readable.from([module]), module.length);
+    expect(result.created).toBe(true);
+    expect(enqueued).toEqual([result.version.id]);
+    expect(await storedFiles()).toBe(1);
+  });
+
+  it('removes the object it stored when recording the version fails', async () => {
+    plugins.failInsertVersion = new Error('database went away');
+    const module = await proxyWasmFilter('b');
+    await expect(service.publish(admin, target, Readable.from([module]), module.length)).rejects.toThrow('database went away');
+    expect(await storedFiles()).toBe(0);
+    expect(plugins.versions.size).toBe(0);
+    expect(enqueued).toEqual([]);
+  });
+
+  it('keeps an object that an earlier version already recorded, even when a later publish of it fails', async () => {
+    const module = await proxyWasmFilter('c');
+    await service.publish(admin, target, Readable.from([module]), module.length);
+    plugins.failInsertVersion = new Error('database went away');
+    await expect(service.publish(admin, { ...target, version: '1.0.1' }, Readable.from([module]), module.length)).rejects.toThrow();
+    expect(await storedFiles()).toBe(1);
+  });
+
+  it('refuses before reading the body: other namespaces (403), missing namespaces for non-admins (404), declared oversize (413)', async () => {
+    const untouched = Readable.from([Buffer.from('never read')]);
+    const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as RegistryError);
+    expect((await refusal(service.publish(acmeOnly, { ...target, namespace: 'other' }, untouched, null)))?.status).toBe(403);
+    const ghost: Principal = { ...acmeOnly, namespaces: new Set(['ghost']) };
+    expect((await refusal(service.publish(ghost, { ...target, namespace: 'ghost' }, untouched, null)))?.code).toBe('namespace_not_found');
+    expect((await refusal(service.publish(acmeOnly, target, untouched, 5000)))?.status).toBe(413);
+    expect(untouched.readableDidRead).toBe(false);
+    expect(await storedFiles()).toBe(0);
+  });
+});
