@@ -1,0 +1,167 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
+import { openDatabase, type Database } from './database.js';
+import { applyMigrations } from './migrations.js';
+
+const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+
+async function seedVersion(db: Database, namespace: string): Promise<string> {
+  const digest = `sha256:${namespace.padEnd(64, '0')}`;
+  const version = await db.prisma.version.create({
+    data: {
+      version: '1.0.0',
+      size: 3,
+      plugin: { create: { name: 'demo', namespace: { create: { name: namespace } } } },
+      blob: { create: { digest, size: 3, storageKey: `blobs/${digest}` } },
+    },
+  });
+  return version.id;
+}
+
+describe('openDatabase with PostgreSQL', () => {
+  let server: PostgresServer;
+  let db: Database;
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    db = await openDatabase({ kind: 'postgres', url: server.url }, { poolSize: 4 });
+    await applyMigrations(db, migrationsDir);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await server?.stop();
+  });
+
+  it('pings and round-trips through Prisma', async () => {
+    expect(db.kind).toBe('postgres');
+    await db.ping();
+    const versionId = await seedVersion(db, 'acme');
+    const found = await db.prisma.version.findUniqueOrThrow({ where: { id: versionId }, include: { plugin: { include: { namespace: true } } } });
+    expect(found.plugin.namespace.name).toBe('acme');
+    expect(found.status).toBe('pending');
+  });
+
+  it('uses a pool of the requested size', async () => {
+    if (db.kind !== 'postgres') throw new Error('expected postgres');
+    const pool = db.pool;
+    // Hold four connections at once; a fifth checkout must wait.
+    const clients = await Promise.all([1, 2, 3, 4].map(() => pool.connect()));
+    let gotFifth = false;
+    const fifth = pool.connect().then((c) => ((gotFifth = true), c));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(gotFifth).toBe(false);
+    clients[0]!.release();
+    (await fifth).release();
+    for (const c of clients.slice(1)) c.release();
+  });
+
+  it('rejects ping when the server is unreachable', async () => {
+    const unreachable = await openDatabase({ kind: 'postgres', url: 'postgresql://postgres@127.0.0.1:1/postgres' });
+    try {
+      await expect(unreachable.ping()).rejects.toThrow();
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
+
+describe('openDatabase with PGlite', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps data on disk across a reopen, creating the directory', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pglite-test-'));
+    dirs.push(root);
+    const dataDir = join(root, 'nested', 'pglite');
+    const first = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      expect(first.kind).toBe('pglite');
+      expect(existsSync(dataDir)).toBe(true);
+      await first.ping();
+      await applyMigrations(first, migrationsDir);
+      await seedVersion(first, 'persisted');
+      // A second opener of the same directory would corrupt it.
+      await expect(openDatabase({ kind: 'pglite', dataDir })).rejects.toThrow(/already open/);
+    } finally {
+      await first.close();
+    }
+    expect(existsSync(`${dataDir}.lock`)).toBe(false);
+
+    const second = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      const namespaces = await second.prisma.namespace.findMany({ select: { name: true } });
+      expect(namespaces).toEqual([{ name: 'persisted' }]);
+      expect(await applyMigrations(second, migrationsDir)).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('loads pg_trgm', async () => {
+    const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+    try {
+      await db.prisma.$executeRawUnsafe('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+      const [row] = await db.prisma.$queryRawUnsafe<[{ s: number }]>("SELECT similarity('envoy', 'envoy-filter') AS s");
+      expect(row.s).toBeGreaterThan(0.3);
+      expect(row.s).toBeLessThan(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('keeps concurrent interactive transactions apart; a rollback discards only its own writes', async () => {
+    const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+    try {
+      await applyMigrations(db, migrationsDir);
+      const versionId = await seedVersion(db, 'counter');
+      const day = new Date('2025-01-01T00:00:00Z');
+      const key = { versionId_day: { versionId, day } };
+      await db.prisma.downloadCount.create({ data: { versionId, day, count: 0 } });
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+      const increments = 8;
+      // Read-modify-write with a pause in between: interleaved transactions
+      // on one session would lose increments.
+      const increment = (i: number) =>
+        db.prisma.$transaction(async (tx) => {
+          const row = await tx.downloadCount.findUniqueOrThrow({ where: key });
+          await sleep(5 + (i % 3) * 5);
+          await tx.downloadCount.update({ where: key, data: { count: row.count + 1 } });
+          await tx.namespace.create({ data: { name: `tx-${i}` } });
+        });
+      const failing = db.prisma.$transaction(async (tx) => {
+        const row = await tx.downloadCount.findUniqueOrThrow({ where: key });
+        await tx.downloadCount.update({ where: key, data: { count: row.count + 1000 } });
+        await tx.namespace.create({ data: { name: 'rolled-back' } });
+        await sleep(20);
+        throw new Error('boom');
+      });
+      // Writes outside any transaction, issued while the others run.
+      const outside = [0, 1, 2].map((i) => db.prisma.namespace.create({ data: { name: `outside-${i}` } }));
+
+      const results = await Promise.allSettled([
+        ...Array.from({ length: increments / 2 }, (_, i) => increment(i)),
+        failing,
+        ...Array.from({ length: increments / 2 }, (_, i) => increment(i + increments / 2)),
+        ...outside,
+      ]);
+      const rejected = results.filter((r) => r.status === 'rejected');
+      expect(rejected).toHaveLength(1);
+      expect(String((rejected[0] as PromiseRejectedResult).reason)).toMatch(/boom/);
+
+      expect((await db.prisma.downloadCount.findUniqueOrThrow({ where: key })).count).toBe(increments);
+      const names = (await db.prisma.namespace.findMany({ select: { name: true } })).map((n) => n.name).sort();
+      expect(names).toEqual(
+        ['counter', 'outside-0', 'outside-1', 'outside-2', ...Array.from({ length: increments }, (_, i) => `tx-${i}`)].sort(),
+      );
+    } finally {
+      await db.close();
+    }
+  });
+});

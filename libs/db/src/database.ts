@@ -1,0 +1,180 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { DatabaseConfig } from '../../config/src/config.js';
+import { PrismaClient } from './generated/client.js';
+
+/** An open database: the Prisma client plus what is needed to run migrations on it. */
+export type Database = PostgresDatabase | PGliteDatabase;
+
+interface DatabaseBase {
+  readonly prisma: PrismaClient;
+  /** Round trip to the database; rejects when it is unreachable. */
+  ping(): Promise<void>;
+  /** Disconnects Prisma and closes the pool or the PGlite instance. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface PostgresDatabase extends DatabaseBase {
+  readonly kind: 'postgres';
+  readonly url: string;
+  readonly pool: pg.Pool;
+}
+
+export interface PGliteDatabase extends DatabaseBase {
+  readonly kind: 'pglite';
+  /** A directory, or `memory://` for a database that lives only as long as the process. */
+  readonly dataDir: string;
+  readonly pglite: PGlite;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL only: connections in the pool. Default 10. */
+  poolSize?: number;
+  /**
+   * Defaults for `prisma.$transaction`. PGlite runs one transaction at a time,
+   * so waiting to start one is normal there: its maxWait defaults to 10 s.
+   */
+  transactionOptions?: { maxWait?: number; timeout?: number };
+}
+
+export const IN_MEMORY = 'memory://';
+
+export function isInMemory(dataDir: string): boolean {
+  return dataDir.startsWith(IN_MEMORY);
+}
+
+/**
+ * Starts a PGlite instance with the extensions the registry relies on. Used
+ * for the embedded database and for the migration shadow database, so that
+ * both accept the same migration SQL.
+ */
+export async function createPGlite(dataDir: string): Promise<PGlite> {
+  // One options object: PGlite.create(undefined, options) silently ignores the options.
+  return PGlite.create({ dataDir, extensions: { pg_trgm } });
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
+  return config.kind === 'postgres' ? openPostgres(config.url, options) : openPGlite(config.dataDir, options);
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<PostgresDatabase> {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client dropped by the server must not crash the process.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    ...(options.transactionOptions ? { transactionOptions: options.transactionOptions } : {}),
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    kind: 'postgres',
+    url,
+    pool,
+    prisma,
+    ping: () => ping(prisma),
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          await prisma.$disconnect();
+        } finally {
+          await pool.end();
+        }
+      })()),
+  };
+}
+
+async function openPGlite(dataDir: string, options: OpenDatabaseOptions): Promise<PGliteDatabase> {
+  let releaseLock = (): void => {};
+  if (!isInMemory(dataDir)) {
+    mkdirSync(dataDir, { recursive: true });
+    releaseLock = lockDataDir(dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await createPGlite(dataDir);
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  // The in-process adapter is used on purpose: PGlite has a single session,
+  // and its transaction() holds a mutex that makes every other query wait, so
+  // concurrent interactive transactions are serialized rather than interleaved.
+  const prisma = new PrismaClient({
+    adapter: new PrismaPGlite(pglite),
+    transactionOptions: { maxWait: 10_000, ...options.transactionOptions },
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    kind: 'pglite',
+    dataDir,
+    pglite,
+    prisma,
+    ping: () => ping(prisma),
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          await prisma.$disconnect();
+          await pglite.close();
+        } finally {
+          releaseLock();
+        }
+      })()),
+  };
+}
+
+async function ping(prisma: PrismaClient): Promise<void> {
+  await prisma.$queryRawUnsafe('SELECT 1');
+}
+
+/**
+ * PGlite does not lock its data directory, and two instances on one directory
+ * (e.g. `npm run db:migrate` while the server runs) corrupt it. A pid file
+ * next to the directory refuses the second opener.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = `${dataDir.replace(/\/+$/, '')}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          unlinkSync(lockPath);
+        } catch {
+          // Already gone.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockPath, 'utf8').trim());
+      // An empty file is a lock being written right now.
+      if (!(Number.isInteger(holder) && holder > 0) || isAlive(holder)) {
+        const who = holder === process.pid ? 'this process' : holder > 0 ? `process ${holder}` : 'another process';
+        throw new Error(
+          `the PGlite database at ${dataDir} is already open in ${who}; PGlite allows one opener at a time ` +
+            `(remove ${lockPath} if that process is gone)`,
+        );
+      }
+      // Left behind by a process that died: take it over.
+      unlinkSync(lockPath);
+    }
+  }
+  throw new Error(`could not lock ${lockPath}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
