@@ -183,6 +183,7 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
       expect(byDigest.bytes.equals(filterV1)).toBe(true);
       expect(byDigest.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect(byDigest.headers.get('content-length')).toBe(String(filterV1.length));
+      expect(byDigest.headers.get('repr-digest')).toBe(`sha-256=:${createHash('sha256').update(filterV1).digest('base64')}:`);
     });
 
     it('answers If-None-Match with 304 and Range with 206', async () => {

@@ -139,4 +139,12 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
     expect(down.json.detail).toContain('storage (s3)');
     expect(down.json.checks).toMatchObject({ database: { status: 'ok' }, storage: { status: 'failing' } });
   });
+
+  it('reports the database as not ready (503), naming it, when PostgreSQL is down', async () => {
+    await postgres.stop();
+    const down = await api(registries[0]!.url, 'GET', '/health/ready');
+    expectProblem(down, 503, 'not_ready');
+    expect(down.json.detail).toContain('database (postgres)');
+    expect((await api(registries[0]!.url, 'GET', '/health/live')).status).toBe(200);
+  });
 });

@@ -20,7 +20,6 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
     // HEAD routes are declared explicitly where they make sense (downloads).
     exposeHeadRoutes: false,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {

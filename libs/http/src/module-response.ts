@@ -26,7 +26,8 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
     .header('etag', etag)
     .header('cache-control', module.cacheControl)
     .header('accept-ranges', 'bytes')
-    .header('x-content-digest', module.digest);
+    // RFC 9530: lets a client check the bytes it received, also after a redirect or a resumed download.
+    .header('repr-digest', `sha-256=:${Buffer.from(module.digest.slice('sha256:'.length), 'hex').toString('base64')}:`);
 
   if (matchesEtag(request.headers['if-none-match'], etag)) {
     void reply.status(304).send();

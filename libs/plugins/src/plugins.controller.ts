@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Head, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Head, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
@@ -15,6 +15,17 @@ import { sendModule } from '../../http/src/module-response.js';
 import { PluginDetailView, PluginMetadataBody, PluginPage, PluginView, VersionView } from './plugin.views.js';
 import { PluginsService } from './plugins.service.js';
 import { PublishService } from './publish.service.js';
+
+/** The responses of both module download routes, by version and by digest. */
+const ApiModuleDownload = (): MethodDecorator =>
+  applyDecorators(
+    ApiProduces('application/wasm'),
+    ApiResponse({ status: 200, description: 'The module.', content: { 'application/wasm': { schema: { type: 'string', format: 'binary' } } } }),
+    ApiResponse({ status: 206, description: 'Part of the module.' }),
+    ApiResponse({ status: 304, description: 'Not modified.' }),
+    ApiResponse({ status: 307, description: 'Redirect to a short-lived object-store URL (S3 with presigned downloads).' }),
+    ApiProblems(400, 404, 416),
+  );
 
 const VERSION_CACHE_CONTROL = 'public, max-age=300';
 const DIGEST_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -121,12 +132,7 @@ export class PluginsController {
     summary: 'Download a version\'s module',
     description: 'Strong ETag (the digest), If-None-Match → 304, single byte ranges → 206. Prefer the digest URL for pinning.',
   })
-  @ApiProduces('application/wasm')
-  @ApiResponse({ status: 200, description: 'The module.', content: { 'application/wasm': { schema: { type: 'string', format: 'binary' } } } })
-  @ApiResponse({ status: 206, description: 'Part of the module.' })
-  @ApiResponse({ status: 304, description: 'Not modified.' })
-  @ApiResponse({ status: 307, description: 'Redirect to a short-lived object-store URL (S3 with presigned downloads).' })
-  @ApiProblems(400, 404, 416)
+  @ApiModuleDownload()
   async downloadVersion(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -158,12 +164,7 @@ export class PluginsController {
     description: 'The pinned, content-addressed URL: cacheable forever. Same conditional and range rules as module.wasm.',
   })
   @ApiParam({ name: 'digest', example: 'sha256:3b1f0c…', description: 'sha256:<64 lowercase hex>' })
-  @ApiProduces('application/wasm')
-  @ApiResponse({ status: 200, description: 'The module.', content: { 'application/wasm': { schema: { type: 'string', format: 'binary' } } } })
-  @ApiResponse({ status: 206, description: 'Part of the module.' })
-  @ApiResponse({ status: 304, description: 'Not modified.' })
-  @ApiResponse({ status: 307, description: 'Redirect to a short-lived object-store URL (S3 with presigned downloads).' })
-  @ApiProblems(400, 404, 416)
+  @ApiModuleDownload()
   async downloadBlob(@Param('digest') digest: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const blob = await this.plugins.findBlob(digest);
     await this.serve(request, reply, blob.digest, blob.size, DIGEST_CACHE_CONTROL, blob.countedVersionId);
