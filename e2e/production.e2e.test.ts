@@ -17,7 +17,7 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
   const registries: RunningRegistry[] = [];
 
   beforeAll(async () => {
-    [postgres, s3] = await Promise.all([startPostgres(), startTestS3Server({ bucket: 'wasm-modules' })]);
+    [postgres, s3] = await Promise.all([startPostgres(), startTestS3Server({ bucket: 'wasm-modules', keepPrefixes: ['uploads/', 'blobs/sha256/'] })]);
     env = {
       DATABASE_URL: postgres.url,
       STORAGE_DRIVER: 's3',

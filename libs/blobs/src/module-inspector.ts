@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RegistryError } from '../../domain/src/registry-error.js';
 import { checkWasmHeader, WASM_HEADER_LENGTH, type WasmBinaryKind } from '../../domain/src/wasm-header.js';
+import { collectYoungGarbage, YOUNG_GARBAGE_INTERVAL_BYTES } from './young-garbage.js';
 
 export interface InspectedModule {
   /** Lowercase hex SHA-256 of every byte that passed through. */
@@ -45,6 +46,9 @@ export class ModuleInspector extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (Math.floor((this.size + chunk.length) / YOUNG_GARBAGE_INTERVAL_BYTES) > Math.floor(this.size / YOUNG_GARBAGE_INTERVAL_BYTES)) {
+      collectYoungGarbage();
+    }
     this.size += chunk.length;
     if (this.size > this.maxSize) {
       callback(moduleTooLarge(this.maxSize));

@@ -13,7 +13,7 @@ import { DownloadCounter } from '../../downloads/src/download-counter.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { sendModule } from '../../http/src/module-response.js';
 import { PluginDetailView, PluginMetadataBody, PluginPage, PluginView, VersionView } from './plugin.views.js';
-import { PluginsService } from './plugins.service.js';
+import { PluginsService, type DownloadTarget } from './plugins.service.js';
 import { PublishService } from './publish.service.js';
 
 /** The responses of both module download routes, by version and by digest. */
@@ -140,8 +140,7 @@ export class PluginsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const record = await this.plugins.findVersion(namespace, name, version);
-    await this.serve(request, reply, record.digest, record.size, VERSION_CACHE_CONTROL, record.id);
+    await this.serve(request, reply, await this.plugins.versionDownload(namespace, name, version), VERSION_CACHE_CONTROL);
   }
 
   @Head('plugins/:namespace/:name/versions/:version/module.wasm')
@@ -166,8 +165,7 @@ export class PluginsController {
   @ApiParam({ name: 'digest', example: 'sha256:3b1f0c…', description: 'sha256:<64 lowercase hex>' })
   @ApiModuleDownload()
   async downloadBlob(@Param('digest') digest: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const blob = await this.plugins.findBlob(digest);
-    await this.serve(request, reply, blob.digest, blob.size, DIGEST_CACHE_CONTROL, blob.countedVersionId);
+    await this.serve(request, reply, await this.plugins.blobDownload(digest), DIGEST_CACHE_CONTROL);
   }
 
   @Head('blobs/:digest')
@@ -178,7 +176,7 @@ export class PluginsController {
     return this.downloadBlob(digest, request, reply);
   }
 
-  private serve(request: FastifyRequest, reply: FastifyReply, digest: string, size: number, cacheControl: string, versionId: string | null): Promise<void> {
+  private serve(request: FastifyRequest, reply: FastifyReply, { digest, size, versionId }: DownloadTarget, cacheControl: string): Promise<void> {
     const ttl = this.config.storage.kind === 's3' ? this.config.storage.presignedDownloadTtlSeconds : 0;
     return sendModule(request, reply, {
       digest,

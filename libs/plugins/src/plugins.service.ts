@@ -4,6 +4,7 @@ import type { RegistryConfig } from '../../config/src/config.js';
 import { digestProblem } from '../../domain/src/digest.js';
 import { nameProblem } from '../../domain/src/names.js';
 import { invalidInput, notFound, type FieldProblem } from '../../domain/src/registry-error.js';
+import { TtlCache } from '../../domain/src/ttl-cache.js';
 import { compareVersionsDescending, versionProblem } from '../../domain/src/versions.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
 import type { NamespaceView, PluginDetailView, PluginPage, PluginView, VersionView } from './plugin.views.js';
@@ -11,9 +12,23 @@ import { PluginsRepository, type PluginRecord, type VersionRecord } from './plug
 
 const MAX_PAGE_SIZE = 100;
 
+/** What serving a module needs; none of it changes once published. */
+export interface DownloadTarget {
+  digest: string;
+  size: number;
+  /** The version a download is counted for; null for a blob no version points at. */
+  versionId: string | null;
+}
+
+const DOWNLOAD_CACHE_ENTRIES = 10_000;
+// Bounded so that a version or blob deleted by an admin stops being served soon by every process.
+const DOWNLOAD_CACHE_TTL_MS = 60_000;
+
 /** Reading the catalog: plugins, their versions, and where to fetch them. */
 @Injectable()
 export class PluginsService {
+  private readonly downloadTargets = new TtlCache<string, DownloadTarget>(DOWNLOAD_CACHE_ENTRIES, DOWNLOAD_CACHE_TTL_MS);
+
   constructor(
     private readonly plugins: PluginsRepository,
     private readonly downloads: DownloadsRepository,
@@ -66,13 +81,23 @@ export class PluginsService {
     return record;
   }
 
-  /** The stored blob for a digest, and the version its downloads are counted for. */
-  async findBlob(digest: string): Promise<{ digest: string; size: number; countedVersionId: string | null }> {
+  /** A version's module, for downloads; cached because the answer never changes. */
+  async versionDownload(namespace: string, name: string, version: string): Promise<DownloadTarget> {
+    return this.downloadTargets.getOrLoad(`version:${namespace}/${name}@${version}`, async () => {
+      const record = await this.findVersion(namespace, name, version);
+      return { digest: record.digest, size: record.size, versionId: record.id };
+    });
+  }
+
+  /** A stored blob by digest, and the version its downloads are counted for (the first published with it). */
+  async blobDownload(digest: string): Promise<DownloadTarget> {
     assertValid([digestProblem('path.digest', digest)]);
-    const blob = await this.plugins.findBlob(digest);
-    if (blob === null) throw notFound('blob_not_found', `no module with digest ${digest} is stored here`);
-    const version = await this.plugins.findFirstVersionWithDigest(digest);
-    return { ...blob, countedVersionId: version?.id ?? null };
+    return this.downloadTargets.getOrLoad(`blob:${digest}`, async () => {
+      const blob = await this.plugins.findBlob(digest);
+      if (blob === null) throw notFound('blob_not_found', `no module with digest ${digest} is stored here`);
+      const version = await this.plugins.findFirstVersionWithDigest(digest);
+      return { digest: blob.digest, size: blob.size, versionId: version?.id ?? null };
+    });
   }
 
   versionView(record: VersionRecord, downloads: number): VersionView {

@@ -31,7 +31,7 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
   const port = await freePort();
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'wasm-registry-e2e-')));
   const adminToken = options.adminToken ?? 'test-admin-token-0123456789abcdef';
-  const child = spawn(process.execPath, [API_ENTRY], {
+  const child = spawn(process.execPath, ['--expose-gc', API_ENTRY], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

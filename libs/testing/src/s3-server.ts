@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
 /** A throwaway S3 endpoint with one empty bucket. */
@@ -27,6 +28,13 @@ export interface StartTestS3ServerOptions {
    * process's memory without the fake server's buffers. Slower to start.
    */
   childProcess?: boolean;
+  /**
+   * Key prefixes ("uploads/") to hold a placeholder object in. s3rver 3.7.1
+   * removes a directory as soon as a delete empties it, which races with a
+   * concurrent put into that directory and crashes the server; a placeholder
+   * keeps the directory from ever emptying.
+   */
+  keepPrefixes?: string[];
 }
 
 /**
@@ -34,6 +42,26 @@ export interface StartTestS3ServerOptions {
  * directory. Credentials are s3rver's built-in S3RVER/S3RVER.
  */
 export async function startTestS3Server(options: StartTestS3ServerOptions = {}): Promise<TestS3Server> {
+  const server = await startServer(options);
+  if (options.keepPrefixes?.length) {
+    const client = new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
+    try {
+      for (const prefix of options.keepPrefixes) {
+        await client.send(new PutObjectCommand({ Bucket: server.bucket, Key: `${prefix}keep`, Body: 'keeps the directory' }));
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+  return server;
+}
+
+async function startServer(options: StartTestS3ServerOptions): Promise<TestS3Server> {
   const bucket = options.bucket ?? 'registry-test';
   const directory = await mkdtemp(join(tmpdir(), 's3rver-test-'));
   if (options.childProcess) return startInChild(bucket, directory);

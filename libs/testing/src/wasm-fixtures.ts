@@ -48,6 +48,18 @@ export async function proxyWasmFilter(tag = 'v1'): Promise<Buffer> {
  * custom section that pads it (custom sections are valid anywhere after the header).
  */
 export async function paddedModule(size: number, tag = 'padded'): Promise<Buffer> {
+  const { head, fillerLength } = await paddedModuleLayout(size, tag);
+  return Buffer.concat([head, Buffer.alloc(fillerLength, PADDING_BYTE)]);
+}
+
+export const PADDING_BYTE = 0x5a;
+
+/**
+ * The bytes of paddedModule(size, tag) as a head (module and section header)
+ * followed by `fillerLength` bytes of PADDING_BYTE, so that a caller can stream
+ * a large module without holding it.
+ */
+export async function paddedModuleLayout(size: number, tag = 'padded'): Promise<{ head: Buffer; fillerLength: number }> {
   const base = await proxyWasmFilter(tag);
   const name = Buffer.from('padding');
   // section = id(0) + leb(payloadLength) + leb(name.length) + name + filler
@@ -57,7 +69,7 @@ export async function paddedModule(size: number, tag = 'padded'): Promise<Buffer
     if (fillerLength < 0) throw new Error(`cannot pad a ${base.length}-byte module to ${size} bytes`);
     const leb = encodeLeb128(payloadLength);
     if (leb.length !== lebBytes) continue;
-    return Buffer.concat([base, Buffer.from([0]), leb, Buffer.from([name.length]), name, Buffer.alloc(fillerLength, 0x5a)]);
+    return { head: Buffer.concat([base, Buffer.from([0]), leb, Buffer.from([name.length]), name]), fillerLength };
   }
   throw new Error(`cannot pad to ${size} bytes`);
 }
