@@ -223,6 +223,19 @@ describe('applyMigrations on PostgreSQL', () => {
     url.pathname = `/${name}`;
     return url.toString();
   }
+  /**
+   * Advisory locks held in the cluster. A backend releases its locks when it
+   * exits, a moment after the client's disconnect resolves: poll briefly.
+   */
+  async function advisoryLocksOnceSettled(): Promise<number> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+      if (rows[0].n === 0 || Date.now() > deadline) return rows[0].n as number;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   async function open(url: string): Promise<Database> {
     const db = await openDatabase({ kind: 'postgres', url });
     opened.push(db);
@@ -236,16 +249,14 @@ describe('applyMigrations on PostgreSQL', () => {
     expect(await applyMigrations(db, migrationsDir)).toEqual([]);
     await expectDeployed(db);
     // Our lock and the engine's die with the migration connection.
-    const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
-    expect(rows[0].n).toBe(0);
+    expect(await advisoryLocksOnceSettled()).toBe(0);
   });
 
   it('accepts a bare driver adapter factory and closes what the engine opened', async () => {
     const url = await freshDatabase();
     expect(await applyMigrations(new PrismaPg({ connectionString: url }), migrationsDir)).toEqual(migrationNames);
     // The engine never releases its advisory lock itself; a leaked pool would hold it.
-    const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
-    expect(rows[0].n).toBe(0);
+    expect(await advisoryLocksOnceSettled()).toBe(0);
     expect(await applyMigrations(new PrismaPg({ connectionString: url }), migrationsDir)).toEqual([]);
   });
 
