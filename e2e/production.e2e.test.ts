@@ -6,7 +6,7 @@ import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres
 import { startRegistry, WORKER_ENTRY, type RunningRegistry } from '../libs/testing/src/registry-process.js';
 import { startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
 import { paddedModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
-import { api, expectProblem, waitFor } from './support.js';
+import { api, expectProblem, settledVersion, waitFor } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -51,6 +51,7 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
     const download = await api(b.url, 'GET', `/api/v1/blobs/${sha256(module)}`);
     expect(download.status).toBe(200);
     expect(download.bytes.equals(module)).toBe(true);
+    expect((await settledVersion(a.url, 'acme', 'tracing', '1.0.0')).status).toBe('ready');
     const ranged = await api(b.url, 'GET', '/api/v1/plugins/acme/tracing/versions/1.0.0/module.wasm', { headers: { range: 'bytes=100-199' } });
     expect(ranged.status).toBe(206);
     expect(ranged.bytes.equals(module.subarray(100, 200))).toBe(true);
@@ -65,6 +66,7 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
     const winner = results.find((r) => r.status === 201)!.json.digest as string;
+    await settledVersion(a.url, 'acme', 'race', '1.0.0');
     const stored = await api(a.url, 'GET', '/api/v1/plugins/acme/race/versions/1.0.0/module.wasm');
     expect(sha256(stored.bytes)).toBe(winner);
     // The loser's bytes are not kept.
@@ -76,6 +78,7 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
     const module = await proxyWasmFilter('counted');
     const [a, b] = registries as [RunningRegistry, RunningRegistry];
     expect((await api(a.url, 'PUT', '/api/v1/plugins/acme/counted/versions/1.0.0', { body: module, token: a.adminToken })).status).toBe(201);
+    expect((await settledVersion(a.url, 'acme', 'counted', '1.0.0')).status).toBe('ready');
     const perProcess = 60;
     await Promise.all(
       registries.flatMap((registry) =>

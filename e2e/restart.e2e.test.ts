@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry } from '../libs/testing/src/registry-process.js';
 import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
-import { api } from './support.js';
+import { api, settledVersion } from './support.js';
 
 describe('the embedded registry across restarts', () => {
   let dataDir: string;
@@ -23,6 +23,7 @@ describe('the embedded registry across restarts', () => {
     expect(printed, first.output()).not.toBeNull();
     const admin = printed![1]!;
     expect((await api(first.url, 'PUT', '/api/v1/plugins/acme/counter/versions/1.0.0', { body: module, token: admin })).status).toBe(201);
+    expect((await settledVersion(first.url, 'acme', 'counter', '1.0.0')).status).toBe('ready');
 
     const downloads = 25;
     for (let i = 0; i < downloads; i++) {

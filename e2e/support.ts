@@ -70,3 +70,13 @@ export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => bo
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until a version leaves `pending` (analysis done) and returns the version view. */
+export async function settledVersion(base: string, namespace: string, plugin: string, version: string): Promise<Json> {
+  const response = await waitFor(
+    () => api(base, 'GET', `/api/v1/plugins/${namespace}/${plugin}/versions/${version}`),
+    (r) => r.status !== 200 || r.json.status !== 'pending',
+    30_000,
+  );
+  return response.json;
+}

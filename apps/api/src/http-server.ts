@@ -2,6 +2,7 @@ import type { LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/src/report.schema.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
 import { ApiModule } from './app.module.js';
 
@@ -47,7 +48,14 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token (wpr_…) issued by an admin.' })
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
+  // The report's shape lives in one place, as JSON Schema next to its types.
+  type Schemas = NonNullable<NonNullable<OpenAPIObject['components']>['schemas']>;
+  const schemas: Schemas = ((document.components ??= {}).schemas ??= {});
+  schemas.AnalysisReport = ANALYSIS_REPORT_SCHEMA as Schemas[string];
+  const analysisView = schemas.AnalysisView as { properties?: Record<string, unknown> } | undefined;
+  if (analysisView?.properties) analysisView.properties.report = { $ref: '#/components/schemas/AnalysisReport' };
+  return document;
 }

@@ -114,7 +114,8 @@ export interface ProxyWasmInfo {
   declaredAbiVersions: ProxyWasmAbiVersion[];
   /**
    * The version Envoy's C++ host would use: the first `proxy_abi_version_*`
-   * export in export order, if it is a known version; null otherwise.
+   * export, in export order, whose version it knows (unknown ones are
+   * skipped); null when there is none.
    */
   abiVersion: ProxyWasmAbiVersion | null;
   /** Exports that look like ABI markers but are not standard, e.g. `proxy_abi_mosn_version_0_2_0`. */
@@ -190,6 +191,8 @@ export type FindingCode =
   | 'legacy_unversioned_plugin'
   | 'missing_allocator'
   | 'missing_memory_export'
+  /** Imports a function only recent Proxy-Wasm C++ host builds link: older Envoy/Istio releases refuse the module. */
+  | 'requires_recent_host'
   | 'malformed_custom_section'
   | 'not_a_proxy_wasm_plugin'
   | 'component_not_loadable_by_proxies'

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parsePolicy, type AnalysisPolicy } from '../../analysis/src/policy.js';
 
 /**
  * The registry's settings, read from the environment once at boot. Nothing
@@ -21,6 +22,7 @@ export interface RegistryConfig {
   maxModuleSize: number;
   /** How often buffered download counts are written to the database. */
   downloadFlushIntervalMs: number;
+  analysis: AnalysisConfig;
   logLevel: LogLevel;
 }
 
@@ -41,6 +43,16 @@ export type StorageConfig =
       /** When > 0, downloads redirect to presigned URLs valid this many seconds. */
       presignedDownloadTtlSeconds: number;
     };
+
+export interface AnalysisConfig {
+  /** An analysis still running after this long is stopped and the version rejected. */
+  timeoutMs: number;
+  /** Heap limit of the worker thread that analyses one module. */
+  memoryMb: number;
+  /** Analyses running at once in one process. */
+  concurrency: number;
+  policy: AnalysisPolicy;
+}
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -147,6 +159,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const maxModuleSize = integer('MAX_MODULE_SIZE', 50 * 1024 * 1024, 8, MAX_MODULE_SIZE_CEILING);
   const downloadFlushIntervalMs = integer('DOWNLOAD_FLUSH_INTERVAL_MS', 5000, 10, 3_600_000);
 
+  const policyResult = parsePolicy(read('ANALYSIS_POLICY') ?? '');
+  problems.push(...policyResult.problems.map((problem) => `ANALYSIS_POLICY: ${problem}`));
+  const analysis: AnalysisConfig = {
+    timeoutMs: integer('ANALYSIS_TIMEOUT_MS', 30_000, 1, 600_000),
+    memoryMb: integer('ANALYSIS_MEMORY_MB', 512, 64, 8192),
+    concurrency: integer('ANALYSIS_CONCURRENCY', 1, 1, 64),
+    policy: policyResult.policy,
+  };
+
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
@@ -164,6 +185,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     adminToken,
     maxModuleSize,
     downloadFlushIntervalMs,
+    analysis,
     logLevel,
   };
 }

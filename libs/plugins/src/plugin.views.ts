@@ -12,6 +12,50 @@ export class VersionLinks {
   blob!: string;
   @ApiProperty({ description: 'The plugin this version belongs to.' })
   plugin!: string;
+  @ApiProperty({ description: 'The full analysis report.' })
+  analysis!: string;
+}
+
+export class FindingView {
+  @ApiProperty({ example: 'unknown_host_import', description: 'Stable code; ANALYSIS_POLICY maps codes to reject or warn.' })
+  code!: string;
+  @ApiProperty({ enum: ['error', 'warning', 'info'] })
+  severity!: 'error' | 'warning' | 'info';
+  @ApiProperty({ example: 'Envoy will refuse to load this module: env.foo is not a Proxy-Wasm host function.' })
+  message!: string;
+  @ApiPropertyOptional({ example: 'envoy' })
+  host?: string;
+  @ApiPropertyOptional({ description: 'Byte offset in the module.' })
+  offset?: number;
+}
+
+export class CompatibilityView {
+  @ApiProperty({ example: 'envoy' })
+  host!: string;
+  @ApiProperty({ example: '>=1.17' })
+  versions!: string;
+}
+
+/** The analysis in brief; the whole report is at links.analysis. */
+export class AnalysisSummaryView {
+  @ApiProperty({ enum: ['module', 'component'] })
+  kind!: 'module' | 'component';
+  @ApiProperty({ type: String, nullable: true, example: '0.2.1', description: 'The Proxy-Wasm ABI version Envoy would use.' })
+  abiVersion!: string | null;
+  @ApiProperty({ type: Boolean, nullable: true, description: 'Whether Envoy\'s C++ host loads it; null for modules that are not Proxy-Wasm plugins.' })
+  envoyLoads!: boolean | null;
+  @ApiProperty({ type: [String], enum: ['http', 'network'], isArray: true, description: 'Envoy filter chains it fits.' })
+  filterTypes!: ('http' | 'network')[];
+  @ApiProperty({ type: [CompatibilityView] })
+  compatibility!: CompatibilityView[];
+  @ApiProperty({ type: [String], example: ['http_calls', 'metrics'], description: 'Sensitive host functions it imports, by capability.' })
+  capabilities!: string[];
+  @ApiProperty({ type: [FindingView], description: 'Findings that did not reject the version.' })
+  warnings!: FindingView[];
+  @ApiProperty({ type: [FindingView], description: 'Findings that rejected the version; empty unless rejected.' })
+  rejections!: FindingView[];
+  @ApiProperty({ format: 'date-time' })
+  analyzedAt!: string;
 }
 
 export class VersionView {
@@ -35,8 +79,31 @@ export class VersionView {
   readyAt!: string | null;
   @ApiProperty({ description: 'Downloads of this version, all time.' })
   downloads!: number;
+  @ApiProperty({ type: AnalysisSummaryView, nullable: true, description: 'Null while pending.' })
+  analysis!: AnalysisSummaryView | null;
   @ApiProperty({ type: VersionLinks })
   links!: VersionLinks;
+}
+
+export class AnalysisView {
+  @ApiProperty({ example: 'acme' })
+  namespace!: string;
+  @ApiProperty({ example: 'jwt-auth' })
+  plugin!: string;
+  @ApiProperty({ example: '1.0.0' })
+  version!: string;
+  @ApiProperty({ pattern: '^sha256:[0-9a-f]{64}$' })
+  digest!: string;
+  @ApiProperty({ enum: ['ready', 'rejected'], description: 'What the registry\'s policy decided from the findings.' })
+  status!: 'ready' | 'rejected';
+  @ApiProperty({ format: 'date-time' })
+  analyzedAt!: string;
+  @ApiProperty({ type: [FindingView] })
+  rejections!: FindingView[];
+  @ApiProperty({ type: [FindingView] })
+  warnings!: FindingView[];
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The full report: see the AnalysisReport schema.' })
+  report!: object;
 }
 
 export class PluginLinks {
@@ -82,6 +149,8 @@ export class PluginView {
   categories!: string[];
   @ApiProperty({ type: String, nullable: true, description: 'Highest ready version by semantic-version precedence.' })
   latestVersion!: string | null;
+  @ApiProperty({ type: AnalysisSummaryView, nullable: true, description: 'The analysis of the latest version, in brief.' })
+  latestAnalysis!: AnalysisSummaryView | null;
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
   @ApiProperty({ format: 'date-time' })

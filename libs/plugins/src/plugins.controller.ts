@@ -12,7 +12,7 @@ import { RegistryError } from '../../domain/src/registry-error.js';
 import { DownloadCounter } from '../../downloads/src/download-counter.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { sendModule } from '../../http/src/module-response.js';
-import { PluginDetailView, PluginMetadataBody, PluginPage, PluginView, VersionView } from './plugin.views.js';
+import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginPage, PluginView, VersionView } from './plugin.views.js';
 import { PluginsService, type DownloadTarget } from './plugins.service.js';
 import { PublishService } from './publish.service.js';
 
@@ -24,7 +24,7 @@ const ApiModuleDownload = (): MethodDecorator =>
     ApiResponse({ status: 206, description: 'Part of the module.' }),
     ApiResponse({ status: 304, description: 'Not modified.' }),
     ApiResponse({ status: 307, description: 'Redirect to a short-lived object-store URL (S3 with presigned downloads).' }),
-    ApiProblems(400, 404, 416),
+    ApiProblems(400, 404, 409, 416),
   );
 
 const VERSION_CACHE_CONTROL = 'public, max-age=300';
@@ -127,6 +127,20 @@ export class PluginsController {
     return this.plugins.getVersion(namespace, name, version);
   }
 
+  @Get('plugins/:namespace/:name/versions/:version/analysis')
+  @ApiOperation({
+    summary: 'Get a version\'s analysis report',
+    description:
+      'What the module is and where it can run, computed from its bytes: kind, validity, imports and exports, custom sections, ' +
+      'the Proxy-Wasm ABI and host functions checked the way Envoy checks them, compatibility, capabilities, and the findings ' +
+      'with what the registry\'s policy made of them. 409 while the version is pending.',
+  })
+  @ApiOkResponse({ type: AnalysisView })
+  @ApiProblems(400, 404, 409)
+  getAnalysis(@Param('namespace') namespace: string, @Param('name') name: string, @Param('version') version: string): Promise<AnalysisView> {
+    return this.plugins.getAnalysis(namespace, name, version);
+  }
+
   @Get('plugins/:namespace/:name/versions/:version/module.wasm')
   @ApiOperation({
     summary: 'Download a version\'s module',
@@ -146,7 +160,7 @@ export class PluginsController {
   @Head('plugins/:namespace/:name/versions/:version/module.wasm')
   @ApiOperation({ summary: 'Headers of a version\'s module' })
   @ApiResponse({ status: 200, description: 'Size, ETag and caching headers; no body.' })
-  @ApiProblems(404)
+  @ApiProblems(404, 409)
   headVersion(
     @Param('namespace') namespace: string,
     @Param('name') name: string,

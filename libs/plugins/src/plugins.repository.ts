@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
 import type { Prisma } from '../../db/src/generated/client.js';
+import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
 
 export type VersionStatus = 'pending' | 'ready' | 'rejected';
@@ -20,6 +21,16 @@ export interface PluginRecord extends PluginMetadata {
   updatedAt: Date;
 }
 
+export interface AnalysisOutcome {
+  status: 'ready' | 'rejected';
+  statusReason: string | null;
+  kind: string;
+  abiVersion: string | null;
+  /** The stored analysis document (report and decision). */
+  analysis: StoredAnalysis;
+  at: Date;
+}
+
 export interface VersionRecord {
   id: string;
   namespace: string;
@@ -31,6 +42,10 @@ export interface VersionRecord {
   statusReason: string | null;
   createdAt: Date;
   readyAt: Date | null;
+  kind: string | null;
+  abiVersion: string | null;
+  analysis: StoredAnalysis | null;
+  analyzedAt: Date | null;
 }
 
 const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
@@ -46,6 +61,10 @@ const toVersionRecord = (row: VersionRow): VersionRecord => ({
   statusReason: row.statusReason,
   createdAt: row.createdAt,
   readyAt: row.readyAt,
+  kind: row.kind,
+  abiVersion: row.abiVersion,
+  analysis: row.analysis as StoredAnalysis | null,
+  analyzedAt: row.analyzedAt,
 });
 
 const pluginInclude = { namespace: { select: { name: true } } } as const;
@@ -159,11 +178,29 @@ export class PluginsRepository {
     });
   }
 
-  async setVersionStatus(versionId: string, status: VersionStatus, statusReason: string | null, at: Date): Promise<void> {
-    await this.database.prisma.version.update({
-      where: { id: versionId },
-      data: { status, statusReason, readyAt: status === 'ready' ? at : null },
+  /**
+   * Records a version's analysis and the status it led to. Only a pending
+   * version changes, so running the same step twice stores one result.
+   */
+  async recordAnalysis(versionId: string, outcome: AnalysisOutcome): Promise<boolean> {
+    const { count } = await this.database.prisma.version.updateMany({
+      where: { id: versionId, status: 'pending' },
+      data: {
+        status: outcome.status,
+        statusReason: outcome.statusReason,
+        readyAt: outcome.status === 'ready' ? outcome.at : null,
+        kind: outcome.kind,
+        abiVersion: outcome.abiVersion,
+        analysis: outcome.analysis as object,
+        analyzedAt: outcome.at,
+      },
     });
+    return count === 1;
+  }
+
+  async findVersionById(versionId: string): Promise<VersionRecord | null> {
+    const row = await this.database.prisma.version.findUnique({ where: { id: versionId }, include: versionInclude });
+    return row === null ? null : toVersionRecord(row);
   }
 
   async pendingVersionIds(): Promise<string[]> {

@@ -3,11 +3,12 @@ import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { digestProblem } from '../../domain/src/digest.js';
 import { nameProblem } from '../../domain/src/names.js';
-import { invalidInput, notFound, type FieldProblem } from '../../domain/src/registry-error.js';
+import { invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
 import { TtlCache } from '../../domain/src/ttl-cache.js';
 import { compareVersionsDescending, versionProblem } from '../../domain/src/versions.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
-import type { NamespaceView, PluginDetailView, PluginPage, PluginView, VersionView } from './plugin.views.js';
+import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
+import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginPage, PluginView, VersionView } from './plugin.views.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 const MAX_PAGE_SIZE = 100;
@@ -81,10 +82,53 @@ export class PluginsService {
     return record;
   }
 
-  /** A version's module, for downloads; cached because the answer never changes. */
+  async getAnalysis(namespace: string, name: string, version: string): Promise<AnalysisView> {
+    const record = await this.findVersion(namespace, name, version);
+    if (record.analysis === null || record.analyzedAt === null || record.status === 'pending') {
+      throw new RegistryError(
+        409,
+        'analysis_pending',
+        'Analysis pending',
+        `${namespace}/${name}@${version} is still being analysed; its status leaves "pending" when the report is ready`,
+      );
+    }
+    const { report, decision } = record.analysis;
+    return {
+      namespace: record.namespace,
+      plugin: record.plugin,
+      version: record.version,
+      digest: record.digest,
+      status: decision.status,
+      analyzedAt: record.analyzedAt.toISOString(),
+      rejections: decision.reasons.map(findingView),
+      warnings: decision.warnings.map(findingView),
+      report,
+    };
+  }
+
+  /**
+   * A ready version's module, for downloads; cached because the answer never
+   * changes. Pending and rejected versions are refused (409): only what the
+   * registry checked is served by version. Blobs stay reachable by digest, for audit.
+   */
   async versionDownload(namespace: string, name: string, version: string): Promise<DownloadTarget> {
+    // Only ready versions are cached: pending ones change, rejected ones are refused.
     return this.downloadTargets.getOrLoad(`version:${namespace}/${name}@${version}`, async () => {
       const record = await this.findVersion(namespace, name, version);
+      if (record.status === 'pending') {
+        throw new RegistryError(409, 'version_pending', 'Version pending', `${namespace}/${name}@${version} is still being checked; download it once its status is "ready"`, {
+          retryAfterSeconds: 1,
+        });
+      }
+      if (record.status === 'rejected') {
+        throw new RegistryError(
+          409,
+          'version_rejected',
+          'Version rejected',
+          `${namespace}/${name}@${version} was rejected and is not served by version: ${record.statusReason ?? 'see its analysis'}`,
+          { analysis: `${this.config.publicUrl}/api/v1/plugins/${namespace}/${name}/versions/${version}/analysis` },
+        );
+      }
       return { digest: record.digest, size: record.size, versionId: record.id };
     });
   }
@@ -114,7 +158,14 @@ export class PluginsService {
       createdAt: record.createdAt.toISOString(),
       readyAt: record.readyAt?.toISOString() ?? null,
       downloads,
-      links: { self, module: `${self}/module.wasm`, blob: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`, plugin },
+      analysis: analysisSummary(record),
+      links: {
+        self,
+        module: `${self}/module.wasm`,
+        blob: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`,
+        plugin,
+        analysis: `${self}/analysis`,
+      },
     };
   }
 
@@ -131,6 +182,7 @@ export class PluginsService {
       keywords: record.keywords,
       categories: record.categories,
       latestVersion: latest?.version ?? null,
+      latestAnalysis: latest ? analysisSummary(latest) : null,
       createdAt: record.createdAt.toISOString(),
       updatedAt: record.updatedAt.toISOString(),
       links: { self, versions: `${self}/versions`, namespace: `${this.config.publicUrl}/api/v1/namespaces/${record.namespace}` },
@@ -143,6 +195,26 @@ export class PluginsService {
     if (plugin === null) throw notFound('plugin_not_found', `no plugin named ${namespace}/${name}`);
     return plugin;
   }
+}
+
+function findingView({ code, severity, message, host, offset }: StoredAnalysis['report']['findings'][number]): FindingView {
+  return { code, severity, message, ...(host !== undefined ? { host } : {}), ...(offset !== undefined ? { offset } : {}) };
+}
+
+function analysisSummary(record: VersionRecord): AnalysisSummaryView | null {
+  if (record.analysis === null || record.analyzedAt === null) return null;
+  const { report, decision } = record.analysis;
+  return {
+    kind: report.kind,
+    abiVersion: report.proxyWasm?.abiVersion ?? null,
+    envoyLoads: report.proxyWasm?.envoy.loads ?? null,
+    filterTypes: report.proxyWasm?.filterTypes ?? [],
+    compatibility: report.compatibility.map(({ host, versions }) => ({ host, versions })),
+    capabilities: report.capabilities.map((c) => c.id),
+    warnings: decision.warnings.map(findingView),
+    rejections: decision.reasons.map(findingView),
+    analyzedAt: record.analyzedAt.toISOString(),
+  };
 }
 
 function assertValid(problems: readonly (FieldProblem | null)[]): void {

@@ -74,6 +74,25 @@ export async function paddedModuleLayout(size: number, tag = 'padded'): Promise<
   throw new Error(`cannot pad to ${size} bytes`);
 }
 
+/**
+ * A valid module with `count` tiny functions (each returns 42), written byte
+ * by byte: V8 must validate every body, so it is slow to analyse for its size.
+ * V8 accepts at most 1,000,000 functions.
+ */
+export function manyFunctionsModule(count: number): Buffer {
+  const section = (id: number, payload: Buffer): Buffer => Buffer.concat([Buffer.from([id]), encodeLeb128(payload.length), payload]);
+  const countLeb = encodeLeb128(count);
+  const types = section(1, Buffer.from([0x01, 0x60, 0x00, 0x01, 0x7f]));
+  const functions = section(3, Buffer.concat([countLeb, Buffer.alloc(count, 0x00)]));
+  // body: size 4, no locals, i32.const 42, end
+  const body = Buffer.from([0x04, 0x00, 0x41, 0x2a, 0x0b]);
+  const code = section(10, Buffer.concat([countLeb, Buffer.alloc(count * body.length).fill(body)]));
+  const memory = section(5, Buffer.from([0x01, 0x00, 0x01]));
+  const exportName = Buffer.from('memory');
+  const exports = section(7, Buffer.concat([Buffer.from([0x01, exportName.length]), exportName, Buffer.from([0x02, 0x00])]));
+  return Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]), types, functions, memory, exports, code]);
+}
+
 function encodeLeb128(value: number): Buffer {
   const bytes: number[] = [];
   do {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { decide, DEFAULT_POLICY, parsePolicy } from './policy.js';
+import type { Finding } from './report.js';
+
+const finding = (code: Finding['code'], severity: Finding['severity'] = 'error'): Finding => ({ code, severity, message: code });
+
+describe('analysis policy', () => {
+  it('rejects invalid modules, unknown host imports and failed analyses by default, and warns about the rest', () => {
+    expect(decide([finding('invalid_module')], DEFAULT_POLICY).status).toBe('rejected');
+    expect(decide([finding('unknown_host_import')], DEFAULT_POLICY).status).toBe('rejected');
+    expect(decide([finding('analysis_failed')], DEFAULT_POLICY).status).toBe('rejected');
+    const warned = decide([finding('missing_allocator', 'warning'), finding('multiple_abi_versions', 'warning')], DEFAULT_POLICY);
+    expect(warned).toEqual({ status: 'ready', reasons: [], warnings: [finding('missing_allocator', 'warning'), finding('multiple_abi_versions', 'warning')] });
+  });
+
+  it('does not list informational findings as warnings', () => {
+    expect(decide([finding('not_a_proxy_wasm_plugin', 'info')], DEFAULT_POLICY)).toEqual({ status: 'ready', reasons: [], warnings: [] });
+  });
+
+  it('reads overrides from configuration', () => {
+    const { policy, problems } = parsePolicy(' unknown_host_import=warn , missing_allocator=reject ');
+    expect(problems).toEqual([]);
+    expect(decide([finding('unknown_host_import')], policy).status).toBe('ready');
+    expect(decide([finding('missing_allocator', 'warning')], policy).status).toBe('rejected');
+    expect(policy.invalid_module).toBe('reject');
+  });
+
+  it('names each bad entry', () => {
+    const { problems } = parsePolicy('made_up=reject,invalid_module=maybe,broken');
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toContain('"made_up" is not a finding code');
+    expect(problems[1]).toContain('"maybe" for invalid_module must be reject or warn');
+    expect(problems[2]).toContain('"broken" must look like code=reject');
+  });
+});

@@ -1,0 +1,74 @@
+import type { Finding, FindingCode } from './report.js';
+
+/** What a finding does to a version: reject it, or let it be ready with the finding shown as a warning. */
+export type PolicyAction = 'reject' | 'warn';
+
+export type AnalysisPolicy = Readonly<Record<FindingCode, PolicyAction>>;
+
+// A Record, so that a finding code added to report.ts without a place here fails to compile.
+const ALL_FINDING_CODES: Record<FindingCode, true> = {
+  invalid_module: true,
+  unknown_host_import: true,
+  unsupported_import_kind: true,
+  missing_abi_version: true,
+  unknown_abi_version: true,
+  multiple_abi_versions: true,
+  legacy_unversioned_plugin: true,
+  missing_allocator: true,
+  missing_memory_export: true,
+  requires_recent_host: true,
+  malformed_custom_section: true,
+  not_a_proxy_wasm_plugin: true,
+  component_not_loadable_by_proxies: true,
+  analysis_failed: true,
+};
+
+export const FINDING_CODES = Object.keys(ALL_FINDING_CODES) as FindingCode[];
+
+/**
+ * Invalid modules, imports no host provides and modules that could not be
+ * analysed are rejected; everything else is ready, with its findings as warnings.
+ */
+export const DEFAULT_POLICY: AnalysisPolicy = Object.fromEntries(
+  FINDING_CODES.map((code) => [
+    code,
+    ['invalid_module', 'unknown_host_import', 'unsupported_import_kind', 'analysis_failed'].includes(code) ? 'reject' : 'warn',
+  ]),
+) as AnalysisPolicy;
+
+/**
+ * Reads `code=reject|warn,…` over the defaults. Returns the problems instead of
+ * throwing, so that configuration can report them with the variable's name.
+ */
+export function parsePolicy(text: string): { policy: AnalysisPolicy; problems: string[] } {
+  const policy: Record<FindingCode, PolicyAction> = { ...DEFAULT_POLICY };
+  const problems: string[] = [];
+  for (const entry of text.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const [code, action, ...rest] = entry.split('=').map((p) => p.trim());
+    if (rest.length > 0 || !code || !action) {
+      problems.push(`${JSON.stringify(entry)} must look like code=reject or code=warn`);
+    } else if (!FINDING_CODES.includes(code as FindingCode)) {
+      problems.push(`${JSON.stringify(code)} is not a finding code; known: ${FINDING_CODES.join(', ')}`);
+    } else if (action !== 'reject' && action !== 'warn') {
+      problems.push(`${JSON.stringify(action)} for ${code} must be reject or warn`);
+    } else {
+      policy[code as FindingCode] = action;
+    }
+  }
+  return { policy, problems };
+}
+
+export interface PolicyDecision {
+  status: 'ready' | 'rejected';
+  /** The findings that rejected the version; empty when ready. */
+  reasons: Finding[];
+  /** Findings shown with a ready version. */
+  warnings: Finding[];
+}
+
+/** Informational findings never reject and are not warnings. */
+export function decide(findings: readonly Finding[], policy: AnalysisPolicy): PolicyDecision {
+  const reasons = findings.filter((f) => policy[f.code] === 'reject');
+  const warnings = findings.filter((f) => policy[f.code] === 'warn' && f.severity !== 'info');
+  return reasons.length > 0 ? { status: 'rejected', reasons, warnings } : { status: 'ready', reasons: [], warnings };
+}
