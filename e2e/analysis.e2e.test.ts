@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
+import { assemblyScriptProxyWasmFilter } from '../libs/testing/src/sdk-fixtures.js';
 import { compileWat, manyFunctionsModule, paddedModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, expectProblem, settledVersion } from './support.js';
 
@@ -49,6 +50,12 @@ describe('module analysis on publish', () => {
     expect(analysis.json.report.exports.map((e: { name: string }) => e.name)).toContain('proxy_on_request_headers');
     const plugin = await api(registry.url, 'GET', '/api/v1/plugins/acme/good-filter');
     expect(plugin.json.latestAnalysis).toMatchObject({ abiVersion: '0.2.1', envoyLoads: true });
+  });
+
+  it('publishes a plugin built with the AssemblyScript SDK and reports the ABI version the SDK declares', async () => {
+    const version = await publish('as-filter', (await assemblyScriptProxyWasmFilter()).bytes);
+    expect(version.status).toBe('ready');
+    expect(version.analysis).toMatchObject({ kind: 'module', abiVersion: '0.2.0', envoyLoads: true, filterTypes: ['http'], warnings: [] });
   });
 
   it('rejects a plugin that imports a function no host provides, says why, and does not serve it by version', async () => {
