@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../../config/src/project-root.js';
-import { checkWasmHeader } from '../../domain/src/wasm-header.js';
-import { ANALYSIS_REPORT_VERSION, type AnalysisReport } from './report.js';
+import { failedAnalysis } from './failed-analysis.js';
+import type { AnalysisReport } from './report.js';
 
 export interface AnalysisLimits {
   timeoutMs: number;
@@ -54,35 +54,6 @@ export async function analyzeInWorker(bytes: Uint8Array, limits: AnalysisLimits,
   }
 }
 
-/** The report of a module that could not be analysed: nothing is known but its header and size. */
-export function failedAnalysis(header: Uint8Array, size: number, message: string): AnalysisReport {
-  const check = checkWasmHeader(header);
-  const kind = check.ok ? check.kind : 'module';
-  return {
-    reportVersion: ANALYSIS_REPORT_VERSION,
-    size,
-    kind,
-    binaryVersion: header.length >= 6 ? header[4]! | (header[5]! << 8) : 0,
-    layer: header.length >= 8 ? header[6]! | (header[7]! << 8) : 0,
-    valid: false,
-    validationError: null,
-    imports: [],
-    exports: [],
-    memories: [],
-    tables: [],
-    startFunction: null,
-    functionCount: 0,
-    customSections: [],
-    producers: null,
-    targetFeatures: null,
-    hasNameSection: false,
-    component: null,
-    proxyWasm: null,
-    compatibility: [],
-    capabilities: [],
-    findings: [{ code: 'analysis_failed', severity: 'error', message: `The registry could not check this module: ${message}.` }],
-  };
-}
 
 /** The compiled worker: next to this file in dist/, or in dist/ when this file runs from the sources (tests). */
 function workerScript(): string {

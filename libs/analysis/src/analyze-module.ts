@@ -1,4 +1,5 @@
 import { describeComponent as describeComponentWithWasmTools, type ComponentDescription } from './component.js';
+import { failedAnalysis } from './failed-analysis.js';
 import { deriveCompatibility } from './host-compatibility.js';
 import {
   ABI_MARKER_PREFIX,
@@ -44,7 +45,7 @@ export async function analyzeModule(bytes: Uint8Array, options: AnalyzeModuleOpt
     }
     return analyzeCore(bytes, parsed);
   } catch (error) {
-    return failedReport(bytes, error);
+    return failedAnalysis(bytes.subarray(0, 8), bytes.length, error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -415,30 +416,3 @@ function proxyWasmAnalysis(
   return { info, findings };
 }
 
-function failedReport(bytes: Uint8Array, error: unknown): AnalysisReport {
-  const reason = error instanceof Error ? error.message : String(error);
-  return {
-    reportVersion: ANALYSIS_REPORT_VERSION,
-    size: bytes.length,
-    kind: 'module',
-    binaryVersion: 0,
-    layer: 0,
-    valid: false,
-    validationError: { message: `The analysis failed: ${reason}`, offset: null },
-    imports: [],
-    exports: [],
-    memories: [],
-    tables: [],
-    startFunction: null,
-    functionCount: 0,
-    customSections: [],
-    producers: null,
-    targetFeatures: null,
-    hasNameSection: false,
-    component: null,
-    proxyWasm: null,
-    compatibility: [],
-    capabilities: [],
-    findings: [finding('analysis_failed', 'error', `The module could not be analysed (${reason}); it was not checked.`)],
-  };
-}

@@ -2,7 +2,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { assemblyScriptProxyWasmFilter } from '../../testing/src/sdk-fixtures.js';
 import { compileWat, MALFORMED_MODULES, proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
-import { failedAnalysis } from './analysis-runner.js';
+import { failedAnalysis } from './failed-analysis.js';
 import { analyzeModule } from './analyze-module.js';
 import { ANALYSIS_REPORT_SCHEMA } from './report.schema.js';
 

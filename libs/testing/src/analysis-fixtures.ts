@@ -1,3 +1,4 @@
+import { encodeUnsignedLeb128 } from '../../analysis/src/wasm-binary.js';
 import wabtFactory from 'wabt';
 
 /**
@@ -56,16 +57,9 @@ export async function compileWatWithNames(source: string): Promise<Buffer> {
   }
 }
 
+/** Unsigned LEB128 as a Buffer, with the analyzer's own encoder. */
 export function leb128(value: number): Buffer {
-  const bytes: number[] = [];
-  let rest = value;
-  do {
-    let byte = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (rest !== 0);
-  return Buffer.from(bytes);
+  return Buffer.from(encodeUnsignedLeb128(value));
 }
 
 /** A Wasm `name`: LEB128 length then UTF-8 bytes. */

@@ -1,4 +1,5 @@
 import wabtFactory from 'wabt';
+import { leb128 } from './analysis-fixtures.js';
 
 /**
  * Test modules compiled from WebAssembly text by wabt (the npm build of the
@@ -67,7 +68,7 @@ export async function paddedModuleLayout(size: number, tag = 'padded'): Promise<
     const payloadLength = size - base.length - 1 - lebBytes;
     const fillerLength = payloadLength - 1 - name.length;
     if (fillerLength < 0) throw new Error(`cannot pad a ${base.length}-byte module to ${size} bytes`);
-    const leb = encodeLeb128(payloadLength);
+    const leb = leb128(payloadLength);
     if (leb.length !== lebBytes) continue;
     return { head: Buffer.concat([base, Buffer.from([0]), leb, Buffer.from([name.length]), name]), fillerLength };
   }
@@ -80,8 +81,8 @@ export async function paddedModuleLayout(size: number, tag = 'padded'): Promise<
  * V8 accepts at most 1,000,000 functions.
  */
 export function manyFunctionsModule(count: number): Buffer {
-  const section = (id: number, payload: Buffer): Buffer => Buffer.concat([Buffer.from([id]), encodeLeb128(payload.length), payload]);
-  const countLeb = encodeLeb128(count);
+  const section = (id: number, payload: Buffer): Buffer => Buffer.concat([Buffer.from([id]), leb128(payload.length), payload]);
+  const countLeb = leb128(count);
   const types = section(1, Buffer.from([0x01, 0x60, 0x00, 0x01, 0x7f]));
   const functions = section(3, Buffer.concat([countLeb, Buffer.alloc(count, 0x00)]));
   // body: size 4, no locals, i32.const 42, end
@@ -93,16 +94,6 @@ export function manyFunctionsModule(count: number): Buffer {
   return Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]), types, functions, memory, exports, code]);
 }
 
-function encodeLeb128(value: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return Buffer.from(bytes);
-}
 
 /** Inputs that are not WebAssembly binaries, with what makes each wrong. */
 export const MALFORMED_MODULES: Readonly<Record<string, Buffer>> = {
