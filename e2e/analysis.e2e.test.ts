@@ -1,3 +1,4 @@
+import { parse } from '@bytecodealliance/jco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
 import { assemblyScriptProxyWasmFilter } from '../libs/testing/src/sdk-fixtures.js';
@@ -56,6 +57,25 @@ describe('module analysis on publish', () => {
     const version = await publish('as-filter', (await assemblyScriptProxyWasmFilter()).bytes);
     expect(version.status).toBe('ready');
     expect(version.analysis).toMatchObject({ kind: 'module', abiVersion: '0.2.0', envoyLoads: true, filterTypes: ['http'], warnings: [] });
+  });
+
+  it('decodes a component with wasm-tools in the worker and makes it ready with a warning that proxies cannot load it', async () => {
+    const component = Buffer.from(
+      await parse(`(component
+        (import "wasi:cli/environment@0.2.0" (instance (export "get-arguments" (func (result (list string))))))
+        (core module $m (func (export "answer") (result i32) (i32.const 42)))
+        (core instance $i (instantiate $m))
+        (func $answer (result u32) (canon lift (core func $i "answer")))
+        (export "answer" (func $answer)))`),
+    );
+    const version = await publish('component', component);
+    expect(version.status).toBe('ready');
+    expect(version.analysis.kind).toBe('component');
+    expect(version.analysis.warnings.map((f: { code: string }) => f.code)).toContain('component_not_loadable_by_proxies');
+    const analysis = await api(registry.url, 'GET', '/api/v1/plugins/acme/component/versions/1.0.0/analysis');
+    expect(analysis.json.report.component.imports).toEqual(['wasi:cli/environment@0.2.0']);
+    expect(analysis.json.report.component.exports).toEqual(['answer']);
+    expect(analysis.json.report.component.wit).toContain('world');
   });
 
   it('rejects a plugin that imports a function no host provides, says why, and does not serve it by version', async () => {
