@@ -2,8 +2,10 @@
  * Measuring helpers for bench/run.ts. Plain TypeScript that Node runs by
  * stripping types (no enums, no parameter properties; see ts-resolve.mjs).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +19,27 @@ export const MiB = 1024 * 1024;
 export function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+// ---------------------------------------------------------------- machine
+
+/** Markdown bullets: date, commit, CPU, RAM, Node, load average and the command that ran. */
+export function machineDescription(command: string): string[] {
+  const git = (...argv: string[]): string => execFileSync('git', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  let commit: string;
+  try {
+    commit = git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') !== '' ? ' (with uncommitted changes)' : '');
+  } catch {
+    commit = 'unknown (not a git work tree)';
+  }
+  const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return [
+    `- Date: ${new Date().toISOString()}`,
+    `- Commit: ${commit}`,
+    `- CPU: ${model}, ${cpus().length} cores; RAM ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    `- Node ${process.version}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `- Command: ${command}${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  ];
 }
 
 // ---------------------------------------------------------------- memory

@@ -9,11 +9,10 @@
  * runs as a child process, so its RSS is its own; the databases, s3rver and
  * this load generator are separate processes sharing the same cores.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../libs/testing/src/postgres-server.js';
@@ -24,6 +23,7 @@ import {
   KiB,
   MiB,
   load,
+  machineDescription,
   paddedModuleChunks,
   procStatusBytes,
   publishAll,
@@ -242,19 +242,6 @@ async function runSetup(setup: Setup, modules: readonly Buffer[]): Promise<Setup
 
 // ---------------------------------------------------------------- report
 
-function machine(): string[] {
-  const git = (...argv: string[]): string => execFileSync('git', argv, { encoding: 'utf8' }).trim();
-  const dirty = git('status', '--porcelain', '--untracked-files=no') !== '' ? ' (with uncommitted changes)' : '';
-  const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  return [
-    `- Date: ${new Date().toISOString()}`,
-    `- Commit: ${git('rev-parse', '--short', 'HEAD')}${dirty}`,
-    `- CPU: ${model}, ${cpus().length} cores; RAM ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    `- Node ${process.version}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `- Command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  ];
-}
-
 function report(results: SetupResult[], header: string[]): string {
   const f = (n: number, digits = 0): string => n.toFixed(digits);
   const failures = (run: PublishRun): string =>
@@ -300,7 +287,7 @@ function report(results: SetupResult[], header: string[]): string {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  const header = machine();
+  const header = machineDescription('npm run bench');
   const setups = args.only ? SETUPS.filter((s) => s.name === args.only) : SETUPS;
   if (setups.length === 0) throw new Error(`--only must be one of: ${SETUPS.map((s) => s.name).join(', ')}`);
 

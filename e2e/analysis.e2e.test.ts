@@ -27,7 +27,7 @@ describe('module analysis on publish', () => {
   let admin: string;
   const publish = async (name: string, body: Buffer, version = '1.0.0') => {
     const response = await api(registry.url, 'PUT', `/api/v1/plugins/acme/${name}/versions/${version}`, { body, token: admin });
-    expect(response.status, response.text).toBe(201);
+    expect(response.status, response.text).toBe(202);
     return settledVersion(registry.url, 'acme', name, version);
   };
 
@@ -103,7 +103,7 @@ describe('module analysis on publish', () => {
 
   it('answers requests while a slow module is analysed, then makes it ready', async () => {
     const published = await api(registry.url, 'PUT', '/api/v1/plugins/acme/slow/versions/1.0.0', { body: manyFunctionsModule(900_000), token: admin });
-    expect(published.status).toBe(201);
+    expect(published.status).toBe(202);
     // Were the analysis on the event loop, these would be answered only after it, and the version would read "ready".
     const [live, during] = await Promise.all([
       api(registry.url, 'GET', '/health/live'),
@@ -125,7 +125,7 @@ describe('module analysis on publish', () => {
 
   it('answers 409 for the analysis of a pending version', async () => {
     const published = await api(registry.url, 'PUT', '/api/v1/plugins/acme/queued/versions/1.0.0', { body: manyFunctionsModule(900_000), token: admin });
-    expect(published.status).toBe(201);
+    expect(published.status).toBe(202);
     const early = await api(registry.url, 'GET', '/api/v1/plugins/acme/queued/versions/1.0.0/analysis');
     expectProblem(early, 409, 'analysis_pending');
     expectProblem(await api(registry.url, 'GET', '/api/v1/plugins/acme/queued/versions/1.0.0/module.wasm'), 409, 'version_pending');
@@ -137,7 +137,7 @@ describe('the analysis policy is configuration', () => {
     const registry = await startRegistry({ ANALYSIS_POLICY: 'unknown_host_import=warn' });
     try {
       const body = await compileWat(UNKNOWN_IMPORT_WAT);
-      expect((await api(registry.url, 'PUT', '/api/v1/plugins/acme/coffee/versions/1.0.0', { body, token: registry.adminToken })).status).toBe(201);
+      expect((await api(registry.url, 'PUT', '/api/v1/plugins/acme/coffee/versions/1.0.0', { body, token: registry.adminToken })).status).toBe(202);
       const version = await settledVersion(registry.url, 'acme', 'coffee', '1.0.0');
       expect(version.status).toBe('ready');
       expect(version.analysis.warnings.map((f: { code: string }) => f.code)).toContain('unknown_host_import');

@@ -51,9 +51,9 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
     expect((await api(registry.url, 'GET', '/api/v1/plugins/acme/jwt-auth')).status).toBe(404);
   });
 
-  it('publishes a module: 201, pending, then ready; the admin creates the namespace', async () => {
+  it('publishes a module: 202, pending, then ready; the admin creates the namespace', async () => {
     const published = await api(registry.url, 'PUT', '/api/v1/plugins/acme/jwt-auth/versions/1.0.0', { body: filterV1, token: admin });
-    expect(published.status).toBe(201);
+    expect(published.status).toBe(202);
     expect(published.json).toMatchObject({
       namespace: 'acme',
       plugin: 'jwt-auth',
@@ -146,7 +146,7 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
   it('accepts a module of exactly the limit', async () => {
     const exact = await paddedModule(MAX_MODULE_SIZE, 'exact');
     const response = await api(registry.url, 'PUT', '/api/v1/plugins/acme/big/versions/1.0.0', { body: exact, token: admin });
-    expect(response.status).toBe(201);
+    expect(response.status).toBe(202);
     expect(response.json.size).toBe(MAX_MODULE_SIZE);
   });
 
@@ -245,7 +245,7 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
 
     it('lets a scoped token publish into its namespace only (403 elsewhere) and not administer', async () => {
       const own = await api(registry.url, 'PUT', '/api/v1/plugins/team/rate-limit/versions/0.1.0', { body: filterV2, token: teamToken });
-      expect(own.status).toBe(201);
+      expect(own.status).toBe(202);
       const other = await api(registry.url, 'PUT', '/api/v1/plugins/acme/rate-limit/versions/0.1.0', { body: filterV2, token: teamToken });
       expectProblem(other, 403, 'forbidden');
       expectProblem(await api(registry.url, 'GET', '/api/v1/tokens', { token: teamToken }), 403, 'forbidden');

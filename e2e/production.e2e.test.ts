@@ -10,7 +10,7 @@ import { api, expectProblem, settledVersion, waitFor } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-describe('the production configuration: PostgreSQL + S3, several API processes and a worker', () => {
+describe('the production configuration without Redis: PostgreSQL + S3, several API processes', () => {
   let postgres: PostgresServer;
   let s3: TestS3Server;
   let env: Record<string, string>;
@@ -46,7 +46,7 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
     const [a, b] = registries as [RunningRegistry, RunningRegistry];
     const module = await paddedModule(200 * 1024, 'prod');
     const published = await api(a.url, 'PUT', '/api/v1/plugins/acme/tracing/versions/1.0.0', { body: module, token: a.adminToken });
-    expect(published.status).toBe(201);
+    expect(published.status).toBe(202);
     expect(published.json.digest).toBe(sha256(module));
     const download = await api(b.url, 'GET', `/api/v1/blobs/${sha256(module)}`);
     expect(download.status).toBe(200);
@@ -64,8 +64,8 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
       api(a.url, 'PUT', '/api/v1/plugins/acme/race/versions/1.0.0', { body: one, token: a.adminToken }),
       api(b.url, 'PUT', '/api/v1/plugins/acme/race/versions/1.0.0', { body: two, token: b.adminToken }),
     ]);
-    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
-    const winner = results.find((r) => r.status === 201)!.json.digest as string;
+    expect(results.map((r) => r.status).sort()).toEqual([202, 409]);
+    const winner = results.find((r) => r.status === 202)!.json.digest as string;
     await settledVersion(a.url, 'acme', 'race', '1.0.0');
     const stored = await api(a.url, 'GET', '/api/v1/plugins/acme/race/versions/1.0.0/module.wasm');
     expect(sha256(stored.bytes)).toBe(winner);
@@ -77,7 +77,7 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
   it('counts downloads exactly across processes', async () => {
     const module = await proxyWasmFilter('counted');
     const [a, b] = registries as [RunningRegistry, RunningRegistry];
-    expect((await api(a.url, 'PUT', '/api/v1/plugins/acme/counted/versions/1.0.0', { body: module, token: a.adminToken })).status).toBe(201);
+    expect((await api(a.url, 'PUT', '/api/v1/plugins/acme/counted/versions/1.0.0', { body: module, token: a.adminToken })).status).toBe(202);
     expect((await settledVersion(a.url, 'acme', 'counted', '1.0.0')).status).toBe('ready');
     const perProcess = 60;
     await Promise.all(
@@ -99,7 +99,7 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
     const presigning = await startRegistry({ ...env, S3_PRESIGNED_DOWNLOAD_TTL: '60' });
     registries.push(presigning);
     const module = await proxyWasmFilter('presigned');
-    expect((await api(presigning.url, 'PUT', '/api/v1/plugins/acme/presigned/versions/1.0.0', { body: module, token: presigning.adminToken })).status).toBe(201);
+    expect((await api(presigning.url, 'PUT', '/api/v1/plugins/acme/presigned/versions/1.0.0', { body: module, token: presigning.adminToken })).status).toBe(202);
     const redirect = await api(presigning.url, 'GET', `/api/v1/blobs/${sha256(module)}`);
     expect(redirect.status).toBe(307);
     const location = redirect.headers.get('location')!;
@@ -112,26 +112,13 @@ describe('the production configuration: PostgreSQL + S3, several API processes a
     expect((await api(presigning.url, 'GET', `/api/v1/blobs/${sha256(module)}`, { headers: { 'if-none-match': `"${sha256(module)}"` } })).status).toBe(304);
   });
 
-  it('starts a worker that connects and stops cleanly on SIGTERM', async () => {
-    const worker = spawn(process.execPath, [WORKER_ENTRY], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(worker, 'exit');
-    await waitFor(async () => output, (text) => text.includes('worker ready'), 30_000);
-    expect(output).toContain('worker ready');
-    worker.kill('SIGTERM');
-    const [code] = (await exited) as [number | null];
-    expect(code, output).toBe(0);
-  });
-
-  it('refuses to start a worker without DATABASE_URL, naming the variable', async () => {
+  it('refuses to start a worker without DATABASE_URL and REDIS_URL, naming them', async () => {
     const worker = spawn(process.execPath, [WORKER_ENTRY], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const [code] = (await once(worker, 'exit')) as [number | null];
     expect(code).toBe(78);
-    expect(output).toContain('DATABASE_URL');
+    expect(output).toContain('DATABASE_URL and REDIS_URL required by the worker');
   });
 
   it('reports storage as not ready (503), naming it, when S3 is down', async () => {

@@ -22,7 +22,7 @@ describe('the embedded registry across restarts', () => {
     const printed = /^\s+(wpr_[A-Za-z0-9_-]{43})$/m.exec(first.output());
     expect(printed, first.output()).not.toBeNull();
     const admin = printed![1]!;
-    expect((await api(first.url, 'PUT', '/api/v1/plugins/acme/counter/versions/1.0.0', { body: module, token: admin })).status).toBe(201);
+    expect((await api(first.url, 'PUT', '/api/v1/plugins/acme/counter/versions/1.0.0', { body: module, token: admin })).status).toBe(202);
     expect((await settledVersion(first.url, 'acme', 'counter', '1.0.0')).status).toBe('ready');
 
     const downloads = 25;

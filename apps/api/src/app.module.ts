@@ -17,15 +17,17 @@ import { PluginsController } from '../../../libs/plugins/src/plugins.controller.
 import { PluginsRepository } from '../../../libs/plugins/src/plugins.repository.js';
 import { PluginsService } from '../../../libs/plugins/src/plugins.service.js';
 import { PublishService } from '../../../libs/plugins/src/publish.service.js';
-import { VersionProcessor } from '../../../libs/plugins/src/version-processor.js';
+import { PipelineModule } from '../../../libs/pipeline/src/pipeline.module.js';
+import { ProvenanceController } from '../../../libs/provenance/src/provenance.controller.js';
+import { ProvenanceService } from '../../../libs/provenance/src/provenance.service.js';
 
 @Module({})
 export class ApiModule {
   static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule],
-      controllers: [PluginsController, NamespacesController, TokensController, HealthController],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
+      controllers: [PluginsController, NamespacesController, TokensController, ProvenanceController, HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -34,9 +36,9 @@ export class ApiModule {
         PluginsRepository,
         PluginsService,
         PublishService,
-        VersionProcessor,
         DownloadsRepository,
         DownloadCounter,
+        ProvenanceService,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import type { LogLevel as NestLogLevel } from '@nestjs/common';
+import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -28,6 +29,10 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Multipart bodies: a module with its lockfile on publish, a bundle with a module on verify. Parts are streamed.
+  await app.register(fastifyMultipart as never, {
+    limits: { fileSize: config.maxModuleSize, files: 2, fields: 4, parts: 6, fieldSize: 1024 * 1024 },
+  });
   // Modules are streamed, never buffered: the handler gets the raw body stream.
   fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));
   const document = buildOpenApiDocument(app);

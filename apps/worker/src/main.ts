@@ -9,10 +9,14 @@ async function main(): Promise<void> {
   let config: RegistryConfig;
   try {
     config = loadConfig();
-    if (config.database.kind !== 'postgres') {
+    const missing = [
+      config.database.kind !== 'postgres' ? 'DATABASE_URL' : null,
+      config.redisUrl === null ? 'REDIS_URL' : null,
+    ].filter((name): name is string => name !== null);
+    if (missing.length > 0) {
       throw new ConfigError([
-        'DATABASE_URL is required by the worker: it runs beside the API only in the production configuration. ' +
-          'With the embedded database, `npm start` processes jobs inside the API.',
+        `${missing.join(' and ')} required by the worker: it runs beside the API only in the production configuration ` +
+          '(PostgreSQL and Redis). With the embedded configuration, `npm start` processes jobs inside the API.',
       ]);
     }
   } catch (error) {
@@ -26,7 +30,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['fatal', 'error', 'warn', 'log'] });
   stopOnSignals(() => app.close(), logger);
   await app.init();
-  logger.log(`worker ready (pid ${process.pid}); waiting for jobs`);
+  logger.log(`worker ready (pid ${process.pid}, ${config.pipeline.concurrency} job(s) at once); waiting for jobs`);
   // Keeps the process alive until a signal closes the application.
   setInterval(() => undefined, 1 << 30);
 }

@@ -3,11 +3,12 @@ import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
 import { ConfigModule } from '../../../libs/config/src/config.module.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
 import { DatabaseModule } from '../../../libs/db/src/database.module.js';
+import { PipelineWorkerModule } from '../../../libs/pipeline/src/pipeline.module.js';
 
-/** The worker's modules: the same database and storage as the API; the job processors join with the pipeline. */
+/** The worker's modules: the same database and storage as the API, and the pipeline's job runner. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: RegistryConfig): DynamicModule {
-    return { module: WorkerModule, imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule] };
+    return { module: WorkerModule, imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineWorkerModule] };
   }
 }

@@ -23,7 +23,29 @@ export interface RegistryConfig {
   /** How often buffered download counts are written to the database. */
   downloadFlushIntervalMs: number;
   analysis: AnalysisConfig;
+  pipeline: PipelineConfig;
+  signing: SigningConfig;
   logLevel: LogLevel;
+}
+
+export interface PipelineConfig {
+  /** Attempts per version before it is marked failed. */
+  attempts: number;
+  /** Delay before the first retry; doubles each time. */
+  backoffMs: number;
+  /** Versions processed at once per worker process (or per API process, embedded). */
+  concurrency: number;
+  /** How long a worker may go silent before another takes its job over. */
+  lockMs: number;
+  /** How often the outbox is checked for work the queue has not received yet. */
+  outboxPollMs: number;
+}
+
+export interface SigningConfig {
+  /** PKCS#8 PEM of the registry's ECDSA P-256 key; generated into DATA_DIR when null. */
+  keyPath: string | null;
+  /** Keyless signing (Fulcio certificates, Rekor log) when both URLs are set. */
+  keyless: { fulcioUrl: string; rekorUrl: string; identityTokenPath: string; trustedRootPath: string | null } | null;
 }
 
 export type DatabaseConfig =
@@ -168,6 +190,28 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     policy: policyResult.policy,
   };
 
+  const pipeline: PipelineConfig = {
+    attempts: integer('PIPELINE_ATTEMPTS', 5, 1, 100),
+    backoffMs: integer('PIPELINE_BACKOFF_MS', 2000, 1, 3_600_000),
+    concurrency: integer('PIPELINE_CONCURRENCY', 2, 1, 64),
+    lockMs: integer('PIPELINE_LOCK_MS', 30_000, 1000, 3_600_000),
+    outboxPollMs: integer('OUTBOX_POLL_MS', 1000, 10, 600_000),
+  };
+
+  const fulcioUrl = url('SIGSTORE_FULCIO_URL', ['http:', 'https:']);
+  const rekorUrl = url('SIGSTORE_REKOR_URL', ['http:', 'https:']);
+  const identityTokenPath = read('SIGSTORE_IDENTITY_TOKEN_PATH');
+  let keyless: SigningConfig['keyless'] = null;
+  if (fulcioUrl !== undefined || rekorUrl !== undefined) {
+    if (fulcioUrl === undefined || rekorUrl === undefined || identityTokenPath === undefined) {
+      problems.push('keyless signing needs all of SIGSTORE_FULCIO_URL, SIGSTORE_REKOR_URL and SIGSTORE_IDENTITY_TOKEN_PATH');
+    } else {
+      keyless = { fulcioUrl, rekorUrl, identityTokenPath: resolve(cwd, identityTokenPath), trustedRootPath: read('SIGSTORE_TRUSTED_ROOT') ?? null };
+    }
+  }
+  const signingKeyPath = read('SIGNING_KEY_PATH');
+  const signing: SigningConfig = { keyPath: signingKeyPath === undefined ? null : resolve(cwd, signingKeyPath), keyless };
+
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
@@ -186,6 +230,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxModuleSize,
     downloadFlushIntervalMs,
     analysis,
+    pipeline,
+    signing,
     logLevel,
   };
 }

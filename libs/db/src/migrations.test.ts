@@ -28,7 +28,8 @@ const migrationNames = readdirSync(migrationsDir, { withFileTypes: true })
   .filter((e) => e.isDirectory())
   .map((e) => e.name)
   .sort();
-const modelTables = ['api_token_namespaces', 'api_tokens', 'blobs', 'download_counts', 'namespaces', 'plugins', 'versions'];
+// Every model's table, as schema.prisma names it with @@map.
+const modelTables = [...readFileSync(schemaPath, 'utf8').matchAll(/^model \w+ \{[^}]*@@map\("(\w+)"\)/gm)].map((m) => m[1]!).sort();
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {

@@ -14,6 +14,29 @@ export class VersionLinks {
   plugin!: string;
   @ApiProperty({ description: 'The full analysis report.' })
   analysis!: string;
+  @ApiProperty({ description: 'The CycloneDX SBOM (JSON; XML with Accept: application/vnd.cyclonedx+xml).' })
+  sbom!: string;
+  @ApiProperty({ description: 'The Sigstore bundle signing the module.' })
+  signature!: string;
+  @ApiProperty({ description: 'The Sigstore DSSE attestations about the module (in-toto, the SBOM as predicate).' })
+  attestations!: string;
+  @ApiProperty({ description: 'This version, answered once it has left pending (long polling, up to 30 s).' })
+  wait!: string;
+}
+
+export class PipelineStepView {
+  @ApiProperty({ enum: ['analysis', 'sbom', 'signature'] })
+  step!: 'analysis' | 'sbom' | 'signature';
+  @ApiProperty({ enum: ['pending', 'running', 'done', 'failed', 'skipped'] })
+  state!: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+  @ApiProperty({ description: 'How many times the step has been tried.' })
+  attempts!: number;
+  @ApiProperty({ type: String, nullable: true, description: 'The last error, while retrying or once failed.' })
+  error!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  finishedAt!: string | null;
 }
 
 export class FindingView {
@@ -69,8 +92,11 @@ export class VersionView {
   digest!: string;
   @ApiProperty({ description: 'Module size in bytes.', example: 204800 })
   size!: number;
-  @ApiProperty({ enum: ['pending', 'ready', 'rejected'], description: 'pending until processing has checked the module.' })
-  status!: 'pending' | 'ready' | 'rejected';
+  @ApiProperty({
+    enum: ['pending', 'ready', 'rejected', 'failed'],
+    description: 'pending until the pipeline has analysed, described and signed the module; failed when it gave up (an admin can retry).',
+  })
+  status!: 'pending' | 'ready' | 'rejected' | 'failed';
   @ApiProperty({ type: String, nullable: true, description: 'Why the version was rejected.' })
   statusReason!: string | null;
   @ApiProperty({ format: 'date-time' })
@@ -81,6 +107,8 @@ export class VersionView {
   downloads!: number;
   @ApiProperty({ type: AnalysisSummaryView, nullable: true, description: 'Null while pending.' })
   analysis!: AnalysisSummaryView | null;
+  @ApiProperty({ type: [PipelineStepView], description: 'Each processing step, in order.' })
+  pipeline!: PipelineStepView[];
   @ApiProperty({ type: VersionLinks })
   links!: VersionLinks;
 }

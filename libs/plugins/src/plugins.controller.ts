@@ -1,20 +1,23 @@
-import { applyDecorators, Body, Controller, Get, Head, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Head, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { Authenticated, CurrentPrincipal } from '../../auth/src/auth.guard.js';
+import { AdminOnly, Authenticated, CurrentPrincipal } from '../../auth/src/auth.guard.js';
 import type { Principal } from '../../auth/src/principal.js';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { invalidInput, RegistryError } from '../../domain/src/registry-error.js';
 import { DownloadCounter } from '../../downloads/src/download-counter.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { sendModule } from '../../http/src/module-response.js';
+import { dependencyFileProblem, parseDeclaredDependencyFiles, type DependencyFile } from '../../sbom/src/dependencies.js';
+import { DEFAULT_DEPENDENCY_LIMITS } from '../../sbom/src/model.js';
 import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginPage, PluginView, VersionView } from './plugin.views.js';
-import { PluginsService, type DownloadTarget } from './plugins.service.js';
-import { PublishService } from './publish.service.js';
+import { MAX_WAIT_SECONDS, PluginsService, type DownloadTarget } from './plugins.service.js';
+import { PublishService, type PublishRequest } from './publish.service.js';
 
 /** The responses of both module download routes, by version and by digest. */
 const ApiModuleDownload = (): MethodDecorator =>
@@ -88,13 +91,34 @@ export class PluginsController {
     summary: 'Publish a version',
     description:
       'The body is the WebAssembly module, streamed. Versions are immutable: identical bytes return the existing version (200), ' +
-      'different bytes are a 409. The first publish of a plugin creates it; an admin token also creates a missing namespace.',
+      'different bytes are a 409. The first publish of a plugin creates it; an admin token also creates a missing namespace. ' +
+      'A new version is accepted (202) and pending until the pipeline (analysis, SBOM, signature) has processed it: ' +
+      'GET the Location with ?wait=<seconds> to wait for it.',
   })
   @ApiParam({ name: 'version', description: 'Semantic version, e.g. 1.0.0 or 1.1.0-rc.1.' })
-  @ApiConsumes('application/wasm')
-  @ApiBody({ schema: { type: 'string', format: 'binary' }, description: 'The module (core module or component).' })
+  @ApiConsumes('application/wasm', 'multipart/form-data')
+  @ApiBody({
+    description:
+      'application/wasm: the module (core module or component). multipart/form-data: a `module` file part, and optionally ' +
+      '`dependencies` file parts (Cargo.lock, go.mod, go.sum, package-lock.json, *.purls) and a `purls` text part (one purl a line) ' +
+      'that the SBOM lists.',
+    schema: {
+      oneOf: [
+        { type: 'string', format: 'binary' },
+        {
+          type: 'object',
+          required: ['module'],
+          properties: {
+            module: { type: 'string', format: 'binary' },
+            dependencies: { type: 'array', items: { type: 'string', format: 'binary' } },
+            purls: { type: 'string' },
+          },
+        },
+      ],
+    },
+  })
   @ApiResponse({ status: 200, description: 'These bytes were already published as this version.', type: VersionView })
-  @ApiResponse({ status: 201, description: 'Published; the version is pending until processed.', type: VersionView })
+  @ApiResponse({ status: 202, description: 'Accepted; the version is pending until the pipeline has processed it. Location: the version.', type: VersionView })
   @ApiProblems(400, 401, 403, 404, 409, 413, 415)
   async publish(
     @CurrentPrincipal() principal: Principal,
@@ -104,26 +128,35 @@ export class PluginsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<VersionView> {
-    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/wasm' || typeof (request.body as Readable | undefined)?.pipe !== 'function') {
-      throw new RegistryError(
-        415,
-        'unsupported_media_type',
-        'Unsupported media type',
-        `send the module as the request body with Content-Type: application/wasm (got ${JSON.stringify(mediaType || 'none')})`,
-      );
-    }
-    const result = await this.publishing.publish(principal, { namespace, plugin: name, version }, request.body as Readable, declaredLength(request));
-    const view = this.plugins.versionView(result.version, 0);
-    void reply.status(result.created ? 201 : 200).header('location', view.links.self);
+    const target = { namespace, plugin: name, version };
+    const result = await this.publishing.publish(principal, target, publishRequest(request));
+    const view = await this.plugins.getVersion(namespace, name, version);
+    void reply.status(result.created ? 202 : 200).header('location', view.links.self);
     return view;
   }
 
   @Get('plugins/:namespace/:name/versions/:version')
-  @ApiOperation({ summary: 'Get a version' })
+  @ApiOperation({ summary: 'Get a version', description: 'With ?wait=N, a pending version is answered once it leaves pending, or after N seconds.' })
+  @ApiQuery({ name: 'wait', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0 } })
   @ApiOkResponse({ type: VersionView })
   @ApiProblems(400, 404)
-  getVersion(@Param('namespace') namespace: string, @Param('name') name: string, @Param('version') version: string): Promise<VersionView> {
+  getVersion(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Query('wait') wait?: string,
+  ): Promise<VersionView> {
+    return this.plugins.getVersion(namespace, name, version, parseWait(wait));
+  }
+
+  @Post('plugins/:namespace/:name/versions/:version/retry')
+  @AdminOnly()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Retry a failed version (admin)', description: 'Puts a version whose processing failed through the pipeline again; its finished steps are kept.' })
+  @ApiResponse({ status: 202, description: 'Queued again; the version is pending.', type: VersionView })
+  @ApiProblems(400, 401, 403, 404, 409)
+  async retry(@Param('namespace') namespace: string, @Param('name') name: string, @Param('version') version: string): Promise<VersionView> {
+    await this.publishing.retryFailed(namespace, name, version);
     return this.plugins.getVersion(namespace, name, version);
   }
 
@@ -203,7 +236,81 @@ export class PluginsController {
   }
 }
 
-function declaredLength(request: FastifyRequest): number | null {
+/**
+ * The two ways to send a version: the module alone (application/wasm), or
+ * multipart/form-data with a `module` file part and the declared dependencies:
+ * `dependencies` file parts (Cargo.lock, go.mod, go.sum, package-lock.json,
+ * *.purls) and/or a `purls` text part, one purl a line.
+ */
+function publishRequest(request: FastifyRequest): PublishRequest {
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const declaredLength = declaredLengthOf(request);
+  if (mediaType === 'application/wasm' && typeof (request.body as Readable | undefined)?.pipe === 'function') {
+    const body = request.body as Readable;
+    return {
+      declaredLength,
+      read: async (receiveModule) => {
+        await receiveModule(body);
+        return null;
+      },
+    };
+  }
+  if (mediaType === 'multipart/form-data') {
+    return {
+      // The limit applies to the module; a multipart body is a little larger than the module it carries.
+      declaredLength: null,
+      read: async (receiveModule) => {
+        const files: DependencyFile[] = [];
+        for await (const part of request.parts()) {
+          if (part.type === 'file' && part.fieldname === 'module') {
+            await receiveModule(part.file);
+          } else if (part.type === 'file' && part.fieldname === 'dependencies') {
+            files.push({ filename: part.filename, content: await readLimited(part.file, DEFAULT_DEPENDENCY_LIMITS.maxBytes, `body.dependencies (${part.filename})`) });
+          } else if (part.type === 'field' && part.fieldname === 'purls') {
+            files.push({ filename: 'purls.txt', content: String(part.value) });
+          } else {
+            if (part.type === 'file') part.file.resume();
+            throw invalidInput([{ field: `body.${part.fieldname}`, message: 'is not a publish part; send `module` (file), `dependencies` (files) and `purls` (text)' }]);
+          }
+        }
+        if (files.length === 0) return null;
+        const parsed = parseDeclaredDependencyFiles(files);
+        if (!parsed.ok) throw invalidInput([dependencyFileProblem(parsed.error, 'body.dependencies')]);
+        return parsed.value;
+      },
+    };
+  }
+  throw new RegistryError(
+    415,
+    'unsupported_media_type',
+    'Unsupported media type',
+    `send the module as the request body with Content-Type: application/wasm, or as the "module" part of multipart/form-data (got ${JSON.stringify(mediaType || 'none')})`,
+  );
+}
+
+async function readLimited(stream: Readable, maxBytes: number, field: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      stream.resume();
+      throw invalidInput([{ field, message: `is larger than ${maxBytes} bytes` }]);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseWait(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  if (!/^\d+$/.test(raw) || Number(raw) > MAX_WAIT_SECONDS) {
+    throw invalidInput([{ field: 'query.wait', message: `${JSON.stringify(raw)} must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}` }]);
+  }
+  return Number(raw);
+}
+
+function declaredLengthOf(request: FastifyRequest): number | null {
   const header = request.headers['content-length'];
   return header === undefined || !/^\d+$/.test(header) ? null : Number(header);
 }

@@ -4,8 +4,9 @@ import type { Database } from '../../db/src/database.js';
 import type { Prisma } from '../../db/src/generated/client.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
+import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/src/pipeline-steps.js';
 
-export type VersionStatus = 'pending' | 'ready' | 'rejected';
+export type VersionStatus = 'pending' | 'ready' | 'rejected' | 'failed';
 
 export interface NamespaceRecord {
   id: string;
@@ -19,16 +20,6 @@ export interface PluginRecord extends PluginMetadata {
   name: string;
   createdAt: Date;
   updatedAt: Date;
-}
-
-export interface AnalysisOutcome {
-  status: 'ready' | 'rejected';
-  statusReason: string | null;
-  kind: string;
-  abiVersion: string | null;
-  /** The stored analysis document (report and decision). */
-  analysis: StoredAnalysis;
-  at: Date;
 }
 
 export interface VersionRecord {
@@ -178,35 +169,6 @@ export class PluginsRepository {
     });
   }
 
-  /**
-   * Records a version's analysis and the status it led to. Only a pending
-   * version changes, so running the same step twice stores one result.
-   */
-  async recordAnalysis(versionId: string, outcome: AnalysisOutcome): Promise<boolean> {
-    const { count } = await this.database.prisma.version.updateMany({
-      where: { id: versionId, status: 'pending' },
-      data: {
-        status: outcome.status,
-        statusReason: outcome.statusReason,
-        readyAt: outcome.status === 'ready' ? outcome.at : null,
-        kind: outcome.kind,
-        abiVersion: outcome.abiVersion,
-        analysis: outcome.analysis as object,
-        analyzedAt: outcome.at,
-      },
-    });
-    return count === 1;
-  }
-
-  async findVersionById(versionId: string): Promise<VersionRecord | null> {
-    const row = await this.database.prisma.version.findUnique({ where: { id: versionId }, include: versionInclude });
-    return row === null ? null : toVersionRecord(row);
-  }
-
-  async pendingVersionIds(): Promise<string[]> {
-    const rows = await this.database.prisma.version.findMany({ where: { status: 'pending' }, select: { id: true } });
-    return rows.map((r) => r.id);
-  }
 }
 
 /** The writes of one publish, all in one transaction. */
@@ -248,8 +210,29 @@ export class PublishTransaction {
     await this.tx.blob.createMany({ data: [blob], skipDuplicates: true });
   }
 
-  async insertVersion(version: { pluginId: string; version: string; digest: string; size: number }): Promise<VersionRecord> {
-    const row = await this.tx.version.create({ data: version, include: versionInclude });
+  /**
+   * Inserts the version with its pipeline steps and an outbox entry, so that
+   * the work to do commits with the version or not at all.
+   */
+  async insertVersion(version: {
+    pluginId: string;
+    version: string;
+    digest: string;
+    size: number;
+    declaredDependencies: object | null;
+  }): Promise<VersionRecord> {
+    const row = await this.tx.version.create({
+      data: {
+        pluginId: version.pluginId,
+        version: version.version,
+        digest: version.digest,
+        size: version.size,
+        declaredDependencies: version.declaredDependencies ?? undefined,
+        steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
+      },
+      include: versionInclude,
+    });
+    await this.tx.outboxEntry.create({ data: { versionId: row.id, jobId: jobIdFor(row.id, 1) } });
     await this.tx.plugin.update({ where: { id: version.pluginId }, data: { updatedAt: new Date() } });
     return toVersionRecord(row);
   }

@@ -7,11 +7,15 @@ import { invalidInput, notFound, RegistryError, type FieldProblem } from '../../
 import { TtlCache } from '../../domain/src/ttl-cache.js';
 import { compareVersionsDescending, versionProblem } from '../../domain/src/versions.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
+import type { StepStatus } from '../../pipeline/src/pipeline-steps.js';
+import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginPage, PluginView, VersionView } from './plugin.views.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 const MAX_PAGE_SIZE = 100;
+const WAIT_POLL_MS = 200;
+export const MAX_WAIT_SECONDS = 60;
 
 /** What serving a module needs; none of it changes once published. */
 export interface DownloadTarget {
@@ -33,6 +37,7 @@ export class PluginsService {
   constructor(
     private readonly plugins: PluginsRepository,
     private readonly downloads: DownloadsRepository,
+    private readonly pipeline: PipelineRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
@@ -59,15 +64,26 @@ export class PluginsService {
     const plugin = await this.findPlugin(namespace, name);
     const versions = await this.plugins.listVersions(plugin.id);
     const totals = await this.downloads.totalsForVersions(versions.map((v) => v.id));
+    const steps = await this.pipeline.stepStatuses(versions.map((v) => v.id));
     return {
       ...this.pluginView(plugin, versions),
-      versions: sortNewestFirst(versions).map((v) => this.versionView(v, totals.get(v.id) ?? 0)),
+      versions: sortNewestFirst(versions).map((v) => this.versionView(v, totals.get(v.id) ?? 0, steps.get(v.id) ?? [])),
     };
   }
 
-  async getVersion(namespace: string, name: string, version: string): Promise<VersionView> {
-    const record = await this.findVersion(namespace, name, version);
-    return this.versionView(record, await this.downloads.totalForVersion(record.id));
+  /**
+   * A version; with `waitSeconds`, a pending version is answered once it has
+   * left `pending` or the wait is over (long polling), so publishers need not guess.
+   */
+  async getVersion(namespace: string, name: string, version: string, waitSeconds = 0): Promise<VersionView> {
+    let record = await this.findVersion(namespace, name, version);
+    const deadline = Date.now() + waitSeconds * 1000;
+    while (record.status === 'pending' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      record = await this.findVersion(namespace, name, version);
+    }
+    const steps = await this.pipeline.stepStatuses([record.id]);
+    return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? []);
   }
 
   async findVersion(namespace: string, name: string, version: string): Promise<VersionRecord> {
@@ -120,6 +136,9 @@ export class PluginsService {
           retryAfterSeconds: 1,
         });
       }
+      if (record.status === 'failed') {
+        throw new RegistryError(409, 'version_failed', 'Version failed', `processing ${namespace}/${name}@${version} failed and it is not served: ${record.statusReason ?? ''}`);
+      }
       if (record.status === 'rejected') {
         throw new RegistryError(
           409,
@@ -144,7 +163,7 @@ export class PluginsService {
     });
   }
 
-  versionView(record: VersionRecord, downloads: number): VersionView {
+  versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[]): VersionView {
     const plugin = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.plugin}`;
     const self = `${plugin}/versions/${record.version}`;
     return {
@@ -159,12 +178,24 @@ export class PluginsService {
       readyAt: record.readyAt?.toISOString() ?? null,
       downloads,
       analysis: analysisSummary(record),
+      pipeline: steps.map((s) => ({
+        step: s.step,
+        state: s.state,
+        attempts: s.attempts,
+        error: s.error,
+        startedAt: s.startedAt?.toISOString() ?? null,
+        finishedAt: s.finishedAt?.toISOString() ?? null,
+      })),
       links: {
         self,
         module: `${self}/module.wasm`,
         blob: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`,
         plugin,
         analysis: `${self}/analysis`,
+        sbom: `${self}/sbom`,
+        signature: `${self}/signature`,
+        attestations: `${self}/attestations`,
+        wait: `${self}?wait=30`,
       },
     };
   }

@@ -10,8 +10,9 @@ import { RegistryError } from '../../domain/src/registry-error.js';
 import { FilesystemStorageDriver } from '../../storage/src/filesystem.driver.js';
 import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
 import type { PluginsRepository, PublishTransaction, VersionRecord } from './plugins.repository.js';
-import { PublishService } from './publish.service.js';
-import type { VersionProcessor } from './version-processor.js';
+import { PublishService, type PublishRequest } from './publish.service.js';
+import type { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';
+import type { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 
 /**
  * The publish rules with the database replaced by an in-memory stand-in and
@@ -54,6 +55,15 @@ class FakePlugins {
   }
 }
 
+/** The body of an application/wasm publish, as the controller hands it over. */
+const wasm = (body: Readable, declaredLength: number | null): PublishRequest => ({
+  declaredLength,
+  read: async (receiveModule) => {
+    await receiveModule(body);
+    return null;
+  },
+});
+
 const admin: Principal = { tokenId: 'a', tokenName: 'admin', admin: true, namespaces: new Set() };
 const acmeOnly: Principal = { tokenId: 't', tokenName: 'acme CI', admin: false, namespaces: new Set(['acme']) };
 
@@ -67,9 +77,15 @@ describe('PublishService', () => {
     root = await mkdtemp(join(tmpdir(), 'publish-service-'));
     plugins = new FakePlugins();
     enqueued = [];
-    const processor = { enqueue: (id: string) => enqueued.push(id) } as unknown as VersionProcessor;
+    const dispatcher = { kick: () => enqueued.push('kick') } as unknown as OutboxDispatcher;
     const config = loadConfig({ DATA_DIR: root, MAX_MODULE_SIZE: '4096' });
-    service = new PublishService(plugins as unknown as PluginsRepository, processor, new BlobStore(new FilesystemStorageDriver({ root })), config);
+    service = new PublishService(
+      plugins as unknown as PluginsRepository,
+      dispatcher,
+      {} as PipelineRepository,
+      new BlobStore(new FilesystemStorageDriver({ root })),
+      config,
+    );
   });
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
@@ -78,18 +94,18 @@ describe('PublishService', () => {
   const storedFiles = async () => (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
   const target = { namespace: 'acme', plugin: 'jwt', version: '1.0.0' };
 
-  it('stores the blob, records the version and hands it to processing', async () => {
+  it('stores the blob, records the version and wakes the outbox dispatcher', async () => {
     const module = await proxyWasmFilter('a');
-    const result = await service.publish(admin, target, Readable.from([module]), module.length);
+    const result = await service.publish(admin, target, wasm(Readable.from([module]), module.length));
     expect(result.created).toBe(true);
-    expect(enqueued).toEqual([result.version.id]);
+    expect(enqueued).toEqual(['kick']);
     expect(await storedFiles()).toBe(1);
   });
 
   it('removes the object it stored when recording the version fails', async () => {
     plugins.failInsertVersion = new Error('database went away');
     const module = await proxyWasmFilter('b');
-    await expect(service.publish(admin, target, Readable.from([module]), module.length)).rejects.toThrow('database went away');
+    await expect(service.publish(admin, target, wasm(Readable.from([module]), module.length))).rejects.toThrow('database went away');
     expect(await storedFiles()).toBe(0);
     expect(plugins.versions.size).toBe(0);
     expect(enqueued).toEqual([]);
@@ -97,19 +113,19 @@ describe('PublishService', () => {
 
   it('keeps an object that an earlier version already recorded, even when a later publish of it fails', async () => {
     const module = await proxyWasmFilter('c');
-    await service.publish(admin, target, Readable.from([module]), module.length);
+    await service.publish(admin, target, wasm(Readable.from([module]), module.length));
     plugins.failInsertVersion = new Error('database went away');
-    await expect(service.publish(admin, { ...target, version: '1.0.1' }, Readable.from([module]), module.length)).rejects.toThrow();
+    await expect(service.publish(admin, { ...target, version: '1.0.1' }, wasm(Readable.from([module]), module.length))).rejects.toThrow();
     expect(await storedFiles()).toBe(1);
   });
 
   it('refuses before reading the body: other namespaces (403), missing namespaces for non-admins (404), declared oversize (413)', async () => {
     const untouched = Readable.from([Buffer.from('never read')]);
     const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as RegistryError);
-    expect((await refusal(service.publish(acmeOnly, { ...target, namespace: 'other' }, untouched, null)))?.status).toBe(403);
+    expect((await refusal(service.publish(acmeOnly, { ...target, namespace: 'other' }, wasm(untouched, null))))?.status).toBe(403);
     const ghost: Principal = { ...acmeOnly, namespaces: new Set(['ghost']) };
-    expect((await refusal(service.publish(ghost, { ...target, namespace: 'ghost' }, untouched, null)))?.code).toBe('namespace_not_found');
-    expect((await refusal(service.publish(acmeOnly, target, untouched, 5000)))?.status).toBe(413);
+    expect((await refusal(service.publish(ghost, { ...target, namespace: 'ghost' }, wasm(untouched, null))))?.code).toBe('namespace_not_found');
+    expect((await refusal(service.publish(acmeOnly, target, wasm(untouched, 5000))))?.status).toBe(413);
     expect(untouched.readableDidRead).toBe(false);
     expect(await storedFiles()).toBe(0);
   });

@@ -11,12 +11,24 @@ import { parsePluginMetadata } from '../../domain/src/plugin-metadata.js';
 import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
 import { versionProblem } from '../../domain/src/versions.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
-import { VersionProcessor } from './version-processor.js';
+import { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';
+import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 
 export interface VersionCoordinates {
   namespace: string;
   plugin: string;
   version: string;
+}
+
+/** How the controller hands over the request body, whatever its encoding. */
+export interface PublishRequest {
+  /** Content-Length of the whole body, when the client sent one. */
+  declaredLength: number | null;
+  /**
+   * Reads the body: hands the module stream to `receiveModule` once and
+   * returns the dependencies declared beside it (parsed), or null.
+   */
+  read(receiveModule: (module: Readable) => Promise<void>): Promise<object | null>;
 }
 
 export interface PublishResult {
@@ -32,7 +44,8 @@ export class PublishService {
 
   constructor(
     private readonly plugins: PluginsRepository,
-    private readonly processor: VersionProcessor,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly pipeline: PipelineRepository,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
@@ -55,12 +68,27 @@ export class PublishService {
   }
 
   /**
-   * Stores the module, then records the version. The blob is durable in storage
-   * before the version row commits; if anything fails, neither is left behind.
+   * Stores the module, then records the version with its pipeline work. The
+   * blob is durable in storage before the version row commits; if anything
+   * fails, neither is left behind.
    */
-  async publish(principal: Principal, target: VersionCoordinates, body: Readable, declaredLength: number | null): Promise<PublishResult> {
-    await this.checkBeforeUpload(principal, target, declaredLength);
-    const upload = await this.blobs.receive(body, this.config.maxModuleSize);
+  async publish(principal: Principal, target: VersionCoordinates, request: PublishRequest): Promise<PublishResult> {
+    await this.checkBeforeUpload(principal, target, request.declaredLength);
+    let received: ReceivedUpload | null = null;
+    let declaredDependencies: object | null;
+    try {
+      declaredDependencies = await request.read(async (module) => {
+        if (received !== null) throw invalidInput([{ field: 'body.module', message: 'send exactly one module' }]);
+        received = await this.blobs.receive(module, this.config.maxModuleSize);
+      });
+    } catch (error) {
+      if (received !== null) await this.blobs.discard(received).catch(() => undefined);
+      throw error;
+    }
+    if (received === null) {
+      throw invalidInput([{ field: 'body.module', message: 'the WebAssembly module is missing (a file part named "module")' }]);
+    }
+    const upload: ReceivedUpload = received;
     let promotedNewObject = false;
     try {
       const result = await this.plugins.transaction(async (tx) => {
@@ -77,12 +105,18 @@ export class PublishService {
         const promoted = await this.blobs.promote(upload);
         promotedNewObject = promoted.created && !hadBlobRecord;
         await tx.insertBlob({ digest: upload.digest, size: upload.size, storageKey: promoted.storageKey });
-        const version = await tx.insertVersion({ pluginId: plugin.id, version: target.version, digest: upload.digest, size: upload.size });
+        const version = await tx.insertVersion({
+          pluginId: plugin.id,
+          version: target.version,
+          digest: upload.digest,
+          size: upload.size,
+          declaredDependencies,
+        });
         return { version, created: true };
       });
       if (result.created) {
         this.logger.log(`published ${target.namespace}/${target.plugin}@${target.version} ${upload.digest} (${upload.size} bytes)`);
-        this.processor.enqueue(result.version.id);
+        this.dispatcher.kick();
       }
       return result;
     } catch (error) {
@@ -91,6 +125,17 @@ export class PublishService {
     } finally {
       await this.blobs.discard(upload).catch(() => undefined);
     }
+  }
+
+  /** Puts a failed version through the pipeline again (admin). */
+  async retryFailed(namespace: string, name: string, version: string): Promise<void> {
+    const record = await this.plugins.findVersion(namespace, name, version);
+    if (record === null) throw notFound('version_not_found', `no version ${namespace}/${name}@${version}`);
+    if (!(await this.pipeline.requeueFailed(record.id))) {
+      throw new RegistryError(409, 'version_not_failed', 'Version not failed', `${namespace}/${name}@${version} is ${record.status}; only failed versions are retried`);
+    }
+    this.logger.log(`retrying ${namespace}/${name}@${version}`);
+    this.dispatcher.kick();
   }
 
   /** Creates or replaces a plugin's metadata. */

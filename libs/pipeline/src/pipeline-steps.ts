@@ -1,0 +1,27 @@
+/**
+ * The steps every published version goes through, in order. Their names are
+ * the names of what they produce, as in the API: …/analysis, …/sbom, …/signature.
+ * The SBOM comes before signing because the signed attestation carries it.
+ */
+export const PIPELINE_STEPS = ['analysis', 'sbom', 'signature'] as const;
+
+export type PipelineStepName = (typeof PIPELINE_STEPS)[number];
+
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface StepStatus {
+  step: PipelineStepName;
+  state: StepState;
+  attempts: number;
+  error: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** A queue job processes one version; retries of the same version get a new job id. */
+export interface PipelineJob {
+  jobId: string;
+  versionId: string;
+}
+
+export const jobIdFor = (versionId: string, round: number): string => `version-${versionId}-${round}`;

@@ -1,0 +1,70 @@
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { BullMqQueue, BullMqWorker } from './bullmq.queue.js';
+import { InProcessQueue } from './in-process.queue.js';
+import type { JobQueue } from './job-queue.js';
+import { JOB_QUEUE, OutboxDispatcher } from './outbox-dispatcher.js';
+import { PipelineRepository } from './pipeline.repository.js';
+import { PipelineService } from './pipeline.service.js';
+import { SbomStep } from './sbom.step.js';
+import { SignatureStep } from './signature.step.js';
+import { SigningKeys } from './signing-keys.js';
+
+const retryOf = (config: RegistryConfig) => ({ attempts: config.pipeline.attempts, backoffMs: config.pipeline.backoffMs });
+
+/**
+ * The processing pipeline. With REDIS_URL the queue is BullMQ and jobs run in
+ * worker processes (PipelineWorkerModule); without it they run in this process.
+ */
+@Module({
+  providers: [
+    PipelineRepository,
+    PipelineService,
+    SbomStep,
+    SignatureStep,
+    SigningKeys,
+    OutboxDispatcher,
+    {
+      provide: JOB_QUEUE,
+      inject: [REGISTRY_CONFIG, PipelineService],
+      useFactory: (config: RegistryConfig, pipeline: PipelineService): JobQueue =>
+        config.redisUrl !== null
+          ? new BullMqQueue(config.redisUrl, retryOf(config))
+          : new InProcessQueue((job, attempt) => pipeline.process(job, attempt), retryOf(config), config.pipeline.concurrency),
+    },
+  ],
+  exports: [PipelineRepository, OutboxDispatcher, SigningKeys, JOB_QUEUE],
+})
+export class PipelineModule {}
+
+/** Runs pipeline jobs from Redis: the body of `apps/worker`. */
+@Injectable()
+export class PipelineWorkerRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private worker: BullMqWorker | null = null;
+
+  constructor(
+    private readonly pipeline: PipelineService,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.redisUrl === null) throw new Error('the pipeline worker needs REDIS_URL');
+    this.worker = new BullMqWorker(this.config.redisUrl, (job, attempt) => this.pipeline.process(job, attempt), {
+      ...retryOf(this.config),
+      concurrency: this.config.pipeline.concurrency,
+      lockMs: this.config.pipeline.lockMs,
+    });
+    this.worker.start();
+  }
+
+  /** On SIGTERM: running jobs finish, no new ones start. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+}
+
+@Module({
+  providers: [PipelineRepository, PipelineService, SbomStep, SignatureStep, SigningKeys, PipelineWorkerRunner],
+})
+export class PipelineWorkerModule {}

@@ -1,0 +1,104 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { analyzeInWorker } from '../../analysis/src/analysis-runner.js';
+import { decide } from '../../analysis/src/policy.js';
+import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
+import type { BlobStore } from '../../blobs/src/blob-store.js';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { SbomStep } from './sbom.step.js';
+import { SignatureStep } from './signature.step.js';
+import { PIPELINE_STEPS, type PipelineJob, type PipelineStepName } from './pipeline-steps.js';
+import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+
+/**
+ * The rules of processing one version: run each step that is not done yet, in
+ * order, recording its state; stop at a rejection; mark the version ready
+ * when all are done, or failed after the last attempt. Every step is
+ * idempotent, so a job that runs again after a crash or a retry stores the
+ * same results, never second copies.
+ */
+@Injectable()
+export class PipelineService {
+  private readonly logger = new Logger('Pipeline');
+
+  constructor(
+    private readonly pipeline: PipelineRepository,
+    private readonly sbom: SbomStep,
+    private readonly signature: SignatureStep,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  async process(job: PipelineJob, attempt: { number: number; isLastAttempt: boolean }): Promise<void> {
+    let version = await this.pipeline.findVersion(job.versionId);
+    if (version === null || version.status !== 'pending') return;
+    const name = `${version.namespace}/${version.plugin}@${version.version}`;
+    for (const step of PIPELINE_STEPS) {
+      const state = version.steps.find((s) => s.step === step)?.state;
+      if (state === 'done' || state === 'skipped') continue;
+      await this.pipeline.startStep(version.id, step, new Date());
+      try {
+        await this.runStep(step, version);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        await this.pipeline.finishStep(version.id, step, attempt.isLastAttempt ? 'failed' : 'pending', new Date(), message);
+        if (attempt.isLastAttempt) {
+          await this.pipeline.markFailed(version.id, `${step} failed after ${attempt.number} attempt(s): ${message}`);
+          this.logger.error(`${name}: ${step} failed for good: ${message}`);
+        } else {
+          this.logger.warn(`${name}: ${step} failed (attempt ${attempt.number}), will retry: ${message}`);
+        }
+        throw error;
+      }
+      await this.pipeline.finishStep(version.id, step, 'done', new Date());
+      // Later steps read what earlier ones stored (the analysis, the SBOM), and a rejection ends the run.
+      version = (await this.pipeline.findVersion(job.versionId))!;
+      if (version.status !== 'pending') {
+        this.logger.warn(`${name} ${version.status}: ${version.statusReason ?? ''}`);
+        return;
+      }
+    }
+    if (await this.pipeline.markReady(version.id, new Date())) this.logger.log(`${name} ready`);
+  }
+
+  private async runStep(step: PipelineStepName, version: VersionToProcess): Promise<void> {
+    switch (step) {
+      case 'analysis':
+        return this.analyse(version);
+      case 'sbom':
+        return this.sbom.run(version);
+      case 'signature':
+        return this.signature.run(version, await this.readModule(version));
+    }
+  }
+
+  private async analyse(version: VersionToProcess): Promise<void> {
+    const bytes = await this.readModule(version);
+    const report = await analyzeInWorker(bytes, this.config.analysis, { transfer: true });
+    const decision = decide(report.findings, this.config.analysis.policy);
+    await this.pipeline.recordAnalysis(
+      version.id,
+      {
+        analysis: { report, decision },
+        kind: report.kind,
+        abiVersion: report.proxyWasm?.abiVersion ?? null,
+        rejectedBecause: decision.status === 'rejected' ? decision.reasons.map((f) => f.message).join(' ') : null,
+      },
+      new Date(),
+    );
+  }
+
+  /** The whole module in a buffer of its own (at most MAX_MODULE_SIZE), verified against its digest's size. */
+  private async readModule(version: VersionToProcess): Promise<Uint8Array> {
+    const bytes = new Uint8Array(version.size);
+    const { body } = await this.blobs.open(version.digest);
+    let offset = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (offset + chunk.length > version.size) throw new Error(`blob ${version.digest} is larger than its recorded ${version.size} bytes`);
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    if (offset !== version.size) throw new Error(`blob ${version.digest} has ${offset} bytes, ${version.size} recorded`);
+    return bytes;
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { registryVersion } from '../../config/src/registry-version.js';
+import { buildSbom } from '../../sbom/src/build-sbom.js';
+import type { DeclaredDependencies } from '../../sbom/src/model.js';
+import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+
+/**
+ * Writes the version's CycloneDX SBOM from its metadata, its analysis and the
+ * dependencies its publisher declared. The document is deterministic (publish
+ * time as timestamp, serial number derived from the content), and the first
+ * one stored is kept.
+ */
+@Injectable()
+export class SbomStep {
+  constructor(
+    private readonly pipeline: PipelineRepository,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  async run(version: VersionToProcess): Promise<void> {
+    if ((await this.pipeline.findSbom(version.id)) !== null) return;
+    const base = this.config.publicUrl;
+    const built = await buildSbom({
+      namespace: version.namespace,
+      plugin: version.plugin,
+      version: version.version,
+      digest: version.digest,
+      publishedAt: version.createdAt,
+      license: version.metadata.license,
+      description: version.metadata.description,
+      homepage: version.metadata.homepage,
+      repository: version.metadata.repository,
+      downloadUrl: `${base}/api/v1/blobs/${version.digest}`,
+      supplierUrl: `${base}/api/v1/namespaces/${version.namespace}`,
+      oci: null,
+      analysis: version.analysis?.report ?? null,
+      declared: version.declaredDependencies as DeclaredDependencies | null,
+      registry: { name: 'wasm-plugin-registry', version: registryVersion(), url: base },
+    });
+    await this.pipeline.saveSbom(version.id, { json: built.bom, xml: built.xml });
+  }
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { digestHex } from '../../domain/src/digest.js';
+import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/src/bundles.js';
+import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+import { SigningKeys } from './signing-keys.js';
+
+/**
+ * Signs the module (a message signature) and attests its SBOM (a DSSE in-toto
+ * statement about the module's digest). Signatures are randomised, so what is
+ * stored first is kept: a re-run after a crash stores nothing new.
+ */
+@Injectable()
+export class SignatureStep {
+  constructor(
+    private readonly pipeline: PipelineRepository,
+    private readonly keys: SigningKeys,
+  ) {}
+
+  async run(version: VersionToProcess, module: Uint8Array): Promise<void> {
+    const existing = new Set((await this.pipeline.findSignatures(version.id)).map((s) => s.kind));
+    if (existing.has('message_signature') && existing.has('attestation')) return;
+    const sbom = await this.pipeline.findSbom(version.id);
+    if (sbom === null) throw new Error('the SBOM step has not stored an SBOM to attest');
+    const signer = await this.keys.signer();
+    const signatures = [];
+    if (!existing.has('message_signature')) {
+      signatures.push({ kind: 'message_signature' as const, keyId: signer.keyId, bundle: await signer.signModule(module) });
+    }
+    if (!existing.has('attestation')) {
+      const bundle = await signer.attestModule({
+        name: `${version.namespace}/${version.plugin}@${version.version}`,
+        digestHex: digestHex(version.digest),
+        predicateType: CYCLONEDX_PREDICATE_TYPE,
+        predicate: sbom.json as Record<string, unknown>,
+      });
+      signatures.push({ kind: 'attestation' as const, keyId: signer.keyId, bundle });
+    }
+    await this.pipeline.saveSignatures(version.id, signatures as { kind: 'message_signature' | 'attestation'; keyId: string; bundle: object }[]);
+  }
+}

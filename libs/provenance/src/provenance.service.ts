@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
+import type { BlobStore } from '../../blobs/src/blob-store.js';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { digestProblem, formatDigest } from '../../domain/src/digest.js';
+import { invalidInput, notFound, RegistryError } from '../../domain/src/registry-error.js';
+import { PipelineRepository, type SignatureKind } from '../../pipeline/src/pipeline.repository.js';
+import { PluginsService } from '../../plugins/src/plugins.service.js';
+import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
+import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/src/bundles.js';
+import { loadTrustedRoot, type TrustAnchors } from '../../signing/src/trusted-root.js';
+import { verifyBundle } from '../../signing/src/verify.js';
+import type { AttestationsView, PublicKeyView, VerificationView } from './provenance.views.js';
+
+/** What the registry says about a version's origin and contents: signatures, attestations, SBOM, keys, verification. */
+@Injectable()
+export class ProvenanceService {
+  private trustedRoot: Promise<TrustAnchors | undefined> | null = null;
+
+  constructor(
+    private readonly plugins: PluginsService,
+    private readonly pipeline: PipelineRepository,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  async signature(namespace: string, name: string, version: string): Promise<object> {
+    const record = await this.readyVersion(namespace, name, version);
+    return this.bundle(record, 'message_signature');
+  }
+
+  async attestations(namespace: string, name: string, version: string): Promise<AttestationsView> {
+    const record = await this.readyVersion(namespace, name, version);
+    return { items: [{ predicateType: CYCLONEDX_PREDICATE_TYPE, bundle: await this.bundle(record, 'attestation') }] };
+  }
+
+  async sbom(namespace: string, name: string, version: string): Promise<{ json: unknown; xml: string }> {
+    const record = await this.readyVersion(namespace, name, version);
+    const sbom = await this.pipeline.findSbom(record.id);
+    if (sbom === null) throw notFound('sbom_not_found', `${namespace}/${name}@${version} has no SBOM`);
+    return sbom;
+  }
+
+  async publicKeys(): Promise<PublicKeyView[]> {
+    return (await this.pipeline.signingKeys()).map((k) => ({ ...k, createdAt: k.createdAt.toISOString() }));
+  }
+
+  /** Checks a bundle against a module: one stored here (by digest) or one sent with the request. */
+  async verify(bundle: unknown, module: { digest: string } | { bytes: Uint8Array }): Promise<VerificationView> {
+    let bytes: Uint8Array;
+    if ('digest' in module) {
+      const problem = digestProblem('body.digest', module.digest);
+      if (problem) throw invalidInput([problem]);
+      const stored = await this.blobs.stat(module.digest);
+      if (stored === null) throw notFound('blob_not_found', `no module with digest ${module.digest} is stored here`);
+      bytes = await readAll((await this.blobs.open(module.digest)).body, stored.size);
+    } else {
+      bytes = module.bytes;
+    }
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    const report = verifyBundle({
+      bundle,
+      artifact: bytes,
+      publicKeys: await this.pipeline.signingKeys(),
+      trustedRoot: await this.loadTrustedRoot(),
+    });
+    return { ...report, signer: report.signer as object | null, digest: formatDigest(hex) };
+  }
+
+  private async readyVersion(namespace: string, name: string, version: string): Promise<VersionRecord> {
+    const record = await this.plugins.findVersion(namespace, name, version);
+    if (record.status === 'pending') {
+      throw new RegistryError(409, 'version_pending', 'Version pending', `${namespace}/${name}@${version} is still being processed; wait for status "ready"`);
+    }
+    return record;
+  }
+
+  private async bundle(record: VersionRecord, kind: SignatureKind): Promise<object> {
+    const signature = (await this.pipeline.findSignatures(record.id)).find((s) => s.kind === kind);
+    if (signature === undefined) {
+      throw notFound('signature_not_found', `${record.namespace}/${record.plugin}@${record.version} is ${record.status} and was not signed`);
+    }
+    return signature.bundle as object;
+  }
+
+  private loadTrustedRoot(): Promise<TrustAnchors | undefined> {
+    const path = this.config.signing.keyless?.trustedRootPath ?? null;
+    this.trustedRoot ??= path === null ? Promise.resolve(undefined) : loadTrustedRoot(path);
+    return this.trustedRoot;
+  }
+}
+
+async function readAll(body: Readable, size: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    bytes.set(chunk.subarray(0, Math.max(0, size - offset)), offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
