@@ -1,4 +1,4 @@
-import { parse } from '@bytecodealliance/jco';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
 import { assemblyScriptProxyWasmFilter } from '../libs/testing/src/sdk-fixtures.js';

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { componentEmbed, componentNew, parse, preview1AdapterCommandPath } from '@bytecodealliance/jco';
+import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
 import { describeComponent, worldItems } from './component.js';
 
@@ -71,39 +70,6 @@ describe('describeComponent', () => {
     );
     expect(info!.imports).toEqual(['wasi:cli/environment@0.2.0']);
     expect(info!.exports).toEqual(['registry:fixtures/stats@0.1.0', 'answer']);
-  });
-
-  it('describes a component made by componentNew from a core WASI module and the preview1 command adapter', async () => {
-    const core = await parse(`(module
-      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-      (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes (param i32 i32) (result i32)))
-      (memory (export "memory") 1)
-      (data (i32.const 64) "hello\\n")
-      (func (export "_start")
-        (i32.store (i32.const 0) (i32.const 64))
-        (i32.store (i32.const 4) (i32.const 6))
-        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-        (drop (call $environ_sizes (i32.const 16) (i32.const 20)))))`);
-    const adapter = await readFile(preview1AdapterCommandPath());
-    const component = await componentNew(core, [['wasi_snapshot_preview1', adapter]]);
-
-    const { info, error } = await describeComponent(component);
-
-    expect(error).toBeNull();
-    // The adapter shipped with jco 1.35.0 targets WASI 0.2.12.
-    expect(info!.imports).toEqual([
-      'wasi:cli/environment@0.2.12',
-      'wasi:io/error@0.2.12',
-      'wasi:io/streams@0.2.12',
-      'wasi:cli/stdin@0.2.12',
-      'wasi:cli/stdout@0.2.12',
-      'wasi:cli/stderr@0.2.12',
-      'wasi:clocks/wall-clock@0.2.12',
-      'wasi:filesystem/types@0.2.12',
-      'wasi:filesystem/preopens@0.2.12',
-    ]);
-    expect(info!.exports).toEqual(['wasi:cli/run@0.2.12']);
-    expect(info!.wit).toContain('  export wasi:cli/run@0.2.12;\n');
   });
 
   it('names inline interfaces and functions of a world embedded into a hand-written core module', async () => {
