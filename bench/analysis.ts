@@ -19,10 +19,12 @@
  *    after the other, each analysed before the next is sent, until the
  *    analysis windows add up to `--analysis-seconds`. Every response is
  *    timestamped, so latencies are split by what the API was doing when it
- *    answered: receiving an upload, analysing (from the 201 to the poll that
- *    sees the version leave pending), or nothing. The modules are generated
- *    before the load starts (generating blocks this process, and so the load
- *    generator) and sent streamed, each with its own tag section.
+ *    answered: receiving an upload, analysing (from the publish's answer to
+ *    the poll that sees the analysis finished), running the later pipeline
+ *    steps (SBOM, signature: until the version leaves pending), or nothing.
+ *    The modules are generated before the load starts (generating blocks this
+ *    process, and so the load generator) and sent streamed, each with its own
+ *    tag section.
  *
  * Progress goes to stderr, the Markdown report to stdout (and --out).
  */
@@ -345,17 +347,23 @@ interface ApiModule {
   version: string;
   size: number;
   uploadMs: number;
-  /** From the 201 to the poll that saw the version leave pending. */
+  /** From the publish's answer (202, or 201 before the pipeline) to the poll that saw the analysis finished. */
   analysisMs: number;
-  /** analysis.analyzedAt − createdAt: read, analyse, record (millisecond timestamps). */
-  serverMs: number;
+  /** From there to the poll that saw the version leave pending: the later pipeline steps (SBOM, signature). */
+  restMs: number;
+  /** The analysis as the API timed it: the pipeline step's finishedAt − startedAt (before the pipeline: analyzedAt − createdAt). */
+  serverAnalysisMs: number;
+  /** Version created → analysis step started (queue and outbox), when the API reports pipeline steps. */
+  queueMs: number;
+  /** finishedAt − startedAt of the other pipeline steps, by step. */
+  otherStepsMs: Record<string, number>;
   status: string;
   statusReason: string | null;
   /** API RSS when the upload started, and its peak (VmHWM, reset there) during the upload. */
   rssBeforeUploadMiB: number;
   uploadPeakMiB: number | null;
-  /** API RSS at the 201, and its peak (VmHWM, reset there) until the version left pending. */
-  rssAt201MiB: number;
+  /** API RSS when the publish was answered, and its peak (VmHWM, reset there) until the analysis finished. */
+  rssAtAcceptMiB: number;
   analysisPeakMiB: number | null;
   /** API CPU (all threads) during the analysis, in cores. */
   cpuCores: number;
@@ -370,6 +378,7 @@ interface ApiResult {
   idle: LatencyStats;
   uploads: LatencyStats;
   analysis: LatencyStats;
+  otherSteps: LatencyStats;
   /** Publishes under load. */
   modules: ApiModule[];
   analysisCpuCores: number;
@@ -390,27 +399,49 @@ async function publish(registry: RunningRegistry, path: string, chunks: readonly
   return { status: result.status, text: result.body };
 }
 
+interface PipelineStep {
+  step: string;
+  state: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
 interface VersionJson {
   status: string;
   statusReason: string | null;
   createdAt: string;
   analysis: { analyzedAt: string } | null;
+  /** Since the processing pipeline: one entry per step (analysis, sbom, signature). */
+  pipeline?: PipelineStep[];
 }
 
-/** Polls every 20 ms until the version is no longer pending. */
-async function waitProcessed(registry: RunningRegistry, path: string, timeoutMs = 120_000): Promise<VersionJson> {
+const stepFinished = (step: PipelineStep | undefined): boolean => step !== undefined && step.finishedAt !== null && step.state !== 'running';
+const analysisFinished = (v: VersionJson): boolean => v.status !== 'pending' || stepFinished(v.pipeline?.find((s) => s.step === 'analysis'));
+const stepMs = (step: PipelineStep | undefined): number =>
+  step?.startedAt && step.finishedAt ? Date.parse(step.finishedAt) - Date.parse(step.startedAt) : NaN;
+
+/** Polls the version every 20 ms until `done` holds. */
+async function poll(registry: RunningRegistry, path: string, done: (v: VersionJson) => boolean, timeoutMs = 120_000): Promise<VersionJson> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const response = await fetch(`${registry.url}${path}`);
     const version = (await response.json()) as VersionJson;
-    if (version.status !== 'pending') return version;
-    if (performance.now() > deadline) throw new Error(`${path} still pending after ${timeoutMs} ms`);
+    if (done(version)) return version;
+    if (performance.now() > deadline) throw new Error(`${path}: still ${version.status} after ${timeoutMs} ms: ${JSON.stringify(version.pipeline ?? null)}`);
     await sleep(20);
   }
 }
 
-/** Publishes one module and waits until it is processed, with the API's RSS and CPU around both steps. */
-async function publishAndWait(registry: RunningRegistry, path: string, version: string, body: readonly Buffer[]): Promise<ApiModule & { t0: number; t1: number; t2: number }> {
+/**
+ * Publishes one module, waits until its analysis is finished, then until the
+ * version leaves pending, with the API's RSS and CPU around upload and analysis.
+ */
+async function publishAndWait(
+  registry: RunningRegistry,
+  path: string,
+  version: string,
+  body: readonly Buffer[],
+): Promise<ApiModule & { t0: number; t1: number; t2: number; t3: number }> {
   const pid = registry.process.pid!;
   const rssBeforeUpload = procStatusBytes(pid, 'VmRSS');
   const uploadReset = resetPeakRss(pid);
@@ -419,27 +450,40 @@ async function publishAndWait(registry: RunningRegistry, path: string, version: 
   const t1 = performance.now();
   const cpu1 = cpuSeconds(pid);
   const uploadPeak = uploadReset ? procStatusBytes(pid, 'VmHWM') : null;
-  const rssAt201 = procStatusBytes(pid, 'VmRSS');
+  const rssAtAccept = procStatusBytes(pid, 'VmRSS');
   const analysisReset = resetPeakRss(pid);
-  if (published.status !== 201) throw new Error(`publish of ${version} answered ${published.status}: ${published.text}`);
-  const processed = await waitProcessed(registry, path);
+  // 202 since the pipeline (accepted, pending), 201 before it.
+  if (published.status !== 202 && published.status !== 201) throw new Error(`publish of ${version} answered ${published.status}: ${published.text}`);
+  await poll(registry, path, analysisFinished);
   const t2 = performance.now();
   const cpu2 = cpuSeconds(pid);
   const analysisPeak = analysisReset ? procStatusBytes(pid, 'VmHWM') : null;
+  const processed = await poll(registry, path, (v) => v.status !== 'pending');
+  const t3 = performance.now();
+  const steps = processed.pipeline ?? [];
+  const analysisStep = steps.find((s) => s.step === 'analysis');
   return {
     t0,
     t1,
     t2,
+    t3,
     version,
     size: body.reduce((sum, c) => sum + c.length, 0),
     uploadMs: t1 - t0,
     analysisMs: t2 - t1,
-    serverMs: processed.analysis ? Date.parse(processed.analysis.analyzedAt) - Date.parse(processed.createdAt) : NaN,
+    restMs: t3 - t2,
+    serverAnalysisMs: analysisStep
+      ? stepMs(analysisStep)
+      : processed.analysis
+        ? Date.parse(processed.analysis.analyzedAt) - Date.parse(processed.createdAt)
+        : NaN,
+    queueMs: analysisStep?.startedAt ? Date.parse(analysisStep.startedAt) - Date.parse(processed.createdAt) : NaN,
+    otherStepsMs: Object.fromEntries(steps.filter((s) => s.step !== 'analysis').map((s) => [s.step, stepMs(s)])),
     status: processed.status,
     statusReason: processed.statusReason,
     rssBeforeUploadMiB: toMiB(rssBeforeUpload),
     uploadPeakMiB: uploadPeak === null ? null : toMiB(uploadPeak),
-    rssAt201MiB: toMiB(rssAt201),
+    rssAtAcceptMiB: toMiB(rssAtAccept),
     analysisPeakMiB: analysisPeak === null ? null : toMiB(analysisPeak),
     cpuCores: (cpu2 - cpu1) / ((t2 - t1) / 1000),
   };
@@ -469,7 +513,7 @@ async function measureApi(dir: string, warmupModule: Uint8Array): Promise<ApiRes
   let published = 0;
   const nextModule = (): Buffer[] => [bases[published % bases.length]!.bytes, tagSection(`publish-${published++}`)];
 
-  // Warm-up: the publish path, the processor and its worker script, and the health route.
+  // Warm-up: the publish path, the pipeline and its worker script, and the health route.
   for (const [i, body] of [Buffer.from(warmupModule), codeHeavyModule(3 * MiB, 'api-warm-up').bytes].entries()) {
     await publishAndWait(registry, versionPath('warm-up', `0.0.${i}`), `0.0.${i}`, [body]);
   }
@@ -499,6 +543,7 @@ async function measureApi(dir: string, warmupModule: Uint8Array): Promise<ApiRes
   const idleWindows: Window[] = [];
   const uploadWindows: Window[] = [];
   const analysisWindows: Window[] = [];
+  const otherStepWindows: Window[] = [];
   const modules: ApiModule[] = [];
   let idleStart = performance.now();
   let analysisTotal = 0;
@@ -511,10 +556,14 @@ async function measureApi(dir: string, warmupModule: Uint8Array): Promise<ApiRes
       idleWindows.push({ start: idleStart, end: result.t0 });
       uploadWindows.push({ start: result.t0, end: result.t1 });
       analysisWindows.push({ start: result.t1, end: result.t2 });
-      idleStart = result.t2;
+      if (result.t3 > result.t2) otherStepWindows.push({ start: result.t2, end: result.t3 });
+      idleStart = result.t3;
       analysisTotal += result.analysisMs;
       modules.push(result);
-      log(`api: ${version} ${result.status}: upload ${result.uploadMs.toFixed(0)} ms, analysis ${result.analysisMs.toFixed(0)} ms`);
+      log(
+        `api: ${version} ${result.status}: upload ${result.uploadMs.toFixed(0)} ms, analysis ${result.analysisMs.toFixed(0)} ms, ` +
+          `later steps ${result.restMs.toFixed(0)} ms`,
+      );
     }
     await sleep(500);
     idleWindows.push({ start: idleStart, end: performance.now() });
@@ -535,6 +584,7 @@ async function measureApi(dir: string, warmupModule: Uint8Array): Promise<ApiRes
     idle: statsIn(loaded.samples, idleWindows),
     uploads: statsIn(loaded.samples, uploadWindows),
     analysis: statsIn(loaded.samples, analysisWindows),
+    otherSteps: statsIn(loaded.samples, otherStepWindows),
     modules,
     analysisCpuCores: modules.reduce((sum, m) => sum + (m.cpuCores * m.analysisMs) / 1000, 0) / (analysisTotal / 1000),
     functions: bases[0]!.functions,
@@ -612,7 +662,9 @@ function apiReport(api: ApiResult): string[] {
   const all = [...api.unloaded, ...m];
   const peakRise = (list: readonly ApiModule[], peak: (x: ApiModule) => number | null, before: (x: ApiModule) => number): string =>
     range(list.map((x) => (peak(x) ?? NaN) - before(x)), 1);
-  return [
+  const pipeline = all.some((x) => Number.isFinite(x.queueMs));
+  const otherSteps = [...new Set(all.flatMap((x) => Object.keys(x.otherStepsMs)))];
+  const lines = [
     `\`GET /health/live\`, ${CONNECTIONS} connections (autocannon in the bench process). Latencies from every response, split by`,
     'when it completed. "Longest gap": the longest time in which no response completed at all; "bench stall": the',
     'longest stall of the bench process\'s own event loop (which runs autocannon) in those windows, so a gap or a',
@@ -622,21 +674,32 @@ function apiReport(api: ApiResult): string[] {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     row(`Baseline (${BASELINE_S} s alone)`, api.baseline),
     row(`During analysis (${m.length} × ${API_MODULE_SIZE / MiB} MiB, windows added up)`, api.analysis),
+    ...(api.otherSteps.seconds > 0 ? [row(`During the later pipeline steps (${otherSteps.join(', ')})`, api.otherSteps)] : []),
     row('During the uploads of those modules', api.uploads),
     row('Between them (API idle)', api.idle),
     '',
     `- Baseline as autocannon reports it: ${f(api.baselineAutocannon.perSecond)} req/s, p50 ${api.baselineAutocannon.p50} ms, p99 ${api.baselineAutocannon.p99} ms, max ${api.baselineAutocannon.max} ms.`,
     `- Modules: ${f(m[0]!.size / MiB, 2)} MiB, ${api.functions.toLocaleString('en-US').replace(/,/g, ' ')} functions (3 generated modules, each publish with its own tag section).`,
-    `- Analysis, 201 → status seen by a 20 ms poll, median (min-max): **${range(api.unloaded.map((x) => x.analysisMs))} ms with no load** (3 publishes), ` +
-      `**${range(m.map((x) => x.analysisMs))} ms under load** (${m.length}). In the API (analyzedAt − createdAt: read from storage, worker, record): ` +
-      `${range(api.unloaded.map((x) => x.serverMs))} / ${range(m.map((x) => x.serverMs))} ms.`,
+    `- Analysis, publish answered → analysis seen finished by a 20 ms poll, median (min-max): **${range(api.unloaded.map((x) => x.analysisMs))} ms with no load** (3 publishes), ` +
+      `**${range(m.map((x) => x.analysisMs))} ms under load** (${m.length}). As the API timed it (${pipeline ? 'pipeline step finishedAt − startedAt' : 'analyzedAt − createdAt'}): ` +
+      `${range(api.unloaded.map((x) => x.serverAnalysisMs))} / ${range(m.map((x) => x.serverAnalysisMs))} ms.`,
+  ];
+  if (pipeline) {
+    lines.push(
+      `- Pipeline: version created → analysis step started ${range(api.unloaded.map((x) => x.queueMs))} / ${range(m.map((x) => x.queueMs))} ms; ` +
+        otherSteps.map((step) => `${step} step ${range(api.unloaded.map((x) => x.otherStepsMs[step] ?? NaN))} / ${range(m.map((x) => x.otherStepsMs[step] ?? NaN))} ms`).join('; ') +
+        `; analysis seen finished → version seen leaving pending ${range(api.unloaded.map((x) => x.restMs))} / ${range(m.map((x) => x.restMs))} ms (no load / under load).`,
+    );
+  }
+  lines.push(
     `- Uploads: ${range(api.unloaded.map((x) => x.uploadMs))} ms with no load, ${range(m.map((x) => x.uploadMs))} ms under load.`,
     `- Statuses: ${[...new Set(all.map((x) => `${x.status}${x.statusReason ? ` (${x.statusReason})` : ''}`))].join(', ')}.`,
     `- API CPU during the analysis windows: ${f(median(api.unloaded.map((x) => x.cpuCores)), 2)} cores with no load, ${f(api.analysisCpuCores, 2)} under load (all its threads; the machine has 2).`,
-    `- API RSS: ${f(api.rssReadyMiB, 1)} MiB when ready, ${f(all.at(-1)!.rssAt201MiB, 1)} MiB at the end. Peak rise (VmHWM reset at the step's start) ` +
-      `during an upload: ${peakRise(all, (x) => x.uploadPeakMiB, (x) => x.rssBeforeUploadMiB)} MiB; during an analysis: ${peakRise(all, (x) => x.analysisPeakMiB, (x) => x.rssAt201MiB)} MiB.`,
+    `- API RSS: ${f(api.rssReadyMiB, 1)} MiB when ready, ${f(all.at(-1)!.rssAtAcceptMiB, 1)} MiB at the end. Peak rise (VmHWM reset at the step's start) ` +
+      `during an upload: ${peakRise(all, (x) => x.uploadPeakMiB, (x) => x.rssBeforeUploadMiB)} MiB; during an analysis: ${peakRise(all, (x) => x.analysisPeakMiB, (x) => x.rssAtAcceptMiB)} MiB.`,
     `- API log lines with error/warn: ${api.errorLines.length}${api.errorLines.length ? ` (first: \`${api.errorLines[0]!.slice(0, 200)}\`)` : ''}.`,
-  ];
+  );
+  return lines;
 }
 
 // ---------------------------------------------------------------- main

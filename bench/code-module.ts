@@ -11,9 +11,12 @@
  * i32 and i64 locals and a body of nested statements: arithmetic and
  * comparison trees, loads and stores, direct calls to nearby functions,
  * call_indirect through a table, if/else, counted loops and br_table
- * switches. Body sizes are log-normal (median 200 bytes, mean ~ 300, 30 B to
- * 16 KiB), as in compiled code, so a 30 MiB module has ~100 000 functions:
- * well under V8's cap of 1,000,000.
+ * switches. Each body is filled with statements up to a log-normal target
+ * (median 200 bytes, 30 B to 16 KiB); the last statement overshoots, so bodies
+ * average ~410 bytes and a 30 MiB module has ~70 000 functions, well under
+ * V8's cap of 1,000,000. (Real compiled modules: 300-1 200 bytes a function,
+ * 70-95 % code; see bench/RESULTS.md.) Calls go only to functions at or
+ * before the caller, so that every callee exists whatever the final count.
  *
  * Deterministic: the same (size, seed) gives the same bytes; another seed
  * gives another module of about the same shape.
@@ -427,7 +430,7 @@ export function codeHeavyModule(size: number, tag = 'code'): CodeModule {
   const dataBytes = Math.floor(size * DATA_SHARE);
   // Headers, types, imports, exports, the fixed functions (~250 bytes), the function section (~1 byte a
   // function) and the element segment (~3 bytes an entry).
-  const approxFunctions = (size - dataBytes) / 300;
+  const approxFunctions = (size - dataBytes) / 300; // an overestimate: bodies average ~410 bytes
   const elemBytes = Math.min(TABLE_SIZE_MAX, Math.max(1, Math.floor(approxFunctions / 8))) * 3;
   const codeBudget = Math.floor(size - dataBytes - 300 - approxFunctions * 1.1 - elemBytes);
   if (codeBudget < 1024) throw new Error(`cannot build a code-heavy module of only ${size} bytes`);
@@ -435,7 +438,7 @@ export function codeHeavyModule(size: number, tag = 'code'): CodeModule {
   // Bodies first: the function count follows from the budget.
   const code = new Writer(codeBudget + 64 * 1024);
   const scratch = new Writer(64 * 1024);
-  // The table is sized from the expected count (mean body ~ 300 bytes); its members cycle over the functions.
+  // The table is sized from a rough count; its members cycle over the functions.
   const tableSize = Math.min(TABLE_SIZE_MAX, Math.max(1, Math.floor(codeBudget / 300 / 8)));
   const bodies = new BodyWriter(scratch, rng, tableSize);
   let functions = 0;
