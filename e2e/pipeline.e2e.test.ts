@@ -8,7 +8,7 @@ import { validateSbomJson } from '../libs/sbom/src/validate-sbom.js';
 import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
 import { startRedis, type RedisServer } from '../libs/testing/src/redis-server.js';
 import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../libs/testing/src/registry-process.js';
-import { startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
+import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
 import { opensslVerify } from '../libs/testing/src/sigstore-openssl.js';
 import { manyFunctionsModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, expectProblem, waitFor, type Json } from './support.js';
@@ -67,12 +67,7 @@ describe('the processing pipeline: API and workers as separate processes on Post
     env = {
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
-      STORAGE_DRIVER: 's3',
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...registryS3Env(s3),
       SIGNING_KEY_PATH: join(keyDir, 'registry.pem'),
       PIPELINE_ATTEMPTS: '3',
       PIPELINE_BACKOFF_MS: '400',

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
 import { startRegistry, WORKER_ENTRY, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
+import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
 import { paddedModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, waitFor } from './support.js';
 
@@ -20,12 +20,7 @@ describe('the production configuration without Redis: PostgreSQL + S3, several A
     [postgres, s3] = await Promise.all([startPostgres(), startTestS3Server({ bucket: 'wasm-modules', keepPrefixes: ['uploads/', 'blobs/sha256/'] })]);
     env = {
       DATABASE_URL: postgres.url,
-      STORAGE_DRIVER: 's3',
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...registryS3Env(s3),
       DOWNLOAD_FLUSH_INTERVAL_MS: '200',
     };
     // Two API processes started at once: migrations must apply exactly once.

@@ -92,6 +92,26 @@ export class BlobStore {
     return this.driver.get(blobKey(digestHex(digest)), range);
   }
 
+  /**
+   * The whole blob in a buffer of its own (so that it can be moved to a worker
+   * thread), checked against the size recorded for it.
+   */
+  async readAll(digest: string, size: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(size);
+    const { body } = await this.open(digest);
+    let offset = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (offset + chunk.length > size) {
+        body.destroy();
+        throw new Error(`blob ${digest} is larger than its recorded ${size} bytes`);
+      }
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    if (offset !== size) throw new Error(`blob ${digest} has ${offset} bytes, ${size} recorded`);
+    return bytes;
+  }
+
   async stat(digest: string): Promise<StoredObjectInfo | null> {
     return this.driver.head(blobKey(digestHex(digest)));
   }

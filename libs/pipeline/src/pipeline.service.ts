@@ -68,12 +68,12 @@ export class PipelineService {
       case 'sbom':
         return this.sbom.run(version);
       case 'signature':
-        return this.signature.run(version, await this.readModule(version));
+        return this.signature.run(version, await this.blobs.readAll(version.digest, version.size));
     }
   }
 
   private async analyse(version: VersionToProcess): Promise<void> {
-    const bytes = await this.readModule(version);
+    const bytes = await this.blobs.readAll(version.digest, version.size);
     const report = await analyzeInWorker(bytes, this.config.analysis, { transfer: true });
     const decision = decide(report.findings, this.config.analysis.policy);
     await this.pipeline.recordAnalysis(
@@ -86,19 +86,5 @@ export class PipelineService {
       },
       new Date(),
     );
-  }
-
-  /** The whole module in a buffer of its own (at most MAX_MODULE_SIZE), verified against its digest's size. */
-  private async readModule(version: VersionToProcess): Promise<Uint8Array> {
-    const bytes = new Uint8Array(version.size);
-    const { body } = await this.blobs.open(version.digest);
-    let offset = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (offset + chunk.length > version.size) throw new Error(`blob ${version.digest} is larger than its recorded ${version.size} bytes`);
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    if (offset !== version.size) throw new Error(`blob ${version.digest} has ${offset} bytes, ${version.size} recorded`);
-    return bytes;
   }
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
@@ -56,7 +55,7 @@ export class ProvenanceService {
       if (problem) throw invalidInput([problem]);
       const stored = await this.blobs.stat(module.digest);
       if (stored === null) throw notFound('blob_not_found', `no module with digest ${module.digest} is stored here`);
-      bytes = await readAll((await this.blobs.open(module.digest)).body, stored.size);
+      bytes = await this.blobs.readAll(module.digest, stored.size);
     } else {
       bytes = module.bytes;
     }
@@ -92,14 +91,3 @@ export class ProvenanceService {
     return this.trustedRoot;
   }
 }
-
-async function readAll(body: Readable, size: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    bytes.set(chunk.subarray(0, Math.max(0, size - offset)), offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-

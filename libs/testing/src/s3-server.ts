@@ -182,3 +182,15 @@ function allowS3rverContinuationTokens(): void {
         : original(algorithm, key, iv, ...rest);
   }
 }
+
+/** The registry's environment for storing in this server. */
+export function registryS3Env(server: TestS3Server): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_ENDPOINT: server.endpoint,
+    S3_BUCKET: server.bucket,
+    S3_REGION: server.region,
+    S3_ACCESS_KEY_ID: server.accessKeyId,
+    S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+  };
+}
