@@ -71,8 +71,6 @@ export interface AnalysisConfig {
   timeoutMs: number;
   /** Heap limit of the worker thread that analyses one module. */
   memoryMb: number;
-  /** Analyses running at once in one process. */
-  concurrency: number;
   policy: AnalysisPolicy;
 }
 
@@ -186,7 +184,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const analysis: AnalysisConfig = {
     timeoutMs: integer('ANALYSIS_TIMEOUT_MS', 30_000, 1, 600_000),
     memoryMb: integer('ANALYSIS_MEMORY_MB', 512, 64, 8192),
-    concurrency: integer('ANALYSIS_CONCURRENCY', 1, 1, 64),
     policy: policyResult.policy,
   };
 

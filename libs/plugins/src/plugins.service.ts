@@ -14,7 +14,8 @@ import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, Plu
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 const MAX_PAGE_SIZE = 100;
-const WAIT_POLL_MS = 200;
+// Long polling re-reads the version this often: short, so that a waiting publisher hears of `ready` soon.
+const WAIT_POLL_MS = 50;
 export const MAX_WAIT_SECONDS = 60;
 
 /** What serving a module needs; none of it changes once published. */

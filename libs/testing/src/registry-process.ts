@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ export interface RunningRegistry {
  */
 export async function startRegistry(env: Record<string, string> = {}, options: { dataDir?: string; adminToken?: string } = {}): Promise<RunningRegistry> {
   const port = await freePort();
+  const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'wasm-registry-e2e-')));
   const adminToken = options.adminToken ?? 'test-admin-token-0123456789abcdef';
   const child = spawn(process.execPath, ['--expose-gc', API_ENTRY], {
@@ -76,11 +77,15 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      // A data directory the caller passed is theirs to keep (restarts reuse it).
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+      return code;
     },
     kill: async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
