@@ -54,7 +54,10 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the registry exited with ${child.exitCode} before it was ready:\n${output}`);
+    if (child.exitCode !== null) {
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+      throw new Error(`the registry exited with ${child.exitCode} before it was ready:\n${output}`);
+    }
     try {
       const response = await fetch(`${url}/health/ready`);
       if (response.status === 200) break;
