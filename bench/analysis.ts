@@ -40,6 +40,7 @@ import { assemblyScriptProxyWasmFilter } from '../libs/testing/src/sdk-fixtures.
 import { paddedModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { codeHeavyModule, tagSection } from './code-module.js';
 import { KiB, MiB, cpuSeconds, machineDescription, percentile, procStatusBytes, putStream, resetPeakRss } from './measure.js';
+import { Teardown } from './teardown.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -72,32 +73,7 @@ const median = (values: readonly number[]): number => percentile(values, 50);
 
 // ---------------------------------------------------------------- cleanup
 
-const cleanups: { name: string; run: () => Promise<unknown> | unknown }[] = [];
-let registryChild: RunningRegistry | null = null;
-const analysisChildren = new Set<ReturnType<typeof spawn>>();
-
-async function unwind(): Promise<void> {
-  while (cleanups.length > 0) {
-    const step = cleanups.pop()!;
-    try {
-      await step.run();
-    } catch (error) {
-      log(`cleanup of ${step.name} failed: ${String(error)}`);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    registryChild?.process.kill('SIGKILL');
-    for (const child of analysisChildren) child.kill('SIGKILL');
-    void unwind().finally(() => process.exit(130));
-  });
-}
-process.once('exit', () => {
-  registryChild?.process.kill('SIGKILL');
-  for (const child of analysisChildren) child.kill('SIGKILL');
-});
+const teardown = new Teardown(log);
 
 // ---------------------------------------------------------------- modules
 
@@ -126,7 +102,7 @@ async function prepareModules(dir: string): Promise<{ modules: BenchModule[]; wa
   log('building the AssemblyScript plugin');
   const as = await assemblyScriptProxyWasmFilter();
   // sdk-fixtures caches builds in a directory of this run; nothing else uses it.
-  cleanups.push({ name: 'AssemblyScript build cache', run: () => removeSdkRunDir(as.path) });
+  teardown.push({ name: 'AssemblyScript build cache', run: () => removeSdkRunDir(as.path) });
   add('AssemblyScript plugin (real)', 'assemblyscript', as.bytes);
   for (const [label, name, size] of [
     ['Code, C++-sized', 'code-40k', 40 * KiB],
@@ -194,14 +170,14 @@ function runChild(module: BenchModule, mode: 'inline' | 'worker', warmup: string
       [...(module.nodeFlags ?? []), '--expose-gc', '--import', './bench/ts-resolve.mjs', 'bench/analysis-child.ts', module.path, mode, warmup],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    analysisChildren.add(child);
+    teardown.children.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     child.once('exit', (code) => {
-      analysisChildren.delete(child);
+      teardown.children.delete(child);
       if (code !== 0) reject(new Error(`analysis child for ${module.label} (${mode}) exited with ${code}:\n${stderr}`));
       else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult);
     });
@@ -493,12 +469,12 @@ async function measureApi(dir: string, warmupModule: Uint8Array): Promise<ApiRes
   const dataDir = join(dir, 'api-data');
   log('api: starting the embedded API');
   const registry = await startRegistry({}, { dataDir });
-  registryChild = registry;
-  cleanups.push({
+  teardown.children.add(registry);
+  teardown.push({
     name: 'registry',
     run: async () => {
       await registry.stop();
-      registryChild = null;
+      teardown.children.delete(registry);
     },
   });
   const pid = registry.process.pid!;
@@ -708,7 +684,7 @@ async function main(): Promise<void> {
   const header = machineDescription('npm run bench:analysis');
   if (args.only && args.only !== 'local' && args.only !== 'api') throw new Error('--only must be local or api');
   const dir = mkdtempSync(join(tmpdir(), 'wasm-registry-bench-analysis-'));
-  cleanups.push({ name: 'temp dir', run: () => rmSync(dir, { recursive: true, force: true }) });
+  teardown.push({ name: 'temp dir', run: () => rmSync(dir, { recursive: true, force: true }) });
 
   const lines = [...header, ''];
   const { modules, warmup, assemblyScript } = await prepareModules(dir);
@@ -732,4 +708,4 @@ main()
     console.error(error);
     process.exitCode = 1;
   })
-  .finally(() => unwind());
+  .finally(() => teardown.unwind());

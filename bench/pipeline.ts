@@ -45,6 +45,7 @@ import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } 
 import { startTestS3Server } from '../libs/testing/src/s3-server.js';
 import { codeHeavyModule, tagSection } from './code-module.js';
 import { KiB, MiB, cpuSeconds, machineDescription, percentile } from './measure.js';
+import { Teardown } from './teardown.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,34 +75,7 @@ const sizeLabel = (bytes: number): string => (bytes >= MiB ? `${bytes / MiB} MiB
 
 // ---------------------------------------------------------------- cleanup
 
-/** Undo steps, run newest first; also on Ctrl-C, so no server or temp dir outlives the bench. */
-const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
-const undoing = new Set<Promise<unknown>>();
-/** API and worker children, to SIGKILL if the bench is interrupted or dies. */
-const children = new Set<RunningRegistry | RunningWorker>();
-let interrupted = false;
-
-async function unwind(depth = 0): Promise<void> {
-  while (cleanups.length > depth) {
-    const step = cleanups.pop()!;
-    const done = step.run().catch((error: unknown) => log(`cleanup of ${step.name} failed: ${String(error)}`));
-    undoing.add(done);
-    await done;
-    undoing.delete(done);
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    interrupted = true;
-    // A graceful stop would let running jobs finish first.
-    for (const child of children) child.process.kill('SIGKILL');
-    void Promise.all([unwind(), ...undoing]).finally(() => process.exit(130));
-  });
-}
-process.once('exit', () => {
-  for (const child of children) child.process.kill('SIGKILL');
-});
+const teardown = new Teardown(log);
 
 // ---------------------------------------------------------------- configurations
 
@@ -128,7 +102,7 @@ interface Running {
 /** Starts the backing services, the API and the workers of `setup`; pushes their cleanups. */
 async function start(setup: Setup): Promise<Running> {
   const dir = await mkdtemp(join(tmpdir(), 'wasm-registry-bench-pipeline-'));
-  cleanups.push({ name: 'temp dir', run: async () => rmSync(dir, { recursive: true, force: true }) });
+  teardown.push({ name: 'temp dir', run: async () => rmSync(dir, { recursive: true, force: true }) });
   let env: Record<string, string> = {};
   if (setup.workers > 0) {
     // keepPrefixes: s3rver crashes when a delete empties a directory that a concurrent put is writing into.
@@ -137,7 +111,7 @@ async function start(setup: Setup): Promise<Running> {
       startRedis(),
       startTestS3Server({ bucket: 'bench-modules', childProcess: true, keepPrefixes: ['uploads/', 'blobs/sha256/'] }),
     ]);
-    cleanups.push(
+    teardown.push(
       { name: 'postgres', run: () => postgres.stop() },
       { name: 'redis', run: () => redis.stop() },
       { name: 's3rver', run: () => s3.stop() },
@@ -158,27 +132,27 @@ async function start(setup: Setup): Promise<Running> {
     };
   }
   const registry = await startRegistry(env, { dataDir: join(dir, 'api') });
-  children.add(registry);
-  cleanups.push({
+  teardown.children.add(registry);
+  teardown.push({
     name: 'registry',
     run: async () => {
       const code = await registry.stop();
-      children.delete(registry);
-      if (code !== 0 && !interrupted) log(`${setup.name}: the API exited with ${code} on SIGTERM`);
+      teardown.children.delete(registry);
+      if (code !== 0 && !teardown.interrupted) log(`${setup.name}: the API exited with ${code} on SIGTERM`);
     },
   });
   const workers: RunningWorker[] = [];
   for (let i = 0; i < setup.workers; i++) {
     // DATA_DIR defaults to ./data: keep the workers out of the work tree.
     const worker = await startWorker({ ...env, DATA_DIR: join(dir, `worker-${i + 1}`) });
-    children.add(worker);
+    teardown.children.add(worker);
     workers.push(worker);
-    cleanups.push({
+    teardown.push({
       name: `worker ${i + 1}`,
       run: async () => {
         const code = await worker.stop();
-        children.delete(worker);
-        if (code !== 0 && !interrupted) log(`${setup.name}: worker ${i + 1} exited with ${code} on SIGTERM`);
+        teardown.children.delete(worker);
+        if (code !== 0 && !teardown.interrupted) log(`${setup.name}: worker ${i + 1} exited with ${code} on SIGTERM`);
       },
     });
   }
@@ -393,7 +367,7 @@ interface SetupResult {
 }
 
 async function runSetup(setup: Setup, bases: ReadonlyMap<number, Buffer>): Promise<SetupResult> {
-  const depth = cleanups.length;
+  const depth = teardown.depth;
   try {
     log(`${setup.name}: starting ${setup.description}`);
     const running = await start(setup);
@@ -426,7 +400,7 @@ async function runSetup(setup: Setup, bases: ReadonlyMap<number, Buffer>): Promi
       throw error;
     }
   } finally {
-    await unwind(depth);
+    await teardown.unwind(depth);
   }
 }
 
@@ -536,4 +510,4 @@ main()
     console.error(error);
     process.exitCode = 1;
   })
-  .finally(() => unwind());
+  .finally(() => teardown.unwind());

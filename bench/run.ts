@@ -33,6 +33,7 @@ import {
   type LoadRun,
   type PublishRun,
 } from './measure.js';
+import { Teardown } from './teardown.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,35 +59,7 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 
 // ---------------------------------------------------------------- cleanup
 
-/** Undo steps, run newest first; also on Ctrl-C, so no server or temp dir outlives the bench. */
-const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
-/** Steps being undone right now, which an interrupt must wait for too. */
-const undoing = new Set<Promise<unknown>>();
-/** Children to SIGKILL if the bench is interrupted or dies. */
-const children = new Set<RunningRegistry>();
-let interrupted = false;
-
-async function unwind(depth = 0): Promise<void> {
-  while (cleanups.length > depth) {
-    const step = cleanups.pop()!;
-    const done = step.run().catch((error: unknown) => log(`cleanup of ${step.name} failed: ${String(error)}`));
-    undoing.add(done);
-    await done;
-    undoing.delete(done);
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    interrupted = true;
-    // A graceful stop would wait for the load generator's open connections.
-    for (const registry of children) registry.process.kill('SIGKILL');
-    void Promise.all([unwind(), ...undoing]).finally(() => process.exit(130));
-  });
-}
-process.once('exit', () => {
-  for (const registry of children) registry.process.kill('SIGKILL');
-});
+const teardown = new Teardown(log);
 
 // ---------------------------------------------------------------- configurations
 
@@ -112,7 +85,7 @@ const SETUPS: Setup[] = [
         startPostgres(),
         startTestS3Server({ bucket: 'bench-modules', childProcess: true, keepPrefixes: ['uploads/', 'blobs/sha256/'] }),
       ]);
-      cleanups.push({ name: 'postgres', run: () => postgres.stop() }, { name: 's3rver', run: () => s3.stop() });
+      teardown.push({ name: 'postgres', run: () => postgres.stop() }, { name: 's3rver', run: () => s3.stop() });
       return {
         DATABASE_URL: postgres.url,
         STORAGE_DRIVER: 's3',
@@ -212,20 +185,20 @@ async function measure(setup: Setup, registry: RunningRegistry, modules: readonl
 }
 
 async function runSetup(setup: Setup, modules: readonly Buffer[]): Promise<SetupResult> {
-  const depth = cleanups.length;
+  const depth = teardown.depth;
   try {
     log(`${setup.name}: starting ${setup.description}`);
     const env = await setup.start();
     const dataDir = await mkdtemp(join(tmpdir(), 'wasm-registry-bench-'));
-    cleanups.push({ name: 'data dir', run: async () => rmSync(dataDir, { recursive: true, force: true }) });
+    teardown.push({ name: 'data dir', run: async () => rmSync(dataDir, { recursive: true, force: true }) });
     const registry = await startRegistry(env, { dataDir });
-    children.add(registry);
-    cleanups.push({
+    teardown.children.add(registry);
+    teardown.push({
       name: 'registry',
       run: async () => {
         const code = await registry.stop();
-        children.delete(registry);
-        if (code !== 0 && !interrupted) log(`${setup.name}: the API exited with ${code} on SIGTERM`);
+        teardown.children.delete(registry);
+        if (code !== 0 && !teardown.interrupted) log(`${setup.name}: the API exited with ${code} on SIGTERM`);
       },
     });
     try {
@@ -237,7 +210,7 @@ async function runSetup(setup: Setup, modules: readonly Buffer[]): Promise<Setup
       throw error;
     }
   } finally {
-    await unwind(depth);
+    await teardown.unwind(depth);
   }
 }
 
@@ -313,4 +286,4 @@ main()
     console.error(error);
     process.exitCode = 1;
   })
-  .finally(() => unwind());
+  .finally(() => teardown.unwind());
