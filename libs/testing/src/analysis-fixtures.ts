@@ -1,5 +1,5 @@
 import { encodeUnsignedLeb128 } from '../../analysis/src/wasm-binary.js';
-import wabtFactory from 'wabt';
+import { compileWat } from './wasm-fixtures.js';
 
 /**
  * Modules for the analysis tests: WebAssembly text compiled by wabt (with the
@@ -7,60 +7,23 @@ import wabtFactory from 'wabt';
  * and custom sections built byte by byte.
  */
 
-type Wabt = Awaited<ReturnType<typeof wabtFactory>>;
-let wabt: Promise<Wabt> | null = null;
-
-const FEATURES = {
-  bulk_memory: true,
-  mutable_globals: true,
-  sign_extension: true,
-  exceptions: true,
-  memory64: true,
-  threads: true,
-  reference_types: true,
-  multi_value: true,
-};
-
-/** Compiles and validates WAT with the features above (tags, memory64, shared memory …). */
-export async function compileWatWithFeatures(source: string, name = 'analysis.wat'): Promise<Buffer> {
-  wabt ??= wabtFactory();
-  const module = (await wabt).parseWat(name, source, FEATURES);
-  try {
-    module.validate();
-    return Buffer.from(module.toBinary({ log: false, write_debug_names: false }).buffer);
-  } finally {
-    module.destroy();
-  }
+/** Compiles and validates WAT with the post-MVP features (tags, memory64, shared memory …). */
+export function compileWatWithFeatures(source: string, name = 'analysis.wat'): Promise<Buffer> {
+  return compileWat(source, { name });
 }
 
 /** Compiles WAT without type checking, for modules that decode but are invalid. */
-export async function compileWatUnchecked(source: string, name = 'unchecked.wat'): Promise<Buffer> {
-  wabt ??= wabtFactory();
-  const module = (await wabt).parseWat(name, source, FEATURES);
-  try {
-    module.resolveNames();
-    return Buffer.from(module.toBinary({ log: false, write_debug_names: false }).buffer);
-  } finally {
-    module.destroy();
-  }
+export function compileWatUnchecked(source: string, name = 'unchecked.wat'): Promise<Buffer> {
+  return compileWat(source, { name, validate: false });
 }
 
 /** Compiles WAT keeping the `name` section. */
-export async function compileWatWithNames(source: string): Promise<Buffer> {
-  wabt ??= wabtFactory();
-  const module = (await wabt).parseWat('named.wat', source, FEATURES);
-  try {
-    module.validate();
-    return Buffer.from(module.toBinary({ log: false, write_debug_names: true }).buffer);
-  } finally {
-    module.destroy();
-  }
+export function compileWatWithNames(source: string): Promise<Buffer> {
+  return compileWat(source, { name: 'named.wat', names: true });
 }
 
 /** Unsigned LEB128 as a Buffer, with the analyzer's own encoder. */
-export function leb128(value: number): Buffer {
-  return Buffer.from(encodeUnsignedLeb128(value));
-}
+export const leb128 = (value: number): Buffer => Buffer.from(encodeUnsignedLeb128(value));
 
 /** A Wasm `name`: LEB128 length then UTF-8 bytes. */
 export function wasmName(text: string): Buffer {

@@ -1,5 +1,7 @@
 import wabtFactory from 'wabt';
-import { leb128 } from './analysis-fixtures.js';
+import { encodeUnsignedLeb128 } from '../../analysis/src/wasm-binary.js';
+
+const leb128 = (value: number): Buffer => Buffer.from(encodeUnsignedLeb128(value));
 
 /**
  * Test modules compiled from WebAssembly text by wabt (the npm build of the
@@ -9,12 +11,35 @@ import { leb128 } from './analysis-fixtures.js';
 type Wabt = Awaited<ReturnType<typeof wabtFactory>>;
 let wabt: Promise<Wabt> | null = null;
 
-export async function compileWat(source: string, name = 'fixture.wat'): Promise<Buffer> {
+/** Post-MVP proposals the fixtures use (tags, memory64, shared memory …). */
+const FEATURES = {
+  bulk_memory: true,
+  mutable_globals: true,
+  sign_extension: true,
+  exceptions: true,
+  memory64: true,
+  threads: true,
+  reference_types: true,
+  multi_value: true,
+};
+
+export interface CompileOptions {
+  name?: string;
+  /** Type-check the module (default); off for modules that decode but are invalid. */
+  validate?: boolean;
+  /** Keep the `name` custom section. */
+  names?: boolean;
+}
+
+/** The one place where WebAssembly text becomes a binary, through npm wabt. */
+export async function compileWat(source: string, options: CompileOptions | string = {}): Promise<Buffer> {
+  const { name = 'fixture.wat', validate = true, names = false } = typeof options === 'string' ? { name: options } : options;
   wabt ??= wabtFactory();
-  const module = (await wabt).parseWat(name, source, { bulk_memory: true, mutable_globals: true, sign_extension: true });
+  const module = (await wabt).parseWat(name, source, FEATURES);
   try {
-    module.validate();
-    return Buffer.from(module.toBinary({ log: false, write_debug_names: false }).buffer);
+    if (validate) module.validate();
+    else module.resolveNames();
+    return Buffer.from(module.toBinary({ log: false, write_debug_names: names }).buffer);
   } finally {
     module.destroy();
   }
