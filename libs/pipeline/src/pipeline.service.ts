@@ -33,12 +33,16 @@ export class PipelineService {
     let version = await this.pipeline.findVersion(job.versionId);
     if (version === null || version.status !== 'pending') return;
     const name = `${version.namespace}/${version.plugin}@${version.version}`;
+    // Read from storage at most once per job: the analysis and the signature both need the bytes.
+    const { digest, size } = version;
+    let module: Promise<Uint8Array> | null = null;
+    const readModule = (): Promise<Uint8Array> => (module ??= this.blobs.readAll(digest, size));
     for (const step of PIPELINE_STEPS) {
       const state = version.steps.find((s) => s.step === step)?.state;
       if (state === 'done' || state === 'skipped') continue;
       await this.pipeline.startStep(version.id, step, new Date());
       try {
-        await this.runStep(step, version);
+        await this.runStep(step, version, readModule);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         await this.pipeline.finishStep(version.id, step, attempt.isLastAttempt ? 'failed' : 'pending', new Date(), message);
@@ -61,20 +65,20 @@ export class PipelineService {
     if (await this.pipeline.markReady(version.id, new Date())) this.logger.log(`${name} ready`);
   }
 
-  private async runStep(step: PipelineStepName, version: VersionToProcess): Promise<void> {
+  private async runStep(step: PipelineStepName, version: VersionToProcess, readModule: () => Promise<Uint8Array>): Promise<void> {
     switch (step) {
       case 'analysis':
-        return this.analyse(version);
+        return this.analyse(version, await readModule());
       case 'sbom':
         return this.sbom.run(version);
       case 'signature':
-        return this.signature.run(version, await this.blobs.readAll(version.digest, version.size));
+        return this.signature.run(version, await readModule());
     }
   }
 
-  private async analyse(version: VersionToProcess): Promise<void> {
-    const bytes = await this.blobs.readAll(version.digest, version.size);
-    const report = await analyzeInWorker(bytes, this.config.analysis, { transfer: true });
+  private async analyse(version: VersionToProcess, bytes: Uint8Array): Promise<void> {
+    // Copied, not transferred, to the worker thread: the signature step signs these same bytes.
+    const report = await analyzeInWorker(bytes, this.config.analysis);
     const decision = decide(report.findings, this.config.analysis.policy);
     await this.pipeline.recordAnalysis(
       version.id,
