@@ -29,7 +29,7 @@ const migrationNames = readdirSync(migrationsDir, { withFileTypes: true })
   .map((e) => e.name)
   .sort();
 // Every model's table, as schema.prisma names it with @@map.
-const modelTables = [...readFileSync(schemaPath, 'utf8').matchAll(/^model \w+ \{[^}]*@@map\("(\w+)"\)/gm)].map((m) => m[1]!).sort();
+const modelTables = [...readFileSync(schemaPath, 'utf8').matchAll(/^model \w+ \{(?:(?!^\})[\s\S])*?@@map\("(\w+)"\)/gm)].map((m) => m[1]!).sort();
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {

@@ -202,7 +202,8 @@ export async function readMigrations(migrationsDir: string): Promise<MigrationLi
   return {
     baseDir,
     lockfile: { path: MIGRATION_LOCK_FILE, content: lockContent },
-    shadowDbInitScript: '',
+    // Extensions a migration may rely on without creating them (a migration generated from an empty folder has no CREATE EXTENSION).
+    shadowDbInitScript: 'CREATE EXTENSION IF NOT EXISTS pg_trgm;',
     migrationDirectories,
   };
 }
