@@ -10,3 +10,10 @@ export interface Principal {
 export function mayPublishTo(principal: Principal, namespace: string): boolean {
   return principal.admin || principal.namespaces.has(namespace);
 }
+
+/** The principal as the audit log names it. */
+export function actorOf(principal: Principal): { name: string; tokenId: string | null } {
+  // The environment's admin token has no row, hence no id.
+  const stored = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(principal.tokenId);
+  return { name: principal.tokenName, tokenId: stored ? principal.tokenId : null };
+}

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
-import { AdminOnly } from './auth.guard.js';
+import { AdminOnly, CurrentPrincipal } from './auth.guard.js';
+import type { Principal } from './principal.js';
 import { IssuedTokenView, TokenRequestBody, TokenView } from './token.views.js';
 import type { StoredToken } from './tokens.repository.js';
 import { TokensService, type TokenRequest } from './tokens.service.js';
@@ -17,8 +18,8 @@ export class TokensController {
   @ApiOperation({ summary: 'Issue an API token (admin)', description: 'The secret is in the response once; only its hash is stored.' })
   @ApiCreatedResponse({ type: IssuedTokenView })
   @ApiProblems(400, 401, 403, 404)
-  async issue(@Body() body: TokenRequestBody): Promise<IssuedTokenView> {
-    const { token, secret } = await this.tokens.issue(parseTokenRequest(body));
+  async issue(@CurrentPrincipal() principal: Principal, @Body() body: TokenRequestBody): Promise<IssuedTokenView> {
+    const { token, secret } = await this.tokens.issue(principal, parseTokenRequest(body));
     return { ...toView(token), token: secret };
   }
 
@@ -35,8 +36,8 @@ export class TokensController {
   @ApiOperation({ summary: 'Revoke an API token (admin)' })
   @ApiOkResponse({ type: TokenView })
   @ApiProblems(401, 403, 404)
-  async revoke(@Param('id') id: string): Promise<TokenView> {
-    return toView(await this.tokens.revoke(id));
+  async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TokenView> {
+    return toView(await this.tokens.revoke(principal, id));
   }
 }
 

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
+import type { AuditActor } from '../../audit/src/audit-actions.js';
+import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
 
 export interface StoredToken {
   id: string;
@@ -48,19 +50,23 @@ export class TokensRepository {
     return row === null ? null : toStoredToken(row);
   }
 
-  async create(token: NewToken): Promise<StoredToken> {
-    const row = await this.database.prisma.apiToken.create({
+  /** Stores the token with its audit event, in one transaction. */
+  async create(token: NewToken, actor: AuditActor): Promise<StoredToken> {
+    return this.database.prisma.$transaction(async (tx) => {
+      const row = await tx.apiToken.create({
       data: {
         name: token.name,
         tokenHash: token.tokenHash,
         tokenPrefix: token.tokenPrefix,
         admin: token.admin,
         expiresAt: token.expiresAt,
-        namespaces: { create: token.namespaces.map((name) => ({ namespace: { connect: { name } } })) },
-      },
-      include: withNamespaces,
+          namespaces: { create: token.namespaces.map((name) => ({ namespace: { connect: { name } } })) },
+        },
+        include: withNamespaces,
+      });
+      await writeAuditEvent(tx, { action: 'token.issued', actor, details: tokenDetails(row.id, token) });
+      return toStoredToken(row);
     });
-    return toStoredToken(row);
   }
 
   async list(): Promise<StoredToken[]> {
@@ -69,11 +75,14 @@ export class TokensRepository {
   }
 
   /** Marks the token revoked; revoking twice keeps the first time. Null when no such token exists. */
-  async revoke(id: string, at: Date): Promise<StoredToken | null> {
-    const row = await this.database.prisma.apiToken.findUnique({ where: { id }, include: withNamespaces });
-    if (row === null || row.revokedAt !== null) return row === null ? null : toStoredToken(row);
-    const updated = await this.database.prisma.apiToken.update({ where: { id }, data: { revokedAt: at }, include: withNamespaces });
-    return toStoredToken(updated);
+  async revoke(id: string, at: Date, actor: AuditActor): Promise<StoredToken | null> {
+    return this.database.prisma.$transaction(async (tx) => {
+      const row = await tx.apiToken.findUnique({ where: { id }, include: withNamespaces });
+      if (row === null || row.revokedAt !== null) return row === null ? null : toStoredToken(row);
+      const updated = await tx.apiToken.update({ where: { id }, data: { revokedAt: at }, include: withNamespaces });
+      await writeAuditEvent(tx, { action: 'token.revoked', actor, details: { tokenId: id, name: row.name } });
+      return toStoredToken(updated);
+    });
   }
 
   async touch(id: string, at: Date): Promise<void> {
@@ -89,10 +98,16 @@ export class TokensRepository {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('wasm-registry:first-admin-token', 0))`;
       const existing = await tx.apiToken.count({ where: { admin: true, revokedAt: null } });
       if (existing > 0) return false;
-      await tx.apiToken.create({
+      const row = await tx.apiToken.create({
         data: { name: token.name, tokenHash: token.tokenHash, tokenPrefix: token.tokenPrefix, admin: true },
       });
+      await writeAuditEvent(tx, { action: 'token.issued', actor: { name: 'registry', tokenId: null }, details: tokenDetails(row.id, token) });
       return true;
     });
   }
+}
+
+/** What the audit log keeps of a token: never its secret or hash. */
+function tokenDetails(id: string, token: NewToken): Record<string, unknown> {
+  return { tokenId: id, name: token.name, prefix: token.tokenPrefix, admin: token.admin, namespaces: token.namespaces, expiresAt: token.expiresAt?.toISOString() ?? null };
 }

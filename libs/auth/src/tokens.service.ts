@@ -3,7 +3,7 @@ import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { assertNames } from '../../domain/src/names.js';
 import { invalidInput, notFound, RegistryError, unauthenticated, type FieldProblem } from '../../domain/src/registry-error.js';
-import type { Principal } from './principal.js';
+import { actorOf, type Principal } from './principal.js';
 import { generateTokenSecret, hashTokenSecret, sameHash, visiblePrefix } from './token-secret.js';
 import { TokensRepository, type StoredToken } from './tokens.repository.js';
 
@@ -68,7 +68,7 @@ export class TokensService {
     return { tokenId: token.id, tokenName: token.name, admin: token.admin, namespaces: new Set(token.namespaces) };
   }
 
-  async issue(request: TokenRequest, now = new Date()): Promise<{ token: StoredToken; secret: string }> {
+  async issue(issuer: Principal, request: TokenRequest, now = new Date()): Promise<{ token: StoredToken; secret: string }> {
     const problems: FieldProblem[] = [];
     if (!request.admin && request.namespaces.length === 0) {
       problems.push({ field: 'body.namespaces', message: 'a token that is not admin needs at least one namespace' });
@@ -96,7 +96,7 @@ export class TokensService {
       admin: request.admin,
       namespaces: [...new Set(request.namespaces)],
       expiresAt: request.expiresAt,
-    });
+    }, actorOf(issuer));
     return { token, secret };
   }
 
@@ -104,8 +104,8 @@ export class TokensService {
     return this.tokens.list();
   }
 
-  async revoke(id: string, now = new Date()): Promise<StoredToken> {
-    const token = UUID.test(id) ? await this.tokens.revoke(id, now) : null;
+  async revoke(revoker: Principal, id: string, now = new Date()): Promise<StoredToken> {
+    const token = UUID.test(id) ? await this.tokens.revoke(id, now, actorOf(revoker)) : null;
     if (token === null) throw notFound('token_not_found', `no token with id ${JSON.stringify(id)}`);
     return token;
   }

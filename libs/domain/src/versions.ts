@@ -24,3 +24,13 @@ export function versionProblem(field: string, value: string): FieldProblem | nul
 export function compareVersionsDescending(a: string, b: string): number {
   return semver.rcompare(a, b);
 }
+
+/**
+ * The version a plugin is known by: the highest release, or the highest
+ * pre-release when it has no release yet (as npm's "latest"). Callers pass only
+ * versions that may be latest: ready and not yanked.
+ */
+export function latestOf<T extends { version: string }>(candidates: readonly T[]): T | null {
+  const sorted = [...candidates].sort((a, b) => compareVersionsDescending(a.version, b.version));
+  return sorted.find((c) => semver.prerelease(c.version) === null) ?? sorted[0] ?? null;
+}

@@ -19,13 +19,21 @@ export class DownloadsRepository {
    */
   async addCounts(deltas: readonly DownloadCountDelta[]): Promise<void> {
     if (deltas.length === 0) return;
+    // One statement: the per-day rows and the plugins' totals move together.
     await this.database.prisma.$executeRaw`
-      INSERT INTO download_counts (version_id, day, count)
-      SELECT version_id, day, count
-      FROM unnest(${deltas.map((d) => d.versionId)}::uuid[], ${deltas.map((d) => d.day)}::date[], ${deltas.map((d) => d.count)}::int[])
-        AS delta(version_id, day, count)
-      WHERE EXISTS (SELECT 1 FROM versions WHERE versions.id = delta.version_id)
-      ON CONFLICT (version_id, day) DO UPDATE SET count = download_counts.count + EXCLUDED.count`;
+      WITH delta AS (
+        SELECT delta.version_id, delta.day, delta.count, v.plugin_id
+        FROM unnest(${deltas.map((d) => d.versionId)}::uuid[], ${deltas.map((d) => d.day)}::date[], ${deltas.map((d) => d.count)}::int[])
+          AS delta(version_id, day, count)
+        JOIN versions v ON v.id = delta.version_id
+      ), counted AS (
+        INSERT INTO download_counts (version_id, day, count)
+        SELECT version_id, day, count FROM delta
+        ON CONFLICT (version_id, day) DO UPDATE SET count = download_counts.count + EXCLUDED.count
+      )
+      UPDATE plugins SET downloads = plugins.downloads + totals.count
+      FROM (SELECT plugin_id, sum(count) AS count FROM delta GROUP BY plugin_id) AS totals
+      WHERE plugins.id = totals.plugin_id`;
   }
 
   async totalForVersion(versionId: string): Promise<number> {

@@ -1,5 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
+import { PIPELINE_ACTOR, type AuditActor } from '../../audit/src/audit-actions.js';
+import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
+import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
@@ -91,14 +94,26 @@ export class PipelineRepository {
     outcome: { analysis: StoredAnalysis; kind: string; abiVersion: string | null; rejectedBecause: string | null },
     at: Date,
   ): Promise<void> {
+    const { report } = outcome.analysis;
     await this.prisma.$transaction(async (tx) => {
-      await tx.version.update({
+      const row = await tx.version.update({
         where: { id: versionId },
-        data: { analysis: outcome.analysis as object, kind: outcome.kind, abiVersion: outcome.abiVersion, analyzedAt: at },
+        data: {
+          analysis: outcome.analysis as object,
+          kind: outcome.kind,
+          abiVersion: outcome.abiVersion,
+          analyzedAt: at,
+          languages: [...new Set((report.producers?.language ?? []).map((l) => l.name.toLowerCase()))],
+          hosts: [...new Set(report.compatibility.map((c) => c.host))],
+        },
+        include: versionNames,
       });
       if (outcome.rejectedBecause !== null) {
-        await tx.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'rejected', statusReason: outcome.rejectedBecause } });
+        const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'rejected', statusReason: outcome.rejectedBecause } });
         await tx.pipelineStep.updateMany({ where: { versionId, step: { not: 'analysis' }, state: { not: 'done' } }, data: { state: 'skipped', finishedAt: at } });
+        if (count === 1) {
+          await writeAuditEvent(tx, { action: 'version.rejected', actor: PIPELINE_ACTOR, ...coordinates(row), details: { digest: row.digest, reason: outcome.rejectedBecause } });
+        }
       }
     });
   }
@@ -122,23 +137,37 @@ export class PipelineRepository {
     await this.prisma.signature.createMany({ data: signatures.map((s) => ({ versionId, ...s })), skipDuplicates: true });
   }
 
+  /** Ready, and in the catalog: the plugin's latest version is recomputed in the same transaction. */
   async markReady(versionId: string, at: Date): Promise<boolean> {
-    const { count } = await this.prisma.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'ready', readyAt: at, statusReason: null } });
-    return count === 1;
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'ready', readyAt: at, statusReason: null } });
+      if (count === 0) return false;
+      const row = await tx.version.findUniqueOrThrow({ where: { id: versionId }, include: versionNames });
+      await refreshCatalogEntry(tx, row.pluginId);
+      await writeAuditEvent(tx, { action: 'version.ready', actor: PIPELINE_ACTOR, ...coordinates(row), details: { digest: row.digest } });
+      return true;
+    });
   }
 
   async markFailed(versionId: string, reason: string): Promise<void> {
-    await this.prisma.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'failed', statusReason: reason } });
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'failed', statusReason: reason } });
+      if (count === 0) return;
+      const row = await tx.version.findUniqueOrThrow({ where: { id: versionId }, include: versionNames });
+      await writeAuditEvent(tx, { action: 'version.failed', actor: PIPELINE_ACTOR, ...coordinates(row), details: { digest: row.digest, reason } });
+    });
   }
 
   /**
    * Puts a failed version back to pending with its unfinished steps reset, and
    * queues a new job for it, in one transaction. False when it is not failed.
    */
-  async requeueFailed(versionId: string): Promise<boolean> {
+  async requeueFailed(versionId: string, actor: AuditActor): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'failed' }, data: { status: 'pending', statusReason: null } });
       if (count === 0) return false;
+      const row = await tx.version.findUniqueOrThrow({ where: { id: versionId }, include: versionNames });
+      await writeAuditEvent(tx, { action: 'version.retried', actor, ...coordinates(row) });
       await tx.pipelineStep.updateMany({ where: { versionId, state: { in: ['failed', 'running', 'pending'] } }, data: { state: 'pending', attempts: 0, error: null, startedAt: null, finishedAt: null } });
       const rounds = await tx.outboxEntry.count({ where: { versionId } });
       await tx.outboxEntry.create({ data: { versionId, jobId: jobIdFor(versionId, rounds + 1) } });
@@ -184,6 +213,12 @@ export class PipelineRepository {
   async signingKeys(): Promise<{ keyId: string; algorithm: string; publicKeyPem: string; createdAt: Date }[]> {
     return this.prisma.signingKey.findMany({ orderBy: { createdAt: 'asc' } });
   }
+}
+
+const versionNames = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
+
+function coordinates(row: { version: string; plugin: { name: string; namespace: { name: string } } }): { namespace: string; plugin: string; version: string } {
+  return { namespace: row.plugin.namespace.name, plugin: row.plugin.name, version: row.version };
 }
 
 function sortSteps(rows: { step: string; state: StepState; attempts: number; error: string | null; startedAt: Date | null; finishedAt: Date | null }[]): StepStatus[] {

@@ -1,7 +1,8 @@
 import { Controller, Get, Param, Put, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AdminOnly } from '../../auth/src/auth.guard.js';
+import { AdminOnly, CurrentPrincipal } from '../../auth/src/auth.guard.js';
+import { actorOf, type Principal } from '../../auth/src/principal.js';
 import { assertNames } from '../../domain/src/names.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { NamespaceView } from './plugin.views.js';
@@ -30,9 +31,13 @@ export class NamespacesController {
   @ApiResponse({ status: 200, description: 'Already existed.', type: NamespaceView })
   @ApiResponse({ status: 201, description: 'Created.', type: NamespaceView })
   @ApiProblems(400, 401, 403)
-  async createNamespace(@Param('namespace') namespace: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<NamespaceView> {
+  async createNamespace(
+    @CurrentPrincipal() principal: Principal,
+    @Param('namespace') namespace: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<NamespaceView> {
     assertNames({ 'path.namespace': namespace });
-    const { created } = await this.repository.ensureNamespace(namespace);
+    const { created } = await this.repository.ensureNamespace(namespace, actorOf(principal));
     void reply.status(created ? 201 : 200);
     return this.plugins.getNamespace(namespace);
   }

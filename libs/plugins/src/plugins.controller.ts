@@ -155,8 +155,13 @@ export class PluginsController {
   @ApiOperation({ summary: 'Retry a failed version (admin)', description: 'Puts a version whose processing failed through the pipeline again; its finished steps are kept.' })
   @ApiResponse({ status: 202, description: 'Queued again; the version is pending.', type: VersionView })
   @ApiProblems(400, 401, 403, 404, 409)
-  async retry(@Param('namespace') namespace: string, @Param('name') name: string, @Param('version') version: string): Promise<VersionView> {
-    await this.publishing.retryFailed(namespace, name, version);
+  async retry(
+    @CurrentPrincipal() principal: Principal,
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('version') version: string,
+  ): Promise<VersionView> {
+    await this.publishing.retryFailed(principal, namespace, name, version);
     return this.plugins.getVersion(namespace, name, version);
   }
 

@@ -5,6 +5,9 @@ import type { Prisma } from '../../db/src/generated/client.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
 import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/src/pipeline-steps.js';
+import type { AuditActor } from '../../audit/src/audit-actions.js';
+import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
+import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
 
 export type VersionStatus = 'pending' | 'ready' | 'rejected' | 'failed';
 
@@ -90,12 +93,12 @@ export class PluginsRepository {
   }
 
   /** Creates the namespace unless it exists; `created` tells which. */
-  async ensureNamespace(name: string): Promise<{ namespace: NamespaceRecord; created: boolean }> {
-    const existing = await this.findNamespace(name);
-    if (existing !== null) return { namespace: existing, created: false };
-    const rows = await this.database.prisma.namespace.createManyAndReturn({ data: [{ name }], skipDuplicates: true });
-    if (rows[0] !== undefined) return { namespace: rows[0], created: true };
-    return { namespace: (await this.findNamespace(name))!, created: false };
+  async ensureNamespace(name: string, actor: AuditActor): Promise<{ namespace: NamespaceRecord; created: boolean }> {
+    return this.transaction(async (tx) => {
+      const existing = await tx.findNamespace(name);
+      if (existing !== null) return { namespace: existing, created: false };
+      return { namespace: await tx.createNamespace(name, actor), created: true };
+    });
   }
 
   async listNamespacePlugins(namespace: string): Promise<PluginRecord[]> {
@@ -158,22 +161,39 @@ export class PluginsRepository {
     return this.database.prisma.blob.findUnique({ where: { digest }, select: { digest: true, size: true } });
   }
 
-  /** Creates or replaces a plugin's metadata; `created` is true for a new plugin. */
-  async savePlugin(namespaceId: string, name: string, metadata: PluginMetadata): Promise<{ plugin: PluginRecord; created: boolean }> {
-    return this.database.prisma.$transaction(async (tx) => {
-      const existing = await tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId, name } } });
+  /**
+   * Creates or replaces a plugin's metadata (and its namespace, for an admin's
+   * first write into it); `created` is true for a new plugin.
+   */
+  async savePlugin(namespace: string, name: string, metadata: PluginMetadata, actor: AuditActor): Promise<{ plugin: PluginRecord; created: boolean }> {
+    return this.transaction(async (publish) => {
+      await publish.lock(`plugin:${namespace}/${name}`);
+      const tx = publish.client;
+      const ns = (await publish.findNamespace(namespace)) ?? (await publish.createNamespace(namespace, actor));
+      const existing = await tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId: ns.id, name } } });
       const row = existing
         ? await tx.plugin.update({ where: { id: existing.id }, data: metadata, include: pluginInclude })
-        : await tx.plugin.create({ data: { namespaceId, name, ...metadata }, include: pluginInclude });
+        : await tx.plugin.create({ data: { namespaceId: ns.id, name, ...metadata }, include: pluginInclude });
+      await refreshCatalogEntry(tx, row.id);
+      await writeAuditEvent(tx, {
+        action: existing ? 'plugin.metadata_updated' : 'plugin.created',
+        actor,
+        namespace,
+        plugin: name,
+        details: { ...metadata },
+      });
       return { plugin: toPluginRecord(row), created: existing === null };
     });
   }
-
 }
 
 /** The writes of one publish, all in one transaction. */
 export class PublishTransaction {
   constructor(private readonly tx: Prisma.TransactionClient) {}
+
+  get client(): Prisma.TransactionClient {
+    return this.tx;
+  }
 
   /**
    * Holds a transaction-scoped lock on `key` across every process sharing the
@@ -187,14 +207,19 @@ export class PublishTransaction {
     return this.tx.namespace.findUnique({ where: { name } });
   }
 
-  async createNamespace(name: string): Promise<NamespaceRecord> {
-    await this.tx.namespace.createMany({ data: [{ name }], skipDuplicates: true });
-    return (await this.tx.namespace.findUnique({ where: { name } }))!;
+  async createNamespace(name: string, actor: AuditActor): Promise<NamespaceRecord> {
+    const [created] = await this.tx.namespace.createManyAndReturn({ data: [{ name }], skipDuplicates: true });
+    if (created !== undefined) await writeAuditEvent(this.tx, { action: 'namespace.created', actor, namespace: name });
+    return created ?? (await this.tx.namespace.findUnique({ where: { name } }))!;
   }
 
-  async ensurePlugin(namespaceId: string, name: string): Promise<{ id: string }> {
-    await this.tx.plugin.createMany({ data: [{ namespaceId, name }], skipDuplicates: true });
-    return (await this.tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId, name } }, select: { id: true } }))!;
+  async ensurePlugin(namespace: NamespaceRecord, name: string, actor: AuditActor): Promise<{ id: string }> {
+    const [created] = await this.tx.plugin.createManyAndReturn({ data: [{ namespaceId: namespace.id, name }], skipDuplicates: true, select: { id: true } });
+    if (created !== undefined) {
+      await writeAuditEvent(this.tx, { action: 'plugin.created', actor, namespace: namespace.name, plugin: name });
+      return created;
+    }
+    return (await this.tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId: namespace.id, name } }, select: { id: true } }))!;
   }
 
   async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
@@ -214,7 +239,7 @@ export class PublishTransaction {
    * Inserts the version with its pipeline steps and an outbox entry, so that
    * the work to do commits with the version or not at all.
    */
-  async insertVersion(version: {
+  async insertVersion(actor: AuditActor, version: {
     pluginId: string;
     version: string;
     digest: string;
@@ -234,6 +259,15 @@ export class PublishTransaction {
     });
     await this.tx.outboxEntry.create({ data: { versionId: row.id, jobId: jobIdFor(row.id, 1) } });
     await this.tx.plugin.update({ where: { id: version.pluginId }, data: { updatedAt: new Date() } });
+    await refreshCatalogEntry(this.tx, version.pluginId);
+    await writeAuditEvent(this.tx, {
+      action: 'version.published',
+      actor,
+      namespace: row.plugin.namespace.name,
+      plugin: row.plugin.name,
+      version: row.version,
+      details: { digest: row.digest, size: row.size },
+    });
     return toVersionRecord(row);
   }
 }

@@ -34,11 +34,11 @@ class FakePlugins {
       lock: async () => undefined,
       findNamespace: async (name: string) => (staged.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null),
       createNamespace: async (name: string) => (staged.namespaces.add(name), { id: name, name, createdAt: new Date() }),
-      ensurePlugin: async (namespaceId: string, name: string) => ({ id: `${namespaceId}/${name}` }),
+      ensurePlugin: async (namespace: { id: string }, name: string) => ({ id: `${namespace.id}/${name}` }),
       findVersion: async (pluginId: string, version: string) => staged.versions.get(`${pluginId}@${version}`) ?? null,
       blobExists: async (digest: string) => staged.blobs.has(digest),
       insertBlob: async (blob: { digest: string }) => void staged.blobs.add(blob.digest),
-      insertVersion: async (v: { pluginId: string; version: string; digest: string; size: number }) => {
+      insertVersion: async (_actor: unknown, v: { pluginId: string; version: string; digest: string; size: number }) => {
         if (this.failInsertVersion) throw this.failInsertVersion;
         const [namespace, plugin] = v.pluginId.split('/') as [string, string];
         const record: VersionRecord = { id: `${v.pluginId}@${v.version}`, namespace, plugin, version: v.version, digest: v.digest, size: v.size, status: 'pending', statusReason: null, createdAt: new Date(), readyAt: null };

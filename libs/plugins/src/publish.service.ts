@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { mayPublishTo, type Principal } from '../../auth/src/principal.js';
+import { actorOf, mayPublishTo, type Principal } from '../../auth/src/principal.js';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import { moduleTooLarge } from '../../blobs/src/module-inspector.js';
 import type { BlobStore, ReceivedUpload } from '../../blobs/src/blob-store.js';
@@ -94,8 +94,9 @@ export class PublishService {
       const result = await this.plugins.transaction(async (tx) => {
         await tx.lock(`version:${target.namespace}/${target.plugin}@${target.version}`);
         await tx.lock(`digest:${upload.digest}`);
-        const namespace = (await tx.findNamespace(target.namespace)) ?? (await tx.createNamespace(target.namespace));
-        const plugin = await tx.ensurePlugin(namespace.id, target.plugin);
+        const actor = actorOf(principal);
+        const namespace = (await tx.findNamespace(target.namespace)) ?? (await tx.createNamespace(target.namespace, actor));
+        const plugin = await tx.ensurePlugin(namespace, target.plugin, actor);
         const existing = await tx.findVersion(plugin.id, target.version);
         if (existing !== null) {
           if (existing.digest === upload.digest) return { version: existing, created: false };
@@ -105,7 +106,7 @@ export class PublishService {
         const promoted = await this.blobs.promote(upload);
         promotedNewObject = promoted.created && !hadBlobRecord;
         await tx.insertBlob({ digest: upload.digest, size: upload.size, storageKey: promoted.storageKey });
-        const version = await tx.insertVersion({
+        const version = await tx.insertVersion(actor, {
           pluginId: plugin.id,
           version: target.version,
           digest: upload.digest,
@@ -128,10 +129,10 @@ export class PublishService {
   }
 
   /** Puts a failed version through the pipeline again (admin). */
-  async retryFailed(namespace: string, name: string, version: string): Promise<void> {
+  async retryFailed(principal: Principal, namespace: string, name: string, version: string): Promise<void> {
     const record = await this.plugins.findVersion(namespace, name, version);
     if (record === null) throw notFound('version_not_found', `no version ${namespace}/${name}@${version}`);
-    if (!(await this.pipeline.requeueFailed(record.id))) {
+    if (!(await this.pipeline.requeueFailed(record.id, actorOf(principal)))) {
       throw new RegistryError(409, 'version_not_failed', 'Version not failed', `${namespace}/${name}@${version} is ${record.status}; only failed versions are retried`);
     }
     this.logger.log(`retrying ${namespace}/${name}@${version}`);
@@ -144,8 +145,7 @@ export class PublishService {
     if (problems.length > 0) throw invalidInput(problems);
     await this.assertMayPublish(principal, namespace);
     const metadata = parsePluginMetadata(input);
-    const { namespace: record } = await this.plugins.ensureNamespace(namespace);
-    return this.plugins.savePlugin(record.id, name, metadata);
+    return this.plugins.savePlugin(namespace, name, metadata, actorOf(principal));
   }
 
   /** Only an admin may create a namespace, which the first publish into it does. */

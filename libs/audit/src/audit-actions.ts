@@ -1,0 +1,37 @@
+/** Every kind of audit event. The names are stable: admins filter on them. */
+export const AUDIT_ACTIONS = [
+  'namespace.created',
+  'plugin.created',
+  'plugin.metadata_updated',
+  'plugin.deprecated',
+  'plugin.undeprecated',
+  'version.published',
+  'version.ready',
+  'version.rejected',
+  'version.failed',
+  'version.retried',
+  'version.yanked',
+  'version.unyanked',
+  'version.deleted',
+  'token.issued',
+  'token.revoked',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who acted: a token, or the registry itself (the pipeline). */
+export interface AuditActor {
+  name: string;
+  tokenId: string | null;
+}
+
+export const PIPELINE_ACTOR: AuditActor = { name: 'pipeline', tokenId: null };
+
+export interface AuditEventInput {
+  action: AuditAction;
+  actor: AuditActor;
+  namespace?: string | null;
+  plugin?: string | null;
+  version?: string | null;
+  details?: Record<string, unknown>;
+}

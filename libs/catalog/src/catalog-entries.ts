@@ -1,0 +1,26 @@
+import type { Prisma } from '../../db/src/generated/client.js';
+import { latestOf } from '../../domain/src/versions.js';
+
+type CatalogWriter = Pick<Prisma.TransactionClient, 'version' | '$executeRaw'>;
+
+/**
+ * Brings a plugin's catalog columns up to date: its latest version (highest
+ * ready, not yanked), when it was last released and its full-text document.
+ * Called with the transaction that changed the plugin or one of its versions,
+ * so that search never sees one without the other.
+ */
+export async function refreshCatalogEntry(client: CatalogWriter, pluginId: string): Promise<void> {
+  const candidates = await client.version.findMany({
+    where: { pluginId, status: 'ready', yankedAt: null },
+    select: { id: true, version: true, readyAt: true },
+  });
+  const latest = latestOf(candidates);
+  // released_at only moves forward: a yank does not make a plugin look older.
+  await client.$executeRaw`
+    UPDATE plugins p SET
+      latest_version_id = ${latest?.id ?? null}::uuid,
+      released_at = GREATEST(p.released_at, (SELECT max(v.ready_at) FROM versions v WHERE v.plugin_id = p.id AND v.status = 'ready')),
+      search_document = catalog_search_document(n.name, p.name, p.keywords, p.description)
+    FROM namespaces n
+    WHERE n.id = p.namespace_id AND p.id = ${pluginId}::uuid`;
+}
