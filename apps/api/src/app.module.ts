@@ -4,6 +4,11 @@ import { BearerAuthGuard } from '../../../libs/auth/src/auth.guard.js';
 import { TokensController } from '../../../libs/auth/src/tokens.controller.js';
 import { TokensRepository } from '../../../libs/auth/src/tokens.repository.js';
 import { TokensService } from '../../../libs/auth/src/tokens.service.js';
+import { AuditController } from '../../../libs/audit/src/audit.controller.js';
+import { AuditLogRepository } from '../../../libs/audit/src/audit-log.repository.js';
+import { CatalogController } from '../../../libs/catalog/src/catalog.controller.js';
+import { CatalogRepository } from '../../../libs/catalog/src/catalog.repository.js';
+import { CatalogService } from '../../../libs/catalog/src/catalog.service.js';
 import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
 import { ConfigModule } from '../../../libs/config/src/config.module.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
@@ -12,6 +17,9 @@ import { DownloadCounter } from '../../../libs/downloads/src/download-counter.js
 import { DownloadsRepository } from '../../../libs/downloads/src/downloads.repository.js';
 import { HealthController } from '../../../libs/health/src/health.controller.js';
 import { ProblemFilter } from '../../../libs/http/src/problem.filter.js';
+import { LifecycleController } from '../../../libs/plugins/src/lifecycle.controller.js';
+import { LifecycleRepository } from '../../../libs/plugins/src/lifecycle.repository.js';
+import { LifecycleService } from '../../../libs/plugins/src/lifecycle.service.js';
 import { NamespacesController } from '../../../libs/plugins/src/namespaces.controller.js';
 import { PluginsController } from '../../../libs/plugins/src/plugins.controller.js';
 import { PluginsRepository } from '../../../libs/plugins/src/plugins.repository.js';
@@ -27,7 +35,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
-      controllers: [PluginsController, NamespacesController, TokensController, ProvenanceController, HealthController],
+      controllers: [CatalogController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -39,6 +47,11 @@ export class ApiModule {
         DownloadsRepository,
         DownloadCounter,
         ProvenanceService,
+        CatalogRepository,
+        CatalogService,
+        AuditLogRepository,
+        LifecycleRepository,
+        LifecycleService,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
+import { DeprecationView } from '../../catalog/src/catalog.views.js';
 
 /** Response and request shapes of the plugins API; the OpenAPI document is generated from them. */
 
@@ -105,6 +106,12 @@ export class VersionView {
   readyAt!: string | null;
   @ApiProperty({ description: 'Downloads of this version, all time.' })
   downloads!: number;
+  @ApiProperty({ description: 'Yanked: never "latest", still downloadable by version and digest so that pinned deployments keep working.' })
+  yanked!: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  yankedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why it was yanked, as the publisher said.' })
+  yankReason!: string | null;
   @ApiProperty({ type: AnalysisSummaryView, nullable: true, description: 'Null while pending.' })
   analysis!: AnalysisSummaryView | null;
   @ApiProperty({ type: [PipelineStepView], description: 'Each processing step, in order.' })
@@ -175,10 +182,18 @@ export class PluginView {
   keywords!: string[];
   @ApiProperty({ type: [String] })
   categories!: string[];
-  @ApiProperty({ type: String, nullable: true, description: 'Highest ready version by semantic-version precedence.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The highest ready, non-yanked release by semantic-version precedence (a pre-release only when there is no release); null hides the plugin from search.',
+  })
   latestVersion!: string | null;
   @ApiProperty({ type: AnalysisSummaryView, nullable: true, description: 'The analysis of the latest version, in brief.' })
   latestAnalysis!: AnalysisSummaryView | null;
+  @ApiProperty({ description: 'Downloads of all its versions, all time.' })
+  downloads!: number;
+  @ApiProperty({ type: DeprecationView, nullable: true, description: 'Set while the publisher advises against the plugin.' })
+  deprecation!: DeprecationView | null;
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
   @ApiProperty({ format: 'date-time' })
@@ -190,13 +205,6 @@ export class PluginView {
 export class PluginDetailView extends PluginView {
   @ApiProperty({ type: [VersionView], description: 'Newest first by semantic-version precedence.' })
   versions!: VersionView[];
-}
-
-export class PluginPage {
-  @ApiProperty({ type: [PluginView] })
-  items!: PluginView[];
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` to get the next page; null on the last page.' })
-  nextCursor!: string | null;
 }
 
 export class NamespaceView {

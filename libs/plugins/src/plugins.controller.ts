@@ -15,7 +15,7 @@ import { ApiProblems } from '../../http/src/api-problems.js';
 import { sendModule } from '../../http/src/module-response.js';
 import { dependencyFileProblem, parseDeclaredDependencyFiles, type DependencyFile } from '../../sbom/src/dependencies.js';
 import { DEFAULT_DEPENDENCY_LIMITS } from '../../sbom/src/model.js';
-import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginPage, PluginView, VersionView } from './plugin.views.js';
+import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginView, VersionView } from './plugin.views.js';
 import { MAX_WAIT_SECONDS, PluginsService, type DownloadTarget } from './plugins.service.js';
 import { PublishService, type PublishRequest } from './publish.service.js';
 
@@ -43,16 +43,6 @@ export class PluginsController {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
-
-  @Get('plugins')
-  @ApiOperation({ summary: 'List plugins', description: 'Ordered by namespace and name; cursor pagination.' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
-  @ApiOkResponse({ type: PluginPage })
-  @ApiProblems(400)
-  listPlugins(@Query('cursor') cursor?: string, @Query('limit') limit?: string): Promise<PluginPage> {
-    return this.plugins.listPlugins(cursor, limit);
-  }
 
   @Get('plugins/:namespace/:name')
   @ApiOperation({ summary: 'Get a plugin with its versions' })

@@ -23,6 +23,9 @@ export interface PluginRecord extends PluginMetadata {
   name: string;
   createdAt: Date;
   updatedAt: Date;
+  deprecatedAt: Date | null;
+  deprecationMessage: string | null;
+  downloads: bigint;
 }
 
 export interface VersionRecord {
@@ -40,6 +43,8 @@ export interface VersionRecord {
   abiVersion: string | null;
   analysis: StoredAnalysis | null;
   analyzedAt: Date | null;
+  yankedAt: Date | null;
+  yankReason: string | null;
 }
 
 const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
@@ -59,6 +64,8 @@ const toVersionRecord = (row: VersionRow): VersionRecord => ({
   abiVersion: row.abiVersion,
   analysis: row.analysis as StoredAnalysis | null,
   analyzedAt: row.analyzedAt,
+  yankedAt: row.yankedAt,
+  yankReason: row.yankReason,
 });
 
 const pluginInclude = { namespace: { select: { name: true } } } as const;
@@ -75,6 +82,9 @@ const toPluginRecord = (row: PluginRow): PluginRecord => ({
   categories: row.categories,
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
+  deprecatedAt: row.deprecatedAt,
+  deprecationMessage: row.deprecationMessage,
+  downloads: row.downloads,
 });
 
 /** Reads and writes of namespaces, plugins, versions and blob records. */
@@ -113,25 +123,6 @@ export class PluginsRepository {
   async findPlugin(namespace: string, name: string): Promise<PluginRecord | null> {
     const row = await this.database.prisma.plugin.findFirst({ where: { name, namespace: { name: namespace } }, include: pluginInclude });
     return row === null ? null : toPluginRecord(row);
-  }
-
-  /** Plugins ordered by namespace then name, after the `(namespace, name)` cursor. */
-  async listPlugins(after: { namespace: string; name: string } | null, limit: number): Promise<PluginRecord[]> {
-    const rows = await this.database.prisma.plugin.findMany({
-      where:
-        after === null
-          ? {}
-          : {
-              OR: [
-                { namespace: { name: { gt: after.namespace } } },
-                { namespace: { name: after.namespace }, name: { gt: after.name } },
-              ],
-            },
-      include: pluginInclude,
-      orderBy: [{ namespace: { name: 'asc' } }, { name: 'asc' }],
-      take: limit,
-    });
-    return rows.map(toPluginRecord);
   }
 
   async listVersions(pluginId: string): Promise<VersionRecord[]> {

@@ -5,15 +5,14 @@ import { digestProblem } from '../../domain/src/digest.js';
 import { nameProblem } from '../../domain/src/names.js';
 import { invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
 import { TtlCache } from '../../domain/src/ttl-cache.js';
-import { compareVersionsDescending, versionProblem } from '../../domain/src/versions.js';
+import { compareVersionsDescending, latestOf, versionProblem } from '../../domain/src/versions.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
 import type { StepStatus } from '../../pipeline/src/pipeline-steps.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginPage, PluginView, VersionView } from './plugin.views.js';
+import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
-const MAX_PAGE_SIZE = 100;
 // Long polling re-reads the version this often: short, so that a waiting publisher hears of `ready` soon.
 const WAIT_POLL_MS = 50;
 export const MAX_WAIT_SECONDS = 60;
@@ -41,16 +40,6 @@ export class PluginsService {
     private readonly pipeline: PipelineRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
-
-  async listPlugins(cursor: string | undefined, limitParam: string | undefined): Promise<PluginPage> {
-    const limit = parseLimit(limitParam);
-    const after = cursor === undefined || cursor === '' ? null : decodeCursor(cursor);
-    const records = await this.plugins.listPlugins(after, limit + 1);
-    const page = records.slice(0, limit);
-    const items = await Promise.all(page.map(async (record) => this.pluginView(record, await this.plugins.listVersions(record.id))));
-    const last = page.at(-1);
-    return { items, nextCursor: records.length > limit && last ? encodeCursor(last) : null };
-  }
 
   async getNamespace(name: string): Promise<NamespaceView> {
     assertValid([nameProblem('path.namespace', name)]);
@@ -178,6 +167,9 @@ export class PluginsService {
       createdAt: record.createdAt.toISOString(),
       readyAt: record.readyAt?.toISOString() ?? null,
       downloads,
+      yanked: record.yankedAt !== null,
+      yankedAt: record.yankedAt?.toISOString() ?? null,
+      yankReason: record.yankReason,
       analysis: analysisSummary(record),
       pipeline: steps.map((s) => ({
         step: s.step,
@@ -203,7 +195,7 @@ export class PluginsService {
 
   private pluginView(record: PluginRecord, versions: readonly VersionRecord[]): PluginView {
     const self = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.name}`;
-    const latest = sortNewestFirst(versions.filter((v) => v.status === 'ready'))[0];
+    const latest = latestOf(versions.filter((v) => v.status === 'ready' && v.yankedAt === null));
     return {
       namespace: record.namespace,
       name: record.name,
@@ -215,6 +207,8 @@ export class PluginsService {
       categories: record.categories,
       latestVersion: latest?.version ?? null,
       latestAnalysis: latest ? analysisSummary(latest) : null,
+      downloads: Number(record.downloads),
+      deprecation: record.deprecatedAt === null ? null : { message: record.deprecationMessage ?? '', deprecatedAt: record.deprecatedAt.toISOString() },
       createdAt: record.createdAt.toISOString(),
       updatedAt: record.updatedAt.toISOString(),
       links: { self, versions: `${self}/versions`, namespace: `${this.config.publicUrl}/api/v1/namespaces/${record.namespace}` },
@@ -256,26 +250,4 @@ function assertValid(problems: readonly (FieldProblem | null)[]): void {
 
 function sortNewestFirst(versions: readonly VersionRecord[]): VersionRecord[] {
   return [...versions].sort((a, b) => compareVersionsDescending(a.version, b.version));
-}
-
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 20;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PAGE_SIZE) {
-    throw invalidInput([{ field: 'query.limit', message: `${JSON.stringify(raw)} must be a whole number from 1 to ${MAX_PAGE_SIZE}` }]);
-  }
-  return Number(raw);
-}
-
-function encodeCursor(plugin: PluginRecord): string {
-  return Buffer.from(JSON.stringify([plugin.namespace, plugin.name])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { namespace: string; name: string } {
-  try {
-    const [namespace, name] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof namespace === 'string' && typeof name === 'string') return { namespace, name };
-  } catch {
-    // reported below
-  }
-  throw invalidInput([{ field: 'query.cursor', message: 'is not a cursor returned by this endpoint (use nextCursor from the previous page)' }]);
 }

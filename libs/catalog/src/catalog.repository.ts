@@ -1,0 +1,187 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DATABASE } from '../../db/src/database.module.js';
+import type { Database } from '../../db/src/database.js';
+import { Prisma } from '../../db/src/generated/client.js';
+import type { SearchCursor, SearchQuery } from './search-query.js';
+
+/** One plugin as the catalog lists it: the plugin, its latest version, its popularity. */
+export interface CatalogEntryRecord {
+  id: string;
+  namespace: string;
+  name: string;
+  description: string;
+  license: string | null;
+  keywords: string[];
+  categories: string[];
+  deprecatedAt: Date | null;
+  deprecationMessage: string | null;
+  updatedAt: Date;
+  releasedAt: Date;
+  downloads: bigint;
+  /** Downloads of the last RECENT_DAYS days, today included. */
+  recentDownloads: bigint;
+  latestVersion: string;
+  latestDigest: string;
+  latestSize: number;
+  latestAbiVersion: string | null;
+  latestKind: string | null;
+  latestReadyAt: Date;
+  latestLanguages: string[];
+  latestHosts: string[];
+  signed: boolean;
+  /** Relevance, as a decimal string; null unless searching by text. */
+  score: string | null;
+}
+
+/** Days that count as "recent" downloads. */
+export const RECENT_DAYS = 7;
+
+/** The ranking weights of ts_rank for D, C, B, A: namespace, description, keywords, name. */
+const RANK_WEIGHTS = '{0.05,0.2,0.5,1.0}';
+/** Added to the score of a plugin whose name (or namespace/name) is exactly the query. */
+const EXACT_NAME_BONUS = 10;
+
+const sql = Prisma.sql;
+
+/** Catalog search: full text, trigram similarity, filters, keyset pagination. */
+@Injectable()
+export class CatalogRepository {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
+
+  /**
+   * Up to `query.limit + 1` entries after the cursor (the extra one tells the
+   * caller there is a next page). Only listed plugins: those with a latest version.
+   */
+  async search(query: SearchQuery): Promise<CatalogEntryRecord[]> {
+    const match = matchCondition(query);
+    const score =
+      query.text === null
+        ? sql`NULL::numeric`
+        : sql`round((
+            CASE WHEN p.name = ${query.text} OR n.name || '/' || p.name = ${query.text} THEN ${EXACT_NAME_BONUS} ELSE 0 END
+            + ts_rank(${RANK_WEIGHTS}::float4[], p.search_document, ${tsQuery(query)})
+            + similarity(p.name, ${query.text})
+          )::numeric, 6)`;
+    const { order, after } = ordering(query.cursor, query.sort, 'candidate');
+    const { order: pageOrder } = ordering(null, query.sort, 'page');
+    const rows = await this.database.prisma.$queryRaw<CatalogEntryRecord[]>`
+      WITH page AS (
+        SELECT * FROM (
+          SELECT p.id, p.name, n.name AS namespace, p.downloads, p.released_at, ${score} AS score
+          FROM plugins p
+          JOIN namespaces n ON n.id = p.namespace_id
+          JOIN versions v ON v.id = p.latest_version_id
+          WHERE ${Prisma.join([match, ...filters(query)], ' AND ')}
+        ) AS candidate
+        WHERE ${after}
+        ORDER BY ${order}
+        LIMIT ${query.limit + 1}
+      )
+      SELECT page.id, page.namespace, page.name, p.description, p.license, p.keywords, p.categories,
+             p.deprecated_at AS "deprecatedAt", p.deprecation_message AS "deprecationMessage",
+             p.updated_at AS "updatedAt", page.released_at AS "releasedAt", page.downloads,
+             (SELECT coalesce(sum(dc.count), 0) FROM download_counts dc JOIN versions dv ON dv.id = dc.version_id
+               WHERE dv.plugin_id = page.id AND dc.day > current_date - ${RECENT_DAYS}::int)::bigint AS "recentDownloads",
+             v.version AS "latestVersion", v.digest AS "latestDigest", v.size AS "latestSize",
+             v.abi_version AS "latestAbiVersion", v.kind AS "latestKind", v.ready_at AS "latestReadyAt",
+             v.languages AS "latestLanguages", v.hosts AS "latestHosts",
+             EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = v.id AND s.kind = 'message_signature') AS signed,
+             page.score::text AS score
+      FROM page
+      JOIN plugins p ON p.id = page.id
+      JOIN versions v ON v.id = p.latest_version_id
+      ORDER BY ${pageOrder}`;
+    return rows;
+  }
+
+  /** Listed plugins, and how many of them are in each category. */
+  async categoryCounts(): Promise<{ listed: number; byCategory: Map<string, number> }> {
+    const prisma = this.database.prisma;
+    const listed = await prisma.plugin.count({ where: { latestVersionId: { not: null } } });
+    const rows = await prisma.$queryRaw<{ category: string; plugins: bigint }[]>`
+      SELECT c.category, count(*) AS plugins
+      FROM plugins p, unnest(p.categories) AS c(category)
+      WHERE p.latest_version_id IS NOT NULL
+      GROUP BY c.category`;
+    return { listed, byCategory: new Map(rows.map((r) => [r.category, Number(r.plugins)])) };
+  }
+
+  /** How many listed plugins match, for the first page. */
+  async count(query: SearchQuery): Promise<number> {
+    const [row] = await this.database.prisma.$queryRaw<{ count: bigint }[]>`
+      SELECT count(*) AS count
+      FROM plugins p
+      JOIN namespaces n ON n.id = p.namespace_id
+      JOIN versions v ON v.id = p.latest_version_id
+      WHERE ${Prisma.join([matchCondition(query), ...filters(query)], ' AND ')}`;
+    return Number(row?.count ?? 0);
+  }
+}
+
+/** Every word as a prefix ("lim" finds "limit"), all required, stemmed as the documents are. */
+function tsQuery(query: SearchQuery): Prisma.Sql {
+  const text = query.words.map((w) => `${w}:*`).join(' & ');
+  return sql`to_tsquery('english', ${text})`;
+}
+
+function matchCondition(query: SearchQuery): Prisma.Sql {
+  if (query.text === null) return sql`TRUE`;
+  // Trigram similarity catches misspelt names that no full-text word matches.
+  const fullText = query.words.length > 0 ? sql`p.search_document @@ ${tsQuery(query)}` : sql`FALSE`;
+  return sql`(${fullText} OR p.name % ${query.text} OR ${query.text} <% p.name)`;
+}
+
+function filters(query: SearchQuery): Prisma.Sql[] {
+  const where: Prisma.Sql[] = [];
+  if (query.category !== null) where.push(sql`p.categories @> ARRAY[${query.category}]::text[]`);
+  if (query.namespace !== null) where.push(sql`n.name = ${query.namespace}`);
+  if (query.abi !== null) where.push(sql`v.abi_version = ${query.abi}`);
+  if (query.host !== null) where.push(sql`v.hosts @> ARRAY[${query.host}]::text[]`);
+  if (query.kind !== null) where.push(sql`v.kind = ${query.kind}`);
+  if (query.language !== null) where.push(sql`v.languages @> ARRAY[${query.language}]::text[]`);
+  if (query.signed !== null) {
+    const signed = sql`EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = v.id AND s.kind = 'message_signature')`;
+    where.push(query.signed ? signed : sql`NOT ${signed}`);
+  }
+  return where;
+}
+
+/** The ORDER BY of a sort over `table`'s columns, and the keyset condition for the rows after the cursor. */
+function ordering(cursor: SearchCursor | null, sort: SearchQuery['sort'], table: 'candidate' | 'page'): { order: Prisma.Sql; after: Prisma.Sql } {
+  const t = Prisma.raw(table);
+  switch (sort) {
+    case 'relevance':
+      return {
+        order: sql`${t}.score DESC, ${t}.downloads DESC, ${t}.id ASC`,
+        after:
+          cursor?.sort === 'relevance'
+            ? sql`(${t}.score, ${t}.downloads, ${cursor.id}::uuid) < (${cursor.score}::numeric, ${cursor.downloads}::bigint, ${t}.id)`
+            : sql`TRUE`,
+      };
+    case 'downloads':
+      return {
+        order: sql`${t}.downloads DESC, ${t}.id ASC`,
+        // Written so that the leading column bounds an index range: deep pages do not rescan earlier ones.
+        after:
+          cursor?.sort === 'downloads'
+            ? sql`${t}.downloads <= ${cursor.downloads}::bigint AND (${t}.downloads < ${cursor.downloads}::bigint OR ${t}.id > ${cursor.id}::uuid)`
+            : sql`TRUE`,
+      };
+    case 'recent':
+      return {
+        order: sql`${t}.released_at DESC, ${t}.id ASC`,
+        after:
+          cursor?.sort === 'recent'
+            ? sql`${t}.released_at <= ${cursor.releasedAt}::timestamptz AND (${t}.released_at < ${cursor.releasedAt}::timestamptz OR ${t}.id > ${cursor.id}::uuid)`
+            : sql`TRUE`,
+      };
+    case 'name':
+      return {
+        order: sql`${t}.name ASC, ${t}.namespace ASC`,
+        after:
+          cursor?.sort === 'name'
+            ? sql`${t}.name >= ${cursor.name} AND (${t}.name > ${cursor.name} OR ${t}.namespace > ${cursor.namespace})`
+            : sql`TRUE`,
+      };
+  }
+}

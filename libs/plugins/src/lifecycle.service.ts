@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { actorOf, mayPublishTo, type Principal } from '../../auth/src/principal.js';
+import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
+import type { BlobStore } from '../../blobs/src/blob-store.js';
+import { nameProblem } from '../../domain/src/names.js';
+import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
+import { versionProblem } from '../../domain/src/versions.js';
+import { LifecycleRepository, type LifecycleRefusal, type VersionKey } from './lifecycle.repository.js';
+import { PluginsRepository } from './plugins.repository.js';
+
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * The rules of a plugin's life after publishing. Nothing is silently deleted:
+ * a yanked version stays downloadable by version and digest (pinned deployments
+ * keep working); only a version nobody can have pinned may be deleted, by an admin.
+ */
+@Injectable()
+export class LifecycleService {
+  private readonly logger = new Logger('Lifecycle');
+
+  constructor(
+    private readonly lifecycle: LifecycleRepository,
+    private readonly plugins: PluginsRepository,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  async yank(principal: Principal, key: VersionKey, body: unknown): Promise<void> {
+    assertVersionKey(key);
+    const reason = optionalText(body, 'reason') ?? '';
+    this.assertMayManage(principal, key.namespace);
+    await this.refusal(key, await this.lifecycle.setYanked(key, { reason }, actorOf(principal), new Date()), 'yanked');
+  }
+
+  async unyank(principal: Principal, key: VersionKey): Promise<void> {
+    assertVersionKey(key);
+    this.assertMayManage(principal, key.namespace);
+    await this.refusal(key, await this.lifecycle.setYanked(key, null, actorOf(principal), new Date()), 'un-yanked');
+  }
+
+  async deprecate(principal: Principal, namespace: string, plugin: string, body: unknown): Promise<void> {
+    assertPluginKey(namespace, plugin);
+    const message = optionalText(body, 'message');
+    if (message === null || message.trim() === '') {
+      throw invalidInput([{ field: 'body.message', message: `is required: say why, and what to use instead (1 to ${MAX_REASON_LENGTH} characters)` }]);
+    }
+    this.assertMayManage(principal, namespace);
+    if (!(await this.lifecycle.setDeprecated(namespace, plugin, { message: message.trim() }, actorOf(principal), new Date()))) {
+      throw notFound('plugin_not_found', `no plugin named ${namespace}/${plugin}`);
+    }
+  }
+
+  async undeprecate(principal: Principal, namespace: string, plugin: string): Promise<void> {
+    assertPluginKey(namespace, plugin);
+    this.assertMayManage(principal, namespace);
+    if (!(await this.lifecycle.setDeprecated(namespace, plugin, null, actorOf(principal), new Date()))) {
+      throw notFound('plugin_not_found', `no plugin named ${namespace}/${plugin}`);
+    }
+  }
+
+  /** Admin only (the guard checks): deletes a version that was never downloaded, and its module if no other version uses it. */
+  async deleteVersion(principal: Principal, key: VersionKey): Promise<void> {
+    assertVersionKey(key);
+    const result = await this.lifecycle.deleteVersion(key, actorOf(principal));
+    if (typeof result === 'string') return this.refusal(key, result, 'deleted');
+    this.logger.log(`deleted ${key.namespace}/${key.plugin}@${key.version} (${result.digest}) for ${principal.tokenName}`);
+    if (result.blobOrphaned) {
+      await this.lifecycle
+        .removeObjectIfUnrecorded(result.digest, () => this.blobs.remove(result.digest))
+        .catch((error: unknown) => this.logger.error(`could not remove the module ${result.digest}: ${String(error)}`));
+    }
+  }
+
+  private assertMayManage(principal: Principal, namespace: string): void {
+    if (!mayPublishTo(principal, namespace)) throw forbidden(`token "${principal.tokenName}" may not manage plugins of namespace "${namespace}"`);
+  }
+
+  private async refusal(key: VersionKey, refusal: LifecycleRefusal | null, verb: string): Promise<void> {
+    const name = `${key.namespace}/${key.plugin}@${key.version}`;
+    switch (refusal) {
+      case null:
+        return;
+      case 'not_found':
+        throw (await this.plugins.findPlugin(key.namespace, key.plugin)) === null
+          ? notFound('plugin_not_found', `no plugin named ${key.namespace}/${key.plugin}`)
+          : notFound('version_not_found', `${key.namespace}/${key.plugin} has no version ${key.version}`);
+      case 'not_ready':
+        throw new RegistryError(409, 'version_not_ready', 'Version not ready', `${name} cannot be ${verb}: only ready versions are yanked (rejected and failed ones are never served by version)`);
+      case 'pending':
+        throw new RegistryError(409, 'version_pending', 'Version pending', `${name} cannot be ${verb} while the pipeline is processing it; try again once it has left "pending"`);
+      case 'downloaded':
+        throw new RegistryError(
+          409,
+          'version_in_use',
+          'Version in use',
+          `${name} has been downloaded, so deployments may pin it: it cannot be deleted. Yank it instead (PUT …/versions/${key.version}/yank): it stops being "latest" and stays downloadable.`,
+        );
+    }
+  }
+}
+
+function assertPluginKey(namespace: string, plugin: string): void {
+  const problems = [nameProblem('path.namespace', namespace), nameProblem('path.name', plugin)].filter((p): p is FieldProblem => p !== null);
+  if (problems.length > 0) throw invalidInput(problems);
+}
+
+function assertVersionKey(key: VersionKey): void {
+  const problems = [nameProblem('path.namespace', key.namespace), nameProblem('path.name', key.plugin), versionProblem('path.version', key.version)].filter(
+    (p): p is FieldProblem => p !== null,
+  );
+  if (problems.length > 0) throw invalidInput(problems);
+}
+
+/** A string field of an optional JSON object body; null when absent. */
+function optionalText(body: unknown, field: string): string | null {
+  if (body === undefined || body === null || body === '') return null;
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalidInput([{ field: 'body', message: `must be a JSON object such as {"${field}": "…"}` }]);
+  const unknown = Object.keys(body).filter((k) => k !== field);
+  if (unknown.length > 0) throw invalidInput(unknown.map((k) => ({ field: `body.${k}`, message: `is not a known field; the only field is "${field}"` })));
+  const value = (body as Record<string, unknown>)[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > MAX_REASON_LENGTH) {
+    throw invalidInput([{ field: `body.${field}`, message: `must be a string of at most ${MAX_REASON_LENGTH} characters` }]);
+  }
+  return value;
+}
