@@ -43,6 +43,18 @@ const EXACT_NAME_BONUS = 10;
 
 const sql = Prisma.sql;
 
+/** The columns of a CatalogEntryRecord, over `page` (id, namespace, name, downloads, released_at, score), `p` (plugins) and `v` (its latest version). */
+const ENTRY_COLUMNS = sql`SELECT page.id, page.namespace, page.name, p.description, p.license, p.keywords, p.categories,
+             p.deprecated_at AS "deprecatedAt", p.deprecation_message AS "deprecationMessage",
+             p.updated_at AS "updatedAt", page.released_at AS "releasedAt", page.downloads,
+             (SELECT coalesce(sum(dc.count), 0) FROM download_counts dc JOIN versions dv ON dv.id = dc.version_id
+               WHERE dv.plugin_id = page.id AND dc.day > (now() AT TIME ZONE 'UTC')::date - ${RECENT_DAYS}::int)::bigint AS "recentDownloads",
+             v.version AS "latestVersion", v.digest AS "latestDigest", v.size AS "latestSize",
+             v.abi_version AS "latestAbiVersion", v.kind AS "latestKind", v.ready_at AS "latestReadyAt",
+             v.languages AS "latestLanguages", v.hosts AS "latestHosts",
+             EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = v.id AND s.kind = 'message_signature') AS signed,
+             page.score::text AS score`;
+
 /** Catalog search: full text, trigram similarity, filters, keyset pagination. */
 @Injectable()
 export class CatalogRepository {
@@ -77,21 +89,30 @@ export class CatalogRepository {
         ORDER BY ${order}
         LIMIT ${query.limit + 1}
       )
-      SELECT page.id, page.namespace, page.name, p.description, p.license, p.keywords, p.categories,
-             p.deprecated_at AS "deprecatedAt", p.deprecation_message AS "deprecationMessage",
-             p.updated_at AS "updatedAt", page.released_at AS "releasedAt", page.downloads,
-             (SELECT coalesce(sum(dc.count), 0) FROM download_counts dc JOIN versions dv ON dv.id = dc.version_id
-               WHERE dv.plugin_id = page.id AND dc.day > current_date - ${RECENT_DAYS}::int)::bigint AS "recentDownloads",
-             v.version AS "latestVersion", v.digest AS "latestDigest", v.size AS "latestSize",
-             v.abi_version AS "latestAbiVersion", v.kind AS "latestKind", v.ready_at AS "latestReadyAt",
-             v.languages AS "latestLanguages", v.hosts AS "latestHosts",
-             EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = v.id AND s.kind = 'message_signature') AS signed,
-             page.score::text AS score
+      ${ENTRY_COLUMNS}
       FROM page
       JOIN plugins p ON p.id = page.id
       JOIN versions v ON v.id = p.latest_version_id
       ORDER BY ${pageOrder}`;
     return rows;
+  }
+
+  /** The catalog entries of these plugins, in the order given; plugins that are not listed are left out. */
+  async entriesByIds(ids: readonly string[]): Promise<CatalogEntryRecord[]> {
+    if (ids.length === 0) return [];
+    return this.database.prisma.$queryRaw<CatalogEntryRecord[]>`
+      WITH page AS (
+        SELECT p.id, n.name AS namespace, p.name, p.downloads, p.released_at, NULL::numeric AS score, given.position
+        FROM unnest(${[...ids]}::uuid[]) WITH ORDINALITY AS given(id, position)
+        JOIN plugins p ON p.id = given.id
+        JOIN namespaces n ON n.id = p.namespace_id
+        WHERE p.latest_version_id IS NOT NULL
+      )
+      ${ENTRY_COLUMNS}
+      FROM page
+      JOIN plugins p ON p.id = page.id
+      JOIN versions v ON v.id = p.latest_version_id
+      ORDER BY page.position`;
   }
 
   /** Listed plugins, and how many of them are in each category. */
