@@ -287,10 +287,12 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
       expect(replaced.json).toMatchObject({ ...metadata, namespace: 'acme', name: 'jwt-auth', latestVersion: '1.0.0' });
       const detail = await api(registry.url, 'GET', '/api/v1/plugins/acme/jwt-auth');
       expect(detail.json.versions.map((v: { version: string }) => v.version)).toEqual(['1.0.0']);
-      const page = await api(registry.url, 'GET', '/api/v1/plugins?limit=2');
+      const page = await api(registry.url, 'GET', '/api/v1/plugins?sort=name&limit=2');
       expect(page.json.items.map((p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`)).toEqual(['acme/big', 'acme/jwt-auth']);
-      const next = await api(registry.url, 'GET', `/api/v1/plugins?limit=2&cursor=${page.json.nextCursor}`);
-      expect(next.json.items.map((p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`)).toEqual(['acme/new-plugin', 'team/rate-limit']);
+      const next = await api(registry.url, 'GET', `/api/v1/plugins?sort=name&limit=2&cursor=${page.json.nextCursor}`);
+      // acme/new-plugin has no ready version: hidden from the catalog, reachable by name.
+      expect(next.json.items.map((p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`)).toEqual(['team/rate-limit']);
+      expect((await api(registry.url, 'GET', '/api/v1/plugins/acme/new-plugin')).json).toMatchObject({ latestVersion: null, versions: [] });
       expect(next.json.nextCursor).toBeNull();
     });
 
