@@ -69,16 +69,18 @@ describe('the production configuration without Redis: PostgreSQL + S3, several A
     expectProblem(await api(a.url, 'GET', `/api/v1/blobs/${loser}`), 404, 'blob_not_found');
   });
 
-  it('counts downloads exactly across processes', async () => {
+  it('counts 1,000 concurrent downloads exactly across processes, per version and per plugin', async () => {
     const module = await proxyWasmFilter('counted');
     const [a, b] = registries as [RunningRegistry, RunningRegistry];
     expect((await api(a.url, 'PUT', '/api/v1/plugins/acme/counted/versions/1.0.0', { body: module, token: a.adminToken })).status).toBe(202);
     expect((await settledVersion(a.url, 'acme', 'counted', '1.0.0')).status).toBe('ready');
-    const perProcess = 60;
+    const perProcess = 500;
+    // Half by version, half by digest: both count for the version.
+    const paths = ['/api/v1/plugins/acme/counted/versions/1.0.0/module.wasm', `/api/v1/blobs/${sha256(module)}`];
     await Promise.all(
       registries.flatMap((registry) =>
-        Array.from({ length: perProcess }, async () => {
-          const response = await api(registry.url, 'GET', '/api/v1/plugins/acme/counted/versions/1.0.0/module.wasm');
+        Array.from({ length: perProcess }, async (_, i) => {
+          const response = await api(registry.url, 'GET', paths[i % 2]!);
           expect(response.status).toBe(200);
         }),
       ),
@@ -88,6 +90,12 @@ describe('the production configuration without Redis: PostgreSQL + S3, several A
       (r) => r.json.downloads >= perProcess * 2,
     );
     expect(version.json.downloads).toBe(perProcess * 2);
+    // Give a late flush the chance to overcount, then check every total.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await api(a.url, 'GET', '/api/v1/plugins/acme/counted/versions/1.0.0')).json.downloads).toBe(1000);
+    expect((await api(a.url, 'GET', '/api/v1/plugins/acme/counted')).json.downloads).toBe(1000);
+    const listed = await api(b.url, 'GET', '/api/v1/plugins?q=counted');
+    expect(listed.json.items[0]).toMatchObject({ namespace: 'acme', name: 'counted', downloads: 1000, recentDownloads: 1000 });
   });
 
   it('redirects downloads to a presigned S3 URL when configured', async () => {
