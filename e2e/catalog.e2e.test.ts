@@ -282,6 +282,24 @@ describe.each(CONFIGURATIONS)('the catalog on %s', (_name, setUp) => {
     });
   });
 
+  describe('download counts', () => {
+    it('counts 1,000 concurrent downloads exactly, per version, per plugin and in search', async () => {
+      const before = (await api(registry.url, 'GET', '/api/v1/plugins/acme/rate-limiter')).json.downloads as number;
+      const module = (await api(registry.url, 'GET', '/api/v1/plugins/acme/rate-limiter/versions/1.0.0/module.wasm')).bytes;
+      const paths = ['/api/v1/plugins/acme/rate-limiter/versions/1.0.0/module.wasm', `/api/v1/blobs/${sha256(module)}`];
+      await Promise.all(Array.from({ length: 999 }, async (_, i) => expect((await api(registry.url, 'GET', paths[i % 2]!)).status).toBe(200)));
+      const plugin = await waitFor(
+        () => api(registry.url, 'GET', '/api/v1/plugins/acme/rate-limiter'),
+        (r) => r.json.downloads >= before + 1000,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await api(registry.url, 'GET', '/api/v1/plugins/acme/rate-limiter')).json.downloads).toBe(before + 1000);
+      expect(plugin.json.versions.find((v: Json) => v.version === '1.0.0').downloads).toBe(1000);
+      const [item] = (await search('q=rate-limiter')).json.items;
+      expect(item).toMatchObject({ name: 'rate-limiter', downloads: before + 1000, recentDownloads: before + 1000 });
+    });
+  });
+
   describe('lifecycle', () => {
     it('yanks a version: not latest, marked everywhere, still downloadable by version and digest; un-yank restores it', async () => {
       const path = '/api/v1/plugins/acme/rate-limiter/versions/1.1.0';

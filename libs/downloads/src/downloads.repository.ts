@@ -19,11 +19,13 @@ export class DownloadsRepository {
    */
   async addCounts(deltas: readonly DownloadCountDelta[]): Promise<void> {
     if (deltas.length === 0) return;
+    // Rows in a stable order, so that two processes flushing at once take their row locks alike.
+    const sorted = [...deltas].sort((a, b) => (a.versionId === b.versionId ? a.day.localeCompare(b.day) : a.versionId < b.versionId ? -1 : 1));
     // One statement: the per-day rows and the plugins' totals move together.
     await this.database.prisma.$executeRaw`
       WITH delta AS (
         SELECT delta.version_id, delta.day, delta.count, v.plugin_id
-        FROM unnest(${deltas.map((d) => d.versionId)}::uuid[], ${deltas.map((d) => d.day)}::date[], ${deltas.map((d) => d.count)}::int[])
+        FROM unnest(${sorted.map((d) => d.versionId)}::uuid[], ${sorted.map((d) => d.day)}::date[], ${sorted.map((d) => d.count)}::int[])
           AS delta(version_id, day, count)
         JOIN versions v ON v.id = delta.version_id
       ), counted AS (
