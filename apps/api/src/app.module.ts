@@ -9,6 +9,9 @@ import { AuditLogRepository } from '../../../libs/audit/src/audit-log.repository
 import { CatalogController } from '../../../libs/catalog/src/catalog.controller.js';
 import { CatalogRepository } from '../../../libs/catalog/src/catalog.repository.js';
 import { CatalogService } from '../../../libs/catalog/src/catalog.service.js';
+import { StatsController } from '../../../libs/catalog/src/stats.controller.js';
+import { StatsRepository } from '../../../libs/catalog/src/stats.repository.js';
+import { StatsService } from '../../../libs/catalog/src/stats.service.js';
 import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
 import { ConfigModule } from '../../../libs/config/src/config.module.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
@@ -35,7 +38,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
-      controllers: [CatalogController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, HealthController],
+      controllers: [CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -49,6 +52,8 @@ export class ApiModule {
         ProvenanceService,
         CatalogRepository,
         CatalogService,
+        StatsRepository,
+        StatsService,
         AuditLogRepository,
         LifecycleRepository,
         LifecycleService,
