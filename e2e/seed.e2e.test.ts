@@ -127,6 +127,25 @@ describe('npm run seed: a demo catalog for an empty registry', () => {
     expect(listed.reduce((n, p) => n + p.downloads, 0)).toBe(seeded);
   });
 
+  it('spreads the releases over past weeks, matching the history, so that sort=recent means something', async () => {
+    const now = Date.now();
+    const released = listed.map((p) => Date.parse(p.updatedAt));
+    // The newest release of every plugin is from 2 to 21 days back (UTC days); none is "just now".
+    expect(released.every((t) => t < now - 86_400_000 && t > now - 60 * 86_400_000)).toBe(true);
+    const recent = (await api(registry.url, 'GET', '/api/v1/plugins?sort=recent&limit=100')).json.items as Json[];
+    const order = recent.map((p) => Date.parse(p.updatedAt));
+    expect(order).toEqual([...order].sort((a, b) => b - a));
+    expect(order[0]! - order.at(-1)!).toBeGreaterThan(7 * 86_400_000);
+    // A version's ready time is its release time, and no download predates it by a day.
+    const top = listed.reduce((a, b) => (b.downloads > a.downloads ? b : a));
+    const plugin = (await api(registry.url, 'GET', `/api/v1/plugins/${top.namespace}/${top.name}`)).json;
+    const newest = plugin.versions.find((v: Json) => v.version === top.latestVersion);
+    const stats = await api(registry.url, 'GET', `/api/v1/plugins/${top.namespace}/${top.name}/stats`);
+    const series: Json[] = stats.json.versions.find((v: Json) => v.version === top.latestVersion).series;
+    const firstDownload = series.find((d) => d.downloads > 0)!.start as string;
+    expect(firstDownload >= newest.readyAt.slice(0, 10)).toBe(true);
+  });
+
   it('serves each module with the digest its version states', async () => {
     for (const entry of listed.slice(0, 6)) {
       const version = await api(registry.url, 'GET', `/api/v1/plugins/${entry.namespace}/${entry.name}/versions/${entry.latestVersion}`);

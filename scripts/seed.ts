@@ -11,7 +11,9 @@ import { TokensRepository } from '../libs/auth/src/tokens.repository.js';
 import { ConfigError, loadConfig, type RegistryConfig } from '../libs/config/src/config.js';
 import { openDatabase } from '../libs/db/src/database.js';
 import { DEMO_PLUGINS, NAMESPACES, projectLinks, TOOLCHAINS, type DemoPlugin } from '../libs/demo-catalog/src/catalog.js';
-import { downloadHistory } from '../libs/demo-catalog/src/download-history.js';
+import { downloadHistory, releaseTimes } from '../libs/demo-catalog/src/download-history.js';
+import { DATABASE } from '../libs/db/src/database.module.js';
+import type { Database } from '../libs/db/src/database.js';
 import { buildPluginModule } from '../libs/demo-catalog/src/plugin-module.js';
 import { RegistryClient, type VersionState } from '../libs/demo-catalog/src/registry-client.js';
 import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/src/downloads.repository.js';
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
 
     const published = await publishCatalog(client, config);
     const lifecycle = await applyLifecycle(client, published.pending);
+    await backdateReleases(app);
     const downloads = await writeDownloadHistory(app);
 
     const versions = DEMO_PLUGINS.reduce((n, p) => n + p.versions.length, 0);
@@ -235,6 +238,35 @@ async function applyLifecycle(client: RegistryClient, pendingVersions: number): 
   }
   done.push(`${deprecated} ${deprecated === 1 ? 'plugin' : 'plugins'} deprecated`);
   return done.join(', ');
+}
+
+/**
+ * Everything was published a moment ago; a living catalog has releases spread
+ * over past months. The demo moves each version's publish and ready times to
+ * the day the download history has it come out, and the plugins' creation and
+ * last-release times with them (the audit log keeps the true times).
+ */
+async function backdateReleases(app: NestFastifyApplication): Promise<void> {
+  const database = app.get<Database>(DATABASE);
+  const times = releaseTimes(DEMO_PLUGINS, new Date(), HISTORY_DAYS);
+  await database.prisma.$transaction(async (tx) => {
+    for (const plugin of DEMO_PLUGINS) {
+      for (const version of plugin.versions) {
+        const at = times.get(`${plugin.namespace}/${plugin.name}@${version}`)!;
+        await tx.$executeRaw`
+          UPDATE versions v SET created_at = ${at}, ready_at = CASE WHEN v.ready_at IS NULL THEN NULL ELSE ${at}::timestamptz + interval '20 seconds' END
+          FROM plugins p JOIN namespaces n ON n.id = p.namespace_id
+          WHERE v.plugin_id = p.id AND n.name = ${plugin.namespace} AND p.name = ${plugin.name} AND v.version = ${version}`;
+      }
+    }
+    await tx.$executeRaw`
+      UPDATE plugins p SET
+        created_at = (SELECT min(v.created_at) FROM versions v WHERE v.plugin_id = p.id),
+        updated_at = (SELECT max(v.created_at) FROM versions v WHERE v.plugin_id = p.id),
+        released_at = (SELECT max(v.ready_at) FROM versions v WHERE v.plugin_id = p.id AND v.status = 'ready')
+      WHERE EXISTS (SELECT 1 FROM versions v WHERE v.plugin_id = p.id)`;
+  });
+  log('Moved release times to match the download history (the last eight weeks and before).');
 }
 
 /**

@@ -61,6 +61,23 @@ export function releaseDays(plugin: DemoPlugin, days: number, random: () => numb
   });
 }
 
+/**
+ * When each version came out, as instants: the same schedule the download
+ * history follows (the same generator, first draws), at a working hour of the day.
+ */
+export function releaseTimes(plugins: readonly DemoPlugin[], today: Date, days = 56): Map<string, Date> {
+  const firstDay = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - (days - 1) * DAY_MS;
+  const times = new Map<string, Date>();
+  for (const plugin of plugins) {
+    const released = releaseDays(plugin, days, seededRandom(hashOf(`${plugin.namespace}/${plugin.name}`)));
+    plugin.versions.forEach((version, i) => {
+      const hour = 8 + ((hashOf(version) + i) % 10);
+      times.set(`${plugin.namespace}/${plugin.name}@${version}`, new Date(firstDay + released[i]! * DAY_MS + hour * 3_600_000));
+    });
+  }
+  return times;
+}
+
 /** Downloads per version per day over the `days` days that end with `today`. */
 export function downloadHistory(plugins: readonly DemoPlugin[], today: Date, days = 56): DailyDownloads[] {
   const firstDay = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - (days - 1) * DAY_MS;
