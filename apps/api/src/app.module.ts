@@ -12,6 +12,9 @@ import { CatalogService } from '../../../libs/catalog/src/catalog.service.js';
 import { StatsController } from '../../../libs/catalog/src/stats.controller.js';
 import { StatsRepository } from '../../../libs/catalog/src/stats.repository.js';
 import { StatsService } from '../../../libs/catalog/src/stats.service.js';
+import { OciController } from '../../../libs/oci/src/oci.controller.js';
+import { OciRepository } from '../../../libs/oci/src/oci.repository.js';
+import { OciService } from '../../../libs/oci/src/oci.service.js';
 import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
 import { ConfigModule } from '../../../libs/config/src/config.module.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
@@ -38,7 +41,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
-      controllers: [CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, HealthController],
+      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -55,6 +58,8 @@ export class ApiModule {
         StatsRepository,
         StatsService,
         AuditLogRepository,
+        OciRepository,
+        OciService,
         LifecycleRepository,
         LifecycleService,
       ],

@@ -8,6 +8,8 @@ export interface ServedModule {
   digest: string;
   size: number;
   cacheControl: string;
+  /** Default application/wasm; OCI blob pulls say application/octet-stream. */
+  contentType?: string;
   open(range?: ByteRange): Promise<{ body: Readable }>;
   /** A URL to redirect GETs to (a presigned object-store URL), or null to stream from here. */
   redirectUrl(): Promise<string | null>;
@@ -51,7 +53,7 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
     void reply.header('content-range', `bytes */${module.size}`);
     throw new RegistryError(416, 'range_not_satisfiable', 'Range not satisfiable', `the module is ${module.size} bytes long; the requested range ${request.headers.range} lies outside it`, { size: module.size });
   }
-  void reply.header('content-type', 'application/wasm');
+  void reply.header('content-type', module.contentType ?? 'application/wasm');
   if (range.kind === 'satisfiable') {
     const { start, end } = range.range;
     void reply.status(206).header('content-range', `bytes ${start}-${end}/${module.size}`).header('content-length', end - start + 1);

@@ -1,5 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isOciPath, ociCodeForStatus } from '../../oci/src/oci-errors.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 
 /** The one place where errors become responses. */
@@ -26,6 +27,14 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   // A refused upload is not read to the end: close the connection rather than drain it.
   if (!request.raw.readableEnded && request.raw.headers['content-length'] !== '0' && hasBody(request)) {
     void reply.header('connection', 'close');
+  }
+  if (isOciPath(request.url)) {
+    // OCI clients read the distribution spec's error body, not a problem document.
+    const { ociCode, code: _code, type: _type, title, status, detail, instance: _instance, ...rest } = problem;
+    const code = typeof ociCode === 'string' ? ociCode : ociCodeForStatus(status);
+    const body = { errors: [{ code, message: status >= 500 ? title : detail, detail: rest }] };
+    void reply.status(status).header('content-type', 'application/json').send(JSON.stringify(body));
+    return;
   }
   if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="wasm-registry"');
   void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));

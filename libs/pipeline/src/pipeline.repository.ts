@@ -3,6 +3,7 @@ import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import { PIPELINE_ACTOR, type AuditActor } from '../../audit/src/audit-actions.js';
 import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
 import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
+import { storeOciArtifacts } from '../../oci/src/oci-store.js';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
@@ -144,6 +145,8 @@ export class PipelineRepository {
       if (count === 0) return false;
       const row = await tx.version.findUniqueOrThrow({ where: { id: versionId }, include: versionNames });
       await refreshCatalogEntry(tx, row.pluginId);
+      // Served over OCI from now on: its manifests are written once, with the version's final state.
+      await storeOciArtifacts(tx, versionId);
       await writeAuditEvent(tx, { action: 'version.ready', actor: PIPELINE_ACTOR, ...coordinates(row), details: { digest: row.digest } });
       return true;
     });

@@ -1,0 +1,57 @@
+import { RegistryError } from '../../domain/src/registry-error.js';
+
+/** Error codes of the OCI distribution spec that /v2 answers with. */
+export type OciErrorCode =
+  | 'BLOB_UNKNOWN'
+  | 'DIGEST_INVALID'
+  | 'MANIFEST_UNKNOWN'
+  | 'NAME_INVALID'
+  | 'NAME_UNKNOWN'
+  | 'UNSUPPORTED'
+  | 'DENIED'
+  | 'UNAUTHORIZED'
+  | 'TOOMANYREQUESTS'
+  | 'UNKNOWN';
+
+const TITLES: Record<OciErrorCode, string> = {
+  BLOB_UNKNOWN: 'blob unknown to registry',
+  DIGEST_INVALID: 'provided digest did not match uploaded content',
+  MANIFEST_UNKNOWN: 'manifest unknown',
+  NAME_INVALID: 'invalid repository name',
+  NAME_UNKNOWN: 'repository name not known to registry',
+  UNSUPPORTED: 'the operation is unsupported',
+  DENIED: 'requested access to the resource is denied',
+  UNAUTHORIZED: 'authentication required',
+  TOOMANYREQUESTS: 'too many requests',
+  UNKNOWN: 'unknown error',
+};
+
+/** An error that /v2 renders as `{"errors":[{code, message, detail}]}`; elsewhere it is a problem like any other. */
+export function ociError(status: number, ociCode: OciErrorCode, detail: string, extra: Record<string, unknown> = {}): RegistryError {
+  return new RegistryError(status, `oci_${ociCode.toLowerCase()}`, TITLES[ociCode], detail, { ociCode, ...extra });
+}
+
+/** The OCI code for an error that was not raised as one (framework 404s, validation, 500s). */
+export function ociCodeForStatus(status: number): OciErrorCode {
+  switch (status) {
+    case 400:
+      return 'NAME_INVALID';
+    case 401:
+      return 'UNAUTHORIZED';
+    case 403:
+      return 'DENIED';
+    case 404:
+      return 'NAME_UNKNOWN';
+    case 405:
+      return 'UNSUPPORTED';
+    case 429:
+      return 'TOOMANYREQUESTS';
+    default:
+      return 'UNKNOWN';
+  }
+}
+
+/** Whether a request path is part of the OCI distribution API. */
+export function isOciPath(url: string): boolean {
+  return url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?');
+}

@@ -1,0 +1,47 @@
+import type { Prisma } from '../../db/src/generated/client.js';
+import { buildOciArtifacts } from './oci-artifacts.js';
+
+type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;
+
+/**
+ * Stores a ready version's OCI manifests and small blobs unless they are
+ * stored already (the first write wins, so digests never change). Runs in the
+ * caller's transaction: when a version becomes ready, and for a version made
+ * ready before OCI serving existed, on its first pull.
+ */
+export async function storeOciArtifacts(client: OciWriter, versionId: string): Promise<void> {
+  await client.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`oci:${versionId}`}, 0))`;
+  if ((await client.ociManifest.count({ where: { versionId } })) > 0) return;
+  const version = await client.version.findUnique({
+    where: { id: versionId },
+    include: { plugin: { select: { name: true, namespace: { select: { name: true } } } }, sbom: { select: { json: true } }, signatures: { select: { kind: true, bundle: true } } },
+  });
+  if (version === null || version.status !== 'ready' || version.readyAt === null) return;
+  const artifacts = buildOciArtifacts({
+    namespace: version.plugin.namespace.name,
+    plugin: version.plugin.name,
+    version: version.version,
+    moduleDigest: version.digest,
+    moduleSize: version.size,
+    readyAt: version.readyAt,
+    abiVersion: version.abiVersion,
+    kind: version.kind,
+    sbom: version.sbom?.json ?? null,
+    signatures: version.signatures,
+  });
+  await client.ociBlob.createMany({
+    data: artifacts.blobs.map((b) => ({ digest: b.digest, mediaType: b.mediaType, content: new Uint8Array(b.content) })),
+    skipDuplicates: true,
+  });
+  await client.ociManifest.createMany({
+    data: artifacts.manifests.map((m) => ({
+      versionId,
+      digest: m.digest,
+      mediaType: m.mediaType,
+      artifactType: m.artifactType,
+      subjectDigest: m.subjectDigest,
+      content: new Uint8Array(m.content),
+    })),
+    skipDuplicates: true,
+  });
+}

@@ -1,0 +1,151 @@
+import { Controller, Delete, Get, Head, Inject, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
+import type { BlobStore } from '../../blobs/src/blob-store.js';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { DownloadCounter } from '../../downloads/src/download-counter.js';
+import { sendModule } from '../../http/src/module-response.js';
+import { ociError } from './oci-errors.js';
+import { OciService } from './oci.service.js';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+// Tags move (latest) or appear; a short cache keeps pulls cheap without pinning stale answers.
+const BY_TAG = 'public, max-age=60';
+
+/**
+ * The OCI distribution API (read-only), for Istio's WasmPlugin, skopeo, oras
+ * and other OCI clients. HTTP only: OciService decides what exists. Described
+ * by the OCI distribution spec rather than openapi.yaml.
+ */
+@ApiExcludeController()
+@Controller('v2')
+export class OciController {
+  constructor(
+    private readonly oci: OciService,
+    private readonly counter: DownloadCounter,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  /** The API version check every client starts with. */
+  @Get()
+  base(@Res() reply: FastifyReply): void {
+    void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send('{}');
+  }
+
+  @Get(':namespace/:name/manifests/:reference')
+  async manifest(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('reference') reference: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const manifest = await this.oci.manifest(namespace, name, reference);
+    const etag = `"${manifest.digest}"`;
+    void reply
+      .header('docker-distribution-api-version', 'registry/2.0')
+      .header('docker-content-digest', manifest.digest)
+      .header('etag', etag)
+      .header('cache-control', reference.startsWith('sha256:') ? IMMUTABLE : BY_TAG)
+      .header('content-type', manifest.mediaType)
+      .header('content-length', manifest.content.length);
+    if (request.headers['if-none-match'] === etag) return void reply.status(304).send();
+    return void reply.status(200).send(request.method === 'HEAD' ? undefined : manifest.content);
+  }
+
+  @Head(':namespace/:name/manifests/:reference')
+  headManifest(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('reference') reference: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.manifest(namespace, name, reference, request, reply);
+  }
+
+  @Get(':namespace/:name/blobs/:digest')
+  async blob(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('digest') digest: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const blob = await this.oci.blob(namespace, name, digest);
+    void reply.header('docker-distribution-api-version', 'registry/2.0').header('docker-content-digest', blob.digest);
+    if (blob.kind === 'small') {
+      void reply.header('etag', `"${blob.digest}"`).header('cache-control', IMMUTABLE).header('content-type', 'application/octet-stream').header('content-length', blob.content.length);
+      return void reply.status(200).send(request.method === 'HEAD' ? undefined : blob.content);
+    }
+    // The layer is the stored module itself: same object, same ranges and redirects as /api/v1/blobs.
+    const ttl = this.config.storage.kind === 's3' ? this.config.storage.presignedDownloadTtlSeconds : 0;
+    await sendModule(request, reply, {
+      digest: blob.digest,
+      size: blob.size,
+      cacheControl: IMMUTABLE,
+      contentType: 'application/octet-stream',
+      open: (range) => this.blobs.open(blob.digest, range),
+      redirectUrl: () => (ttl > 0 ? this.blobs.signedUrl(blob.digest, ttl) : Promise.resolve(null)),
+      onDownload: () => this.counter.record(blob.versionId),
+    });
+  }
+
+  @Head(':namespace/:name/blobs/:digest')
+  headBlob(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('digest') digest: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.blob(namespace, name, digest, request, reply);
+  }
+
+  @Get(':namespace/:name/tags/list')
+  async tags(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Query('n') n: string | undefined,
+    @Query('last') last: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const page = await this.oci.tags(namespace, name, n, last);
+    if (page.next !== null) {
+      const query = new URLSearchParams({ ...(n !== undefined ? { n } : {}), last: page.next });
+      void reply.header('link', `</v2/${namespace}/${name}/tags/list?${query.toString()}>; rel="next"`);
+    }
+    void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send(JSON.stringify({ name: page.name, tags: page.tags }));
+  }
+
+  @Get(':namespace/:name/referrers/:digest')
+  async referrers(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('digest') digest: string,
+    @Query('artifactType') artifactType: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { index, filtered } = await this.oci.referrers(namespace, name, digest, artifactType);
+    if (filtered) void reply.header('oci-filters-applied', 'artifactType');
+    void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/vnd.oci.image.index.v1+json').send(index);
+  }
+
+  /** Push and delete are not offered: publishing goes through PUT /api/v1/plugins/…/versions/…. */
+  @Post(':namespace/:name/blobs/uploads')
+  @Put(':namespace/:name/manifests/:reference')
+  @Delete(':namespace/:name/manifests/:reference')
+  @Delete(':namespace/:name/blobs/:digest')
+  @Patch(':namespace/:name/blobs/uploads/:session')
+  @Put(':namespace/:name/blobs/uploads/:session')
+  readOnly(): never {
+    throw ociError(
+      405,
+      'UNSUPPORTED',
+      'this registry is read-only over OCI: publish with PUT /api/v1/plugins/{namespace}/{name}/versions/{version} (application/wasm)',
+    );
+  }
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
+import { NAME_PATTERN } from '../../domain/src/names.js';
+import { MEDIA_TYPES } from './oci-artifacts.js';
+import { ociError } from './oci-errors.js';
+import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci.repository.js';
+
+/** OCI tags as the distribution spec allows them; versions and `latest` are tags. */
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+export const MAX_TAGS_PAGE = 1000;
+
+export interface TagPage {
+  name: string;
+  tags: string[];
+  /** The `last` of the next page, when there is one. */
+  next: string | null;
+}
+
+/**
+ * The registry's catalog as an OCI distribution endpoint (read-only): a plugin
+ * is the repository `namespace/name`, its ready versions are tags, and
+ * `latest` follows the catalog's latest version. Everything is public, so pulls
+ * need no token.
+ */
+@Injectable()
+export class OciService {
+  constructor(
+    private readonly oci: OciRepository,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  async manifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
+    const plugin = await this.plugin(namespace, name);
+    if (DIGEST.test(reference)) {
+      const found = await this.oci.manifestByDigest(plugin.id, reference);
+      if (found === null) throw ociError(404, 'MANIFEST_UNKNOWN', `${namespace}/${name} has no manifest ${reference}`);
+      return found;
+    }
+    if (reference.includes(':')) throw ociError(400, 'DIGEST_INVALID', `${reference} is not a digest this registry uses: sha256:<64 lowercase hex>`);
+    if (!TAG.test(reference)) throw ociError(404, 'MANIFEST_UNKNOWN', `${JSON.stringify(reference)} is not a valid tag`);
+    const versionId = reference === 'latest' ? plugin.latestVersionId : (await this.oci.findReadyVersion(plugin.id, reference))?.id ?? null;
+    const found = versionId === null ? null : await this.oci.moduleManifest(versionId);
+    if (found === null) {
+      throw ociError(
+        404,
+        'MANIFEST_UNKNOWN',
+        reference === 'latest'
+          ? `${namespace}/${name} has no ready, non-yanked version to call latest`
+          : `${namespace}/${name} has no ready version ${reference} (pending, rejected and failed versions are not served)`,
+      );
+    }
+    return found;
+  }
+
+  async blob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
+    const plugin = await this.plugin(namespace, name);
+    if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
+    const found = await this.oci.blob(plugin.id, digest);
+    if (found === null) throw ociError(404, 'BLOB_UNKNOWN', `${namespace}/${name} has no blob ${digest}`);
+    return found;
+  }
+
+  /** Tags in lexical (byte) order, as the spec's `n` and `last` pagination expects. */
+  async tags(namespace: string, name: string, n: string | undefined, last: string | undefined): Promise<TagPage> {
+    const plugin = await this.plugin(namespace, name);
+    let limit = MAX_TAGS_PAGE;
+    if (n !== undefined && n !== '') {
+      if (!/^\d+$/.test(n)) throw ociError(400, 'UNSUPPORTED', `n=${JSON.stringify(n)} must be a whole number`);
+      limit = Math.min(Number(n), MAX_TAGS_PAGE);
+    }
+    const tags = await this.oci.readyVersions(plugin.id);
+    if (plugin.latestVersionId !== null) tags.push('latest');
+    const sorted = tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const after = last === undefined || last === '' ? sorted : sorted.filter((t) => t > last);
+    const page = after.slice(0, limit);
+    return { name: `${namespace}/${name}`, tags: page, next: after.length > limit && page.length > 0 ? page.at(-1)! : null };
+  }
+
+  /** The referrers of a manifest as an image index; an unknown subject has none. */
+  async referrers(namespace: string, name: string, digest: string, artifactType: string | undefined): Promise<{ index: Buffer; filtered: boolean }> {
+    const plugin = await this.plugin(namespace, name);
+    if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
+    const filtered = artifactType !== undefined && artifactType !== '';
+    const referrers = (await this.oci.referrers(plugin.id, digest)).filter((m) => !filtered || m.artifactType === artifactType);
+    const index = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.imageIndex,
+      manifests: referrers.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.content.length, artifactType: m.artifactType, annotations: m.annotations })),
+    };
+    return { index: Buffer.from(JSON.stringify(index)), filtered };
+  }
+
+  /**
+   * Where a ready version is pulled over OCI: the reference (host of PUBLIC_URL,
+   * no scheme) and the digest of its manifest, which Istio's `sha256` is
+   * compared with for oci:// URLs. Null when the version is not served.
+   */
+  async pinnedReference(namespace: string, plugin: string, version: string): Promise<{ reference: string; manifestDigest: string } | null> {
+    const found = await this.oci.findPlugin(namespace, plugin);
+    const ready = found === null ? null : await this.oci.findReadyVersion(found.id, version);
+    const manifest = ready === null ? null : await this.oci.moduleManifest(ready.id);
+    return manifest === null ? null : { reference: `${this.registryHost()}/${namespace}/${plugin}:${version}`, manifestDigest: manifest.digest };
+  }
+
+  /** The repository part of references: PUBLIC_URL's host and port. */
+  registryHost(): string {
+    return new URL(this.config.publicUrl).host;
+  }
+
+  private async plugin(namespace: string, name: string): Promise<{ id: string; latestVersionId: string | null }> {
+    if (!NAME_PATTERN.test(namespace) || !NAME_PATTERN.test(name)) {
+      throw ociError(400, 'NAME_INVALID', `${namespace}/${name} is not a repository name here: <namespace>/<plugin>, each [a-z0-9][a-z0-9-]{0,63}`);
+    }
+    const plugin = await this.oci.findPlugin(namespace, name);
+    if (plugin === null) throw ociError(404, 'NAME_UNKNOWN', `no plugin named ${namespace}/${name}`);
+    return plugin;
+  }
+}
