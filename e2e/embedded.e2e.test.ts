@@ -72,7 +72,26 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
       (r) => r.json.status === 'ready',
     );
     expect(ready.json.status).toBe('ready');
+    expect(published.json.pinned).toBeNull();
     expect(Date.parse(ready.json.readyAt)).toBeGreaterThanOrEqual(Date.parse(ready.json.createdAt));
+    // Pinned: the module's digest for https, the manifest's for oci://, each checkable against what is served.
+    const host = new URL(registry.url).host;
+    const manifest = await api(registry.url, 'GET', '/v2/acme/jwt-auth/manifests/1.0.0');
+    expect(manifest.status).toBe(200);
+    const manifestDigest = manifest.headers.get('docker-content-digest')!;
+    expect(manifestDigest).toBe(sha256(manifest.bytes));
+    expect(ready.json.pinned).toEqual({
+      url: `${registry.url}/api/v1/blobs/${sha256(filterV1)}`,
+      sha256: sha256(filterV1).slice('sha256:'.length),
+      oci: {
+        reference: `${host}/acme/jwt-auth:1.0.0`,
+        pinnedReference: `${host}/acme/jwt-auth@${manifestDigest}`,
+        url: `oci://${host}/acme/jwt-auth:1.0.0`,
+        manifestDigest,
+        sha256: manifestDigest.slice('sha256:'.length),
+      },
+    });
+    expect(sha256((await api(registry.url, 'GET', new URL(ready.json.pinned.url).pathname)).bytes)).toBe(`sha256:${ready.json.pinned.sha256}`);
     expect((await api(registry.url, 'GET', '/api/v1/namespaces/acme')).json.plugins.map((p: { name: string }) => p.name)).toEqual(['jwt-auth']);
   });
 

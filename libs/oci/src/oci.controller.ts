@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Head, Inject, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
@@ -19,7 +19,7 @@ const BY_TAG = 'public, max-age=60';
  * and other OCI clients. HTTP only: OciService decides what exists. Described
  * by the OCI distribution spec rather than openapi.yaml.
  */
-@ApiExcludeController()
+@ApiTags('oci')
 @Controller('v2')
 export class OciController {
   constructor(
@@ -31,11 +31,25 @@ export class OciController {
 
   /** The API version check every client starts with. */
   @Get()
+  @ApiOperation({ summary: 'OCI API version check', description: '200 `{}` with Docker-Distribution-API-Version: registry/2.0. Pulls need no token.' })
+  @ApiResponse({ status: 200, description: 'The OCI distribution API is here.' })
   base(@Res() reply: FastifyReply): void {
     void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send('{}');
   }
 
   @Get(':namespace/:name/manifests/:reference')
+  @ApiOperation({
+    summary: 'Get a manifest by tag or digest (OCI)',
+    description:
+      'The repository is <namespace>/<plugin>; tags are the ready versions (yanked ones too) and `latest`. The module manifest is ' +
+      'the Wasm image Istio pulls (config application/vnd.module.wasm.config.v1+json, one layer ' +
+      'application/vnd.module.wasm.content.layer.v1+wasm holding the module). Docker-Content-Digest is the manifest digest, which ' +
+      'an Istio WasmPlugin with an oci:// url pins as sha256. Errors are OCI error bodies.',
+  })
+  @ApiParam({ name: 'reference', description: 'A version, `latest`, or sha256:<hex> of a manifest.' })
+  @ApiProduces('application/vnd.oci.image.manifest.v1+json')
+  @ApiResponse({ status: 200, description: 'The manifest, byte for byte as stored.' })
+  @ApiResponse({ status: 404, description: 'OCI error NAME_UNKNOWN or MANIFEST_UNKNOWN.' })
   async manifest(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -57,6 +71,8 @@ export class OciController {
   }
 
   @Head(':namespace/:name/manifests/:reference')
+  @ApiOperation({ summary: 'Manifest headers (OCI)' })
+  @ApiResponse({ status: 200, description: 'Docker-Content-Digest, Content-Type and Content-Length; no body.' })
   headManifest(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -68,6 +84,14 @@ export class OciController {
   }
 
   @Get(':namespace/:name/blobs/:digest')
+  @ApiOperation({
+    summary: 'Get a blob (OCI)',
+    description: 'The module layer is the stored module (the same object as /api/v1/blobs/{digest}; ranges, ETag, presigned redirects; counted as a download); config, SBOM and bundle layers are small stored blobs.',
+  })
+  @ApiProduces('application/octet-stream')
+  @ApiResponse({ status: 200, description: 'The blob.' })
+  @ApiResponse({ status: 206, description: 'Part of the blob.' })
+  @ApiResponse({ status: 404, description: 'OCI error BLOB_UNKNOWN or NAME_UNKNOWN.' })
   async blob(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -95,6 +119,8 @@ export class OciController {
   }
 
   @Head(':namespace/:name/blobs/:digest')
+  @ApiOperation({ summary: 'Blob headers (OCI)' })
+  @ApiResponse({ status: 200, description: 'Docker-Content-Digest and Content-Length; no body.' })
   headBlob(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -106,6 +132,10 @@ export class OciController {
   }
 
   @Get(':namespace/:name/tags/list')
+  @ApiOperation({ summary: 'List tags (OCI)', description: 'Lexical order; `n` and `last` paginate, with a Link header to the next page.' })
+  @ApiQuery({ name: 'n', required: false, schema: { type: 'integer', minimum: 0, maximum: 1000 } })
+  @ApiQuery({ name: 'last', required: false })
+  @ApiResponse({ status: 200, description: '{"name": "<namespace>/<plugin>", "tags": [...]}' })
   async tags(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -122,6 +152,13 @@ export class OciController {
   }
 
   @Get(':namespace/:name/referrers/:digest')
+  @ApiOperation({
+    summary: 'List the artifacts referring to a manifest (OCI referrers)',
+    description: 'An image index of the SBOM (application/vnd.cyclonedx+json) and Sigstore bundles (application/vnd.dev.sigstore.bundle.v0.3+json) whose subject is the module manifest.',
+  })
+  @ApiQuery({ name: 'artifactType', required: false, example: 'application/vnd.cyclonedx+json' })
+  @ApiProduces('application/vnd.oci.image.index.v1+json')
+  @ApiResponse({ status: 200, description: 'The image index; OCI-Filters-Applied: artifactType when filtered.' })
   async referrers(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
@@ -134,18 +171,46 @@ export class OciController {
     void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/vnd.oci.image.index.v1+json').send(index);
   }
 
-  /** Push and delete are not offered: publishing goes through PUT /api/v1/plugins/…/versions/…. */
+  // Push and delete are not offered: publishing goes through PUT /api/v1/plugins/…/versions/….
   @Post(':namespace/:name/blobs/uploads')
-  @Put(':namespace/:name/manifests/:reference')
-  @Delete(':namespace/:name/manifests/:reference')
-  @Delete(':namespace/:name/blobs/:digest')
-  @Patch(':namespace/:name/blobs/uploads/:session')
-  @Put(':namespace/:name/blobs/uploads/:session')
-  readOnly(): never {
-    throw ociError(
-      405,
-      'UNSUPPORTED',
-      'this registry is read-only over OCI: publish with PUT /api/v1/plugins/{namespace}/{name}/versions/{version} (application/wasm)',
-    );
+  @ApiOperation({ summary: 'Start a blob upload: refused (405 UNSUPPORTED), /v2 is read-only' })
+  @ApiResponse({ status: 405, description: 'OCI error UNSUPPORTED.' })
+  startUpload(): never {
+    throw readOnly();
   }
+
+  @Patch(':namespace/:name/blobs/uploads/:session')
+  @ApiExcludeEndpoint()
+  continueUpload(): never {
+    throw readOnly();
+  }
+
+  @Put(':namespace/:name/blobs/uploads/:session')
+  @ApiExcludeEndpoint()
+  finishUpload(): never {
+    throw readOnly();
+  }
+
+  @Put(':namespace/:name/manifests/:reference')
+  @ApiOperation({ summary: 'Push a manifest: refused (405 UNSUPPORTED), /v2 is read-only' })
+  @ApiResponse({ status: 405, description: 'OCI error UNSUPPORTED.' })
+  pushManifest(): never {
+    throw readOnly();
+  }
+
+  @Delete(':namespace/:name/manifests/:reference')
+  @ApiExcludeEndpoint()
+  deleteManifest(): never {
+    throw readOnly();
+  }
+
+  @Delete(':namespace/:name/blobs/:digest')
+  @ApiExcludeEndpoint()
+  deleteBlob(): never {
+    throw readOnly();
+  }
+}
+
+function readOnly(): Error {
+  return ociError(405, 'UNSUPPORTED', 'this registry is read-only over OCI: publish with PUT /api/v1/plugins/{namespace}/{name}/versions/{version} (application/wasm)');
 }

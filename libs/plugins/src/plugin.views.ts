@@ -82,6 +82,34 @@ export class AnalysisSummaryView {
   analyzedAt!: string;
 }
 
+export class OciPinView {
+  @ApiProperty({ example: 'registry.example.com/acme/jwt-auth:1.0.0', description: 'The OCI reference by tag (host of PUBLIC_URL, no scheme).' })
+  reference!: string;
+  @ApiProperty({ example: 'registry.example.com/acme/jwt-auth@sha256:9f2c…', description: 'The reference pinned by manifest digest.' })
+  pinnedReference!: string;
+  @ApiProperty({ example: 'oci://registry.example.com/acme/jwt-auth:1.0.0', description: 'The url of an Istio WasmPlugin.' })
+  url!: string;
+  @ApiProperty({ pattern: '^sha256:[0-9a-f]{64}$', description: 'Digest of the OCI manifest (not of the module).' })
+  manifestDigest!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'What Istio\'s `sha256` must be for the oci:// url: the manifest digest in hex.' })
+  sha256!: string;
+}
+
+/**
+ * Where to fetch a ready version so that what runs is exactly what was checked.
+ * Two different digests: Envoy's remote `sha256` and Istio's `sha256` for an
+ * https:// url are the module's (`sha256`); for an oci:// url Istio compares
+ * `sha256` with the OCI manifest's digest (`oci.sha256`).
+ */
+export class PinnedView {
+  @ApiProperty({ example: 'https://registry.example.com/api/v1/blobs/sha256:3b1f…', description: 'Absolute, by digest: cacheable forever, never changes.' })
+  url!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the module bytes, hex: Envoy\'s remote.sha256, and Istio\'s sha256 for the https:// url.' })
+  sha256!: string;
+  @ApiProperty({ type: OciPinView, nullable: true, description: 'The version over OCI (/v2); null until its manifest is stored.' })
+  oci!: OciPinView | null;
+}
+
 export class VersionView {
   @ApiProperty({ example: 'acme' })
   namespace!: string;
@@ -114,6 +142,8 @@ export class VersionView {
   yankReason!: string | null;
   @ApiProperty({ type: AnalysisSummaryView, nullable: true, description: 'Null while pending.' })
   analysis!: AnalysisSummaryView | null;
+  @ApiProperty({ type: PinnedView, nullable: true, description: 'Pinned URLs and digests; null unless ready.' })
+  pinned!: PinnedView | null;
   @ApiProperty({ type: [PipelineStepView], description: 'Each processing step, in order.' })
   pipeline!: PipelineStepView[];
   @ApiProperty({ type: VersionLinks })

@@ -9,6 +9,7 @@ import { compareVersionsDescending, latestOf, versionProblem } from '../../domai
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
 import type { StepStatus } from '../../pipeline/src/pipeline-steps.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
+import { OciRepository } from '../../oci/src/oci.repository.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
@@ -38,6 +39,7 @@ export class PluginsService {
     private readonly plugins: PluginsRepository,
     private readonly downloads: DownloadsRepository,
     private readonly pipeline: PipelineRepository,
+    private readonly oci: OciRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
@@ -55,9 +57,10 @@ export class PluginsService {
     const versions = await this.plugins.listVersions(plugin.id);
     const totals = await this.downloads.totalsForVersions(versions.map((v) => v.id));
     const steps = await this.pipeline.stepStatuses(versions.map((v) => v.id));
+    const manifests = await this.oci.moduleManifestDigests(versions.map((v) => v.id));
     return {
       ...this.pluginView(plugin, versions),
-      versions: sortNewestFirst(versions).map((v) => this.versionView(v, totals.get(v.id) ?? 0, steps.get(v.id) ?? [])),
+      versions: sortNewestFirst(versions).map((v) => this.versionView(v, totals.get(v.id) ?? 0, steps.get(v.id) ?? [], manifests.get(v.id) ?? null)),
     };
   }
 
@@ -73,7 +76,8 @@ export class PluginsService {
       record = await this.findVersion(namespace, name, version);
     }
     const steps = await this.pipeline.stepStatuses([record.id]);
-    return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? []);
+    const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
+    return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
   }
 
   async findVersion(namespace: string, name: string, version: string): Promise<VersionRecord> {
@@ -153,9 +157,12 @@ export class PluginsService {
     });
   }
 
-  versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[]): VersionView {
+  versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[], manifestDigest: string | null): VersionView {
     const plugin = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.plugin}`;
     const self = `${plugin}/versions/${record.version}`;
+    const blob = `${this.config.publicUrl}/api/v1/blobs/${record.digest}`;
+    const host = new URL(this.config.publicUrl).host;
+    const repository = `${host}/${record.namespace}/${record.plugin}`;
     return {
       namespace: record.namespace,
       plugin: record.plugin,
@@ -171,6 +178,23 @@ export class PluginsService {
       yankedAt: record.yankedAt?.toISOString() ?? null,
       yankReason: record.yankReason,
       analysis: analysisSummary(record),
+      pinned:
+        record.status !== 'ready'
+          ? null
+          : {
+              url: blob,
+              sha256: record.digest.slice('sha256:'.length),
+              oci:
+                manifestDigest === null
+                  ? null
+                  : {
+                      reference: `${repository}:${record.version}`,
+                      pinnedReference: `${repository}@${manifestDigest}`,
+                      url: `oci://${repository}:${record.version}`,
+                      manifestDigest,
+                      sha256: manifestDigest.slice('sha256:'.length),
+                    },
+            },
       pipeline: steps.map((s) => ({
         step: s.step,
         state: s.state,
@@ -182,7 +206,7 @@ export class PluginsService {
       links: {
         self,
         module: `${self}/module.wasm`,
-        blob: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`,
+        blob,
         plugin,
         analysis: `${self}/analysis`,
         sbom: `${self}/sbom`,
