@@ -34,6 +34,8 @@ import { PublishService } from '../../../libs/plugins/src/publish.service.js';
 import { PipelineModule } from '../../../libs/pipeline/src/pipeline.module.js';
 import { ProvenanceController } from '../../../libs/provenance/src/provenance.controller.js';
 import { ProvenanceService } from '../../../libs/provenance/src/provenance.service.js';
+import { ProxyConfigController } from '../../../libs/proxy-config/src/proxy-config.controller.js';
+import { ProxyConfigService } from '../../../libs/proxy-config/src/proxy-config.service.js';
 
 @Module({})
 export class ApiModule {
@@ -41,7 +43,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
-      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, HealthController],
+      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -62,6 +64,7 @@ export class ApiModule {
         OciService,
         LifecycleRepository,
         LifecycleService,
+        ProxyConfigService,
       ],
     };
   }
