@@ -8,9 +8,9 @@ import type { ApiSchema, ApiSnapshot, FieldSchema, MessageSchema } from './proto
  * Test support: Envoy's own API definitions, read from the .proto files that
  * the npm package @grpc/grpc-js-xds ships (deps/envoy-api, with the xds,
  * googleapis and protoc-gen-validate protos they import) by protobufjs.
- * Neither is a dependency of the registry: `loadEnvoyProtos` returns null when
- * they cannot be found. ENVOY_PROTOS_FROM names a directory whose
- * node_modules holds them, for a run outside the project.
+ * Both are devDependencies (tests only); `loadEnvoyProtos` returns null when
+ * they cannot be found, and the test that needs them fails then.
+ * ENVOY_PROTOS_FROM names another directory whose node_modules holds them.
  */
 
 /** The files that define every message the generated configuration uses. */
