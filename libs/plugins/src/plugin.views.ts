@@ -23,6 +23,12 @@ export class VersionLinks {
   attestations!: string;
   @ApiProperty({ description: 'This version, answered once it has left pending (long polling, up to 30 s).' })
   wait!: string;
+  @ApiProperty({ description: 'Envoy configuration (YAML; JSON with format=json) pinning this version; 409 unless ready.' })
+  envoyConfig!: string;
+  @ApiProperty({ description: 'Istio WasmPlugin resources (https:// and oci://) pinning this version; 409 unless ready.' })
+  istioConfig!: string;
+  @ApiProperty({ description: 'Download statistics of the plugin, per version.' })
+  stats!: string;
 }
 
 export class PipelineStepView {

@@ -213,6 +213,9 @@ export class PluginsService {
         signature: `${self}/signature`,
         attestations: `${self}/attestations`,
         wait: `${self}?wait=30`,
+        envoyConfig: `${self}/config/envoy`,
+        istioConfig: `${self}/config/istio`,
+        stats: `${plugin}/stats`,
       },
     };
   }
