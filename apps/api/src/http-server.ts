@@ -6,6 +6,8 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/src/report.schema.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
 import { ApiModule } from './app.module.js';
+import { errorCodes } from 'fastify';
+import { isOciPath } from '../../../libs/oci/src/oci-errors.js';
 
 const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -35,6 +37,12 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   });
   // Modules are streamed, never buffered: the handler gets the raw body stream.
   fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));
+  // Any other media type is refused (415) as before, except on /v2, where OCI clients push manifests and
+  // blobs with their own types: they must reach the read-only routes and hear 405 UNSUPPORTED.
+  fastify.addContentTypeParser('*', (request, payload, done) => {
+    if (isOciPath(request.url)) return done(null, payload);
+    done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(request.headers['content-type'] ?? ''), undefined);
+  });
   const document = buildOpenApiDocument(app);
   fastify.get('/api/openapi.json', (_request, reply) => {
     void reply.send(document);

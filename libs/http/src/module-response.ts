@@ -69,7 +69,8 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
   return void reply.send(body);
 }
 
-function matchesEtag(header: string | undefined, etag: string): boolean {
+/** If-None-Match: a list of entity tags, weak or strong, or `*`. */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
   return header
     .split(',')

@@ -6,7 +6,7 @@ import type { BlobStore } from '../../blobs/src/blob-store.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { DownloadCounter } from '../../downloads/src/download-counter.js';
-import { sendModule } from '../../http/src/module-response.js';
+import { matchesEtag, sendModule } from '../../http/src/module-response.js';
 import { ociError } from './oci-errors.js';
 import { OciService } from './oci.service.js';
 
@@ -30,6 +30,12 @@ export class OciController {
   ) {}
 
   /** The API version check every client starts with. */
+  @Head()
+  @ApiExcludeEndpoint()
+  headBase(@Res() reply: FastifyReply): void {
+    void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').header('content-length', 2).send();
+  }
+
   @Get()
   @ApiOperation({ summary: 'OCI API version check', description: '200 `{}` with Docker-Distribution-API-Version: registry/2.0. Pulls need no token.' })
   @ApiResponse({ status: 200, description: 'The OCI distribution API is here.' })
@@ -66,7 +72,7 @@ export class OciController {
       .header('cache-control', reference.startsWith('sha256:') ? IMMUTABLE : BY_TAG)
       .header('content-type', manifest.mediaType)
       .header('content-length', manifest.content.length);
-    if (request.headers['if-none-match'] === etag) return void reply.status(304).send();
+    if (matchesEtag(request.headers['if-none-match'], etag)) return void reply.status(304).send();
     return void reply.status(200).send(request.method === 'HEAD' ? undefined : manifest.content);
   }
 

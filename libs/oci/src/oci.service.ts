@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { NAME_PATTERN } from '../../domain/src/names.js';
+import { TtlCache } from '../../domain/src/ttl-cache.js';
 import { MEDIA_TYPES } from './oci-artifacts.js';
 import { ociError } from './oci-errors.js';
 import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci.repository.js';
@@ -10,6 +11,8 @@ import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 export const MAX_TAGS_PAGE = 1000;
+const CACHE_ENTRIES = 10_000;
+const CACHE_TTL_MS = 60_000;
 
 export interface TagPage {
   name: string;
@@ -26,12 +29,22 @@ export interface TagPage {
  */
 @Injectable()
 export class OciService {
+  // What a version tag or a digest names never changes (manifests are stored once); only an admin's
+  // deletion ends it, so entries live as long as the API's download cache. `latest` moves: never cached.
+  private readonly manifests = new TtlCache<string, OciManifestRecord>(CACHE_ENTRIES, CACHE_TTL_MS);
+  private readonly blobs = new TtlCache<string, OciBlobRecord>(CACHE_ENTRIES, CACHE_TTL_MS);
+
   constructor(
     private readonly oci: OciRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
   async manifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
+    if (reference === 'latest') return this.findManifest(namespace, name, reference);
+    return this.manifests.getOrLoad(`${namespace}/${name}@${reference}`, () => this.findManifest(namespace, name, reference));
+  }
+
+  private async findManifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
     const plugin = await this.plugin(namespace, name);
     if (DIGEST.test(reference)) {
       const found = await this.oci.manifestByDigest(plugin.id, reference);
@@ -55,6 +68,10 @@ export class OciService {
   }
 
   async blob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
+    return this.blobs.getOrLoad(`${namespace}/${name}@${digest}`, () => this.findBlob(namespace, name, digest));
+  }
+
+  private async findBlob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
     const plugin = await this.plugin(namespace, name);
     if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
     const found = await this.oci.blob(plugin.id, digest);
