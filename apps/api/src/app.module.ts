@@ -15,6 +15,9 @@ import { StatsService } from '../../../libs/catalog/src/stats.service.js';
 import { OciController } from '../../../libs/oci/src/oci.controller.js';
 import { OciRepository } from '../../../libs/oci/src/oci.repository.js';
 import { OciService } from '../../../libs/oci/src/oci.service.js';
+import { PublicApi } from '../../../libs/web/src/public-api.js';
+import { WebController } from '../../../libs/web/src/web.controller.js';
+import { WebService } from '../../../libs/web/src/web.service.js';
 import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
 import { ConfigModule } from '../../../libs/config/src/config.module.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
@@ -43,7 +46,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
-      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController],
+      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -62,6 +65,8 @@ export class ApiModule {
         AuditLogRepository,
         OciRepository,
         OciService,
+        PublicApi,
+        WebService,
         LifecycleRepository,
         LifecycleService,
         ProxyConfigService,

@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isOciPath, ociCodeForStatus } from '../../oci/src/oci-errors.js';
+import { errorPage } from '../../web/src/pages/catalog-pages.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 
 /** The one place where errors become responses. */
@@ -36,10 +37,21 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     void reply.status(status).header('content-type', 'application/json').send(JSON.stringify(body));
     return;
   }
+  if (isPagePath(request.url) && String(request.headers.accept ?? '').includes('text/html')) {
+    // A browser on a web page (a mistyped URL, say) gets a page, not a JSON document.
+    const title = problem.status === 404 ? 'Page not found' : problem.status >= 500 ? 'Something went wrong' : problem.title;
+    void reply.status(problem.status).header('content-type', 'text/html; charset=utf-8').send(errorPage(problem.status, title, problem.status >= 500 ? 'The registry could not answer; try again in a moment.' : problem.detail));
+    return;
+  }
   if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="wasm-registry"');
   void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 
 function hasBody(request: FastifyRequest): boolean {
   return request.raw.headers['content-length'] !== undefined || request.raw.headers['transfer-encoding'] !== undefined;
+}
+
+/** Web pages: everything but the API, the OCI endpoint and health checks. */
+function isPagePath(url: string): boolean {
+  return !/^\/(api|v2|health)(\/|\?|$)/.test(url);
 }

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+
+/** The whole stylesheet: small enough to need no build step. */
+export const STYLESHEET = `
+:root{--fg:#1b1f24;--muted:#5b6470;--line:#d9dee4;--bg:#fff;--soft:#f5f7f9;--accent:#0b5cad;--ok:#1a7f37;--warn:#9a6700;--bad:#c62828;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+*{box-sizing:border-box}body{margin:0;line-height:1.5}a{color:var(--accent)}a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #7fb2ea;outline-offset:2px}
+header.site{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;padding:.75rem 1rem;border-bottom:1px solid var(--line);background:var(--soft)}
+header.site .brand{font-weight:700;text-decoration:none;color:var(--fg);margin-right:auto}
+form.search{display:flex;gap:.5rem;flex:1 1 20rem;max-width:40rem}form.search input[type=search]{flex:1;min-width:0;padding:.5rem .6rem;border:1px solid var(--line);border-radius:6px;font:inherit}
+button,.button{padding:.45rem .8rem;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:6px;font:inherit;cursor:pointer;text-decoration:none}
+button.secondary{background:#fff;color:var(--accent)}
+main{max-width:72rem;margin:0 auto;padding:1rem}h1{font-size:1.6rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
+.grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr))}
+.card{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;background:#fff}
+.card h3{margin:0 0 .25rem;font-size:1.05rem}.muted{color:var(--muted)}.small{font-size:.875rem}
+ul.plain{list-style:none;padding:0;margin:0}ul.results>li{border-bottom:1px solid var(--line);padding:.75rem 0}
+.badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.75rem;border:1px solid var(--line);background:var(--soft);margin-right:.25rem;white-space:nowrap}
+.badge.ok{color:var(--ok);border-color:var(--ok)}.badge.warn{color:var(--warn);border-color:var(--warn)}.badge.bad{color:var(--bad);border-color:var(--bad)}
+.meta{display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.875rem;color:var(--muted)}
+.layout{display:grid;gap:1.5rem;grid-template-columns:15rem 1fr}@media (max-width:48rem){.layout{grid-template-columns:1fr}}
+fieldset{border:1px solid var(--line);border-radius:8px;margin:0 0 .75rem;padding:.5rem .75rem}label{display:block;font-size:.875rem;margin:.25rem 0}
+select,input[type=text]{width:100%;padding:.35rem;border:1px solid var(--line);border-radius:6px;font:inherit}
+pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:.75rem;overflow:auto;max-height:28rem}
+.copyable{display:flex;gap:.5rem;align-items:flex-start}.copyable code,.copyable pre{flex:1;min-width:0;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;font-size:.875rem}th,td{text-align:left;border-bottom:1px solid var(--line);padding:.35rem .5rem;vertical-align:top}
+.table-wrap{overflow-x:auto}
+nav.pages{display:flex;gap:1rem;margin:1rem 0}.empty{padding:2rem;text-align:center;color:var(--muted);border:1px dashed var(--line);border-radius:8px}
+.chart svg{max-width:100%;height:auto}.chart rect.bar{fill:#5b9bd5}.chart text{font-size:10px;fill:var(--muted)}
+.notice{border-left:4px solid var(--warn);background:#fff8e1;padding:.5rem .75rem;margin:.5rem 0}.notice.bad{border-color:var(--bad);background:#fdecea}
+footer.site{border-top:1px solid var(--line);margin-top:2rem;padding:1rem;font-size:.875rem;color:var(--muted);text-align:center}
+`;
+
+/** Copy buttons: the only script, and the pages work without it (the values are on the page). */
+export const SCRIPT = `
+document.addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-copy]');
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  try {
+    await navigator.clipboard.writeText(source.textContent);
+    button.textContent = 'Copied';
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    button.textContent = 'Selected: press Ctrl+C';
+  }
+  setTimeout(() => (button.textContent = 'Copy'), 2000);
+});
+document.querySelectorAll('button[data-copy]').forEach((b) => (b.hidden = false));
+`;
+
+const version = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
+/** Asset URLs carry their content hash, so they can be cached forever. */
+export const STYLESHEET_PATH = `/assets/site.${version(STYLESHEET)}.css`;
+export const SCRIPT_PATH = `/assets/site.${version(SCRIPT)}.js`;

@@ -1,0 +1,64 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { SCRIPT, SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from './assets.js';
+import { WebService } from './web.service.js';
+
+const PAGE_CACHE = 'no-cache';
+const ASSET_CACHE = 'public, max-age=31536000, immutable';
+
+/** The marketplace's pages, rendered on the server from the public API. HTTP only. */
+@ApiExcludeController()
+@Controller()
+export class WebController {
+  constructor(private readonly web: WebService) {}
+
+  @Get()
+  async home(@Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.web.home());
+  }
+
+  @Get('search')
+  async search(@Query() query: Record<string, string>, @Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.web.search(query));
+  }
+
+  @Get('categories/:slug')
+  async category(@Param('slug') slug: string, @Query() query: Record<string, string>, @Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.web.category(slug, query));
+  }
+
+  @Get('namespaces/:namespace')
+  async namespace(@Param('namespace') namespace: string, @Query() query: Record<string, string>, @Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.web.namespace(namespace, query));
+  }
+
+  @Get('plugins/:namespace/:name')
+  async plugin(@Param('namespace') namespace: string, @Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.web.plugin(namespace, name, null));
+  }
+
+  @Get('plugins/:namespace/:name/:version')
+  async pluginVersion(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    send(reply, await this.web.plugin(namespace, name, version));
+  }
+
+  @Get(STYLESHEET_PATH.slice(1))
+  stylesheet(@Res() reply: FastifyReply): void {
+    void reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', ASSET_CACHE).send(STYLESHEET);
+  }
+
+  @Get(SCRIPT_PATH.slice(1))
+  script(@Res() reply: FastifyReply): void {
+    void reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', ASSET_CACHE).send(SCRIPT);
+  }
+}
+
+function send(reply: FastifyReply, page: { status: number; html: string }): void {
+  void reply.status(page.status).header('content-type', 'text/html; charset=utf-8').header('cache-control', PAGE_CACHE).send(page.html);
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { html, queryString } from './html.js';
+import { errorPage, homePage, searchPage, type Category, type Entry } from './pages/catalog-pages.js';
+import { pluginPage } from './pages/plugin-page.js';
+import { PublicApi } from './public-api.js';
+
+export interface Page {
+  status: number;
+  html: string;
+}
+
+const SEARCH_PARAMS = ['q', 'category', 'abi', 'host', 'kind', 'language', 'signed', 'sort', 'cursor'] as const;
+const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** What each page shows, read from the public API; rendering is in pages/. */
+@Injectable()
+export class WebService {
+  constructor(private readonly api: PublicApi) {}
+
+  async home(): Promise<Page> {
+    const [categories, popular, recent, summary] = await Promise.all([
+      this.api.get('/api/v1/categories'),
+      this.api.get('/api/v1/stats/popular?window=7d&limit=6'),
+      this.api.get('/api/v1/plugins?sort=recent&limit=6'),
+      this.api.get('/api/v1/stats/summary'),
+    ]);
+    for (const answer of [categories, popular, recent, summary]) if (answer.status !== 200) return this.failed(answer.status);
+    return {
+      status: 200,
+      html: homePage({
+        categories: categories.json.categories,
+        listed: categories.json.plugins,
+        popular: popular.json.items,
+        recent: recent.json.items,
+        summary: summary.json,
+      }),
+    };
+  }
+
+  async search(query: Record<string, string>): Promise<Page> {
+    const params = pick(query);
+    const [categories, page] = await Promise.all([this.categories(), this.api.get(`/api/v1/plugins${queryString({ ...params, limit: 20 })}`)]);
+    if (page.status === 400) {
+      return { status: 400, html: searchPage({ params, categories, items: [], total: null, nextCursor: null, errors: page.json.errors ?? [] }) };
+    }
+    if (page.status !== 200) return this.failed(page.status);
+    return { status: 200, html: searchPage({ params, categories, items: page.json.items, total: page.json.total, nextCursor: page.json.nextCursor, errors: [] }) };
+  }
+
+  async category(slug: string, query: Record<string, string>): Promise<Page> {
+    const categories = await this.categories();
+    const category = categories.find((c) => c.slug === slug);
+    if (category === undefined) {
+      return { status: 404, html: errorPage(404, 'No such category', `There is no category "${slug}". The categories are: ${categories.map((c) => c.name).join(', ')}.`) };
+    }
+    const params = { ...pick(query), category: slug };
+    const page = await this.api.get(`/api/v1/plugins${queryString({ ...params, limit: 20 })}`);
+    const errors = page.status === 400 ? page.json.errors ?? [] : [];
+    if (page.status !== 200 && page.status !== 400) return this.failed(page.status);
+    const { category: _category, ...shown } = params;
+    return {
+      status: page.status,
+      html: searchPage({
+        params: shown,
+        categories,
+        items: page.json?.items ?? [],
+        total: page.json?.total ?? null,
+        nextCursor: page.json?.nextCursor ?? null,
+        errors,
+        heading: category.name,
+        intro: html`<p class="muted">${category.description} ${category.plugins} plugin${category.plugins === 1 ? '' : 's'}, ${Math.round(category.share * 100)} % of the catalog.</p>`,
+        path: `/categories/${slug}`,
+      }),
+    };
+  }
+
+  async namespace(namespace: string, query: Record<string, string>): Promise<Page> {
+    if (!NAME.test(namespace)) return { status: 404, html: errorPage(404, 'No such publisher', `"${namespace}" is not a publisher name.`) };
+    const found = await this.api.get(`/api/v1/namespaces/${namespace}`);
+    if (found.status === 404) return { status: 404, html: errorPage(404, 'No such publisher', `No publisher is called "${namespace}".`) };
+    if (found.status !== 200) return this.failed(found.status);
+    const params = { sort: 'name', ...pick(query), namespace };
+    const [categories, page] = await Promise.all([this.categories(), this.api.get(`/api/v1/plugins${queryString({ ...params, limit: 50 })}`)]);
+    if (page.status !== 200 && page.status !== 400) return this.failed(page.status);
+    const unlisted = (found.json.plugins as { name: string; latestVersion: string | null }[]).filter((p) => p.latestVersion === null);
+    const { namespace: _namespace, ...shown } = params;
+    return {
+      status: page.status,
+      html: searchPage({
+        params: shown,
+        categories,
+        items: page.json?.items ?? [],
+        total: page.json?.total ?? null,
+        nextCursor: page.json?.nextCursor ?? null,
+        errors: page.status === 400 ? page.json.errors ?? [] : [],
+        heading: `Publisher ${namespace}`,
+        title: `${namespace}: plugins`,
+        intro: html`<p class="muted">Plugins published by <strong>${namespace}</strong> since ${found.json.createdAt.slice(0, 10)}.${
+          unlisted.length > 0 ? html` Not listed yet (no ready version): ${unlisted.map((p, i) => html`${i > 0 ? ', ' : ''}<a href="/plugins/${namespace}/${p.name}">${p.name}</a>`)}.` : ''
+        }</p>`,
+        path: `/namespaces/${namespace}`,
+      }),
+    };
+  }
+
+  async plugin(namespace: string, name: string, version: string | null): Promise<Page> {
+    return pluginPage(this.api, namespace, name, version);
+  }
+
+  private async categories(): Promise<Category[]> {
+    const answer = await this.api.get('/api/v1/categories');
+    return answer.status === 200 ? answer.json.categories : [];
+  }
+
+  private failed(status: number): Page {
+    return { status: 502, html: errorPage(502, 'Something went wrong', `The catalog could not be read just now (the API answered ${status}). Try again in a moment.`) };
+  }
+}
+
+function pick(query: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of SEARCH_PARAMS) {
+    const value = query[key];
+    if (typeof value === 'string' && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+export type { Entry };
