@@ -28,6 +28,16 @@ nav.pages{display:flex;gap:1rem;margin:1rem 0}.empty{padding:2rem;text-align:cen
 .chart svg{max-width:100%;height:auto}.chart rect.bar{fill:#5b9bd5}.chart text{font-size:10px;fill:var(--muted)}
 .notice{border-left:4px solid var(--warn);background:#fff8e1;padding:.5rem .75rem;margin:.5rem 0}.notice.bad{border-color:var(--bad);background:#fdecea}
 footer.site{border-top:1px solid var(--line);margin-top:2rem;padding:1rem;font-size:.875rem;color:var(--muted);text-align:center}
+.crumbs{margin:.25rem 0 0;color:var(--muted)}.lead{font-size:1.05rem;margin:.25rem 0 .75rem;max-width:50rem}
+dl.facts,dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.3rem 1rem;margin:.5rem 0 1rem}dl.facts dt,dl.kv dt{color:var(--muted);font-size:.875rem;padding-top:.1rem}dl.facts dd,dl.kv dd{margin:0;min-width:0;overflow-wrap:anywhere}
+@media (max-width:30rem){dl.kv{grid-template-columns:minmax(0,1fr);gap:0}dl.kv dd{margin-bottom:.5rem}}
+.plugin-layout{display:grid;gap:1.5rem;grid-template-columns:minmax(0,1fr) 18rem;align-items:start;overflow-wrap:break-word}.plugin-layout>*{min-width:0}.plugin-layout h2:first-child{margin-top:0}
+@media (max-width:48rem){.plugin-layout{grid-template-columns:minmax(0,1fr)}}
+ul.versions>li{padding:.4rem .5rem;border-bottom:1px solid var(--line)}ul.versions>li[aria-current]{background:var(--soft);border-radius:6px}ul.versions>li[aria-current]>a{font-weight:700}
+.verdict.ok{color:var(--ok)}.verdict.bad{color:var(--bad)}.notice ul{margin:.25rem 0;padding-left:1.25rem}
+td code,.digests code,.compatibility .small{overflow-wrap:anywhere}pre[tabindex]:focus-visible{outline:3px solid #7fb2ea}
+figure.chart{margin:0 0 .5rem}.chart svg{width:100%;display:block}.chart text{font-size:11px}.chart .axis{stroke:var(--muted)}.chart .grid{stroke:var(--line);stroke-dasharray:3 3}.chart figcaption{font-size:.875rem;margin-top:.25rem}
+td.empty-row{color:var(--muted);text-align:center;padding:1rem}
 `;
 
 /** Copy buttons: the only script, and the pages work without it (the values are on the page). */
