@@ -131,6 +131,10 @@ describe('the processing pipeline: API and workers as separate processes on Post
     expect(statement.predicate).toEqual(sbom.json);
     const xml = await api(registry.url, 'GET', '/api/v1/plugins/acme/header-filter/versions/1.0.0/sbom', { headers: { accept: 'application/vnd.cyclonedx+xml' } });
     expect(xml.text).toContain('<bom xmlns="http://cyclonedx.org/schema/bom/1.6"');
+    // A plain link (the web page's) cannot set Accept: format=xml says the same.
+    const linked = await api(registry.url, 'GET', '/api/v1/plugins/acme/header-filter/versions/1.0.0/sbom?format=xml');
+    expect([linked.headers.get('content-type'), linked.text]).toEqual([xml.headers.get('content-type'), xml.text]);
+    expect((await api(registry.url, 'GET', '/api/v1/plugins/acme/header-filter/versions/1.0.0/sbom?format=pdf')).status).toBe(400);
 
     // The registry's own verification: right bytes pass, other bytes fail.
     const verified = await api(registry.url, 'POST', '/api/v1/verify', { json: { bundle, digest: `sha256:${sha256(module)}` } });

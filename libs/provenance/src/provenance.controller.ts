@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalidInput } from '../../domain/src/registry-error.js';
@@ -46,7 +46,8 @@ export class ProvenanceController {
   }
 
   @Get('plugins/:namespace/:name/versions/:version/sbom')
-  @ApiOperation({ summary: 'Get the CycloneDX SBOM of a version', description: `CycloneDX 1.6 JSON; XML with Accept: ${CYCLONEDX_XML}.` })
+  @ApiOperation({ summary: 'Get the CycloneDX SBOM of a version', description: `CycloneDX 1.6 JSON; XML with Accept: ${CYCLONEDX_XML}, or with format=xml (for plain links).` })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'xml'], description: 'Overrides Accept.' })
   @ApiProduces(CYCLONEDX_JSON, CYCLONEDX_XML)
   @ApiResponse({ status: 200, description: 'The SBOM.', content: { [CYCLONEDX_JSON]: { schema: { type: 'object' } }, [CYCLONEDX_XML]: { schema: { type: 'string' } } } })
   @ApiProblems(400, 404, 409)
@@ -55,11 +56,15 @@ export class ProvenanceController {
     @Param('name') name: string,
     @Param('version') version: string,
     @Headers('accept') accept: string | undefined,
+    @Query('format') format: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
+    if (format !== undefined && format !== 'json' && format !== 'xml') {
+      throw invalidInput([{ field: 'query.format', message: `${JSON.stringify(format)} is not one of: json, xml` }]);
+    }
     const sbom = await this.provenance.sbom(namespace, name, version);
     void reply.header('vary', 'Accept');
-    if (prefersXml(accept)) {
+    if (format === 'xml' || (format === undefined && prefersXml(accept))) {
       void reply.header('content-type', `${CYCLONEDX_XML}; charset=utf-8`);
       return sbom.xml;
     }

@@ -173,7 +173,7 @@ ${
   details.sbom === null
     ? sbomUnavailable('it is made when the version is processed.')
     : details.sbom.status === 200 && details.sbom.json
-      ? sbomView(details.sbom.json, { json: `${page}/sbom`, xml: null })
+      ? sbomView(details.sbom.json, { json: `${page}/sbom`, xml: `${page}/sbom?format=xml` })
       : sbomUnavailable(problem(details.sbom))
 }
 </section>`;
