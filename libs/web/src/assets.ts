@@ -17,7 +17,7 @@ ul.plain{list-style:none;padding:0;margin:0}ul.results>li{border-bottom:1px soli
 .badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.75rem;border:1px solid var(--line);background:var(--soft);margin-right:.25rem;white-space:nowrap}
 .badge.ok{color:var(--ok);border-color:var(--ok)}.badge.warn{color:var(--warn);border-color:var(--warn)}.badge.bad{color:var(--bad);border-color:var(--bad)}
 .meta{display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.875rem;color:var(--muted)}
-.layout{display:grid;gap:1.5rem;grid-template-columns:15rem 1fr}@media (max-width:48rem){.layout{grid-template-columns:1fr}}
+.layout{display:grid;gap:1.5rem;grid-template-columns:15rem 1fr}.layout.halves{grid-template-columns:1fr 1fr}@media (max-width:48rem){.layout,.layout.halves{grid-template-columns:1fr}}
 fieldset{border:1px solid var(--line);border-radius:8px;margin:0 0 .75rem;padding:.5rem .75rem}label{display:block;font-size:.875rem;margin:.25rem 0}
 select,input[type=text]{width:100%;padding:.35rem;border:1px solid var(--line);border-radius:6px;font:inherit}
 pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:.75rem;overflow:auto;max-height:28rem}

@@ -66,7 +66,7 @@ export function homePage(data: HomeData): string {
 <ul class="plain grid">${data.categories.map(
       (c) => html`<li class="card"><h3><a href="/categories/${c.slug}">${c.name}</a></h3><p class="small muted" style="margin:0">${c.description}</p><p class="small" style="margin:.25rem 0 0">${c.plugins} plugin${c.plugins === 1 ? '' : 's'}</p></li>`,
     )}</ul>
-<div class="layout" style="grid-template-columns:1fr 1fr">
+<div class="layout halves">
   <section aria-labelledby="popular"><h2 id="popular">Most downloaded this week</h2>${entryList(data.popular, data.categories, html`No downloads this week yet.`)}
     <p><a href="/search?sort=downloads">All plugins by downloads</a></p></section>
   <section aria-labelledby="recent"><h2 id="recent">Recently updated</h2>${entryList(data.recent, data.categories, html`Nothing published yet.`)}
