@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { compileWat, proxyWasmFilterWat } from '../libs/testing/src/wasm-fixtures.js';
+import { compileWat, proxyWasmFilterWat, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -335,9 +335,7 @@ describe.each(CONFIGURATIONS)('the catalog on %s', (_name, setUp) => {
       expectProblem(await api(registry.url, 'PUT', '/api/v1/plugins/acme/jwt-auth/versions/1.0.0/yank'), 401, 'unauthenticated');
       expectProblem(await api(registry.url, 'PUT', '/api/v1/plugins/acme/jwt-auth/versions/9.9.9/yank', { token: admin }), 404, 'version_not_found');
       expectProblem(await api(registry.url, 'PUT', '/api/v1/plugins/acme/jwt-auth/versions/1.0.0/yank', { token: admin, json: { reason: 7 } }), 400, 'invalid_input');
-      // A filter importing a host function no host has: the analysis rejects it.
-      const unknownImport = proxyWasmFilterWat('bad').replace('(memory', '(import "env" "proxy_made_up" (func (param i32) (result i32)))\n  (memory');
-      const bad = await api(registry.url, 'PUT', '/api/v1/plugins/acme/bad/versions/1.0.0', { token: admin, body: await compileWat(unknownImport) });
+      const bad = await api(registry.url, 'PUT', '/api/v1/plugins/acme/bad/versions/1.0.0', { token: admin, body: await rejectedFilter('bad') });
       expect(bad.status).toBe(202);
       expect((await settledVersion(registry.url, 'acme', 'bad', '1.0.0')).status).toBe('rejected');
       expectProblem(await api(registry.url, 'PUT', '/api/v1/plugins/acme/bad/versions/1.0.0/yank', { token: admin }), 409, 'version_not_ready');

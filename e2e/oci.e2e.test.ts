@@ -8,7 +8,7 @@ import { startDockerRegistry, type DockerRegistry } from '../libs/testing/src/do
 import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
 import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
-import { compileWat, paddedModule, proxyWasmFilter, proxyWasmFilterWat } from '../libs/testing/src/wasm-fixtures.js';
+import { paddedModule, proxyWasmFilter, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -89,15 +89,13 @@ describe('OCI distribution (/v2) of the embedded registry, pulled by skopeo and 
     [registry, docker] = await Promise.all([startRegistry(embeddedEnv, { dataDir }), startDockerRegistry()]);
     admin = registry.adminToken;
     host = `127.0.0.1:${registry.port}`;
-    // A filter importing a host function no host has: the analysis rejects it.
-    const unknownImport = proxyWasmFilterWat('bad').replace('(memory', '(import "env" "proxy_made_up" (func (param i32) (result i32)))\n  (memory');
     const specs: [string, string, Promise<Buffer>][] = [
       ['acme/jwt-auth', '1.0.0', paddedModule(64 * 1024, 'jwt-1.0.0')],
       ['acme/jwt-auth', '1.1.0', proxyWasmFilter('jwt-1.1.0')],
       ['acme/jwt-auth', '2.0.0', proxyWasmFilter('jwt-2.0.0')],
       ['edge/other', '1.0.0', proxyWasmFilter('other-1.0.0')],
       ['acme/counted', '1.0.0', proxyWasmFilter('counted-1.0.0')],
-      ['acme/bad', '1.0.0', compileWat(unknownImport)],
+      ['acme/bad', '1.0.0', rejectedFilter('bad')],
     ];
     // One version of a plugin at a time, so that each publish is in order; plugins in parallel.
     const byPlugin = Map.groupBy(specs, ([repository]) => repository);

@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityProblems, horizontalOverflow, launchChromium, PHONE, screenshot } from '../libs/testing/src/browser.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { compileWat, proxyWasmFilterWat } from '../libs/testing/src/wasm-fixtures.js';
+import { compileWat, proxyWasmFilterWat, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -13,10 +13,6 @@ function filter(tag: string, abi: '0.2.0' | '0.2.1' = '0.2.1'): Promise<Buffer> 
   return compileWat(proxyWasmFilterWat(tag).replace('proxy_abi_version_0_2_1', `proxy_abi_version_${abi.replaceAll('.', '_')}`), `${tag}.wat`);
 }
 
-/** A filter importing a host function no host has: the analysis rejects it. */
-function rejectedFilter(tag: string): Promise<Buffer> {
-  return compileWat(proxyWasmFilterWat(tag).replace('(memory', '(import "env" "proxy_made_up" (func (param i32) (result i32)))\n  (memory'), `${tag}.wat`);
-}
 
 interface PluginSpec {
   namespace: string;

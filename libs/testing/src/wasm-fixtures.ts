@@ -69,6 +69,12 @@ export async function proxyWasmFilter(tag = 'v1'): Promise<Buffer> {
   return compileWat(proxyWasmFilterWat(tag), `filter-${tag}.wat`);
 }
 
+/** The filter above importing a host function no host has (env.proxy_made_up): the analysis rejects it. */
+export async function rejectedFilter(tag = 'rejected'): Promise<Buffer> {
+  const wat = proxyWasmFilterWat(tag).replace('(memory', '(import "env" "proxy_made_up" (func (param i32) (result i32)))\n  (memory');
+  return compileWat(wat, `rejected-${tag}.wat`);
+}
+
 /**
  * A valid module of exactly `size` bytes: a compiled filter followed by a
  * custom section that pads it (custom sections are valid anywhere after the header).
