@@ -63,6 +63,12 @@ describe('buildOciArtifacts', () => {
     expect(EMPTY_CONFIG.digest).toBe('sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
   });
 
+  it('gives every version its own config blob, even with the same module and ready time', () => {
+    const other = buildOciArtifacts({ ...input, plugin: 'other' });
+    expect(other.blobs[0]!.digest).not.toBe(buildOciArtifacts(input).blobs[0]!.digest);
+    expect(json(other.blobs[0]!.content)).toMatchObject({ name: 'acme/other', version: '1.2.0', abiVersions: ['0.2.1'] });
+  });
+
   it('is byte-identical when built twice, whatever the order of the signatures', () => {
     const again = buildOciArtifacts({ ...input, signatures: [...input.signatures].reverse() });
     expect(again.manifests.map((m) => m.digest)).toEqual(buildOciArtifacts(input).manifests.map((m) => m.digest));

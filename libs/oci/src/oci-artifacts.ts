@@ -74,9 +74,12 @@ export const EMPTY_CONFIG: StoredOciBlob = { digest: sha256Digest(Buffer.from('{
  */
 export function buildOciArtifacts(input: OciArtifactsInput): OciArtifacts {
   const created = input.readyAt.toISOString();
-  // Istio reads only the media types; the fields say what the module is for other tools.
+  // Istio reads only the media types; the fields say what the module is for other tools. Naming the
+  // version makes each config its own blob, so a repository never serves another's by coincidence.
   const config = blob(MEDIA_TYPES.wasmConfig, {
     type: 'proxy_wasm',
+    name: `${input.namespace}/${input.plugin}`,
+    version: input.version,
     kind: input.kind ?? 'module',
     abiVersions: input.abiVersion === null ? [] : [input.abiVersion],
     created,
