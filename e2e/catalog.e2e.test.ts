@@ -279,6 +279,9 @@ describe.each(CONFIGURATIONS)('the catalog on %s', (_name, setUp) => {
       } while (cursor !== null);
       expect(seen.map((i) => i.name)).toEqual(all.json.items.map((i: Json) => i.name));
       expect(all.json.items.length).toBeGreaterThanOrEqual(2);
+      // The first page of a text search counts every match, not just the page.
+      expect((await search('q=limiter&limit=1')).json.total).toBe(all.json.items.length);
+      expect((await search(`q=limiter&limit=1&cursor=${(await search('q=limiter&limit=1')).json.nextCursor}`)).json.total).toBeNull();
     });
   });
 

@@ -64,8 +64,12 @@ export class CatalogRepository {
    * Up to `query.limit + 1` entries after the cursor (the extra one tells the
    * caller there is a next page). Only listed plugins: those with a latest version.
    */
-  async search(query: SearchQuery): Promise<CatalogEntryRecord[]> {
+  async search(query: SearchQuery): Promise<{ rows: CatalogEntryRecord[]; matches: number | null }> {
     const match = matchCondition(query);
+    // A text query scores every match before sorting anyway: counting them in the same pass is free,
+    // where a second statement would repeat the whole search (half the first page's time at 100k plugins).
+    const countInline = query.text !== null && query.cursor === null;
+    const matches = countInline ? sql`count(*) OVER ()` : sql`NULL::bigint`;
     const score =
       query.text === null
         ? sql`NULL::numeric`
@@ -76,10 +80,10 @@ export class CatalogRepository {
           )::numeric, 6)`;
     const { order, after } = ordering(query.cursor, query.sort, 'candidate');
     const { order: pageOrder } = ordering(null, query.sort, 'page');
-    const rows = await this.database.prisma.$queryRaw<CatalogEntryRecord[]>`
+    const rows = await this.database.prisma.$queryRaw<(CatalogEntryRecord & { matches: bigint | null })[]>`
       WITH page AS (
         SELECT * FROM (
-          SELECT p.id, p.name, n.name AS namespace, p.downloads, p.released_at, ${score} AS score
+          SELECT p.id, p.name, n.name AS namespace, p.downloads, p.released_at, ${score} AS score, ${matches} AS matches
           FROM plugins p
           JOIN namespaces n ON n.id = p.namespace_id
           JOIN versions v ON v.id = p.latest_version_id
@@ -89,12 +93,13 @@ export class CatalogRepository {
         ORDER BY ${order}
         LIMIT ${query.limit + 1}
       )
-      ${ENTRY_COLUMNS}
+      ${ENTRY_COLUMNS}, page.matches
       FROM page
       JOIN plugins p ON p.id = page.id
       JOIN versions v ON v.id = p.latest_version_id
       ORDER BY ${pageOrder}`;
-    return rows;
+    const counted = countInline ? Number(rows[0]?.matches ?? 0) : null;
+    return { rows: rows.map(({ matches: _matches, ...row }) => row), matches: counted };
   }
 
   /** The catalog entries of these plugins, in the order given; plugins that are not listed are left out. */

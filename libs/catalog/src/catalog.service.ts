@@ -16,10 +16,10 @@ export class CatalogService {
 
   async search(params: SearchParams): Promise<CatalogPage> {
     const query = parseSearchQuery(params);
-    const rows = await this.catalog.search(query);
+    const { rows, matches } = await this.catalog.search(query);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    const total = query.cursor === null ? (rows.length <= query.limit ? rows.length : await this.catalog.count(query)) : null;
+    const total = query.cursor !== null ? null : (matches ?? (rows.length <= query.limit ? rows.length : await this.catalog.count(query)));
     return {
       items: page.map((row) => this.entryView(row)),
       nextCursor: rows.length > query.limit && last !== undefined ? encodeSearchCursor(cursorAfter(last, query)) : null,
