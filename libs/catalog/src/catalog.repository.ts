@@ -134,12 +134,16 @@ export class CatalogRepository {
 
   /** How many listed plugins match, for the first page. */
   async count(query: SearchQuery): Promise<number> {
+    // Join only what the filters read: counting every listed plugin is then an index-only scan of plugins.
+    const namespaces = query.namespace !== null ? sql`JOIN namespaces n ON n.id = p.namespace_id` : Prisma.empty;
+    const versionFilter = query.abi !== null || query.host !== null || query.kind !== null || query.language !== null || query.signed !== null;
+    const versions = versionFilter ? sql`JOIN versions v ON v.id = p.latest_version_id` : Prisma.empty;
     const [row] = await this.database.prisma.$queryRaw<{ count: bigint }[]>`
       SELECT count(*) AS count
       FROM plugins p
-      JOIN namespaces n ON n.id = p.namespace_id
-      JOIN versions v ON v.id = p.latest_version_id
-      WHERE ${Prisma.join([matchCondition(query), ...filters(query)], ' AND ')}`;
+      ${namespaces}
+      ${versions}
+      WHERE p.latest_version_id IS NOT NULL AND ${Prisma.join([matchCondition(query), ...filters(query)], ' AND ')}`;
     return Number(row?.count ?? 0);
   }
 }
