@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { compileWat, proxyWasmFilterWat, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { getAndReset } from '../libs/testing/src/http-client.js';
+import { compileWat, paddedModule, proxyWasmFilterWat, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -286,6 +287,31 @@ describe.each(CONFIGURATIONS)('the catalog on %s', (_name, setUp) => {
   });
 
   describe('download counts', () => {
+    it('counts a download whose client resets the connection right after the last byte, and not one cut short', async () => {
+      const module = await paddedModule(2 * 1024 * 1024, 'reset');
+      expect((await api(registry.url, 'PUT', '/api/v1/plugins/edge/reset-probe/versions/1.0.0', { token: admin, body: module })).status).toBe(202);
+      expect((await settledVersion(registry.url, 'edge', 'reset-probe', '1.0.0')).status).toBe('ready');
+      const path = `/api/v1/blobs/${sha256(module)}`;
+      // Complete downloads, each followed at once by a TCP reset, in bursts.
+      for (let burst = 0; burst < 5; burst++) {
+        const results = await Promise.all(Array.from({ length: 20 }, () => getAndReset(registry.url, path)));
+        for (const r of results) expect(r).toEqual({ status: 200, received: module.length });
+      }
+      // Downloads cut short after 64 KiB: of a module larger than the kernel's socket buffers, so the rest stays unsent.
+      const large = await paddedModule(24 * 1024 * 1024, 'reset-large');
+      expect((await api(registry.url, 'PUT', '/api/v1/plugins/edge/reset-probe/versions/2.0.0', { token: admin, body: large })).status).toBe(202);
+      expect((await settledVersion(registry.url, 'edge', 'reset-probe', '2.0.0')).status).toBe('ready');
+      for (let i = 0; i < 5; i++) expect((await getAndReset(registry.url, `/api/v1/blobs/${sha256(large)}`, 64 * 1024)).status).toBe(200);
+      const version = await waitFor(
+        () => api(registry.url, 'GET', '/api/v1/plugins/edge/reset-probe/versions/1.0.0'),
+        (r) => r.json.downloads >= 100,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect(version.json.downloads).toBe(100);
+      expect((await api(registry.url, 'GET', '/api/v1/plugins/edge/reset-probe/versions/1.0.0')).json.downloads).toBe(100);
+      expect((await api(registry.url, 'GET', '/api/v1/plugins/edge/reset-probe/versions/2.0.0')).json.downloads).toBe(0);
+    });
+
     it('counts 1,000 concurrent downloads exactly, per version, per plugin and in search', async () => {
       const before = (await api(registry.url, 'GET', '/api/v1/plugins/acme/rate-limiter')).json.downloads as number;
       const module = (await api(registry.url, 'GET', '/api/v1/plugins/acme/rate-limiter/versions/1.0.0/module.wasm')).bytes;

@@ -64,8 +64,19 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
   void reply.status(200).header('content-length', module.size);
   if (isHead) return void reply.send();
   const { body } = await module.open();
-  // Counted when the last byte has been handed to the socket, not when the request arrived.
-  reply.raw.once('finish', () => module.onDownload());
+  // Counted once every byte has been handed to the response, not when the request arrived. A client
+  // that resets the connection right after the last byte gets no 'finish', only 'close': the bytes
+  // that went out tell a complete download from one cut short.
+  let sent = 0;
+  body.on('data', (chunk: Buffer) => (sent += chunk.length));
+  let counted = false;
+  const count = () => {
+    if (!counted && (reply.raw.writableFinished || sent === module.size)) {
+      counted = true;
+      module.onDownload();
+    }
+  };
+  reply.raw.once('finish', count).once('close', count);
   return void reply.send(body);
 }
 

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -56,4 +57,39 @@ export async function* repeatChunks(chunk: Buffer, count: number, delayMs = 0): 
     yield chunk;
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
   }
+}
+
+/**
+ * GETs `path` over a raw socket and resets the connection (TCP RST) as soon as
+ * `stopAfter` bytes of the body have arrived (the whole body when undefined),
+ * the way load generators and impatient clients hang up.
+ */
+export async function getAndReset(url: string, path: string, stopAfter?: number): Promise<{ status: number; received: number }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: keep-alive\r\n\r\n`);
+  let head = Buffer.alloc(0);
+  let status = 0;
+  let length = -1;
+  let received = 0;
+  return new Promise((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      if (length < 0) {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const text = head.subarray(0, end).toString('latin1');
+        status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+        length = Number(/\r\ncontent-length: (\d+)/i.exec(text)?.[1] ?? 0);
+        received = head.length - end - 4;
+      } else {
+        received += chunk.length;
+      }
+      if (received >= Math.min(stopAfter ?? length, length)) {
+        socket.resetAndDestroy();
+        resolve({ status, received });
+      }
+    });
+  });
 }
