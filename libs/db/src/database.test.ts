@@ -103,6 +103,19 @@ describe('openDatabase with PGlite', () => {
     }
   });
 
+  it('checkpoints on its own, so write-ahead log never piles up', async () => {
+    const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' }, { checkpointIntervalMs: 50 });
+    try {
+      const checkpointLsn = async () => (await db.pglite.query<{ lsn: string }>('SELECT checkpoint_lsn::text AS lsn FROM pg_control_checkpoint()')).rows[0]!.lsn;
+      const before = await checkpointLsn();
+      await db.pglite.exec('CREATE TABLE filler (x text); INSERT INTO filler SELECT repeat(md5(i::text), 20) FROM generate_series(1, 2000) AS i');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await checkpointLsn()).not.toBe(before);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('loads pg_trgm', async () => {
     const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
     try {

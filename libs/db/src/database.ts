@@ -39,7 +39,15 @@ export interface OpenDatabaseOptions {
    * so waiting to start one is normal there: its maxWait defaults to 10 s.
    */
   transactionOptions?: { maxWait?: number; timeout?: number };
+  /**
+   * PGlite only: how often to run CHECKPOINT. PGlite never checkpoints by
+   * itself, and 0.4 stops answering once about 530 MB of WAL has piled up
+   * since the last one (a busy download counter gets there in hours). Default 60 s.
+   */
+  checkpointIntervalMs?: number;
 }
+
+const PGLITE_CHECKPOINT_INTERVAL_MS = 60_000;
 
 export const IN_MEMORY = 'memory://';
 
@@ -107,6 +115,10 @@ async function openPGlite(dataDir: string, options: OpenDatabaseOptions): Promis
     adapter: new PrismaPGlite(pglite),
     transactionOptions: { maxWait: 10_000, ...options.transactionOptions },
   });
+  // Runs between other statements: PGlite's single session queues it like any query.
+  const checkpoints = setInterval(() => {
+    pglite.exec('CHECKPOINT').catch(() => undefined);
+  }, options.checkpointIntervalMs ?? PGLITE_CHECKPOINT_INTERVAL_MS).unref();
   let closed: Promise<void> | undefined;
   return {
     kind: 'pglite',
@@ -116,6 +128,7 @@ async function openPGlite(dataDir: string, options: OpenDatabaseOptions): Promis
     ping: () => ping(prisma),
     close: () =>
       (closed ??= (async () => {
+        clearInterval(checkpoints);
         try {
           await prisma.$disconnect();
           await pglite.close();
