@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CLUSTER, HTTP_FILTER, LISTENER_FILTER } from '../libs/proxy-config/test/envoy-api-types.js';
 import { ISTIO_API, ISTIO_SHA256_PATTERN, WASM_PLUGIN_RESOURCE } from '../libs/proxy-config/test/istio-api.js';
-import { networkFilter, unlinkableFilter } from '../libs/proxy-config/test/plugin-modules.js';
 import { snapshotSchema, validateMessage, type ApiSnapshot } from '../libs/proxy-config/test/proto-json.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { proxyWasmFilter, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, type Json } from './support.js';
 
 const ENVOY_API = snapshotSchema(JSON.parse(readFileSync(new URL('../libs/proxy-config/test/envoy-api.snapshot.json', import.meta.url), 'utf8')) as ApiSnapshot);
@@ -25,7 +24,7 @@ describe('proxy configuration for published plugins, from a running registry', (
   beforeAll(async () => {
     registry = await startRegistry();
     httpModule = await proxyWasmFilter('proxy-config');
-    tcpModule = await networkFilter('proxy-config');
+    tcpModule = await proxyWasmFilter('proxy-config', 'network');
     const publish = async (name: string, body: Buffer): Promise<Json> => {
       const response = await api(registry.url, 'PUT', `/api/v1/plugins/acme/${name}/versions/1.0.0`, { body, token: registry.adminToken });
       expect(response.status, response.text).toBe(202);
@@ -33,7 +32,7 @@ describe('proxy configuration for published plugins, from a running registry', (
     };
     expect((await publish('auth-filter', httpModule)).status).toBe('ready');
     expect((await publish('tcp-filter', tcpModule)).status).toBe('ready');
-    expect((await publish('bad-filter', await unlinkableFilter())).status).toBe('rejected');
+    expect((await publish('bad-filter', await rejectedFilter('unlinkable'))).status).toBe('rejected');
   });
   afterAll(async () => {
     await registry?.stop();

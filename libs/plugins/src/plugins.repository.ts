@@ -249,8 +249,8 @@ export class PublishTransaction {
       include: versionInclude,
     });
     await this.tx.outboxEntry.create({ data: { versionId: row.id, jobId: jobIdFor(row.id, 1) } });
+    // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
     await this.tx.plugin.update({ where: { id: version.pluginId }, data: { updatedAt: new Date() } });
-    await refreshCatalogEntry(this.tx, version.pluginId);
     await writeAuditEvent(this.tx, {
       action: 'version.published',
       actor,

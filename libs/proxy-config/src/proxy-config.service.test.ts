@@ -9,8 +9,7 @@ import { notFound, RegistryError } from '../../domain/src/registry-error.js';
 import type { OciService } from '../../oci/src/oci.service.js';
 import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
 import type { PluginsService } from '../../plugins/src/plugins.service.js';
-import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
-import { networkFilter, unlinkableFilter } from '../test/plugin-modules.js';
+import { proxyWasmFilter, rejectedFilter } from '../../testing/src/wasm-fixtures.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import type { EnvoyConfigJson, IstioConfigJson } from './render.js';
 
@@ -56,8 +55,8 @@ describe('ProxyConfigService', () => {
 
   beforeAll(async () => {
     httpFilter = await proxyWasmFilter('service');
-    const tcp = await networkFilter('service');
-    const unlinkable = await unlinkableFilter();
+    const tcp = await proxyWasmFilter('service', 'network');
+    const unlinkable = await rejectedFilter('unlinkable');
     const httpAnalysis = await analysed(httpFilter);
     const add = (r: VersionRecord) => versions.set(`${r.namespace}/${r.plugin}@${r.version}`, r);
     add(record('http-filter', httpFilter, httpAnalysis));

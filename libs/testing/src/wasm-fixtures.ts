@@ -45,8 +45,21 @@ export async function compileWat(source: string, options: CompileOptions | strin
   }
 }
 
-/** A small HTTP filter in the shape of a Proxy-Wasm plugin (ABI 0.2.1). `tag` changes the bytes. */
-export function proxyWasmFilterWat(tag = 'v1'): string {
+/**
+ * A small filter in the shape of a Proxy-Wasm plugin (ABI 0.2.1): an HTTP filter, or a network (TCP)
+ * filter with connection and downstream-data callbacks and no HTTP ones. `tag` changes the bytes.
+ */
+export function proxyWasmFilterWat(tag = 'v1', chain: 'http' | 'network' = 'http'): string {
+  const logTag = `(drop (call $log (i32.const 2) (i32.const 16) (i32.const ${Math.min(tag.length, 32)})))`;
+  const callbacks =
+    chain === 'http'
+      ? `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    ${logTag}
+    (i32.const 0))`
+      : `(func (export "proxy_on_new_connection") (param i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_downstream_data") (param i32 i32 i32) (result i32)
+    ${logTag}
+    (i32.const 0))`;
   return `(module
   (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
@@ -59,14 +72,12 @@ export function proxyWasmFilterWat(tag = 'v1'): string {
     (global.set $heap (i32.add (global.get $heap) (local.get $size)))
     (local.get $at))
   (func (export "proxy_on_context_create") (param i32 i32))
-  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
-    (drop (call $log (i32.const 2) (i32.const 16) (i32.const ${Math.min(tag.length, 32)})))
-    (i32.const 0))
+  ${callbacks}
 )`;
 }
 
-export async function proxyWasmFilter(tag = 'v1'): Promise<Buffer> {
-  return compileWat(proxyWasmFilterWat(tag), `filter-${tag}.wat`);
+export async function proxyWasmFilter(tag = 'v1', chain: 'http' | 'network' = 'http'): Promise<Buffer> {
+  return compileWat(proxyWasmFilterWat(tag, chain), `${chain === 'http' ? 'filter' : 'network'}-${tag}.wat`);
 }
 
 /** The filter above importing a host function no host has (env.proxy_made_up): the analysis rejects it. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { html, queryString } from './html.js';
-import { errorPage, homePage, searchPage, type Category, type Entry } from './pages/catalog-pages.js';
+import { errorPage, homePage, searchPage, type Category, type Entry, type SearchData } from './pages/catalog-pages.js';
 import { pluginPage } from './pages/plugin-page.js';
 import { PublicApi } from './public-api.js';
 
@@ -39,12 +39,7 @@ export class WebService {
 
   async search(query: Record<string, string>): Promise<Page> {
     const params = pick(query);
-    const [categories, page] = await Promise.all([this.categories(), this.api.get(`/api/v1/plugins${queryString({ ...params, limit: 20 })}`)]);
-    if (page.status === 400) {
-      return { status: 400, html: searchPage({ params, categories, items: [], total: null, nextCursor: null, errors: page.json.errors ?? [] }) };
-    }
-    if (page.status !== 200) return this.failed(page.status);
-    return { status: 200, html: searchPage({ params, categories, items: page.json.items, total: page.json.total, nextCursor: page.json.nextCursor, errors: [] }) };
+    return this.listPage(params, params, await this.categories(), {});
   }
 
   async category(slug: string, query: Record<string, string>): Promise<Page> {
@@ -53,25 +48,12 @@ export class WebService {
     if (category === undefined) {
       return { status: 404, html: errorPage(404, 'No such category', `There is no category "${slug}". The categories are: ${categories.map((c) => c.name).join(', ')}.`) };
     }
-    const params = { ...pick(query), category: slug };
-    const page = await this.api.get(`/api/v1/plugins${queryString({ ...params, limit: 20 })}`);
-    const errors = page.status === 400 ? page.json.errors ?? [] : [];
-    if (page.status !== 200 && page.status !== 400) return this.failed(page.status);
-    const { category: _category, ...shown } = params;
-    return {
-      status: page.status,
-      html: searchPage({
-        params: shown,
-        categories,
-        items: page.json?.items ?? [],
-        total: page.json?.total ?? null,
-        nextCursor: page.json?.nextCursor ?? null,
-        errors,
-        heading: category.name,
-        intro: html`<p class="muted">${category.description} ${category.plugins} plugin${category.plugins === 1 ? '' : 's'}, ${Math.round(category.share * 100)} % of the catalog.</p>`,
-        path: `/categories/${slug}`,
-      }),
-    };
+    const shown = pick(query);
+    return this.listPage({ ...shown, category: slug }, shown, categories, {
+      heading: category.name,
+      intro: html`<p class="muted">${category.description} ${category.plugins} plugin${category.plugins === 1 ? '' : 's'}, ${Math.round(category.share * 100)} % of the catalog.</p>`,
+      path: `/categories/${slug}`,
+    });
   }
 
   async namespace(namespace: string, query: Record<string, string>): Promise<Page> {
@@ -79,26 +61,43 @@ export class WebService {
     const found = await this.api.get(`/api/v1/namespaces/${namespace}`);
     if (found.status === 404) return { status: 404, html: errorPage(404, 'No such publisher', `No publisher is called "${namespace}".`) };
     if (found.status !== 200) return this.failed(found.status);
-    const params = { sort: 'name', ...pick(query), namespace };
-    const [categories, page] = await Promise.all([this.categories(), this.api.get(`/api/v1/plugins${queryString({ ...params, limit: 50 })}`)]);
-    if (page.status !== 200 && page.status !== 400) return this.failed(page.status);
     const unlisted = (found.json.plugins as { name: string; latestVersion: string | null }[]).filter((p) => p.latestVersion === null);
-    const { namespace: _namespace, ...shown } = params;
+    const shown = { sort: 'name', ...pick(query) };
+    return this.listPage({ ...shown, namespace }, shown, await this.categories(), {
+      heading: `Publisher ${namespace}`,
+      title: `${namespace}: plugins`,
+      intro: html`<p class="muted">Plugins published by <strong>${namespace}</strong> since ${found.json.createdAt.slice(0, 10)}.${
+        unlisted.length > 0 ? html` Not listed yet (no ready version): ${unlisted.map((p, i) => html`${i > 0 ? ', ' : ''}<a href="/plugins/${namespace}/${p.name}">${p.name}</a>`)}.` : ''
+      }</p>`,
+      path: `/namespaces/${namespace}`,
+      limit: 50,
+    });
+  }
+
+  /**
+   * One page of search results: `query` goes to the API, `shown` fills the filter form (a category or
+   * publisher page fixes its own filter in the path). A refused filter is a 400 page naming it.
+   */
+  private async listPage(
+    query: Record<string, string>,
+    shown: Record<string, string>,
+    categories: Category[],
+    page: Pick<SearchData, 'heading' | 'title' | 'intro' | 'path'> & { limit?: number },
+  ): Promise<Page> {
+    const { limit = 20, ...options } = page;
+    const answer = await this.api.get(`/api/v1/plugins${queryString({ ...query, limit })}`);
+    if (answer.status !== 200 && answer.status !== 400) return this.failed(answer.status);
+    const ok = answer.status === 200;
     return {
-      status: page.status,
+      status: answer.status,
       html: searchPage({
+        ...options,
         params: shown,
         categories,
-        items: page.json?.items ?? [],
-        total: page.json?.total ?? null,
-        nextCursor: page.json?.nextCursor ?? null,
-        errors: page.status === 400 ? page.json.errors ?? [] : [],
-        heading: `Publisher ${namespace}`,
-        title: `${namespace}: plugins`,
-        intro: html`<p class="muted">Plugins published by <strong>${namespace}</strong> since ${found.json.createdAt.slice(0, 10)}.${
-          unlisted.length > 0 ? html` Not listed yet (no ready version): ${unlisted.map((p, i) => html`${i > 0 ? ', ' : ''}<a href="/plugins/${namespace}/${p.name}">${p.name}</a>`)}.` : ''
-        }</p>`,
-        path: `/namespaces/${namespace}`,
+        items: ok ? answer.json.items : [],
+        total: ok ? answer.json.total : null,
+        nextCursor: ok ? answer.json.nextCursor : null,
+        errors: ok ? [] : (answer.json.errors ?? []),
       }),
     };
   }
