@@ -6,7 +6,7 @@ import { describeForbiddenCharacter, forbiddenCharacter, TEXT_RULE, textProblem 
 /** Enough to say what is wrong without echoing a whole hostile body back. */
 const MAX_PROBLEMS = 10;
 
-export const REPEATED_QUERY_RULE = 'Given at most once: a repeated query parameter is refused (400 invalid_input naming it).';
+export const REPEATED_QUERY_RULE = 'Given at most once: a repeated query parameter is refused with 400.';
 
 /**
  * The check every request passes before its handler runs (a preValidation
