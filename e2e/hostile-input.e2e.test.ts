@@ -134,7 +134,7 @@ describe('hostile input on every route', () => {
   function check(request: Sent, answer: Answer): void {
     if (answer.status >= 500) return fail(request, 'a server error', answer);
     if (answer.status < 400) {
-      if (request.refuses) fail(request, 'accepted text the rule forbids', answer);
+      if (request.refuses) fail(request, 'accepted what it must refuse', answer);
       return;
     }
     if (FRAMEWORK_ANSWERS_NOT_YET_IN_FORMAT.some((pending) => pending(request, answer))) return;
