@@ -379,6 +379,33 @@ describe('hostile input on every route', () => {
     expect(bodies.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /api/v1/plugins/{namespace}/{name}', 'POST /api/v1/tokens', 'POST /api/v1/verify']));
   });
 
+  it('answers each attack the issue names with a 400 naming the field, in the format of its surface', async () => {
+    failures.length = 0;
+    const json = (body: unknown) => ({ headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const version = '/api/v1/plugins/acme/jwt-auth/versions/1.0.0';
+    const purls = multipart([{ name: 'module', file: module }, { name: 'dependencies', file: Buffer.from('pkg:npm/left-pad@1.3.0\npkg:npm/a\u0000b@1\n'), filename: 'deps.purls' }], { authorization: `Bearer ${admin}` });
+    const attacks: Sent[] = [
+      { method: 'GET', url: '/api/v1/plugins?q=%00', refuses: 'query.q' },
+      { method: 'GET', url: '/api/v1/plugins?q=a&q=b', refuses: 'query.q' },
+      { method: 'GET', url: '/api/v1/plugins?language=a&language=b', refuses: 'query.language' },
+      { method: 'GET', url: '/search?q=%00', headers: { accept: 'text/html' }, refuses: 'query.q' },
+      { method: 'GET', url: '/categories/x?q=%00', headers: { accept: 'text/html' }, refuses: 'query.q' },
+      { method: 'GET', url: '/namespaces/x?q=%00', headers: { accept: 'text/html' }, refuses: 'query.q' },
+      { method: 'GET', url: '/v2/acme/jwt-auth/tags/list?n=1&n=2', refuses: 'query.n' },
+      { method: 'PUT', url: '/api/v1/plugins/acme/jwt-auth', ...json({ description: 'a\u0000b' }), refuses: 'body.description' },
+      { method: 'PUT', url: '/api/v1/plugins/acme/jwt-auth', ...json({ description: 'a\ud800b' }), refuses: 'body.description' },
+      { method: 'PUT', url: `${version}/yank`, ...json({ reason: 'CVE\u0000' }), refuses: 'body.reason' },
+      { method: 'PUT', url: '/api/v1/plugins/acme/jwt-auth/deprecation', ...json({ message: '\udc00old' }), refuses: 'body.message' },
+      { method: 'POST', url: '/api/v1/tokens', ...json({ name: 'ci\u0000', namespaces: ['acme'] }), refuses: 'body.name' },
+      { method: 'POST', url: '/api/v1/tokens', ...json({ name: 'ci\nforged log line', namespaces: ['acme'] }), refuses: 'body.name' },
+      { method: 'PUT', url: version, ...purls, refuses: 'body.dependencies' },
+      { method: 'PUT', url: version, headers: { authorization: `Bearer ${admin}`, 'content-type': 'multipart/form-data' }, body: 'x', refuses: 'body' },
+      { method: 'POST', url: '/api/v1/verify', headers: { 'content-type': 'multipart/form-data' }, body: 'x', refuses: 'body' },
+    ];
+    await writes([attacks]);
+    expect(failures).toEqual([]);
+  });
+
   it('reads: every path and query parameter, repeated parameters and odd headers, anonymously and with a token', async () => {
     failures.length = 0;
     const before = await fingerprint('full');
