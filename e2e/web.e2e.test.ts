@@ -67,6 +67,8 @@ describe('the web catalog in Chromium', () => {
   let browser: Browser;
   let desktop: BrowserContext;
   let base: string;
+  /** Content-Security-Policy violations any desktop page reported, as events or console errors. */
+  const cspViolations: string[] = [];
   /** Version views from the API, by `ns/name@version`. */
   const views = new Map<string, Json>();
   const view = (id: string): Json => views.get(id)!;
@@ -118,6 +120,16 @@ describe('the web catalog in Chromium', () => {
     // Fail in seconds, not after Playwright's 30 s, when an element is missing.
     desktop.setDefaultTimeout(5_000);
     await desktop.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    // Every desktop page reports what its Content-Security-Policy blocked: the event, and Chromium's console error.
+    await desktop.exposeBinding('reportCspViolation', ({ page }, text: string) => void cspViolations.push(`${page.url()}: ${text}`));
+    await desktop.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sample})`);
+      });
+    });
+    desktop.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspViolations.push(`${message.page()?.url()}: ${message.text()}`);
+    });
 
     for (const ns of ['acme', 'observe', 'edge']) expect((await api(base, 'PUT', `/api/v1/namespaces/${ns}`, { token: registry.adminToken })).status).toBeLessThan(300);
     await Promise.all(CATALOG.map(publish));
@@ -412,6 +424,106 @@ describe('the web catalog in Chromium', () => {
       } finally {
         await context.close();
       }
+    });
+  });
+
+  describe('security headers', () => {
+    const POLICY = "default-src 'none';script-src 'self';style-src 'self';img-src 'self';form-action 'self';base-uri 'none';frame-ancestors 'none'";
+
+    it('sends the CSP, nosniff, frame and referrer rules on pages, assets, the API, /v2, downloads and errors', async () => {
+      const stylesheet = (await (await fetch(`${base}/`)).text()).match(/href="(\/assets\/site\.[0-9a-f]+\.css)"/)![1]!;
+      const answers: [string, number, Record<string, string>?][] = [
+        ['/', 200],
+        ['/search?q=jwt', 200],
+        ['/search?q=%00', 400, { accept: 'text/html' }],
+        ['/no/such/page', 404, { accept: 'text/html' }],
+        [stylesheet, 200],
+        ['/api/v1/plugins?q=jwt', 200],
+        ['/api/v1/plugins?q=a&q=b', 400],
+        ['/api/v1/plugins/acme/no-such-plugin', 404],
+        ['/api/v1/plugins/acme/jwt-auth/versions/1.0.0/module.wasm', 200],
+        ['/api/openapi.json', 200],
+        ['/v2/', 200],
+        ['/v2/acme/no-such-plugin/tags/list', 404],
+        ['/health/live', 200],
+      ];
+      for (const [path, status, headers] of answers) {
+        const response = await fetch(`${base}${path}`, { headers });
+        await response.arrayBuffer();
+        expect(response.status, path).toBe(status);
+        expect(
+          {
+            csp: response.headers.get('content-security-policy'),
+            nosniff: response.headers.get('x-content-type-options'),
+            frames: response.headers.get('x-frame-options'),
+            referrer: response.headers.get('referrer-policy'),
+          },
+          path,
+        ).toEqual({ csp: POLICY, nosniff: 'nosniff', frames: 'DENY', referrer: 'no-referrer' });
+      }
+    });
+
+    it('refuses to be framed by another page', async () => {
+      const page = await desktop.newPage();
+      await page.setContent(`<iframe src="${base}/plugins/acme/jwt-auth" title="framed"></iframe>`);
+      // Chromium says why: the framed page's frame-ancestors 'none'. Nothing of the page is shown.
+      await expect.poll(() => cspViolations.some((v) => /frame-ancestors/.test(v))).toBe(true);
+      const frame = page.frames().find((f) => f !== page.mainFrame())!;
+      expect(await frame.locator('a.brand').count()).toBe(0);
+      await page.close();
+      // That refusal is the point; the pages themselves are checked below.
+      cspViolations.length = 0;
+    });
+
+    it('every page and state keeps its Content-Security-Policy: no violation reported, the script and stylesheet apply', async () => {
+      // Two more states: a plugin without versions, and a deprecated one.
+      expect((await api(base, 'PUT', '/api/v1/plugins/edge/unreleased', { token: registry.adminToken, json: { description: 'Not released yet.' } })).status).toBe(201);
+      const deprecated = await api(base, 'PUT', '/api/v1/plugins/edge/header-rewrite/deprecation', { token: registry.adminToken, json: { message: 'Use the built-in header mutation filter.' } });
+      expect(deprecated.status).toBe(200);
+      const pages: [string, number][] = [
+        ['/', 200],
+        ['/search?q=jwt', 200],
+        ['/search?q=kafka-connector-nothing', 200],
+        ['/search?abi=9.9.9', 400],
+        ['/search?q=%00', 400],
+        ['/search?sort=name&q=a&q=b', 400],
+        ['/categories/security', 200],
+        ['/categories/no-such-category', 404],
+        ['/namespaces/acme', 200],
+        ['/namespaces/edge', 200],
+        ['/plugins/acme/jwt-auth', 200],
+        ['/plugins/acme/jwt-auth/1.0.0', 200],
+        ['/plugins/acme/jwt-auth/0.9.0', 200],
+        ['/plugins/acme/jwt-auth/1.2.0', 200],
+        ['/plugins/acme/jwt-auth/9.9.9', 404],
+        ['/plugins/edge/header-rewrite', 200],
+        ['/plugins/edge/unreleased', 200],
+        ['/plugins/acme/no-such-plugin', 404],
+        ['/no/such/page', 404],
+      ];
+      for (const [path, status] of pages) {
+        const page = await open(path, status);
+        await page.waitForLoadState('load');
+        // The stylesheet applied (the search label is hidden by a class, no longer by a style attribute).
+        expect(await page.locator('label[for="site-search"]').evaluate((l) => getComputedStyle(l).position), path).toBe('absolute');
+        if (path === '/plugins/acme/jwt-auth') {
+          await page.locator('details#sbom > summary').click();
+          await page.locator('#sbom-components').waitFor({ state: 'visible' });
+          // The one script ran: it shows the copy buttons, and one copies.
+          const copy = page.locator('button[data-copy="digest"]');
+          await copy.click();
+          await expect.poll(() => copy.textContent()).toBe('Copied');
+        }
+        await page.close();
+      }
+      expect(cspViolations).toEqual([]);
+
+      // The collector hears a violation when there is one: a style attribute is refused and reported.
+      const page = await open('/');
+      await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<p style="color: red">inline</p>'));
+      await expect.poll(() => cspViolations.length).toBeGreaterThan(0);
+      expect(cspViolations.join('\n')).toMatch(/style-src/);
+      await page.close();
     });
   });
 

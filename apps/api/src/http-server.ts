@@ -1,4 +1,5 @@
 import type { LogLevel as NestLogLevel } from '@nestjs/common';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +9,8 @@ import type { RegistryConfig } from '../../../libs/config/src/config.js';
 import { ApiModule } from './app.module.js';
 import { errorCodes } from 'fastify';
 import { isOciPath } from '../../../libs/oci/src/oci-errors.js';
+import { checkRequestInput, describeRequestInputRules } from '../../../libs/http/src/request-input.js';
+import { SECURITY_HEADERS } from '../../../libs/http/src/security-headers.js';
 
 const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -31,6 +34,10 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // CSP, nosniff, frame and referrer rules on every answer (libs/http/src/security-headers.ts).
+  await fastify.register(fastifyHelmet, SECURITY_HEADERS);
+  // Every route: query parameters given once, text without NUL, lone surrogates or control characters.
+  fastify.addHook('preValidation', checkRequestInput);
   // Multipart bodies: a module with its lockfile on publish, a bundle with a module on verify. Parts are streamed.
   await app.register(fastifyMultipart as never, {
     limits: { fileSize: config.maxModuleSize, files: 2, fields: 4, parts: 6, fieldSize: 1024 * 1024 },
@@ -70,5 +77,6 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   schemas.AnalysisReport = ANALYSIS_REPORT_SCHEMA as Schemas[string];
   const analysisView = schemas.AnalysisView as { properties?: Record<string, unknown> } | undefined;
   if (analysisView?.properties) analysisView.properties.report = { $ref: '#/components/schemas/AnalysisReport' };
+  describeRequestInputRules(document);
   return document;
 }

@@ -36,6 +36,7 @@ export class AuditPage {
 }
 
 const MAX_LIMIT = 200;
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 @ApiTags('audit')
 @Controller('api/v1/audit')
@@ -72,7 +73,8 @@ export class AuditController {
     }
     const size = limit === undefined ? 50 : Number(limit);
     if (!Number.isInteger(size) || size < 1 || size > MAX_LIMIT) problems.push({ field: 'query.limit', message: `must be a whole number from 1 to ${MAX_LIMIT}` });
-    if (cursor !== undefined && !/^\d{1,19}$/.test(cursor)) problems.push({ field: 'query.cursor', message: 'is not a cursor returned by this endpoint' });
+    // Event ids are PostgreSQL bigints: a larger number is no cursor of ours (and PostgreSQL would refuse it).
+    if (cursor !== undefined && !(/^\d{1,19}$/.test(cursor) && BigInt(cursor) <= MAX_BIGINT)) problems.push({ field: 'query.cursor', message: 'is not a cursor returned by this endpoint' });
     if (problems.length > 0) throw invalidInput(problems);
     const rows = await this.audit.list({
       ...(action !== undefined ? { action: action as AuditAction } : {}),

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
+import { textProblem } from '../../domain/src/text.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { AdminOnly, CurrentPrincipal } from './auth.guard.js';
 import type { Principal } from './principal.js';
@@ -67,6 +68,11 @@ function parseTokenRequest(input: unknown): TokenRequest {
   }
   const name = typeof body.name === 'string' ? body.name.trim() : '';
   if (name.length < 1 || name.length > 100) problems.push({ field: 'body.name', message: 'must be a string of 1-100 characters' });
+  else {
+    // The name is shown in lists and logged with what the token does: one printable line.
+    const text = textProblem('body.name', name);
+    if (text !== null) problems.push(text);
+  }
   const namespaces = body.namespaces ?? [];
   if (!Array.isArray(namespaces) || namespaces.some((n) => typeof n !== 'string')) {
     problems.push({ field: 'body.namespaces', message: 'must be an array of namespace names' });

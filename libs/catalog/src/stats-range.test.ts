@@ -73,6 +73,13 @@ describe('parseStatsRange', () => {
     expect(rangeProblems({ from: ['2025-01-01', '2025-01-02'] })[0]).toEqual({ field: 'query.from', message: 'must be given once' });
   });
 
+  it('keeps to days PostgreSQL and ISO dates can write: from 1970 to the end of 9999', () => {
+    for (const bad of ['0000-01-01', '0001-01-01', '1969-12-31']) expect(rangeProblems({ to: bad })[0]).toMatchObject({ field: 'query.to', message: expect.stringContaining('from 1970-01-01') });
+    expect(parseStatsRange({ to: '1970-01-01' }, '2025-01-01').from).toBe('1969-12-03');
+    expect(parseStatsRange({ from: '9999-12-01', to: '9999-12-31' }, '2025-01-01').buckets).toHaveLength(31);
+    expect(rangeProblems({ from: '9999-12-01', to: '9999-12-31', interval: 'week' })[0]).toMatchObject({ field: 'query.to', message: expect.stringContaining('past 9999-12-31') });
+  });
+
   it('refuses from after to, also when to defaults to today', () => {
     expect(rangeProblems({ from: '2025-03-02', to: '2025-03-01' })[0]).toMatchObject({ field: 'query.from', message: expect.stringContaining('after to') });
     expect(rangeProblems({ from: '2025-06-16' }, '2025-06-15')[0]).toMatchObject({ field: 'query.from' });

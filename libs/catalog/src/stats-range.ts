@@ -22,6 +22,7 @@ export const MAX_POPULAR_LIMIT = 100;
 
 const DAY_MS = 86_400_000;
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+const FIRST_DAY = '1970-01-01';
 
 /** A validated range: whole buckets from `from` to `to`, both included. */
 export interface StatsRange {
@@ -87,6 +88,9 @@ export function parseStatsRange(params: StatsParams, today: string): StatsRange 
   }
   const first = bucketStart(start, interval);
   const last = interval === 'week' ? addDays(bucketStart(end, 'week'), 6) : end;
+  if (!DAY_PATTERN.test(last)) {
+    throw invalidInput([{ field: 'query.to', message: `with interval=week the range runs on to the Sunday after ${end}, which lies past 9999-12-31` }]);
+  }
   const step = interval === 'week' ? 7 : 1;
   const count = (daysBetween(first, last) + 1) / step;
   if (count > MAX_STATS_BUCKETS) {
@@ -144,8 +148,9 @@ function oneOf<K extends string, T extends string>(params: Partial<Record<K, str
 function dayParam(params: StatsParams, key: 'from' | 'to', problems: FieldProblem[]): string | null {
   const value = single(params, key, problems);
   if (value === null) return null;
-  // The round trip refuses days that do not exist (2023-02-29, 2024-13-01).
-  if (DAY_PATTERN.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && utcDay(new Date(`${value}T00:00:00Z`)) === value) return value;
-  problems.push({ field: `query.${key}`, message: `${JSON.stringify(value)} must be a UTC date written YYYY-MM-DD, e.g. 2025-03-01` });
+  // The round trip refuses days that do not exist (2023-02-29, 2024-13-01). Nothing was downloaded before 1970, and
+  // earlier years run into dates PostgreSQL and toISOString() cannot write (year 0, negative years).
+  if (DAY_PATTERN.test(value) && value >= FIRST_DAY && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && utcDay(new Date(`${value}T00:00:00Z`)) === value) return value;
+  problems.push({ field: `query.${key}`, message: `${JSON.stringify(value)} must be a UTC date written YYYY-MM-DD from ${FIRST_DAY} to 9999-12-31, e.g. 2025-03-01` });
   return null;
 }

@@ -88,4 +88,22 @@ describe('plugin metadata', () => {
     const categoryMessage = (extensions.errors as { field: string; message: string }[]).find((e) => e.field === 'body.categories[0]')!.message;
     for (const slug of CATEGORY_SLUGS) expect(categoryMessage).toContain(slug);
   });
+
+  it('refuses text PostgreSQL cannot store or pages should not show, keeping line breaks in the description', () => {
+    const problems = (input: object) => {
+      try {
+        parsePluginMetadata(input);
+        return [];
+      } catch (e) {
+        return ((e as RegistryError).extensions.errors as { field: string; message: string }[]).map((p) => `${p.field}: ${/^holds (U\+[0-9A-F]{4})/.exec(p.message)?.[1]}`);
+      }
+    };
+    expect(problems({ description: 'Validates\nJWTs.\r\n\tIndented.' })).toEqual([]);
+    expect(problems({ description: 'a\u0000b', license: 'MIT\n', homepage: 'https://example.com/\ud800', repository: 'https://example.com/\u202e' })).toEqual([
+      'body.description: U+0000',
+      'body.license: U+000A',
+      'body.homepage: U+D800',
+      'body.repository: U+202E',
+    ]);
+  });
 });

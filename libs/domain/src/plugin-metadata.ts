@@ -1,6 +1,7 @@
 import { CATEGORY_SLUGS } from './categories.js';
 import { licenseProblem } from './licenses.js';
 import { invalidInput, type FieldProblem } from './registry-error.js';
+import { textProblem, type TextKind } from './text.js';
 
 /** What a publisher says about a plugin; everything else is computed by the registry. */
 export interface PluginMetadata {
@@ -39,7 +40,7 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
     }
   }
 
-  const optionalString = (key: string, max: number): string | null => {
+  const optionalString = (key: string, max: number, kind: TextKind = 'line'): string | null => {
     const value = body[key];
     if (value === undefined || value === null || value === '') return null;
     if (typeof value !== 'string') {
@@ -47,6 +48,11 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
       return null;
     }
     if (value.length > max) problems.push({ field: `body.${key}`, message: `must be at most ${max} characters (got ${value.length})` });
+    const text = textProblem(`body.${key}`, value, kind);
+    if (text !== null) {
+      problems.push(text);
+      return null;
+    }
     return value;
   };
   const httpUrl = (key: string): string | null => {
@@ -73,7 +79,7 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
     return [...new Set(value as string[])];
   };
 
-  const description = optionalString('description', METADATA_LIMITS.description) ?? '';
+  const description = optionalString('description', METADATA_LIMITS.description, 'lines') ?? '';
   const license = optionalString('license', 256);
   if (license !== null) {
     const problem = licenseProblem('body.license', license);

@@ -4,6 +4,7 @@ import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
 import { nameProblem } from '../../domain/src/names.js';
 import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
+import { textProblem } from '../../domain/src/text.js';
 import { versionProblem } from '../../domain/src/versions.js';
 import { LifecycleRepository, type LifecycleRefusal, type VersionKey } from './lifecycle.repository.js';
 import { PluginsRepository } from './plugins.repository.js';
@@ -122,5 +123,7 @@ function optionalText(body: unknown, field: string): string | null {
   if (typeof value !== 'string' || value.length > MAX_REASON_LENGTH) {
     throw invalidInput([{ field: `body.${field}`, message: `must be a string of at most ${MAX_REASON_LENGTH} characters` }]);
   }
+  const problem = textProblem(`body.${field}`, value, 'lines');
+  if (problem !== null) throw invalidInput([problem]);
   return value;
 }

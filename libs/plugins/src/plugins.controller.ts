@@ -12,6 +12,7 @@ import type { RegistryConfig } from '../../config/src/config.js';
 import { invalidInput, RegistryError } from '../../domain/src/registry-error.js';
 import { DownloadCounter } from '../../downloads/src/download-counter.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
+import { asMultipartError, multipartParts } from '../../http/src/multipart.js';
 import { sendModule } from '../../http/src/module-response.js';
 import { dependencyFileProblem, parseDeclaredDependencyFiles, type DependencyFile } from '../../sbom/src/dependencies.js';
 import { DEFAULT_DEPENDENCY_LIMITS } from '../../sbom/src/model.js';
@@ -256,11 +257,16 @@ function publishRequest(request: FastifyRequest): PublishRequest {
       declaredLength: null,
       read: async (receiveModule) => {
         const files: DependencyFile[] = [];
-        for await (const part of request.parts()) {
+        // A body cut short surfaces in the part being read: a 400, like any other malformed multipart.
+        const malformed = (error: unknown): never => {
+          throw asMultipartError(error);
+        };
+        for await (const part of multipartParts(request)) {
           if (part.type === 'file' && part.fieldname === 'module') {
-            await receiveModule(part.file);
+            await receiveModule(part.file).catch(malformed);
           } else if (part.type === 'file' && part.fieldname === 'dependencies') {
-            files.push({ filename: part.filename, content: await readLimited(part.file, DEFAULT_DEPENDENCY_LIMITS.maxBytes, `body.dependencies (${part.filename})`) });
+            const content = await readLimited(part.file, DEFAULT_DEPENDENCY_LIMITS.maxBytes, `body.dependencies (${part.filename})`).catch(malformed);
+            files.push({ filename: part.filename, content });
           } else if (part.type === 'field' && part.fieldname === 'purls') {
             files.push({ filename: 'purls.txt', content: String(part.value) });
           } else {

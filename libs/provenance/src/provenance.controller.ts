@@ -4,6 +4,7 @@ import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalidInput } from '../../domain/src/registry-error.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
+import { asMultipartError, multipartParts } from '../../http/src/multipart.js';
 import { BUNDLE_V03_MEDIA_TYPE } from '../../signing/src/bundles.js';
 import { AttestationsView, PublicKeyView, VerificationView, VerifyRequestBody } from './provenance.views.js';
 import { ProvenanceService } from './provenance.service.js';
@@ -103,9 +104,12 @@ export class ProvenanceController {
     if (request.isMultipart()) {
       let bundle: unknown;
       let module: Uint8Array | null = null;
-      for await (const part of request.parts()) {
-        if (part.type === 'file' && part.fieldname === 'module') module = await part.toBuffer();
-        else if (part.type === 'file' && part.fieldname === 'bundle') bundle = limited(await part.toBuffer()).toString('utf8');
+      const malformed = (error: unknown): never => {
+        throw asMultipartError(error);
+      };
+      for await (const part of multipartParts(request)) {
+        if (part.type === 'file' && part.fieldname === 'module') module = await part.toBuffer().catch(malformed);
+        else if (part.type === 'file' && part.fieldname === 'bundle') bundle = limited(await part.toBuffer().catch(malformed)).toString('utf8');
         else if (part.type === 'field' && part.fieldname === 'bundle') bundle = String(part.value);
         else throw invalidInput([{ field: `body.${part.fieldname}`, message: 'unexpected part; send `bundle` and `module`' }]);
       }

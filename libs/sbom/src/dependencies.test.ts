@@ -358,6 +358,19 @@ describe('parseDeclaredDependencies', () => {
     expect(failure({ filename: 'go.mod', content: Buffer.from([0x6d, 0xff, 0xfe]) }).message).toBe('is not UTF-8 text');
   });
 
+  it('refuses text PostgreSQL cannot store, raw or escaped, naming the file, the line and the character', () => {
+    expect(failure({ filename: 'deps.purls', content: 'pkg:npm/left-pad@1.3.0\npkg:npm/a\u0000b@1\n' })).toMatchObject({
+      file: 'deps.purls',
+      line: 2,
+      message: expect.stringMatching(/^holds U\+0000 \(NUL\) at position 10;/),
+    });
+    expect(failure({ filename: 'deps.purls', content: 'pkg:npm/ok@1\npkg:npm/a%00b@1\n' }).message).toMatch(/^declares package 1 of 2 with text that holds U\+0000/);
+    const lock = JSON.stringify({ lockfileVersion: 3, packages: { '': { dependencies: { 'a\u202e': '1.0.0' } }, 'node_modules/a\u202e': { version: '1.0.0' } } });
+    expect(failure({ filename: 'package-lock.json', content: lock.replaceAll('\u202e', '\\u202e') }).message).toMatch(/U\+202E \(a bidirectional control\)/);
+    expect(failure({ filename: 'x\u0000.purls', content: 'pkg:npm/ok@1' })).toMatchObject({ file: 'a dependency file name', message: expect.stringMatching(/^holds U\+0000/) });
+    expect(failure({ filename: `${'x'.repeat(300)}.purls`, content: 'pkg:npm/ok@1' }).message).toMatch(/at most 255/);
+  });
+
   it('survives deeply nested input with a plain error', () => {
     const deep = `{"lockfileVersion": 3, "packages": {"node_modules/a": ${'['.repeat(200_000)}${']'.repeat(200_000)}}}`;
     expect(failure({ filename: 'package-lock.json', content: deep }).message).toBe('packages["node_modules/a"] must be an object');

@@ -1,4 +1,5 @@
 import type { FieldProblem } from '../../domain/src/registry-error.js';
+import { describeForbiddenCharacter, forbiddenCharacter } from '../../domain/src/text.js';
 import { parseCargoLock } from './cargo-lock.js';
 import { parseGoMod, parseGoSum } from './go-modules.js';
 import {
@@ -114,7 +115,15 @@ export function describeDependencyFileError(error: DependencyFileError): string 
   return `${error.file}${error.line === null ? '' : ` line ${error.line}`}: ${error.message}`;
 }
 
+/** File names are the publisher's (multipart filenames) and are stored with the declaration. */
+const MAX_FILENAME_LENGTH = 255;
+
 function parseOne(file: DependencyFile, limits: DependencyLimits): { ok: true; value: Parsed } | { ok: false; error: DependencyFileError } {
+  const badName = forbiddenCharacter(file.filename);
+  if (badName !== null || file.filename.length > MAX_FILENAME_LENGTH) {
+    const why = badName !== null ? describeForbiddenCharacter(badName) : `is ${file.filename.length} characters long; at most ${MAX_FILENAME_LENGTH} are accepted`;
+    return failure('a dependency file name', new ParseFailure(why));
+  }
   const parser = parserFor(file.filename);
   if (!parser) return failure(file.filename, new ParseFailure(`is not a dependency file the registry reads; send ${SUPPORTED_DEPENDENCY_FILES}`));
   return run(file.filename, file.content, parser, limits);
@@ -138,11 +147,20 @@ function run(
     }
   }
   text = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  // What the file names is stored (jsonb) and shown: the same text rule as every other field.
+  const bad = forbiddenCharacter(text, 'lines');
+  if (bad !== null) {
+    const lineStart = text.lastIndexOf('\n', bad.index - 1) + 1;
+    return failure(filename, new ParseFailure(describeForbiddenCharacter({ ...bad, index: bad.index - lineStart }), lineOf(text, bad.index)));
+  }
   try {
     const parsed = parser(text);
     if (parsed.components.length > limits.maxComponents) {
       throw new ParseFailure(`declares ${parsed.components.length} packages; at most ${limits.maxComponents} are accepted`);
     }
+    // Escapes (JSON "\u0000", TOML "\u0000", %00 in a purl) decode to characters the raw text did not show.
+    const unescaped = forbiddenInComponents(parsed.components);
+    if (unescaped !== null) throw new ParseFailure(`declares ${unescaped}`);
     return { ok: true, value: parsed };
   } catch (error) {
     if (error instanceof ParseFailure) return failure(filename, error);
@@ -150,6 +168,30 @@ function run(
     if (error instanceof RangeError) return failure(filename, new ParseFailure(`could not be read: ${error.message}`));
     throw error;
   }
+}
+
+/** The first string of the declared packages that breaks the text rule, described; null when all are fine. */
+function forbiddenInComponents(components: readonly DeclaredComponent[]): string | null {
+  for (const [i, component] of components.entries()) {
+    const stack: unknown[] = [component];
+    while (stack.length > 0) {
+      const value = stack.pop();
+      if (typeof value === 'string') {
+        const bad = forbiddenCharacter(value);
+        // Not echoed: the text is the problem.
+        if (bad !== null) return `package ${i + 1} of ${components.length} with text that ${describeForbiddenCharacter(bad)}`;
+      } else if (typeof value === 'object' && value !== null) {
+        stack.push(...Object.values(value));
+      }
+    }
+  }
+  return null;
+}
+
+function lineOf(text: string, index: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 function failure(file: string, error: ParseFailure): { ok: false; error: DependencyFileError } {

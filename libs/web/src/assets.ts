@@ -38,6 +38,7 @@ ul.versions>li{padding:.4rem .5rem;border-bottom:1px solid var(--line)}ul.versio
 td code,.digests code,.compatibility .small{overflow-wrap:anywhere}pre[tabindex]:focus-visible{outline:3px solid #7fb2ea}
 figure.chart{margin:0 0 .5rem}.chart svg{width:100%;display:block}.chart text{font-size:11px}.chart .axis{stroke:var(--muted)}.chart .grid{stroke:var(--line);stroke-dasharray:3 3}.chart figcaption{font-size:.875rem;margin-top:.25rem}
 td.empty-row{color:var(--muted);text-align:center;padding:1rem}
+.visually-hidden{position:absolute;left:-9999px}.entry-title{margin:0;font-size:1.05rem}.entry-description{margin:.25rem 0}.card-text{margin:0}.card-count{margin:.25rem 0 0}
 `;
 
 /** Copy buttons: the only script, and the pages work without it (the values are on the page). */

@@ -24,7 +24,7 @@ export function layout(options: PageOptions, body: Html): string {
 <header class="site">
   <a class="brand" href="/">Wasm plugin registry</a>
   <form class="search" role="search" action="/search" method="get">
-    <label for="site-search" class="visually-hidden" style="position:absolute;left:-9999px">Search plugins</label>
+    <label for="site-search" class="visually-hidden">Search plugins</label>
     <input id="site-search" type="search" name="q" value="${options.query ?? ''}" placeholder="Search plugins: jwt, rate limit, tracing…">
     <button type="submit">Search</button>
   </form>

@@ -27,12 +27,12 @@ export interface Category {
 export function entryItem(entry: Entry, categories: readonly Category[]): Html {
   const names = new Map(categories.map((c) => [c.slug, c.name]));
   return html`<li>
-  <h3 style="margin:0;font-size:1.05rem"><a href="/plugins/${entry.namespace}/${entry.name}">${entry.namespace}/${entry.name}</a>
+  <h3 class="entry-title"><a href="/plugins/${entry.namespace}/${entry.name}">${entry.namespace}/${entry.name}</a>
     <span class="badge">${entry.latestVersion}</span>
     ${entry.signed ? html`<span class="badge ok" title="Signed by the registry (Sigstore)">signed</span>` : html`<span class="badge warn">unsigned</span>`}
     ${entry.deprecation ? html`<span class="badge bad" title="${entry.deprecation.message}">deprecated</span>` : ''}
   </h3>
-  <p style="margin:.25rem 0">${entry.description || html`<span class="muted">No description.</span>`}</p>
+  <p class="entry-description">${entry.description || html`<span class="muted">No description.</span>`}</p>
   <div class="meta">
     <span>ABI ${entry.latest.abiVersion ?? 'none'}</span>
     <span>${entry.latest.kind ?? 'module'}</span>
@@ -64,7 +64,7 @@ export function homePage(data: HomeData): string {
 <p class="muted">${formatCount(data.summary.plugins)} plugins from ${data.summary.publishers} publishers, ${formatCount(data.summary.versions)} versions, ${formatCount(data.summary.downloads)} downloads. Every version is analysed, signed and described by an SBOM.</p>
 <h2>Categories</h2>
 <ul class="plain grid">${data.categories.map(
-      (c) => html`<li class="card"><h3><a href="/categories/${c.slug}">${c.name}</a></h3><p class="small muted" style="margin:0">${c.description}</p><p class="small" style="margin:.25rem 0 0">${c.plugins} plugin${c.plugins === 1 ? '' : 's'}</p></li>`,
+      (c) => html`<li class="card"><h3><a href="/categories/${c.slug}">${c.name}</a></h3><p class="small muted card-text">${c.description}</p><p class="small card-count">${c.plugins} plugin${c.plugins === 1 ? '' : 's'}</p></li>`,
     )}</ul>
 <div class="layout halves">
   <section aria-labelledby="popular"><h2 id="popular">Most downloaded this week</h2>${entryList(data.popular, data.categories, html`No downloads this week yet.`)}

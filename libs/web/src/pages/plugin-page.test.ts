@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inlineCode } from '../../test/inline-code.js';
 import type { ApiAnswer, PublicApi } from '../public-api.js';
 import { chooseVersion, pluginPage } from './plugin-page.js';
 
@@ -251,6 +252,26 @@ describe('pluginPage', () => {
     expect(status).toBe(200);
     expect(html).toContain('The download statistics could not be read: the registry failed to handle this request');
     expect(html).toContain('id="envoy-config"');
+  });
+
+  it('renders every state within the Content-Security-Policy: no inline style, script or event handler', async () => {
+    const pending = version('0.1.0', 'd', { status: 'pending', analysis: null });
+    const failed = version('0.2.0', 'e', { status: 'failed', statusReason: 'sbom: timed out', pipeline: [{ step: 'sbom', state: 'failed', attempts: 5, error: 'timed out', startedAt: null, finishedAt: null }] });
+    const states: [string, Record<string, any> | null, string | null][] = [
+      ['latest', plugin(), null],
+      ['yanked', plugin(), '0.9.0'],
+      ['rejected', plugin(), '1.2.0'],
+      ['no such version', plugin(), '9.9.9'],
+      ['pending', plugin({ latestVersion: null, versions: [pending] }), null],
+      ['failed', plugin({ latestVersion: null, versions: [failed] }), null],
+      ['deprecated', plugin({ deprecation: { message: 'Use <x>.', deprecatedAt: '2026-11-01T00:00:00.000Z' } }), null],
+      ['no versions', plugin({ latestVersion: null, versions: [] }), null],
+      ['no such plugin', null, null],
+    ];
+    for (const [state, detail, wanted] of states) {
+      const { api } = fakeApi(detail);
+      expect(inlineCode((await pluginPage(api, 'acme', 'jwt-auth', wanted)).html), state).toEqual([]);
+    }
   });
 
   it('answers 502 when the plugin itself cannot be read', async () => {

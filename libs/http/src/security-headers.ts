@@ -1,0 +1,36 @@
+import type { FastifyHelmetOptions } from '@fastify/helmet';
+
+/**
+ * The Content-Security-Policy of every answer. The pages are server-rendered
+ * with one same-origin script (the copy buttons) and one same-origin
+ * stylesheet, no inline script or style, no frames, no plugins: anything else
+ * is refused by the browser even if escaping ever failed. JSON, YAML and
+ * module answers get the same policy; it costs nothing and stops them being
+ * rendered as a page or framed.
+ */
+export const CONTENT_SECURITY_POLICY = {
+  'default-src': ["'none'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  // Browsers fetch /favicon.ico under img-src; the chart is inline SVG.
+  'img-src': ["'self'"],
+  'form-action': ["'self'"],
+  'base-uri': ["'none'"],
+  'frame-ancestors': ["'none'"],
+} as const;
+
+/**
+ * Security headers for every answer (pages, API, /v2, errors), set by
+ * @fastify/helmet: the policy above, X-Content-Type-Options: nosniff,
+ * X-Frame-Options: DENY (for browsers that ignore frame-ancestors),
+ * Referrer-Policy: no-referrer (pages link to publishers' sites), and helmet's
+ * cross-origin isolation defaults (COOP and CORP same-origin). No HSTS: TLS
+ * ends in front of the registry, and the proxy that terminates it decides HSTS
+ * for its whole host.
+ */
+export const SECURITY_HEADERS: FastifyHelmetOptions = {
+  contentSecurityPolicy: { useDefaults: false, directives: Object.fromEntries(Object.entries(CONTENT_SECURITY_POLICY).map(([k, v]) => [k, [...v]])) },
+  strictTransportSecurity: false,
+  xFrameOptions: { action: 'deny' },
+  referrerPolicy: { policy: 'no-referrer' },
+};
