@@ -59,7 +59,6 @@ export class Invalidations implements OnModuleInit, OnApplicationShutdown {
   private heartbeat: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
   private retryMs: number;
-  private unlistenPGlite: (() => Promise<void>) | null = null;
   private readonly timings: InvalidationTimings;
 
   constructor(
@@ -82,7 +81,8 @@ export class Invalidations implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (this.database.kind === 'pglite') {
-      this.unlistenPGlite = await this.database.pglite.listen(INVALIDATION_CHANNEL, (payload) => this.deliver(payload));
+      // Never unlistened: PGlite closes with the process, and an UNLISTEN racing its close can hang.
+      await this.database.pglite.listen(INVALIDATION_CHANNEL, (payload) => this.deliver(payload));
       this.connected = true;
       return;
     }
@@ -94,7 +94,6 @@ export class Invalidations implements OnModuleInit, OnApplicationShutdown {
     this.connected = false;
     if (this.retry !== null) clearTimeout(this.retry);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
-    await this.unlistenPGlite?.().catch(() => undefined);
     await this.client?.end().catch(() => undefined);
   }
 
@@ -146,6 +145,7 @@ export class Invalidations implements OnModuleInit, OnApplicationShutdown {
   }
 
   private deliver(payload: string): void {
+    if (this.closing) return;
     let event: Invalidation;
     try {
       event = JSON.parse(payload) as Invalidation;
