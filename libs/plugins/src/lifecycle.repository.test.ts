@@ -78,6 +78,26 @@ describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)',
     }
   });
 
+  it('makes a delete that races a first download wait for its mark, then refuse', async () => {
+    const version = await readyVersion();
+    // A first download's mark, written but not committed yet.
+    const marking = new pg.Client({ connectionString: server.url });
+    await marking.connect();
+    try {
+      await marking.query('BEGIN');
+      await marking.query('UPDATE versions SET first_downloaded_at = now() WHERE id = $1', [version.id]);
+      let settled = false;
+      const deleting = lifecycle.deleteVersion(version.key, actor).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(settled).toBe(false);
+      await marking.query('COMMIT');
+      expect(await deleting).toBe('downloaded');
+      expect(await db.prisma.version.count({ where: { id: version.id } })).toBe(1);
+    } finally {
+      await marking.end();
+    }
+  });
+
   it('marks every version with the bytes on a download by digest, and reports them gone once none is left', async () => {
     const first = await readyVersion('1.0.0');
     const second = await readyVersion('2.0.0', first.digest);
