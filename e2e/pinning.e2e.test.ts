@@ -164,6 +164,8 @@ describe('download counts across a crash (SIGKILL) of the embedded registry', ()
       third = await startRegistry({}, { dataDir });
       expect((await api(third.url, 'GET', '/api/v1/plugins/crash/counts/versions/1.0.0')).json.downloads).toBe(37);
     } finally {
+      // Whatever an early failure left running.
+      for (const registry of [first, second]) if (registry !== null && registry.process.exitCode === null && registry.process.signalCode === null) registry.process.kill('SIGKILL');
       await third?.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
