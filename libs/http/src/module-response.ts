@@ -45,8 +45,8 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
       .header('repr-digest', `sha-256=:${Buffer.from(module.digest.slice('sha256:'.length), 'hex').toString('base64')}:`);
 
   if (matchesEtag(request.headers['if-none-match'], etag)) {
-    // The client holds these bytes under this URL: as good as a download for pinning.
-    await module.markDownloaded();
+    // The client holds these bytes under this URL: as good as a download for pinning (a HEAD still marks nothing).
+    if (request.method !== 'HEAD') await module.markDownloaded();
     void moduleHeaders().status(304).send();
     return;
   }
