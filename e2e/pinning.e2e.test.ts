@@ -169,7 +169,8 @@ describe('download counts across a crash (SIGKILL) of the embedded registry', ()
       await third?.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+    // Three API starts, one of them after a kill: more than the default minute on a loaded machine.
+  }, 180_000);
 });
 
 describe('pinned versions across API processes (PostgreSQL + S3)', () => {
