@@ -41,6 +41,7 @@ const digestKey = (digest: string): string => `blob:${digest}`;
 export class PluginsService {
   private readonly logger = new Logger('Downloads');
   private readonly downloadTargets: InvalidatedCache<DownloadTarget>;
+  private readonly reportedMissing = new Set<string>();
 
   constructor(
     private readonly plugins: PluginsRepository,
@@ -197,7 +198,12 @@ export class PluginsService {
   moduleMissing(target: DownloadTarget): RegistryError {
     const { by } = target;
     this.downloadTargets.forget(by.kind === 'version' ? versionKey(by.namespace, by.plugin, by.version) : digestKey(target.digest));
-    this.logger.warn(`storage has no object for ${target.digest}, which the database records: answered 404`);
+    // Once per digest (for a while): a client asking again and again must not flood the log.
+    if (!this.reportedMissing.has(target.digest)) {
+      if (this.reportedMissing.size >= DOWNLOAD_CACHE_ENTRIES) this.reportedMissing.clear();
+      this.reportedMissing.add(target.digest);
+      this.logger.warn(`storage has no object for ${target.digest}, which the database records: answered 404`);
+    }
     return blobNotFound(target.digest);
   }
 
