@@ -230,6 +230,16 @@ describe('pinned versions across API processes (PostgreSQL + S3)', () => {
 
     const again = await api(b.url, 'PUT', '/api/v1/plugins/cross/burn/versions/1.0.0', { token: b.adminToken, body: await proxyWasmFilter('cross-burn-2') });
     expectProblem(again, 409, 'version_deleted');
+
+    // Bytes of their own: the digest URLs go too, in the other process as in this one.
+    const lone = await publishReady(a.url, a.adminToken, 'cross/burn@2.0.0', await proxyWasmFilter('cross-burn-lone'));
+    for (const path of [`/api/v1/blobs/${lone.digest}`, `/v2/cross/burn/blobs/${lone.digest}`]) expect((await api(b.url, 'HEAD', path)).status, path).toBe(200);
+    expect((await api(a.url, 'DELETE', '/api/v1/plugins/cross/burn/versions/2.0.0', { token: a.adminToken })).status).toBe(204);
+    for (const registry of [a, b]) {
+      expectProblem(await api(registry.url, 'GET', `/api/v1/blobs/${lone.digest}`), 404, 'blob_not_found');
+      expect((await api(registry.url, 'HEAD', `/api/v1/blobs/${lone.digest}`)).status).toBe(404);
+      expectOciError(await api(registry.url, 'GET', `/v2/cross/burn/blobs/${lone.digest}`), 404, 'BLOB_UNKNOWN');
+    }
   });
 
   it('answers 404, not 500, in every process when S3 lost a module', async () => {
