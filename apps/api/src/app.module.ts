@@ -22,7 +22,9 @@ import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
 import { ConfigModule } from '../../../libs/config/src/config.module.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
 import { DatabaseModule } from '../../../libs/db/src/database.module.js';
+import { Invalidations } from '../../../libs/db/src/invalidations.js';
 import { DownloadCounter } from '../../../libs/downloads/src/download-counter.js';
+import { DownloadMarks } from '../../../libs/downloads/src/download-marks.js';
 import { DownloadsRepository } from '../../../libs/downloads/src/downloads.repository.js';
 import { HealthController } from '../../../libs/health/src/health.controller.js';
 import { ProblemFilter } from '../../../libs/http/src/problem.filter.js';
@@ -57,6 +59,8 @@ export class ApiModule {
         PublishService,
         DownloadsRepository,
         DownloadCounter,
+        DownloadMarks,
+        Invalidations,
         ProvenanceService,
         CatalogRepository,
         CatalogService,

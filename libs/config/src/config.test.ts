@@ -49,4 +49,10 @@ describe('configuration', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 'gcs' })).toThrow(/STORAGE_DRIVER="gcs" must be one of: filesystem, s3/);
     expect(() => loadConfig({ REGISTRY_ADMIN_TOKEN: 'short' })).toThrow(/REGISTRY_ADMIN_TOKEN must be at least 16/);
   });
+
+  it('writes download counts every second and every 100 by default, which bounds what a crash loses', () => {
+    expect(loadConfig({})).toMatchObject({ downloadFlushIntervalMs: 1000, downloadFlushMaxPending: 100 });
+    expect(loadConfig({ DOWNLOAD_FLUSH_MAX_PENDING: '1' }).downloadFlushMaxPending).toBe(1);
+    expect(() => loadConfig({ DOWNLOAD_FLUSH_MAX_PENDING: '0' })).toThrow(/DOWNLOAD_FLUSH_MAX_PENDING="0" must be a whole number from 1 to 1000000/);
+  });
 });

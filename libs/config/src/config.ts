@@ -22,6 +22,8 @@ export interface RegistryConfig {
   maxModuleSize: number;
   /** How often buffered download counts are written to the database. */
   downloadFlushIntervalMs: number;
+  /** Counts are written as soon as this many are buffered, too: with the interval, it bounds what a crash loses. */
+  downloadFlushMaxPending: number;
   analysis: AnalysisConfig;
   pipeline: PipelineConfig;
   signing: SigningConfig;
@@ -177,7 +179,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
 
   const maxModuleSize = integer('MAX_MODULE_SIZE', 50 * 1024 * 1024, 8, MAX_MODULE_SIZE_CEILING);
-  const downloadFlushIntervalMs = integer('DOWNLOAD_FLUSH_INTERVAL_MS', 5000, 10, 3_600_000);
+  const downloadFlushIntervalMs = integer('DOWNLOAD_FLUSH_INTERVAL_MS', 1000, 10, 3_600_000);
+  const downloadFlushMaxPending = integer('DOWNLOAD_FLUSH_MAX_PENDING', 100, 1, 1_000_000);
 
   const policyResult = parsePolicy(read('ANALYSIS_POLICY') ?? '');
   problems.push(...policyResult.problems.map((problem) => `ANALYSIS_POLICY: ${problem}`));
@@ -226,6 +229,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     adminToken,
     maxModuleSize,
     downloadFlushIntervalMs,
+    downloadFlushMaxPending,
     analysis,
     pipeline,
     signing,

@@ -6,7 +6,10 @@ import { DownloadsRepository, type DownloadCountDelta } from './downloads.reposi
 /**
  * Counts downloads in memory and writes them in batches, so that serving a
  * module never waits for a database write. Counts not yet written survive a
- * failed flush (they are retried) and a clean shutdown (flushed on the way out).
+ * failed flush (they are retried) and a clean shutdown (flushed on the way out);
+ * a crash loses at most what the last interval or batch had not written yet.
+ * Nothing else depends on this buffer: what keeps a downloaded version from
+ * being deleted is its mark (DownloadMarks), written before its bytes go out.
  */
 @Injectable()
 export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown {
@@ -14,6 +17,11 @@ export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown 
   private pending = new Map<string, DownloadCountDelta>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** Downloads recorded since the last flush took its batch. */
+  private unflushed = 0;
+  private flushQueued = false;
+  /** After a failed write only the timer retries, so that a database outage is not met with a write per download. */
+  private lastFlushFailed = false;
 
   constructor(
     private readonly downloads: DownloadsRepository,
@@ -30,10 +38,13 @@ export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown 
     const delta = this.pending.get(key);
     if (delta) delta.count += 1;
     else this.pending.set(key, { versionId, day, count: 1 });
+    this.unflushed += 1;
+    if (this.unflushed >= this.config.downloadFlushMaxPending && !this.flushQueued && !this.lastFlushFailed) void this.flush();
   }
 
   /** Writes everything counted so far. Flushes never overlap. */
   flush(): Promise<void> {
+    this.flushQueued = true;
     this.flushing = this.flushing.then(() => this.writePending());
     return this.flushing;
   }
@@ -46,12 +57,16 @@ export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   private async writePending(): Promise<void> {
+    this.flushQueued = false;
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.unflushed = 0;
     try {
       await this.downloads.addCounts([...batch.values()]);
+      this.lastFlushFailed = false;
     } catch (error) {
+      this.lastFlushFailed = true;
       // Put the batch back so that the next flush writes it.
       for (const [key, delta] of batch) {
         const newer = this.pending.get(key);

@@ -38,6 +38,28 @@ export class DownloadsRepository {
       WHERE plugins.id = totals.plugin_id`;
   }
 
+  /**
+   * Marks a version as downloaded (first_downloaded_at) unless it is already.
+   * False when the version is gone: a delete that locked its row first has
+   * committed, and nothing of it may be served. Once marked, a version cannot be
+   * deleted (the delete locks the row and reads the mark), so true stays true.
+   */
+  async markVersionDownloaded(versionId: string): Promise<boolean> {
+    const marked = await this.database.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE versions SET first_downloaded_at = now() WHERE id = ${versionId}::uuid AND first_downloaded_at IS NULL RETURNING id`;
+    if (marked.length > 0) return true;
+    // Not updated: already marked (by another process), or deleted. A new statement sees which.
+    return (await this.database.prisma.version.count({ where: { id: versionId } })) > 0;
+  }
+
+  /** Marks every version with these bytes, as a download by digest does; false when no version has them any more. */
+  async markDigestDownloaded(digest: string): Promise<boolean> {
+    const marked = await this.database.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE versions SET first_downloaded_at = now() WHERE digest = ${digest} AND first_downloaded_at IS NULL RETURNING id`;
+    if (marked.length > 0) return true;
+    return (await this.database.prisma.version.count({ where: { digest } })) > 0;
+  }
+
   async totalForVersion(versionId: string): Promise<number> {
     const result = await this.database.prisma.downloadCount.aggregate({ where: { versionId }, _sum: { count: true } });
     return result._sum.count ?? 0;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import type { ByteRange } from '../../storage/src/storage.driver.js';
+import { StorageNotFoundError, type ByteRange } from '../../storage/src/storage.driver.js';
 import { RegistryError } from '../../domain/src/registry-error.js';
 import { parseRange } from './byte-range.js';
 
@@ -10,9 +10,20 @@ export interface ServedModule {
   cacheControl: string;
   /** Default application/wasm; OCI blob pulls say application/octet-stream. */
   contentType?: string;
+  /** Rejects with StorageNotFoundError when storage has no object for the module. */
   open(range?: ByteRange): Promise<{ body: Readable }>;
+  /** Whether storage has the object; HEAD asks this instead of opening it. */
+  stored(): Promise<boolean>;
   /** A URL to redirect GETs to (a presigned object-store URL), or null to stream from here. */
   redirectUrl(): Promise<string | null>;
+  /**
+   * Awaited before anything of the module goes out (bytes, a range, a 304 or a
+   * redirect): records durably that it was downloaded. Rejects (404) when it was
+   * deleted meanwhile.
+   */
+  markDownloaded(): Promise<void>;
+  /** Storage has no object for the module: forgets what was cached and returns the error to answer (404). */
+  missing(): Error;
   /** Called once per GET that delivers (or redirects to) the whole module. */
   onDownload(): void;
 }
@@ -20,19 +31,23 @@ export interface ServedModule {
 /**
  * Serves module bytes with the HTTP caching rules a content-addressed object
  * deserves: the digest is a strong ETag, conditional requests get 304, single
- * byte ranges get 206.
+ * byte ranges get 206. Headers are set only once the answer is known, so that a
+ * 404 never carries the module's `immutable` caching.
  */
 export async function sendModule(request: FastifyRequest, reply: FastifyReply, module: ServedModule): Promise<void> {
   const etag = `"${module.digest}"`;
-  void reply
-    .header('etag', etag)
-    .header('cache-control', module.cacheControl)
-    .header('accept-ranges', 'bytes')
-    // RFC 9530: lets a client check the bytes it received, also after a redirect or a resumed download.
-    .header('repr-digest', `sha-256=:${Buffer.from(module.digest.slice('sha256:'.length), 'hex').toString('base64')}:`);
+  const moduleHeaders = (): FastifyReply =>
+    reply
+      .header('etag', etag)
+      .header('cache-control', module.cacheControl)
+      .header('accept-ranges', 'bytes')
+      // RFC 9530: lets a client check the bytes it received, also after a redirect or a resumed download.
+      .header('repr-digest', `sha-256=:${Buffer.from(module.digest.slice('sha256:'.length), 'hex').toString('base64')}:`);
 
   if (matchesEtag(request.headers['if-none-match'], etag)) {
-    void reply.status(304).send();
+    // The client holds these bytes under this URL: as good as a download for pinning (a HEAD still marks nothing).
+    if (request.method !== 'HEAD') await module.markDownloaded();
+    void moduleHeaders().status(304).send();
     return;
   }
 
@@ -43,27 +58,41 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
   if (!isHead) {
     const redirect = await module.redirectUrl();
     if (redirect !== null) {
+      await module.markDownloaded();
       if (range.kind === 'none') module.onDownload();
-      void reply.header('location', redirect).status(307).send();
+      void moduleHeaders().header('location', redirect).status(307).send();
       return;
     }
   }
 
   if (range.kind === 'unsatisfiable') {
-    void reply.header('content-range', `bytes */${module.size}`);
+    void moduleHeaders().header('content-range', `bytes */${module.size}`);
     throw new RegistryError(416, 'range_not_satisfiable', 'Range not satisfiable', `the module is ${module.size} bytes long; the requested range ${request.headers.range} lies outside it`, { size: module.size });
   }
-  void reply.header('content-type', module.contentType ?? 'application/wasm');
+  if (isHead) {
+    if (!(await module.stored())) throw module.missing();
+    void moduleHeaders().header('content-type', module.contentType ?? 'application/wasm');
+    if (range.kind === 'satisfiable') {
+      const { start, end } = range.range;
+      return void reply.status(206).header('content-range', `bytes ${start}-${end}/${module.size}`).header('content-length', end - start + 1).send();
+    }
+    return void reply.status(200).header('content-length', module.size).send();
+  }
+
+  const { body } = await openOrMissing(module, range.kind === 'satisfiable' ? range.range : undefined);
+  try {
+    await module.markDownloaded();
+  } catch (error) {
+    body.destroy();
+    throw error;
+  }
+  void moduleHeaders().header('content-type', module.contentType ?? 'application/wasm');
   if (range.kind === 'satisfiable') {
     const { start, end } = range.range;
     void reply.status(206).header('content-range', `bytes ${start}-${end}/${module.size}`).header('content-length', end - start + 1);
-    if (isHead) return void reply.send();
-    const { body } = await module.open(range.range);
     return void reply.send(body);
   }
   void reply.status(200).header('content-length', module.size);
-  if (isHead) return void reply.send();
-  const { body } = await module.open();
   // Counted once every byte has been handed to the response, not when the request arrived. A client
   // that resets the connection right after the last byte gets no 'finish', only 'close': the bytes
   // that went out tell a complete download from one cut short.
@@ -78,6 +107,15 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
   };
   reply.raw.once('finish', count).once('close', count);
   return void reply.send(body);
+}
+
+async function openOrMissing(module: ServedModule, range: ByteRange | undefined): Promise<{ body: Readable }> {
+  try {
+    return await module.open(range);
+  } catch (error) {
+    if (error instanceof StorageNotFoundError) throw module.missing();
+    throw error;
+  }
 }
 
 /** If-None-Match: a list of entity tags, weak or strong, or `*`. */

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { RegistryError } from '../../domain/src/registry-error.js';
+import { StorageNotFoundError } from '../../storage/src/storage.driver.js';
 
 /** An RFC 9457 problem document with the registry's stable `code`. */
 export interface Problem {
@@ -56,6 +57,18 @@ export function toProblem(error: unknown, instance?: string): Problem {
       status: error.status,
       detail: error.detail,
       code: error.code,
+      ...(instance ? { instance } : {}),
+    };
+  }
+  if (error instanceof StorageNotFoundError) {
+    // A module the database records but storage lost (or an admin just deleted): gone, not a failure of this server.
+    return {
+      type: problemType('blob_not_found'),
+      title: 'Not found',
+      status: 404,
+      detail: 'the module is not in storage (any more)',
+      code: 'blob_not_found',
+      ociCode: 'BLOB_UNKNOWN',
       ...(instance ? { instance } : {}),
     };
   }

@@ -65,6 +65,7 @@ export class OciController {
   ): Promise<void> {
     const manifest = await this.oci.manifest(namespace, name, reference);
     const etag = `"${manifest.digest}"`;
+    if (request.method !== 'HEAD') await this.oci.markManifestPulled(namespace, name, reference, manifest);
     void reply
       .header('docker-distribution-api-version', 'registry/2.0')
       .header('docker-content-digest', manifest.digest)
@@ -119,7 +120,10 @@ export class OciController {
       cacheControl: IMMUTABLE,
       contentType: 'application/octet-stream',
       open: (range) => this.blobs.open(blob.digest, range),
+      stored: async () => (await this.blobs.stat(blob.digest)) !== null,
       redirectUrl: () => (ttl > 0 ? this.blobs.signedUrl(blob.digest, ttl) : Promise.resolve(null)),
+      markDownloaded: () => this.oci.markLayerPulled(namespace, name, blob.digest),
+      missing: () => this.oci.layerMissing(namespace, name, blob.digest),
       onDownload: () => this.counter.record(blob.versionId),
     });
   }

@@ -4,6 +4,10 @@ import type { Database } from '../../db/src/database.js';
 import { storeOciArtifacts } from './oci-store.js';
 
 export interface OciManifestRecord {
+  /** The version the manifest belongs to. */
+  versionId: string;
+  /** The module manifest a referrer (SBOM, signature) is about; null for the module manifest itself. */
+  subjectDigest: string | null;
   digest: string;
   mediaType: string;
   artifactType: string;
@@ -97,8 +101,16 @@ export class OciRepository {
   }
 }
 
-function toRecord(row: { digest: string; mediaType: string; artifactType: string; content: Uint8Array }): OciManifestRecord {
+function toRecord(row: { versionId: string; subjectDigest: string | null; digest: string; mediaType: string; artifactType: string; content: Uint8Array }): OciManifestRecord {
   const content = Buffer.from(row.content);
   const parsed = JSON.parse(content.toString('utf8')) as { annotations?: Record<string, string> };
-  return { digest: row.digest, mediaType: row.mediaType, artifactType: row.artifactType, content, annotations: parsed.annotations ?? {} };
+  return {
+    versionId: row.versionId,
+    subjectDigest: row.subjectDigest,
+    digest: row.digest,
+    mediaType: row.mediaType,
+    artifactType: row.artifactType,
+    content,
+    annotations: parsed.annotations ?? {},
+  };
 }

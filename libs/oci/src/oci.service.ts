@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { NAME_PATTERN } from '../../domain/src/names.js';
-import { TtlCache } from '../../domain/src/ttl-cache.js';
+import { InvalidatedCache, Invalidations, type VersionDeleted } from '../../db/src/invalidations.js';
+import { DownloadMarks } from '../../downloads/src/download-marks.js';
 import { MEDIA_TYPES } from './oci-artifacts.js';
 import { ociError } from './oci-errors.js';
 import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci.repository.js';
@@ -30,14 +31,21 @@ export interface TagPage {
 @Injectable()
 export class OciService {
   // What a version tag or a digest names never changes (manifests are stored once); only an admin's
-  // deletion ends it, so entries live as long as the API's download cache. `latest` moves: never cached.
-  private readonly manifests = new TtlCache<string, OciManifestRecord>(CACHE_ENTRIES, CACHE_TTL_MS);
-  private readonly blobs = new TtlCache<string, OciBlobRecord>(CACHE_ENTRIES, CACHE_TTL_MS);
+  // deletion ends it, and that reaches every process's caches at once. `latest` moves: never cached.
+  private readonly manifests: InvalidatedCache<OciManifestRecord>;
+  private readonly blobs: InvalidatedCache<OciBlobRecord>;
 
   constructor(
     private readonly oci: OciRepository,
+    private readonly marks: DownloadMarks,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
-  ) {}
+    invalidations: Invalidations,
+  ) {
+    // Keys start with the repository: a deleted version drops everything cached for its plugin.
+    const ofPlugin = (key: string, deleted: VersionDeleted): boolean => key.startsWith(`${deleted.namespace}/${deleted.plugin}@`);
+    this.manifests = new InvalidatedCache(invalidations, CACHE_ENTRIES, CACHE_TTL_MS, ofPlugin);
+    this.blobs = new InvalidatedCache(invalidations, CACHE_ENTRIES, CACHE_TTL_MS, ofPlugin);
+  }
 
   async manifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
     if (reference === 'latest') return this.findManifest(namespace, name, reference);
@@ -67,8 +75,31 @@ export class OciService {
     return found;
   }
 
+  /**
+   * Before a manifest GET (or 304) goes out: pulling a version's module manifest
+   * marks it as downloaded (see DownloadMarks). A version deleted meanwhile is
+   * MANIFEST_UNKNOWN, and forgotten. Referrers (SBOM, signatures) mark nothing.
+   */
+  async markManifestPulled(namespace: string, name: string, reference: string, manifest: OciManifestRecord): Promise<void> {
+    if (manifest.subjectDigest !== null || (await this.marks.markVersion(manifest.versionId))) return;
+    this.manifests.forget(`${namespace}/${name}@${reference}`);
+    throw ociError(404, 'MANIFEST_UNKNOWN', `${namespace}/${name} has no manifest ${reference}`);
+  }
+
   async blob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
     return this.blobs.getOrLoad(`${namespace}/${name}@${digest}`, () => this.findBlob(namespace, name, digest));
+  }
+
+  /** Before a module layer goes out: a pull by digest marks every version with the bytes, as /api/v1/blobs does. */
+  async markLayerPulled(namespace: string, name: string, digest: string): Promise<void> {
+    if (await this.marks.markDigest(digest)) return;
+    throw this.layerMissing(namespace, name, digest);
+  }
+
+  /** The layer's object is not in storage (or its versions are gone): forget it; BLOB_UNKNOWN rather than a failure. */
+  layerMissing(namespace: string, name: string, digest: string): Error {
+    this.blobs.forget(`${namespace}/${name}@${digest}`);
+    return ociError(404, 'BLOB_UNKNOWN', `${namespace}/${name} has no blob ${digest}`);
   }
 
   private async findBlob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {

@@ -59,8 +59,10 @@ export class LifecycleController {
   @ApiOperation({
     summary: 'Delete a version nobody can have pinned (admin)',
     description:
-      'Only a version that was never downloaded (by version or by digest) and is not pending; otherwise 409: yank it instead. ' +
-      'The module goes too unless another version has the same digest. Recorded in the audit log.',
+      'Only a version that was never downloaded (firstDownloadedAt is null: no download, range, 304, redirect or OCI pull of it, ' +
+      'by version or by digest, in any process) and is not pending; otherwise 409 version_in_use: yank it instead. ' +
+      'Its number is burned: publishing it again is a 409 version_deleted. The module goes too unless another version has the ' +
+      'same digest; every API process stops serving it at once. Recorded in the audit log.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblems(400, 401, 403, 404, 409)

@@ -4,6 +4,7 @@ import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
 import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
+import { notifyInvalidation } from '../../db/src/invalidations.js';
 import type { Prisma } from '../../db/src/generated/client.js';
 
 export interface VersionKey {
@@ -80,20 +81,29 @@ export class LifecycleRepository {
 
   /**
    * Deletes a version nobody can have pinned: never downloaded (by version or
-   * by digest) and not being processed. Its counts, steps, signatures and SBOM
-   * go with it; the audit event keeps its digest.
+   * by digest, in any process: the mark is written before any byte goes out)
+   * and not being processed. Its number is burned (deleted_versions), its counts,
+   * steps, signatures and SBOM go with it; the audit event keeps its digest; every
+   * API process hears of it on commit and drops what it cached.
    */
   async deleteVersion(key: VersionKey, actor: AuditActor): Promise<DeletedVersion | LifecycleRefusal> {
     return this.inTransaction(async (tx) => {
       const version = await lockedVersion(tx, key);
       if (version === null) return 'not_found';
       if (version.status === 'pending') return 'pending';
+      // The row lock makes a concurrent first download wait: it either marked the version before
+      // (read here) or finds the row gone after the commit and answers 404.
+      const [row] = await tx.$queryRaw<{ firstDownloadedAt: Date | null }[]>`
+        SELECT first_downloaded_at AS "firstDownloadedAt" FROM versions WHERE id = ${version.id}::uuid FOR UPDATE`;
+      if (row === undefined) return 'not_found';
+      if (row.firstDownloadedAt !== null) return 'downloaded';
       const downloads = await tx.downloadCount.aggregate({ where: { versionId: version.id }, _sum: { count: true } });
       if ((downloads._sum.count ?? 0) > 0) return 'downloaded';
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`digest:${version.digest}`}, 0))`;
       await tx.version.delete({ where: { id: version.id } });
       const othersWithDigest = await tx.version.count({ where: { digest: version.digest } });
       if (othersWithDigest === 0) await tx.blob.delete({ where: { digest: version.digest } });
+      await tx.deletedVersion.create({ data: { pluginId: version.pluginId, version: version.version, digest: version.digest, actor: actor.name } });
       await refreshCatalogEntry(tx, version.pluginId);
       await writeAuditEvent(tx, {
         action: 'version.deleted',
@@ -101,6 +111,7 @@ export class LifecycleRepository {
         ...key,
         details: { digest: version.digest, size: version.size, status: version.status, yanked: version.yankedAt !== null },
       });
+      await notifyInvalidation(tx, { kind: 'version_deleted', ...key, versionId: version.id, digest: version.digest });
       return { digest: version.digest, blobOrphaned: othersWithDigest === 0 };
     });
   }

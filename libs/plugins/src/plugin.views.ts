@@ -140,6 +140,15 @@ export class VersionView {
   readyAt!: string | null;
   @ApiProperty({ description: 'Downloads of this version, all time.' })
   downloads!: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'When its module was first handed out (a download, a range, a 304, a redirect, an OCI pull; by digest, every version with the bytes). ' +
+      'From then on deployments may pin it: it is never deleted.',
+  })
+  firstDownloadedAt!: string | null;
   @ApiProperty({ description: 'Yanked: never "latest", still downloadable by version and digest so that pinned deployments keep working.' })
   yanked!: boolean;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })

@@ -219,15 +219,19 @@ export class PluginsController {
     return this.downloadBlob(digest, request, reply);
   }
 
-  private serve(request: FastifyRequest, reply: FastifyReply, { digest, size, versionId }: DownloadTarget, cacheControl: string): Promise<void> {
+  private serve(request: FastifyRequest, reply: FastifyReply, target: DownloadTarget, cacheControl: string): Promise<void> {
+    const { digest, size, versionId } = target;
     const ttl = this.config.storage.kind === 's3' ? this.config.storage.presignedDownloadTtlSeconds : 0;
     return sendModule(request, reply, {
       digest,
       size,
       cacheControl,
       open: (range) => this.blobs.open(digest, range),
+      stored: async () => (await this.blobs.stat(digest)) !== null,
       redirectUrl: () => (ttl > 0 ? this.blobs.signedUrl(digest, ttl) : Promise.resolve(null)),
-      onDownload: () => versionId !== null && this.counter.record(versionId),
+      markDownloaded: () => this.plugins.markDownloaded(target),
+      missing: () => this.plugins.moduleMissing(target),
+      onDownload: () => this.counter.record(versionId),
     });
   }
 }

@@ -45,6 +45,13 @@ export interface VersionRecord {
   analyzedAt: Date | null;
   yankedAt: Date | null;
   yankReason: string | null;
+  firstDownloadedAt: Date | null;
+}
+
+/** A version number an admin deleted: burned, never published again. */
+export interface DeletedVersionRecord {
+  digest: string;
+  deletedAt: Date;
 }
 
 const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
@@ -66,6 +73,7 @@ const toVersionRecord = (row: VersionRow): VersionRecord => ({
   analyzedAt: row.analyzedAt,
   yankedAt: row.yankedAt,
   yankReason: row.yankReason,
+  firstDownloadedAt: row.firstDownloadedAt,
 });
 
 const pluginInclude = { namespace: { select: { name: true } } } as const;
@@ -148,6 +156,14 @@ export class PluginsRepository {
     return row === null ? null : toVersionRecord(row);
   }
 
+  /** When this version number was deleted (it is never published again), or null. */
+  async findDeletedVersion(namespace: string, plugin: string, version: string): Promise<DeletedVersionRecord | null> {
+    return this.database.prisma.deletedVersion.findFirst({
+      where: { version, plugin: { name: plugin, namespace: { name: namespace } } },
+      select: { digest: true, deletedAt: true },
+    });
+  }
+
   async findBlob(digest: string): Promise<{ digest: string; size: number } | null> {
     return this.database.prisma.blob.findUnique({ where: { digest }, select: { digest: true, size: true } });
   }
@@ -216,6 +232,10 @@ export class PublishTransaction {
   async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
     const row = await this.tx.version.findUnique({ where: { pluginId_version: { pluginId, version } }, include: versionInclude });
     return row === null ? null : toVersionRecord(row);
+  }
+
+  async findDeletedVersion(pluginId: string, version: string): Promise<DeletedVersionRecord | null> {
+    return this.tx.deletedVersion.findUnique({ where: { pluginId_version: { pluginId, version } }, select: { digest: true, deletedAt: true } });
   }
 
   async blobExists(digest: string): Promise<boolean> {

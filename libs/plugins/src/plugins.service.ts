@@ -1,11 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { digestProblem } from '../../domain/src/digest.js';
 import { nameProblem } from '../../domain/src/names.js';
 import { invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
-import { TtlCache } from '../../domain/src/ttl-cache.js';
 import { compareVersionsDescending, latestOf, versionProblem } from '../../domain/src/versions.js';
+import { InvalidatedCache, Invalidations } from '../../db/src/invalidations.js';
+import { DownloadMarks } from '../../downloads/src/download-marks.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
 import type { StepStatus } from '../../pipeline/src/pipeline-steps.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
@@ -18,30 +19,46 @@ import { PluginsRepository, type PluginRecord, type VersionRecord } from './plug
 const WAIT_POLL_MS = 50;
 export const MAX_WAIT_SECONDS = 60;
 
-/** What serving a module needs; none of it changes once published. */
+/** What serving a module needs; none of it changes once published, until an admin deletes it. */
 export interface DownloadTarget {
   digest: string;
   size: number;
-  /** The version a download is counted for; null for a blob no version points at. */
-  versionId: string | null;
+  /** The version a download is counted for (by digest: the first published with the bytes). */
+  versionId: string;
+  /** Where the module was asked for: by version (marks that version) or by digest (marks every version with it). */
+  by: { kind: 'version'; namespace: string; plugin: string; version: string } | { kind: 'digest' };
 }
 
 const DOWNLOAD_CACHE_ENTRIES = 10_000;
-// Bounded so that a version or blob deleted by an admin stops being served soon by every process.
+// A backstop only: deletions reach every process's cache at once (Invalidations).
 const DOWNLOAD_CACHE_TTL_MS = 60_000;
+
+const versionKey = (namespace: string, plugin: string, version: string): string => `version:${namespace}/${plugin}@${version}`;
+const digestKey = (digest: string): string => `blob:${digest}`;
 
 /** Reading the catalog: plugins, their versions, and where to fetch them. */
 @Injectable()
 export class PluginsService {
-  private readonly downloadTargets = new TtlCache<string, DownloadTarget>(DOWNLOAD_CACHE_ENTRIES, DOWNLOAD_CACHE_TTL_MS);
+  private readonly logger = new Logger('Downloads');
+  private readonly downloadTargets: InvalidatedCache<DownloadTarget>;
+  private readonly reportedMissing = new Set<string>();
 
   constructor(
     private readonly plugins: PluginsRepository,
     private readonly downloads: DownloadsRepository,
+    private readonly marks: DownloadMarks,
     private readonly pipeline: PipelineRepository,
     private readonly oci: OciRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
-  ) {}
+    invalidations: Invalidations,
+  ) {
+    this.downloadTargets = new InvalidatedCache(
+      invalidations,
+      DOWNLOAD_CACHE_ENTRIES,
+      DOWNLOAD_CACHE_TTL_MS,
+      (key, deleted) => key === versionKey(deleted.namespace, deleted.plugin, deleted.version) || key === digestKey(deleted.digest),
+    );
+  }
 
   async getNamespace(name: string): Promise<NamespaceView> {
     assertValid([nameProblem('path.namespace', name)]);
@@ -123,7 +140,7 @@ export class PluginsService {
    */
   async versionDownload(namespace: string, name: string, version: string): Promise<DownloadTarget> {
     // Only ready versions are cached: pending ones change, rejected ones are refused.
-    return this.downloadTargets.getOrLoad(`version:${namespace}/${name}@${version}`, async () => {
+    return this.downloadTargets.getOrLoad(versionKey(namespace, name, version), async () => {
       const record = await this.findVersion(namespace, name, version);
       if (record.status === 'pending') {
         throw new RegistryError(409, 'version_pending', 'Version pending', `${namespace}/${name}@${version} is still being checked; download it once its status is "ready"`, {
@@ -142,19 +159,52 @@ export class PluginsService {
           { analysis: `${this.config.publicUrl}/api/v1/plugins/${namespace}/${name}/versions/${version}/analysis` },
         );
       }
-      return { digest: record.digest, size: record.size, versionId: record.id };
+      return { digest: record.digest, size: record.size, versionId: record.id, by: { kind: 'version', namespace, plugin: name, version } };
     });
   }
 
-  /** A stored blob by digest, and the version its downloads are counted for (the first published with it). */
+  /**
+   * A stored module by digest, and the version its downloads are counted for
+   * (the first published with it). Modules are served by digest while any
+   * version has them, whatever its status, for audit.
+   */
   async blobDownload(digest: string): Promise<DownloadTarget> {
     assertValid([digestProblem('path.digest', digest)]);
-    return this.downloadTargets.getOrLoad(`blob:${digest}`, async () => {
+    return this.downloadTargets.getOrLoad(digestKey(digest), async () => {
       const blob = await this.plugins.findBlob(digest);
-      if (blob === null) throw notFound('blob_not_found', `no module with digest ${digest} is stored here`);
-      const version = await this.plugins.findFirstVersionWithDigest(digest);
-      return { digest: blob.digest, size: blob.size, versionId: version?.id ?? null };
+      const version = blob === null ? null : await this.plugins.findFirstVersionWithDigest(digest);
+      if (blob === null || version === null) throw blobNotFound(digest);
+      return { digest: blob.digest, size: blob.size, versionId: version.id, by: { kind: 'digest' } };
     });
+  }
+
+  /**
+   * Records that the target was downloaded, before anything of it goes out (see
+   * DownloadMarks). A version deleted since it was looked up is a 404, and forgotten.
+   */
+  async markDownloaded(target: DownloadTarget): Promise<void> {
+    const { by } = target;
+    const present = by.kind === 'version' ? await this.marks.markVersion(target.versionId) : await this.marks.markDigest(target.digest);
+    if (present) return;
+    if (by.kind === 'version') {
+      this.downloadTargets.forget(versionKey(by.namespace, by.plugin, by.version));
+      throw notFound('version_not_found', `${by.namespace}/${by.plugin} has no version ${by.version}`);
+    }
+    this.downloadTargets.forget(digestKey(target.digest));
+    throw blobNotFound(target.digest);
+  }
+
+  /** Storage has no object for a target the database knows: forget it, and answer 404 rather than fail. */
+  moduleMissing(target: DownloadTarget): RegistryError {
+    const { by } = target;
+    this.downloadTargets.forget(by.kind === 'version' ? versionKey(by.namespace, by.plugin, by.version) : digestKey(target.digest));
+    // Once per digest (for a while): a client asking again and again must not flood the log.
+    if (!this.reportedMissing.has(target.digest)) {
+      if (this.reportedMissing.size >= DOWNLOAD_CACHE_ENTRIES) this.reportedMissing.clear();
+      this.reportedMissing.add(target.digest);
+      this.logger.warn(`storage has no object for ${target.digest}, which the database records: answered 404`);
+    }
+    return blobNotFound(target.digest);
   }
 
   versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[], manifestDigest: string | null): VersionView {
@@ -174,6 +224,7 @@ export class PluginsService {
       createdAt: record.createdAt.toISOString(),
       readyAt: record.readyAt?.toISOString() ?? null,
       downloads,
+      firstDownloadedAt: record.firstDownloadedAt?.toISOString() ?? null,
       yanked: record.yankedAt !== null,
       yankedAt: record.yankedAt?.toISOString() ?? null,
       yankReason: record.yankReason,
@@ -248,6 +299,10 @@ export class PluginsService {
     if (plugin === null) throw notFound('plugin_not_found', `no plugin named ${namespace}/${name}`);
     return plugin;
   }
+}
+
+function blobNotFound(digest: string): RegistryError {
+  return notFound('blob_not_found', `no module with digest ${digest} is stored here`);
 }
 
 function findingView({ code, severity, message, host, offset }: StoredAnalysis['report']['findings'][number]): FindingView {

@@ -22,16 +22,26 @@ class FakePlugins {
   namespaces = new Set<string>(['acme']);
   versions = new Map<string, VersionRecord>();
   blobs = new Set<string>();
+  /** Burned numbers, by `namespace/plugin@version`. */
+  deleted = new Map<string, { digest: string; deletedAt: Date }>();
+  /** A number burned by a delete that commits while the module is being uploaded. */
+  deletedDuringUpload: string | null = null;
   failInsertVersion: Error | null = null;
 
   async findNamespace(name: string) {
     return this.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null;
   }
 
+  async findDeletedVersion(namespace: string, plugin: string, version: string) {
+    return this.deleted.get(`${namespace}/${plugin}@${version}`) ?? null;
+  }
+
   async transaction<T>(work: (tx: PublishTransaction) => Promise<T>): Promise<T> {
     const staged = { blobs: new Set(this.blobs), versions: new Map(this.versions), namespaces: new Set(this.namespaces) };
+    if (this.deletedDuringUpload !== null) this.deleted.set(this.deletedDuringUpload, { digest: 'sha256:old', deletedAt: new Date('2026-11-30T10:00:00Z') });
     const tx = {
       lock: async () => undefined,
+      findDeletedVersion: async (pluginId: string, version: string) => this.deleted.get(`${pluginId}@${version}`) ?? null,
       findNamespace: async (name: string) => (staged.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null),
       createNamespace: async (name: string) => (staged.namespaces.add(name), { id: name, name, createdAt: new Date() }),
       ensurePlugin: async (namespace: { id: string }, name: string) => ({ id: `${namespace.id}/${name}` }),
@@ -127,6 +137,23 @@ describe('PublishService', () => {
     expect((await refusal(service.publish(ghost, { ...target, namespace: 'ghost' }, wasm(untouched, null))))?.code).toBe('namespace_not_found');
     expect((await refusal(service.publish(acmeOnly, target, wasm(untouched, 5000))))?.status).toBe(413);
     expect(untouched.readableDidRead).toBe(false);
+    expect(await storedFiles()).toBe(0);
+  });
+
+  it('never reuses a deleted version number: 409 version_deleted before the body is read, and under the lock', async () => {
+    plugins.deleted.set('acme/jwt@1.0.0', { digest: 'sha256:old', deletedAt: new Date('2026-11-30T10:00:00Z') });
+    const untouched = Readable.from([Buffer.from('never read')]);
+    const refused = await service.publish(acmeOnly, target, wasm(untouched, null)).catch((e: unknown) => e as RegistryError);
+    expect(refused).toMatchObject({ status: 409, code: 'version_deleted', extensions: { deletedAt: '2026-11-30T10:00:00.000Z' } });
+    expect((refused as RegistryError).detail).toContain('never reused');
+    expect(untouched.readableDidRead).toBe(false);
+
+    // Deleted while this publish was uploading: the transaction refuses it, and keeps nothing.
+    plugins.deletedDuringUpload = 'acme/jwt@2.0.0';
+    const module = await proxyWasmFilter('late');
+    const late = await service.publish(admin, { ...target, version: '2.0.0' }, wasm(Readable.from([module]), module.length)).catch((e: unknown) => e as RegistryError);
+    expect(late).toMatchObject({ status: 409, code: 'version_deleted' });
+    expect(plugins.versions.size).toBe(0);
     expect(await storedFiles()).toBe(0);
   });
 });

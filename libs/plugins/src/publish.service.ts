@@ -10,7 +10,7 @@ import { nameProblem } from '../../domain/src/names.js';
 import { parsePluginMetadata } from '../../domain/src/plugin-metadata.js';
 import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
 import { versionProblem } from '../../domain/src/versions.js';
-import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
+import { PluginsRepository, type DeletedVersionRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 import { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 
@@ -62,6 +62,9 @@ export class PublishService {
     ].filter((p): p is FieldProblem => p !== null);
     if (problems.length > 0) throw invalidInput(problems);
     await this.assertMayPublish(principal, target.namespace);
+    // Checked again under the version's lock; here it saves reading a module that will be refused.
+    const deleted = await this.plugins.findDeletedVersion(target.namespace, target.plugin, target.version);
+    if (deleted !== null) throw versionDeleted(target, deleted);
     if (declaredLength !== null && declaredLength > this.config.maxModuleSize) {
       throw moduleTooLarge(this.config.maxModuleSize);
     }
@@ -97,6 +100,8 @@ export class PublishService {
         const actor = actorOf(principal);
         const namespace = (await tx.findNamespace(target.namespace)) ?? (await tx.createNamespace(target.namespace, actor));
         const plugin = await tx.ensurePlugin(namespace, target.plugin, actor);
+        const deleted = await tx.findDeletedVersion(plugin.id, target.version);
+        if (deleted !== null) throw versionDeleted(target, deleted);
         const existing = await tx.findVersion(plugin.id, target.version);
         if (existing !== null) {
           if (existing.digest === upload.digest) return { version: existing, created: false };
@@ -169,6 +174,18 @@ export class PublishService {
       this.logger.error(`could not remove unrecorded blob ${upload.digest}: ${String(error)}`);
     }
   }
+}
+
+/** As in npm, a deleted number stays burned: a pinned name@version never comes to mean other bytes. */
+function versionDeleted(target: VersionCoordinates, deleted: DeletedVersionRecord): RegistryError {
+  return new RegistryError(
+    409,
+    'version_deleted',
+    'Version deleted',
+    `${target.namespace}/${target.plugin}@${target.version} was deleted on ${deleted.deletedAt.toISOString()} and version numbers are never reused: ` +
+      'publish a new version instead.',
+    { deletedAt: deleted.deletedAt.toISOString(), deletedDigest: deleted.digest },
+  );
 }
 
 function versionConflict(target: VersionCoordinates, existingDigest: string, uploadedDigest: string): RegistryError {

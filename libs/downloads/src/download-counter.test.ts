@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config/src/config.js';
+import { DownloadCounter } from './download-counter.js';
+import type { DownloadCountDelta, DownloadsRepository } from './downloads.repository.js';
+
+/** A repository that records each write, and fails while `failing` is set. */
+class FakeDownloads {
+  writes: DownloadCountDelta[][] = [];
+  failing = false;
+  async addCounts(deltas: readonly DownloadCountDelta[]): Promise<void> {
+    this.writes.push(deltas.map((d) => ({ ...d })));
+    if (this.failing) throw new Error('database down');
+  }
+}
+
+const total = (writes: DownloadCountDelta[][]): number => writes.flat().reduce((sum, d) => sum + d.count, 0);
+
+describe('DownloadCounter', () => {
+  let counter: DownloadCounter | null = null;
+  afterEach(async () => {
+    await counter?.beforeApplicationShutdown();
+    counter = null;
+  });
+
+  // An hour between timed flushes: only the batch size can write.
+  const start = (maxPending: number, downloads = new FakeDownloads()) => {
+    counter = new DownloadCounter(downloads as unknown as DownloadsRepository, loadConfig({ DOWNLOAD_FLUSH_INTERVAL_MS: '3600000', DOWNLOAD_FLUSH_MAX_PENDING: String(maxPending) }));
+    counter.onModuleInit();
+    return { counter, downloads };
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+  it('writes as soon as DOWNLOAD_FLUSH_MAX_PENDING downloads are buffered, without waiting for the interval', async () => {
+    const { counter, downloads } = start(3);
+    counter.record('v1');
+    counter.record('v2');
+    await settle();
+    expect(downloads.writes).toEqual([]);
+    counter.record('v1');
+    await settle();
+    expect(downloads.writes).toHaveLength(1);
+    expect(total(downloads.writes)).toBe(3);
+    // The next batch starts from zero.
+    counter.record('v1');
+    counter.record('v1');
+    await settle();
+    expect(downloads.writes).toHaveLength(1);
+  });
+
+  it('after a failed write, leaves retries to the timer instead of writing on every download, and loses nothing', async () => {
+    const { counter, downloads } = start(2);
+    downloads.failing = true;
+    counter.record('v1');
+    counter.record('v1');
+    await settle();
+    expect(downloads.writes).toHaveLength(1);
+    for (let i = 0; i < 10; i++) counter.record('v1');
+    await settle();
+    expect(downloads.writes).toHaveLength(1);
+    downloads.failing = false;
+    await counter.flush();
+    expect(downloads.writes).toHaveLength(2);
+    expect(total(downloads.writes.slice(1))).toBe(12);
+    counter.record('v1');
+    counter.record('v1');
+    await settle();
+    expect(downloads.writes).toHaveLength(3);
+  });
+});
