@@ -3,6 +3,7 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuer
 import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { moduleTooLarge } from '../../blobs/src/module-inspector.js';
+import { collectingYoungGarbage } from '../../blobs/src/young-garbage.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { invalidInput } from '../../domain/src/registry-error.js';
@@ -118,7 +119,7 @@ export class ProvenanceController {
       // Parts in any order: the module is hashed (and its signature check begun) as it arrives.
       for await (const part of request.parts()) {
         if (part.type === 'file' && part.fieldname === 'module' && module === null) {
-          module = await StreamedArtifact.read(part.file);
+          module = await StreamedArtifact.read(collectingYoungGarbage(part.file));
           if (part.file.truncated) throw moduleTooLarge(this.config.maxModuleSize);
         } else if (part.type === 'file' && part.fieldname === 'bundle') {
           bundle = (await readLimited(part.file, MAX_BUNDLE_BYTES, 'body.bundle')).toString('utf8');

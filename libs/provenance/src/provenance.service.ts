@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
+import { collectingYoungGarbage } from '../../blobs/src/young-garbage.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { digestHex, digestProblem, formatDigest } from '../../domain/src/digest.js';
@@ -71,7 +72,7 @@ export class ProvenanceService {
     if (cached !== undefined) return cached;
     const verification = (async () => {
       const { body } = await this.blobs.open(module.digest);
-      const artifact = await StreamedArtifact.read(body as AsyncIterable<Uint8Array>);
+      const artifact = await StreamedArtifact.read(collectingYoungGarbage(body as AsyncIterable<Uint8Array>));
       if (artifact.sha256Hex !== digestHex(module.digest)) {
         throw new Error(`blob ${module.digest} in storage has sha256 ${artifact.sha256Hex} (${artifact.size} bytes, ${stored.size} recorded)`);
       }
