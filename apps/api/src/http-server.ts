@@ -1,4 +1,4 @@
-import type { LogLevel as NestLogLevel } from '@nestjs/common';
+import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
@@ -7,10 +7,15 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/src/report.schema.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
 import { ApiModule } from './app.module.js';
-import { errorCodes } from 'fastify';
+import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isOciPath } from '../../../libs/oci/src/oci-errors.js';
 import { checkRequestInput, describeRequestInputRules } from '../../../libs/http/src/request-input.js';
 import { SECURITY_HEADERS } from '../../../libs/http/src/security-headers.js';
+import { answerClientError } from '../../../libs/http/src/client-errors.js';
+import { clientTimeoutOptions, cutStalledClients } from '../../../libs/http/src/client-timeouts.js';
+import { describePathParameters, MAX_PATH_PARAMETER_LENGTH } from '../../../libs/http/src/path-parameters.js';
+import { sendProblem } from '../../../libs/http/src/problem.filter.js';
+import { registerRateLimit } from '../../../libs/http/src/rate-limit.js';
 
 const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
   fatal: ['fatal'],
@@ -23,11 +28,18 @@ const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
 
 /** Builds the API application without listening, so that tests and the OpenAPI script can use it too. */
 export async function createApiApplication(config: RegistryConfig): Promise<NestFastifyApplication> {
+  const logger = new Logger('HTTP');
   const adapter = new FastifyAdapter({
     // HEAD routes are declared explicitly where they make sense (downloads).
     exposeHeadRoutes: false,
     bodyLimit: 1024 * 1024,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    // A hop count is Fastify's too (proxy-addr), though the adapter's type leaves numbers out.
+    trustProxy: config.http.trustProxy as boolean | string[],
+    ...clientTimeoutOptions(config.http),
+    // What the router and Node refuse before any route runs is answered in the surface's format too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, logger),
+    clientErrorHandler: answerClientError(config.http, logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: LOG_LEVELS[config.logLevel],
@@ -42,6 +54,8 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   await app.register(fastifyMultipart as never, {
     limits: { fileSize: config.maxModuleSize, files: 2, fields: 4, parts: 6, fieldSize: 1024 * 1024 },
   });
+  await registerRateLimit(app, config.verifyRateLimit, config.redisUrl, logger);
+  cutStalledClients(fastify, config.http, logger);
   // Modules are streamed, never buffered: the handler gets the raw body stream.
   fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));
   // Any other media type is refused (415) as before, except on /v2, where OCI clients push manifests and
@@ -78,5 +92,6 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   const analysisView = schemas.AnalysisView as { properties?: Record<string, unknown> } | undefined;
   if (analysisView?.properties) analysisView.properties.report = { $ref: '#/components/schemas/AnalysisReport' };
   describeRequestInputRules(document);
+  describePathParameters(document);
   return document;
 }

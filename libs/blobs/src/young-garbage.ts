@@ -12,3 +12,13 @@ export const YOUNG_GARBAGE_INTERVAL_BYTES = 4 * 1024 * 1024;
 export function collectYoungGarbage(): void {
   collect?.({ type: 'minor' });
 }
+
+/** Passes a stream's chunks through unchanged, collecting young garbage every few MiB as they go by. */
+export async function* collectingYoungGarbage(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const chunk of chunks) {
+    if (Math.floor((size + chunk.length) / YOUNG_GARBAGE_INTERVAL_BYTES) > Math.floor(size / YOUNG_GARBAGE_INTERVAL_BYTES)) collectYoungGarbage();
+    size += chunk.length;
+    yield chunk;
+  }
+}

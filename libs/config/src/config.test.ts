@@ -55,4 +55,27 @@ describe('configuration', () => {
     expect(loadConfig({ DOWNLOAD_FLUSH_MAX_PENDING: '1' }).downloadFlushMaxPending).toBe(1);
     expect(() => loadConfig({ DOWNLOAD_FLUSH_MAX_PENDING: '0' })).toThrow(/DOWNLOAD_FLUSH_MAX_PENDING="0" must be a whole number from 1 to 1000000/);
   });
+
+  it('has HTTP timeouts and a verify rate limit that protect by default', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ requestTimeoutMs: 600_000, headersTimeoutMs: 30_000, idleTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, trustProxy: false });
+    expect(config.verifyRateLimit).toEqual({ max: 30, windowMs: 60_000 });
+    const set = loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_IDLE_TIMEOUT_MS: '700', VERIFY_RATE_LIMIT_MAX: '0' });
+    expect(set.http).toMatchObject({ requestTimeoutMs: 2000, headersTimeoutMs: 500, idleTimeoutMs: 700 });
+    expect(set.verifyRateLimit.max).toBe(0);
+  });
+
+  it('refuses timeouts that contradict each other or are not whole milliseconds', () => {
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS \(10000\) must not exceed HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ HTTP_IDLE_TIMEOUT_MS: '30s' })).toThrow(/HTTP_IDLE_TIMEOUT_MS="30s" must be a whole number from 100 to 600000/);
+    expect(() => loadConfig({ VERIFY_RATE_LIMIT_WINDOW_MS: '10' })).toThrow(/VERIFY_RATE_LIMIT_WINDOW_MS/);
+  });
+
+  it('believes X-Forwarded-For only from the proxies TRUST_PROXY names', () => {
+    expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback,::1' }).http.trustProxy).toEqual(['10.0.0.0/8', 'loopback', '::1']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY="true" would believe any client's X-Forwarded-For/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33,proxy.local' })).toThrow(/not an address or range: "10.0.0.0\/33", "proxy.local"/);
+  });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parsePolicy, type AnalysisPolicy } from '../../analysis/src/policy.js';
 
@@ -27,7 +28,29 @@ export interface RegistryConfig {
   analysis: AnalysisConfig;
   pipeline: PipelineConfig;
   signing: SigningConfig;
+  http: HttpConfig;
+  verifyRateLimit: RateLimitConfig;
   logLevel: LogLevel;
+}
+
+/** How long the server waits for a client, and whom it believes about the client's address. */
+export interface HttpConfig {
+  /** The whole request, headers and body, must have arrived within this (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** The request line and headers must have arrived within this (slowloris; Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** A client that sends nothing mid-body, or reads nothing mid-response, for this long is cut off. */
+  idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Whose X-Forwarded-For gives the client address: nobody's (false), the nearest N proxies', or these addresses/ranges. */
+  trustProxy: false | number | string[];
+}
+
+/** Requests per client address in a fixed window; max 0 turns the limit off. */
+export interface RateLimitConfig {
+  max: number;
+  windowMs: number;
 }
 
 export interface PipelineConfig {
@@ -212,6 +235,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const signingKeyPath = read('SIGNING_KEY_PATH');
   const signing: SigningConfig = { keyPath: signingKeyPath === undefined ? null : resolve(cwd, signingKeyPath), keyless };
 
+  const http: HttpConfig = {
+    requestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 600_000, 1000, 3_600_000),
+    headersTimeoutMs: integer('HTTP_HEADERS_TIMEOUT_MS', 30_000, 100, 600_000),
+    idleTimeoutMs: integer('HTTP_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+    keepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
+    trustProxy: trustProxySetting(read('TRUST_PROXY'), problems),
+  };
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    problems.push(`HTTP_HEADERS_TIMEOUT_MS (${http.headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${http.requestTimeoutMs}): the headers are part of the request`);
+  }
+  const verifyRateLimit: RateLimitConfig = {
+    max: integer('VERIFY_RATE_LIMIT_MAX', 30, 0, 1_000_000),
+    windowMs: integer('VERIFY_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
+  };
+
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
@@ -233,8 +271,44 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     analysis,
     pipeline,
     signing,
+    http,
+    verifyRateLimit,
     logLevel,
   };
+}
+
+const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: unset or false, a number of proxy hops, or a comma-separated list of proxy addresses and
+ * CIDR ranges. `true` is refused: it would let any client pick its own address with X-Forwarded-For.
+ */
+function trustProxySetting(raw: string | undefined, problems: string[]): HttpConfig['trustProxy'] {
+  if (raw === undefined || /^(false|no|0)$/i.test(raw)) return false;
+  const usage = 'must be false, the number of proxies in front of the registry (e.g. 1), or their addresses/CIDR ranges (e.g. 10.0.0.0/8,loopback)';
+  if (/^(true|yes)$/i.test(raw)) {
+    problems.push(`TRUST_PROXY=${JSON.stringify(raw)} would believe any client's X-Forwarded-For; it ${usage}`);
+    return false;
+  }
+  if (/^\d+$/.test(raw)) {
+    if (Number(raw) > 32) problems.push(`TRUST_PROXY=${raw} ${usage}, at most 32 hops`);
+    return Number(raw);
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const bad = entries.filter((entry) => !NAMED_PROXY_RANGES.has(entry) && !isAddressOrRange(entry));
+  if (bad.length > 0 || entries.length === 0) {
+    problems.push(`TRUST_PROXY=${JSON.stringify(raw)} ${usage}; not an address or range: ${bad.map((b) => JSON.stringify(b)).join(', ') || 'none given'}`);
+    return false;
+  }
+  return entries;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** Hides the password of a URL so that it can be printed in an error. */

@@ -2,6 +2,7 @@ import type { FieldProblem } from './registry-error.js';
 
 /** Digests are written `sha256:<64 lowercase hex>` everywhere: API, database, OCI. */
 export const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;
+export const DIGEST_LENGTH = 'sha256:'.length + 64;
 
 export function formatDigest(hex: string): string {
   return `sha256:${hex}`;

@@ -1,6 +1,7 @@
 import { invalidInput, type FieldProblem } from './registry-error.js';
 
 /** Namespaces and plugin names: lowercase, URL- and OCI-repository-safe. */
+export const MAX_NAME_LENGTH = 64;
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const NAME_RULE = 'must match [a-z0-9][a-z0-9-]{0,63}: 1-64 characters, lowercase letters, digits and "-", not starting with "-"';
 

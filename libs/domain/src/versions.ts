@@ -1,7 +1,7 @@
 import semver from 'semver';
 import type { FieldProblem } from './registry-error.js';
 
-const MAX_VERSION_LENGTH = 128;
+export const MAX_VERSION_LENGTH = 128;
 
 /**
  * Versions are strict semantic versions (2.0.0): no "v" prefix, no loose forms,
@@ -9,7 +9,7 @@ const MAX_VERSION_LENGTH = 128;
  * OCI tags cannot hold "+", so build metadata is refused.
  */
 export function versionProblem(field: string, value: string): FieldProblem | null {
-  const rule = 'must be a semantic version such as 1.2.0 or 1.2.0-rc.1 (no "v" prefix, no "+build" metadata, at most 128 characters)';
+  const rule = `must be a semantic version such as 1.2.0 or 1.2.0-rc.1 (no "v" prefix, no "+build" metadata, at most ${MAX_VERSION_LENGTH} characters)`;
   if (value.length > MAX_VERSION_LENGTH || value.includes('+')) {
     return { field, message: `${JSON.stringify(value)} ${rule}` };
   }

@@ -31,10 +31,12 @@ const DESCRIPTIONS: Readonly<Record<number, string>> = {
   401: 'No valid bearer token (`unauthenticated`).',
   403: 'The token lacks the right (`forbidden`).',
   404: 'No such resource (`*_not_found`).',
+  408: 'The request body stopped arriving, or the request took too long (`request_timeout`).',
   409: 'Conflicts with the current state (`version_exists`, `version_pending`, `version_rejected`, `version_failed`, `version_not_failed`, `version_not_ready`, `version_in_use`, `analysis_pending`, `not_a_proxy_wasm_plugin`).',
   413: 'The module is larger than the limit (`module_too_large`).',
   415: 'Wrong Content-Type (`unsupported_media_type`).',
   416: 'The Range lies outside the module (`range_not_satisfiable`).',
+  429: 'Too many requests from this client address (`too_many_requests`); Retry-After says when to try again.',
   503: 'A dependency is down (`not_ready`).',
 };
 

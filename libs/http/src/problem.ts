@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { RegistryError } from '../../domain/src/registry-error.js';
 import { StorageNotFoundError } from '../../storage/src/storage.driver.js';
+import { PATH_PARAMETER_RULE } from './path-parameters.js';
 
 /** An RFC 9457 problem document with the registry's stable `code`. */
 export interface Problem {
@@ -27,6 +28,8 @@ const FASTIFY_CODES: Readonly<Record<string, { code: string; title: string; deta
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', title: 'Invalid JSON body' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', title: 'Invalid JSON body' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'invalid_content_length', title: 'Invalid Content-Length' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'uri_too_long', title: 'URI too long', detail: PATH_PARAMETER_RULE },
+  FST_ERR_BAD_URL: { code: 'invalid_url', title: 'Invalid URL', detail: 'the path is not a valid URL: a percent sign must start an escape such as %2F' },
 };
 
 const STATUS_CODES: Readonly<Record<number, { code: string; title: string }>> = {
@@ -38,8 +41,10 @@ const STATUS_CODES: Readonly<Record<number, { code: string; title: string }>> = 
   406: { code: 'not_acceptable', title: 'Not acceptable' },
   408: { code: 'request_timeout', title: 'Request timeout' },
   413: { code: 'body_too_large', title: 'Body too large' },
+  414: { code: 'uri_too_long', title: 'URI too long' },
   415: { code: 'unsupported_media_type', title: 'Unsupported media type' },
   429: { code: 'too_many_requests', title: 'Too many requests' },
+  431: { code: 'headers_too_large', title: 'Request headers too large' },
   503: { code: 'unavailable', title: 'Service unavailable' },
 };
 

@@ -44,6 +44,9 @@ export function ociCodeForStatus(status: number): OciErrorCode {
       return 'NAME_UNKNOWN';
     case 405:
       return 'UNSUPPORTED';
+    case 414:
+      // A path segment longer than any name, tag or digest.
+      return 'NAME_INVALID';
     case 429:
       return 'TOOMANYREQUESTS';
     default:

@@ -110,7 +110,7 @@ export class PluginsController {
   })
   @ApiResponse({ status: 200, description: 'These bytes were already published as this version.', type: VersionView })
   @ApiResponse({ status: 202, description: 'Accepted; the version is pending until the pipeline has processed it. Location: the version.', type: VersionView })
-  @ApiProblems(400, 401, 403, 404, 409, 413, 415)
+  @ApiProblems(400, 401, 403, 404, 408, 409, 413, 415)
   async publish(
     @CurrentPrincipal() principal: Principal,
     @Param('namespace') namespace: string,

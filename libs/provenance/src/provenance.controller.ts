@@ -1,11 +1,18 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { moduleTooLarge } from '../../blobs/src/module-inspector.js';
+import { collectingYoungGarbage } from '../../blobs/src/young-garbage.js';
+import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
+import type { RegistryConfig } from '../../config/src/config.js';
 import { invalidInput } from '../../domain/src/registry-error.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { asMultipartError, multipartParts } from '../../http/src/multipart.js';
+import { RateLimited } from '../../http/src/rate-limit.js';
+import { readLimited } from '../../http/src/read-limited.js';
 import { BUNDLE_V03_MEDIA_TYPE } from '../../signing/src/bundles.js';
+import { StreamedArtifact } from '../../signing/src/verify.js';
 import { AttestationsView, PublicKeyView, VerificationView, VerifyRequestBody } from './provenance.views.js';
 import { ProvenanceService } from './provenance.service.js';
 
@@ -17,7 +24,10 @@ const MAX_BUNDLE_BYTES = 1024 * 1024;
 @ApiTags('provenance')
 @Controller('api/v1')
 export class ProvenanceController {
-  constructor(private readonly provenance: ProvenanceService) {}
+  constructor(
+    private readonly provenance: ProvenanceService,
+    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+  ) {}
 
   @Get('plugins/:namespace/:name/versions/:version/signature')
   @ApiOperation({
@@ -90,33 +100,45 @@ export class ProvenanceController {
 
   @Post('verify')
   @HttpCode(200)
+  @RateLimited()
   @ApiOperation({
     summary: 'Verify a Sigstore bundle against a module',
     description:
-      'JSON { bundle, digest } checks against a module stored here; multipart/form-data with parts `bundle` and `module` checks an uploaded module. ' +
-      'The report combines @sigstore/verify with the registry\'s own checks that the bundle is about these exact bytes.',
+      'JSON { bundle, digest } checks against a module stored here; multipart/form-data with parts `bundle` (at most 1 MiB) and `module` ' +
+      '(at most the registry\'s module size limit, read as it arrives and never held in memory) checks an uploaded module. ' +
+      'The report combines @sigstore/verify with the registry\'s own checks that the bundle is about these exact bytes. ' +
+      'Anonymous, so limited per client address (429 with Retry-After past the limit).',
   })
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiBody({ type: VerifyRequestBody })
   @ApiOkResponse({ type: VerificationView })
-  @ApiProblems(400, 404, 413)
+  @ApiProblems(400, 404, 408, 413, 429)
   async verify(@Req() request: FastifyRequest, @Body() body: unknown): Promise<VerificationView> {
     if (request.isMultipart()) {
       let bundle: unknown;
-      let module: Uint8Array | null = null;
+      let module: StreamedArtifact | null = null;
       const malformed = (error: unknown): never => {
         throw asMultipartError(error);
       };
+      // Parts in any order: the module is hashed (and its signature check begun) as it arrives.
       for await (const part of multipartParts(request)) {
-        if (part.type === 'file' && part.fieldname === 'module') module = await part.toBuffer().catch(malformed);
-        else if (part.type === 'file' && part.fieldname === 'bundle') bundle = limited(await part.toBuffer().catch(malformed)).toString('utf8');
-        else if (part.type === 'field' && part.fieldname === 'bundle') bundle = String(part.value);
-        else throw invalidInput([{ field: `body.${part.fieldname}`, message: 'unexpected part; send `bundle` and `module`' }]);
+        if (part.type === 'file' && part.fieldname === 'module' && module === null) {
+          module = await StreamedArtifact.read(collectingYoungGarbage(part.file)).catch(malformed);
+          if (part.file.truncated) throw moduleTooLarge(this.config.maxModuleSize);
+        } else if (part.type === 'file' && part.fieldname === 'bundle') {
+          bundle = (await readLimited(part.file, MAX_BUNDLE_BYTES, 'body.bundle').catch(malformed)).toString('utf8');
+        } else if (part.type === 'field' && part.fieldname === 'bundle') {
+          if (part.valueTruncated) throw invalidInput([{ field: 'body.bundle', message: `is larger than ${MAX_BUNDLE_BYTES} bytes` }]);
+          bundle = String(part.value);
+        } else {
+          if (part.type === 'file') part.file.resume();
+          throw invalidInput([{ field: `body.${part.fieldname}`, message: 'unexpected part; send one `bundle` and one `module`' }]);
+        }
       }
       if (bundle === undefined || module === null) {
         throw invalidInput([{ field: bundle === undefined ? 'body.bundle' : 'body.module', message: 'is required' }]);
       }
-      return this.provenance.verify(bundle, { bytes: module });
+      return this.provenance.verify(bundle, { artifact: module });
     }
     const input = (body ?? {}) as { bundle?: unknown; digest?: unknown };
     if (input.bundle === undefined || typeof input.digest !== 'string') {
@@ -131,9 +153,4 @@ export class ProvenanceController {
 
 function prefersXml(accept: string | undefined): boolean {
   return accept !== undefined && (accept.includes(CYCLONEDX_XML) || /(^|[,\s])(application|text)\/xml/.test(accept));
-}
-
-function limited(bytes: Buffer): Buffer {
-  if (bytes.length > MAX_BUNDLE_BYTES) throw invalidInput([{ field: 'body.bundle', message: `must be at most ${MAX_BUNDLE_BYTES} bytes` }]);
-  return bytes;
 }

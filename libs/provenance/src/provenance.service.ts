@@ -2,22 +2,30 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
+import { collectingYoungGarbage } from '../../blobs/src/young-garbage.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
-import { digestProblem, formatDigest } from '../../domain/src/digest.js';
+import { digestHex, digestProblem, formatDigest } from '../../domain/src/digest.js';
 import { invalidInput, notFound, RegistryError } from '../../domain/src/registry-error.js';
+import { TtlCache } from '../../domain/src/ttl-cache.js';
 import { PipelineRepository, type SignatureKind } from '../../pipeline/src/pipeline.repository.js';
 import { PluginsService } from '../../plugins/src/plugins.service.js';
 import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/src/bundles.js';
 import { loadTrustedRoot, type TrustAnchors } from '../../signing/src/trusted-root.js';
-import { verifyBundle } from '../../signing/src/verify.js';
+import { StreamedArtifact, verifyBundle } from '../../signing/src/verify.js';
 import type { AttestationsView, PublicKeyView, VerificationView } from './provenance.views.js';
+
+// Stored modules never change, so a verification against one stands while the bundle and the keys do.
+const STORED_VERIFICATIONS = 1000;
+const STORED_VERIFICATION_TTL_MS = 10 * 60_000;
 
 /** What the registry says about a version's origin and contents: signatures, attestations, SBOM, keys, verification. */
 @Injectable()
 export class ProvenanceService {
   private trustedRoot: Promise<TrustAnchors | undefined> | null = null;
+  // Every view of a version's web page verifies its signature: read a stored module once, not per view.
+  private readonly storedVerifications = new TtlCache<string, Promise<VerificationView>>(STORED_VERIFICATIONS, STORED_VERIFICATION_TTL_MS);
 
   constructor(
     private readonly plugins: PluginsService,
@@ -47,26 +55,37 @@ export class ProvenanceService {
     return (await this.pipeline.signingKeys()).map((k) => ({ ...k, createdAt: k.createdAt.toISOString() }));
   }
 
-  /** Checks a bundle against a module: one stored here (by digest) or one sent with the request. */
-  async verify(bundle: unknown, module: { digest: string } | { bytes: Uint8Array }): Promise<VerificationView> {
-    let bytes: Uint8Array;
-    if ('digest' in module) {
-      const problem = digestProblem('body.digest', module.digest);
-      if (problem) throw invalidInput([problem]);
-      const stored = await this.blobs.stat(module.digest);
-      if (stored === null) throw notFound('blob_not_found', `no module with digest ${module.digest} is stored here`);
-      bytes = await this.blobs.readAll(module.digest, stored.size);
-    } else {
-      bytes = module.bytes;
-    }
-    const hex = createHash('sha256').update(bytes).digest('hex');
-    const report = verifyBundle({
-      bundle,
-      artifact: bytes,
-      publicKeys: await this.pipeline.signingKeys(),
-      trustedRoot: await this.loadTrustedRoot(),
-    });
-    return { ...report, signer: report.signer as object | null, digest: formatDigest(hex) };
+  /**
+   * Checks a bundle against a module: one stored here (by digest) or one sent with the request, read
+   * as it arrived. Either way the module is hashed as it streams and never held in memory.
+   */
+  async verify(bundle: unknown, module: { digest: string } | { artifact: StreamedArtifact }): Promise<VerificationView> {
+    const publicKeys = await this.pipeline.signingKeys();
+    if ('artifact' in module) return this.report(bundle, module.artifact, publicKeys);
+    const problem = digestProblem('body.digest', module.digest);
+    if (problem) throw invalidInput([problem]);
+    // Asked every time, so that a module deleted since is not vouched for from the cache.
+    const stored = await this.blobs.stat(module.digest);
+    if (stored === null) throw notFound('blob_not_found', `no module with digest ${module.digest} is stored here`);
+    const key = [module.digest, createHash('sha256').update(JSON.stringify(bundle) ?? '').digest('hex'), ...publicKeys.map((k) => k.keyId)].join('\n');
+    const cached = this.storedVerifications.get(key);
+    if (cached !== undefined) return cached;
+    const verification = (async () => {
+      const { body } = await this.blobs.open(module.digest);
+      const artifact = await StreamedArtifact.read(collectingYoungGarbage(body as AsyncIterable<Uint8Array>));
+      if (artifact.sha256Hex !== digestHex(module.digest)) {
+        throw new Error(`blob ${module.digest} in storage has sha256 ${artifact.sha256Hex} (${artifact.size} bytes, ${stored.size} recorded)`);
+      }
+      return this.report(bundle, artifact, publicKeys);
+    })();
+    this.storedVerifications.set(key, verification);
+    verification.catch(() => this.storedVerifications.delete(key));
+    return verification;
+  }
+
+  private async report(bundle: unknown, artifact: StreamedArtifact, publicKeys: { keyId: string; publicKeyPem: string }[]): Promise<VerificationView> {
+    const report = verifyBundle({ bundle, artifact, publicKeys, trustedRoot: await this.loadTrustedRoot() });
+    return { ...report, signer: report.signer as object | null, digest: formatDigest(artifact.sha256Hex) };
   }
 
   private async readyVersion(namespace: string, name: string, version: string): Promise<VersionRecord> {

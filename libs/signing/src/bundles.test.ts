@@ -4,7 +4,7 @@ import { dssePae, opensslVerify } from '../../testing/src/sigstore-openssl.js';
 import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
 import { CYCLONEDX_PREDICATE_TYPE, attestModule, signModule, type SerializedBundle } from './bundles.js';
 import { signingKeyFromPem, type SigningKey } from './signing-key.js';
-import { verifyBundle, type VerificationReport } from './verify.js';
+import { StreamedArtifact, verifyBundle, type VerificationReport } from './verify.js';
 
 const newKey = (): SigningKey =>
   signingKeyFromPem(
@@ -18,6 +18,13 @@ const flipOneByte = (bytes: Uint8Array, at = 10): Uint8Array => {
   return copy;
 };
 const failed = (report: VerificationReport) => report.checks.filter((c) => !c.passed).map((c) => c.name);
+/** The module as it would arrive from a socket: in pieces of `size` bytes, read once. */
+const streamed = (bytes: Uint8Array, size: number): Promise<StreamedArtifact> =>
+  StreamedArtifact.read(
+    (async function* () {
+      for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+    })(),
+  );
 
 const SBOM = {
   bomFormat: 'CycloneDX',
@@ -111,6 +118,35 @@ describe('signModule', () => {
     expect(report.verified).toBe(false);
   });
 
+  it('verifies against the module streamed in pieces, with the same report as for the bytes', async () => {
+    const whole = verifyBundle({ bundle, artifact: module, publicKeys: [key] });
+    for (const size of [1, 7, 4096, module.length]) {
+      expect(verifyBundle({ bundle, artifact: await streamed(module, size), publicKeys: [key] })).toEqual(whole);
+    }
+    expect(whole.verified).toBe(true);
+  });
+
+  it('fails a streamed module with one byte flipped, or checked with another key', async () => {
+    const tampered = verifyBundle({ bundle, artifact: await streamed(flipOneByte(module), 1000), publicKeys: [key] });
+    expect(failed(tampered)).toEqual(['signature', 'artifact_digest']);
+    const wrongKey = verifyBundle({ bundle, artifact: await streamed(module, 1000), publicKeys: [{ keyId: key.keyId, publicKeyPem: otherKey.publicKeyPem }] });
+    expect(failed(wrongKey)).toEqual(['signature']);
+  });
+
+  it('checks one signature per streamed module, and only once it has ended', async () => {
+    const artifact = await streamed(module, 1000);
+    expect(verifyBundle({ bundle, artifact, publicKeys: [key] }).verified).toBe(true);
+    expect(verifyBundle({ bundle, artifact, publicKeys: [key] }).checks).toContainEqual({
+      name: 'signature',
+      passed: false,
+      detail: 'a streamed artifact can check one signature only',
+    });
+    const unended = new StreamedArtifact();
+    unended.update(module);
+    expect(verifyBundle({ bundle, artifact: unended, publicKeys: [key] }).verified).toBe(false);
+    expect(() => artifact.update(module)).toThrow(/already ended/);
+  });
+
   it('needs the module bytes, not just a digest, to verify a message signature', () => {
     const report = verifyBundle({ bundle, artifactDigestHex: sha256(module), publicKeys: [key] });
     expect(report.verified).toBe(false);
@@ -150,6 +186,12 @@ describe('attestModule', () => {
       predicateType: 'https://cyclonedx.org/bom',
       predicate: SBOM,
     });
+  });
+
+  it('verifies against the module streamed in pieces: the subject is its sha256', async () => {
+    const report = verifyBundle({ bundle, artifact: await streamed(module, 333), publicKeys: [key] });
+    expect(report).toMatchObject({ verified: true, kind: 'dsse' });
+    expect(failed(verifyBundle({ bundle, artifact: await streamed(flipOneByte(module), 333), publicKeys: [key] }))).toEqual(['subject_digest']);
   });
 
   it('verifies against the module bytes or its digest', () => {

@@ -10,7 +10,7 @@ import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
 import { CYCLONEDX_PREDICATE_TYPE, type SerializedBundle } from './bundles.js';
 import { createKeylessSigner, identityTokenFromFile, staticIdentityToken, type KeylessOptions } from './keyless.js';
 import { loadTrustedRoot, parseTrustedRoot, type TrustAnchors } from './trusted-root.js';
-import { verifyBundle, type VerificationReport } from './verify.js';
+import { StreamedArtifact, verifyBundle, type VerificationReport } from './verify.js';
 
 const ISSUER = 'https://token.actions.example.test';
 const WORKFLOW = 'https://github.com/acme/header-filter/.github/workflows/release.yml@refs/tags/v1.2.0';
@@ -105,6 +105,18 @@ describe('keyless message signature', () => {
 
     const otherIssuer = verifyBundle({ bundle, artifact: module, publicKeys: [], trustedRoot, identity: { issuer: 'https://accounts.example.test' } });
     expect(failed(otherIssuer)).toEqual(['identity']);
+  });
+
+  it('verifies against the module streamed in pieces, its log entry included', async () => {
+    const pieces = async function* (bytes: Buffer) {
+      for (let at = 0; at < bytes.length; at += 100) yield bytes.subarray(at, at + 100);
+    };
+    const report = verifyBundle({ bundle, artifact: await StreamedArtifact.read(pieces(module)), publicKeys: [], trustedRoot });
+    expect(report).toEqual(verifyBundle({ bundle, artifact: module, publicKeys: [], trustedRoot }));
+    expect(report.verified).toBe(true);
+    const tampered = Buffer.from(module);
+    tampered[12]! ^= 0xff;
+    expect(failed(verifyBundle({ bundle, artifact: await StreamedArtifact.read(pieces(tampered)), publicKeys: [], trustedRoot }))).toEqual(['signature', 'artifact_digest']);
   });
 
   it('fails for a modified module', () => {

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
@@ -8,7 +8,15 @@ import {
   bundleFromJSON,
   type Bundle,
 } from '@sigstore/bundle';
-import { PolicyError, VerificationError, Verifier, toSignedEntity, type TrustMaterial, type VerificationPolicy } from '@sigstore/verify';
+import {
+  PolicyError,
+  VerificationError,
+  Verifier,
+  toSignedEntity,
+  type SignedEntity,
+  type TrustMaterial,
+  type VerificationPolicy,
+} from '@sigstore/verify';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, toBuffer } from './bundles.js';
 import type { TrustAnchors } from './trusted-root.js';
 
@@ -27,7 +35,8 @@ export interface IdentityPolicy {
 export interface VerifyBundleInput {
   /** The bundle as parsed JSON, or its JSON text/bytes. Anything else fails the `bundle` check. */
   bundle: unknown;
-  artifact?: Uint8Array;
+  /** The artifact's bytes, or the artifact read once as a stream (never held whole in memory). */
+  artifact?: Uint8Array | StreamedArtifact;
   /** SHA-256 of the artifact; enough for DSSE attestations, not for message signatures. */
   artifactDigestHex?: string;
   publicKeys: readonly TrustedPublicKey[];
@@ -73,6 +82,61 @@ const KNOWN_MEDIA_TYPES = new Set([
 const IN_TOTO_STATEMENT_TYPES = new Set([IN_TOTO_STATEMENT_V1, 'https://in-toto.io/Statement/v0.1']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const EMPTY_ANCHORS: TrustAnchors = { certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [] };
+
+/**
+ * An artifact read once, as it streams past: its SHA-256, and a signature verification over the
+ * same bytes that is finished later with the signer's key. A message signature (ECDSA or RSA with
+ * SHA-256, what @sigstore/verify checks with crypto.verify over the whole artifact) is then checked
+ * without holding the artifact in memory, in whatever order the bundle and the artifact arrive.
+ */
+export class StreamedArtifact {
+  private readonly hash = createHash('sha256');
+  private readonly signed = createVerify('sha256');
+  private digestHex: string | null = null;
+  private signatureChecked = false;
+  private bytes = 0;
+
+  /** Reads a whole stream into a new StreamedArtifact. */
+  static async read(chunks: AsyncIterable<Uint8Array>): Promise<StreamedArtifact> {
+    const artifact = new StreamedArtifact();
+    for await (const chunk of chunks) artifact.update(chunk);
+    artifact.end();
+    return artifact;
+  }
+
+  update(chunk: Uint8Array): void {
+    if (this.digestHex !== null) throw new Error('the artifact has already ended');
+    this.hash.update(chunk);
+    this.signed.update(chunk);
+    this.bytes += chunk.length;
+  }
+
+  end(): void {
+    this.digestHex ??= this.hash.digest('hex');
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  get sha256Hex(): string {
+    if (this.digestHex === null) throw new Error('the artifact has not been read to the end');
+    return this.digestHex;
+  }
+
+  /** Finishes the verification over the bytes seen; possible once, as the running state is spent. */
+  verifySignature(key: KeyObject, signature: Uint8Array): boolean {
+    if (this.digestHex === null) throw new Error('the artifact has not been read to the end');
+    if (this.signatureChecked) throw new Error('a streamed artifact can check one signature only');
+    this.signatureChecked = true;
+    try {
+      return this.signed.verify(key, signature);
+    } catch {
+      // As @sigstore/core's crypto.verify: a key or signature it cannot use is a failed check.
+      return false;
+    }
+  }
+}
 
 /**
  * Verifies a Sigstore bundle against the registry's keys (and, for keyless
@@ -217,7 +281,7 @@ function verifySignature(bundle: Bundle, input: VerifyBundleInput, checks: Verif
     checks.push({ name: 'transparency_log', passed: true, detail: `${count} verified against the trusted root's logs` });
   };
   try {
-    const result = verifier.verify(toSignedEntity(bundle, input.artifact ? toBuffer(input.artifact) : undefined), policy);
+    const result = verifier.verify(signedEntity(bundle, input.artifact), policy);
     certificateChecks();
     checks.push({ name: 'signature', passed: true, detail: signatureDetail(bundle, keyOnly) });
     if (policy) checks.push({ name: 'identity', passed: true, detail: 'the certificate identity matches the policy' });
@@ -243,6 +307,25 @@ function verifySignature(bundle: Bundle, input: VerifyBundleInput, checks: Verif
     checks.push({ name: checkFor(error.code), passed: false, detail: `${error.code}: ${error.message}` });
     return null;
   }
+}
+
+/** What @sigstore/verify checks; a streamed artifact finishes the message signature check it began while read. */
+function signedEntity(bundle: Bundle, artifact: Uint8Array | StreamedArtifact | undefined): SignedEntity {
+  if (!(artifact instanceof StreamedArtifact)) return toSignedEntity(bundle, artifact ? toBuffer(artifact) : undefined);
+  const entity = toSignedEntity(bundle, Buffer.alloc(0));
+  // A DSSE signature covers the envelope's payload, not the artifact: nothing to take over.
+  if (bundle.content.$case !== 'messageSignature') return entity;
+  const content = entity.signature;
+  return {
+    ...entity,
+    signature: {
+      signature: content.signature,
+      compareSignature: (signature) => content.compareSignature(signature),
+      compareDigest: (digest) => content.compareDigest(digest),
+      compareSignedDigest: (digest) => content.compareSignedDigest(digest),
+      verifySignature: (key) => artifact.verifySignature(key, content.signature),
+    },
+  };
 }
 
 function entries(count: number): string {
@@ -277,7 +360,7 @@ function artifactDigest({ artifact, artifactDigestHex }: VerifyBundleInput): Exp
     return { problem: `artifactDigestHex ${JSON.stringify(artifactDigestHex)} is not 64 lowercase hex digits` };
   }
   if (artifact) {
-    const hex = createHash('sha256').update(artifact).digest('hex');
+    const hex = artifact instanceof StreamedArtifact ? artifact.sha256Hex : createHash('sha256').update(artifact).digest('hex');
     if (artifactDigestHex !== undefined && artifactDigestHex !== hex) {
       return { problem: `the artifact's sha256 ${hex} differs from the given artifactDigestHex ${artifactDigestHex}` };
     }

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -92,4 +92,52 @@ export async function getAndReset(url: string, path: string, stopAfter?: number)
       }
     });
   });
+}
+
+export interface RawExchange {
+  /** The response the server wrote before it closed the connection, if it wrote one. */
+  response: RawResponse | null;
+  /** 'closed': the server closed the connection (FIN or reset); 'open': it was still open when we gave up. */
+  connection: 'closed' | 'open';
+}
+
+/**
+ * Opens a raw TCP connection, lets `send` write whatever it wants (a malformed request, half a body,
+ * headers one by one) and waits for the server to close the connection, for what fetch cannot do:
+ * stall, or send what is not HTTP. Gives up after `giveUpMs` (then `connection` is 'open').
+ */
+export function exchangeRaw(url: string, send: (socket: Socket) => unknown, giveUpMs = 20_000): Promise<RawExchange> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  const received: Buffer[] = [];
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (connection: RawExchange['connection']): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ response: parseRawResponse(Buffer.concat(received)), connection });
+    };
+    const timer = setTimeout(() => finish('open'), giveUpMs);
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('close', () => finish('closed'));
+    socket.on('error', () => finish('closed'));
+    socket.on('connect', () => void send(socket));
+  });
+}
+
+/** The first HTTP/1.1 response in `bytes`, or null when there is none. */
+export function parseRawResponse(bytes: Buffer): RawResponse | null {
+  const end = bytes.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const [statusLine, ...lines] = bytes.subarray(0, end).toString('latin1').split('\r\n');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine ?? '')?.[1] ?? 0);
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const length = headers['content-length'] === undefined ? bytes.length : Number(headers['content-length']);
+  return { status, headers, body: bytes.subarray(end + 4, end + 4 + length) };
 }

@@ -1,0 +1,55 @@
+import type { Logger } from '@nestjs/common';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import { Socket } from 'node:net';
+import type { RateLimitConfig } from '../../config/src/config.js';
+import { RegistryError } from '../../domain/src/registry-error.js';
+
+/**
+ * Marks a route as limited per client address by VERIFY_RATE_LIMIT_MAX and _WINDOW_MS (anonymous
+ * routes that take uploads). The limit is checked when the request arrives, before its body is read.
+ */
+export const RateLimited = (): MethodDecorator => RouteConfig({ rateLimit: {} });
+
+/**
+ * Counts requests to the routes marked RateLimited per client address (request.ip: X-Forwarded-For
+ * only from the proxies TRUST_PROXY names). With Redis the counters are shared, so N API processes
+ * allow the limit once, not N times; without it each process counts in memory (embedded: one
+ * process). The web pages' own in-process requests are not counted: they are not a client's.
+ */
+export async function registerRateLimit(app: NestFastifyApplication, limit: RateLimitConfig, redisUrl: string | null, logger: Logger): Promise<void> {
+  if (limit.max === 0) return;
+  let redis: Redis | null = null;
+  if (redisUrl !== null) {
+    // Fails fast while Redis is down; the limit then lets requests through (skipOnError) rather than refuse everyone.
+    redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    let warned = false;
+    redis.on('error', (error: Error) => {
+      if (!warned) logger.warn(`rate-limit counters unreachable in Redis (${error.message}); limits are not enforced until it is back`);
+      warned = true;
+    });
+    redis.on('ready', () => (warned = false));
+    app.getHttpAdapter().getInstance().addHook('onClose', async () => {
+      redis?.disconnect();
+    });
+  }
+  await app.register(fastifyRateLimit as never, {
+    global: false,
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    ...(redis !== null ? { redis, nameSpace: 'wasm-registry:rate-limit:' } : {}),
+    skipOnError: true,
+    allowList: (request: FastifyRequest) => !(request.raw.socket instanceof Socket),
+    errorResponseBuilder: (request: FastifyRequest, context: { max: number; after: string; ttl: number }) =>
+      new RegistryError(
+        429,
+        'too_many_requests',
+        'Too many requests',
+        `more than ${context.max} requests to ${request.method} ${request.routeOptions.url ?? request.url} from this address within ${limit.windowMs / 1000} s; retry in ${context.after}`,
+        { limit: context.max, windowSeconds: limit.windowMs / 1000, retryAfterSeconds: Math.ceil(context.ttl / 1000) },
+      ),
+  });
+}
