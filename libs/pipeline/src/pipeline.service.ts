@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { analyzeInWorker } from '../../analysis/src/analysis-runner.js';
-import { decide } from '../../analysis/src/policy.js';
+import { decide, rejectionSummary } from '../../analysis/src/policy.js';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
@@ -86,7 +86,7 @@ export class PipelineService {
         analysis: { report, decision },
         kind: report.kind,
         abiVersion: report.proxyWasm?.abiVersion ?? null,
-        rejectedBecause: decision.status === 'rejected' ? decision.reasons.map((f) => f.message).join(' ') : null,
+        rejectedBecause: decision.status === 'rejected' ? rejectionSummary(decision) : null,
       },
       new Date(),
     );
