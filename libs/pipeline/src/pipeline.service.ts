@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { analyzeInWorker } from '../../analysis/src/analysis-runner.js';
 import { decide, rejectionSummary } from '../../analysis/src/policy.js';
+import { summarizeAnalysis } from '../../analysis/src/stored-analysis.js';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
@@ -84,6 +85,7 @@ export class PipelineService {
       version.id,
       {
         analysis: { report, decision },
+        summary: summarizeAnalysis({ report, decision }),
         kind: report.kind,
         abiVersion: report.proxyWasm?.abiVersion ?? null,
         rejectedBecause: decision.status === 'rejected' ? rejectionSummary(decision) : null,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
 import type { Prisma } from '../../db/src/generated/client.js';
-import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
 import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/src/pipeline-steps.js';
 import type { AuditActor } from '../../audit/src/audit-actions.js';
@@ -41,14 +41,17 @@ export interface VersionRecord {
   readyAt: Date | null;
   kind: string | null;
   abiVersion: string | null;
-  analysis: StoredAnalysis | null;
+  /** The analysis in brief; the report itself is read on its own (findAnalysis), never with lists. */
+  analysisSummary: AnalysisSummary | null;
   analyzedAt: Date | null;
   yankedAt: Date | null;
   yankReason: string | null;
 }
 
 const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
-type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude }>;
+// The report may be a few hundred KiB: only the analysis endpoints read it (findAnalysis).
+const versionOmit = { analysis: true } as const;
+type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude; omit: typeof versionOmit }>;
 const toVersionRecord = (row: VersionRow): VersionRecord => ({
   id: row.id,
   namespace: row.plugin.namespace.name,
@@ -62,7 +65,7 @@ const toVersionRecord = (row: VersionRow): VersionRecord => ({
   readyAt: row.readyAt,
   kind: row.kind,
   abiVersion: row.abiVersion,
-  analysis: row.analysis as StoredAnalysis | null,
+  analysisSummary: row.analysisSummary as AnalysisSummary | null,
   analyzedAt: row.analyzedAt,
   yankedAt: row.yankedAt,
   yankReason: row.yankReason,
@@ -126,7 +129,7 @@ export class PluginsRepository {
   }
 
   async listVersions(pluginId: string): Promise<VersionRecord[]> {
-    const rows = await this.database.prisma.version.findMany({ where: { pluginId }, include: versionInclude });
+    const rows = await this.database.prisma.version.findMany({ where: { pluginId }, include: versionInclude, omit: versionOmit });
     return rows.map(toVersionRecord);
   }
 
@@ -134,6 +137,7 @@ export class PluginsRepository {
     const row = await this.database.prisma.version.findFirst({
       where: { version, plugin: { name: plugin, namespace: { name: namespace } } },
       include: versionInclude,
+      omit: versionOmit,
     });
     return row === null ? null : toVersionRecord(row);
   }
@@ -143,9 +147,16 @@ export class PluginsRepository {
     const row = await this.database.prisma.version.findFirst({
       where: { digest },
       include: versionInclude,
+      omit: versionOmit,
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return row === null ? null : toVersionRecord(row);
+  }
+
+  /** A version's stored analysis, report and all; null until analysed. */
+  async findAnalysis(versionId: string): Promise<StoredAnalysis | null> {
+    const row = await this.database.prisma.version.findUnique({ where: { id: versionId }, select: { analysis: true } });
+    return (row?.analysis ?? null) as StoredAnalysis | null;
   }
 
   async findBlob(digest: string): Promise<{ digest: string; size: number } | null> {
@@ -214,7 +225,7 @@ export class PublishTransaction {
   }
 
   async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
-    const row = await this.tx.version.findUnique({ where: { pluginId_version: { pluginId, version } }, include: versionInclude });
+    const row = await this.tx.version.findUnique({ where: { pluginId_version: { pluginId, version } }, include: versionInclude, omit: versionOmit });
     return row === null ? null : toVersionRecord(row);
   }
 
@@ -247,6 +258,7 @@ export class PublishTransaction {
         steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
       },
       include: versionInclude,
+      omit: versionOmit,
     });
     await this.tx.outboxEntry.create({ data: { versionId: row.id, jobId: jobIdFor(row.id, 1) } });
     // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
