@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { lowerThreadPriority } from '../../analysis/src/thread-priority.js';
 import { buildSbom, type SbomInput } from './build-sbom.js';
 
 /**
@@ -7,6 +8,7 @@ import { buildSbom, type SbomInput } from './build-sbom.js';
  * declared packages, and the first build compiles the schema; none of it may
  * hold the API's event loop.
  */
+lowerThreadPriority();
 parentPort!.on('message', async ({ id, input }: { id: number; input: SbomInput }) => {
   try {
     const built = await buildSbom(input);
