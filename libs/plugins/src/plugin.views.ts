@@ -67,9 +67,9 @@ export class CompatibilityView {
 }
 
 export class SummaryOmittedView {
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1 })
   warnings?: number;
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1 })
   rejections?: number;
 }
 
