@@ -3,7 +3,8 @@ import { REPORT_LIMITS } from '../libs/analysis/src/report-limits.js';
 import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../libs/testing/src/hostile-modules.js';
 import { startLivenessProbe, type LivenessProbe, type ProbeResult } from '../libs/testing/src/liveness-probe.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { api, settledVersion, type Json } from './support.js';
+import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { api, expectProblem, settledVersion, type Json } from './support.js';
 
 /**
  * Issue 11: a hostile publisher's module must not make the analysis report,
@@ -137,6 +138,33 @@ describe('hostile modules on the embedded registry', () => {
       expect(unknown).toHaveLength(REPORT_LIMITS.maxFindingsPerCode + 1);
       expect(unknown.at(-1).message).toContain('99,990 more unknown_host_import findings');
       await viewEverything(registry);
+      const result = await probe.stop();
+      probe = undefined;
+      expectNoFreeze(result);
+    });
+
+    it('declares at most 2,000 packages, refusing more with the field named, and keeps answering while it parses and builds them', async () => {
+      const module = await proxyWasmFilter('declared');
+      const publish = async (version: string, packages: number) => {
+        const form = new FormData();
+        form.append('module', new Blob([module], { type: 'application/wasm' }), 'module.wasm');
+        form.append('purls', Array.from({ length: packages }, (_, i) => `pkg:cargo/crate-${i}@1.0.${i}`).join('\n'));
+        const response = await fetch(`${registry.url}/api/v1/plugins/hostile/declared/versions/${version}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${registry.adminToken}` },
+          body: form,
+        });
+        return { status: response.status, headers: response.headers, json: (await response.json()) as Json };
+      };
+      probe = startLivenessProbe(`${registry.url}/health/live`);
+      const refused = await publish('1.0.0', 2_001);
+      expectProblem(refused, 400, 'invalid_input');
+      expect(refused.json.errors).toEqual([{ field: 'body.dependencies', message: 'purls.txt: declares 2001 packages; at most 2000 are accepted' }]);
+      expect((await publish('1.0.1', 2_000)).status).toBe(202);
+      expect((await settledVersion(registry.url, 'hostile', 'declared', '1.0.1')).status).toBe('ready');
+      const sbom = await api(registry.url, 'GET', '/api/v1/plugins/hostile/declared/versions/1.0.1/sbom');
+      expect(sbom.json.components).toHaveLength(2_000);
+      expect((await api(registry.url, 'GET', '/plugins/hostile/declared')).text).toContain('…and 1,800 more components');
       const result = await probe.stop();
       probe = undefined;
       expectNoFreeze(result);

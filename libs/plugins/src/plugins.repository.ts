@@ -49,8 +49,9 @@ export interface VersionRecord {
 }
 
 const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
-// The report may be a few hundred KiB: only the analysis endpoints read it (findAnalysis).
-const versionOmit = { analysis: true } as const;
+// Neither is part of a VersionRecord, and both may be large: the report (a few hundred KiB; the
+// analysis endpoints read it with findAnalysis) and the declared dependencies (20,000 packages, 5 MiB).
+const versionOmit = { analysis: true, declaredDependencies: true } as const;
 type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude; omit: typeof versionOmit }>;
 const toVersionRecord = (row: VersionRow): VersionRecord => ({
   id: row.id,

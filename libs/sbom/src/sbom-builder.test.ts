@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSbom, type SbomInput } from './build-sbom.js';
-import { parsePurlList } from './dependencies.js';
+import { parseDeclaredDependencyFiles, parsePurlList } from './dependencies.js';
 import { SbomBuilder } from './sbom-builder.js';
 
 // Runs the compiled worker (dist/), as the pipeline does: `npm test` builds first.
@@ -41,6 +41,18 @@ describe('SbomBuilder: buildSbom in a worker thread', () => {
     await expect(builder.build(input({ namespace: 'Not A Name' }))).rejects.toThrow(/cannot build the SBOM: namespace/);
     const again = await builder.build(input());
     expect(JSON.parse(again.json).bomFormat).toBe('CycloneDX');
+  });
+
+  it('parses declared lockfiles as parseDeclaredDependencyFiles does, bad ones included', async () => {
+    const files = [
+      { filename: 'purls.txt', content: Array.from({ length: 300 }, (_, i) => `pkg:npm/pkg-${i}@1.0.0`).join('\n') },
+      { filename: 'go.mod', content: Buffer.from('module example.com/filter\n\ngo 1.21\n\nrequire github.com/tetratelabs/proxy-wasm-go-sdk v0.24.0\n') },
+    ];
+    expect(await builder.parseDependencies(files)).toEqual(parseDeclaredDependencyFiles(files));
+    const bad = [{ filename: 'Cargo.lock', content: '[[package]]\nname = ' }];
+    const refused = await builder.parseDependencies(bad);
+    expect(refused).toEqual(parseDeclaredDependencyFiles(bad));
+    expect(refused.ok).toBe(false);
   });
 
   it('fails the builds in flight when closed, and starts a new worker for the next', async () => {

@@ -53,7 +53,7 @@ export function licenseText(licenses: CycloneDxLicenseChoice[] | undefined): str
     .join(', ');
 }
 
-/** Components the page lists: a lockfile may declare 20,000; the documents below have them all. */
+/** Components the page lists: a publisher may declare 2,000; the documents below have them all. */
 export const SBOM_COMPONENTS_SHOWN = 200;
 
 const componentName = (c: CycloneDxComponent): string => (c.group ? `${c.group}/${c.name ?? ''}` : (c.name ?? ''));
