@@ -213,6 +213,7 @@ async function run(registry: RunningRegistry, cases: Case[], label: string): Pro
 }
 
 async function main(): Promise<void> {
+  const machine = machineDescription('npm run bench:hostile');
   const registry = await startRegistry({ ANALYSIS_POLICY: POLICY });
   teardown.children.add(registry);
   teardown.push({ name: 'registry', run: () => registry.stop() });
@@ -234,7 +235,7 @@ async function main(): Promise<void> {
   const lines = [
     '## Hostile modules (issue 11)',
     '',
-    ...machineDescription('npm run bench:hostile'),
+    ...machine,
     `- Load average when the registry was up: ${load}; at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `- Embedded registry (PGlite, jobs in the API process), ANALYSIS_POLICY=${POLICY}; views timed ${VIEWS} times each`,
     '',
