@@ -74,10 +74,12 @@ export const COMPACT_REPORT_LIMITS: ReportLimits = {
 };
 
 /**
- * The last resort, for a report over maxReportBytes even when compact: no
- * list entries at all (their counts stay), one finding per code and a count
- * of the rest. Always far below maxReportBytes: the findings are at most one
- * and a summary per code, severity and host, and everything else is a count.
+ * The last resort, for a report over maxReportBytes even when compact: none
+ * of the lists the module sizes keeps an entry (their counts stay in
+ * `omitted` and `totals`), one finding per code and a count of the rest. Far
+ * below maxReportBytes: what remains is the header fields, the few rows of
+ * the fixed compatibility and capability tables, and at most two findings of
+ * 256 characters per code, severity and host.
  */
 export const SUMMARY_REPORT_LIMITS: ReportLimits = {
   ...REPORT_LIMITS,
