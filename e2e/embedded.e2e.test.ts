@@ -306,6 +306,8 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
       expect(replaced.json).toMatchObject({ ...metadata, namespace: 'acme', name: 'jwt-auth', latestVersion: '1.0.0' });
       const detail = await api(registry.url, 'GET', '/api/v1/plugins/acme/jwt-auth');
       expect(detail.json.versions.map((v: { version: string }) => v.version)).toEqual(['1.0.0']);
+      // team/rate-limit 0.1.0, published by an earlier test, is listed once its pipeline is done (slower on a busy machine).
+      await waitFor(() => api(registry.url, 'GET', '/api/v1/plugins/team/rate-limit/versions/0.1.0'), (r) => r.json.status !== 'pending', 30_000);
       const page = await api(registry.url, 'GET', '/api/v1/plugins?sort=name&limit=2');
       expect(page.json.items.map((p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`)).toEqual(['acme/big', 'acme/jwt-auth']);
       const next = await api(registry.url, 'GET', `/api/v1/plugins?sort=name&limit=2&cursor=${page.json.nextCursor}`);

@@ -1,6 +1,22 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { manyImportsModule } from '../../testing/src/hostile-modules.js';
 import { manyFunctionsModule, proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
 import { analyzeInWorker } from './analysis-runner.js';
+import { REPORT_LIMITS } from './report-limits.js';
+import { WORKER_NICENESS } from './thread-priority.js';
+
+/** The niceness of each thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceness(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
 
 // Runs the compiled worker (dist/), as the API does: `npm test` builds first.
 describe('analysis in a worker thread', () => {
@@ -9,6 +25,27 @@ describe('analysis in a worker thread', () => {
     const report = await analyzeInWorker(module, { timeoutMs: 30_000, memoryMb: 128 });
     expect(report).toMatchObject({ kind: 'module', valid: true, size: module.length });
     expect(report.proxyWasm?.abiVersion).toBe('0.2.1');
+  });
+
+  it('hands back a bounded report for 100,000 imports: the worker bounds it before it leaves', async () => {
+    const report = await analyzeInWorker(manyImportsModule(100_000), { timeoutMs: 30_000, memoryMb: 256 });
+    expect(report.imports).toHaveLength(REPORT_LIMITS.maxImports);
+    expect(report.totals.imports).toBe(100_000);
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThanOrEqual(REPORT_LIMITS.maxReportBytes);
+  });
+
+  it('analyses at a lower CPU priority than the thread that asked, which keeps its own', async () => {
+    const seen = new Set<number>();
+    const analysis = analyzeInWorker(manyFunctionsModule(400_000), { timeoutMs: 30_000, memoryMb: 256 });
+    let done = false;
+    void analysis.finally(() => (done = true));
+    while (!done) {
+      for (const nice of threadNiceness()) seen.add(nice);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect((await analysis).valid).toBe(true);
+    expect(seen).toContain(WORKER_NICENESS);
+    expect(threadNiceness()).not.toContain(WORKER_NICENESS);
   });
 
   it('stops an analysis that runs past its deadline and reports it as failed', async () => {

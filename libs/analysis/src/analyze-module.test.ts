@@ -28,7 +28,9 @@ describe('analyzeModule: a valid Proxy-Wasm HTTP filter (ABI 0.2.1)', () => {
     const bytes = await compileWatWithFeatures(HTTP_FILTER_0_2_1);
     const report = await analyzeModule(bytes);
 
-    expect(report.reportVersion).toBe(1);
+    expect(report.reportVersion).toBe(2);
+    expect(report).toMatchObject({ truncated: false, omitted: {}, shortenedStrings: 0 });
+    expect(report.totals).toEqual({ imports: 7, exports: 10, memories: 1, tables: 0, customSections: 0, findings: 0 });
     expect(report.size).toBe(bytes.length);
     expect(report.kind).toBe('module');
     expect(report.binaryVersion).toBe(1);

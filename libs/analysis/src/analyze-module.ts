@@ -1,3 +1,4 @@
+import { boundReport, shorten } from './bound-report.js';
 import { describeComponent as describeComponentWithWasmTools, type ComponentDescription } from './component.js';
 import { failedAnalysis } from './failed-analysis.js';
 import { deriveCompatibility } from './host-compatibility.js';
@@ -11,10 +12,12 @@ import {
   WASI_MODULES,
   type CallbackGroup,
 } from './proxy-wasm-abi.js';
+import { METADATA_LIMITS } from './report-limits.js';
 import {
   ANALYSIS_REPORT_VERSION,
   type AnalysisReport,
   type Capability,
+  type ComponentInfo,
   type ExportEntry,
   type Finding,
   type ImportEntry,
@@ -35,19 +38,26 @@ export interface AnalyzeModuleOptions {
  * Describes a module from its bytes alone: structure, validity, Proxy-Wasm
  * ABI, the hosts that can run it and everything a publisher should know.
  * Never instantiates or runs the module, and never throws: an unexpected
- * failure becomes an `analysis_failed` finding.
+ * failure becomes an `analysis_failed` finding. The report is bounded
+ * (report-limits.ts) and says what it left out, whatever the module holds.
  */
 export async function analyzeModule(bytes: Uint8Array, options: AnalyzeModuleOptions = {}): Promise<AnalysisReport> {
+  let report: AnalysisReport;
   try {
     const parsed = parseWasm(bytes);
-    if (parsed.header?.kind === 'component') {
-      return await analyzeComponent(bytes, parsed, options.describeComponent ?? describeComponentWithWasmTools);
-    }
-    return analyzeCore(bytes, parsed);
+    report =
+      parsed.header?.kind === 'component'
+        ? await analyzeComponent(bytes, parsed, options.describeComponent ?? describeComponentWithWasmTools)
+        : analyzeCore(bytes, parsed);
   } catch (error) {
-    return failedAnalysis(bytes.subarray(0, 8), bytes.length, error instanceof Error ? error.message : String(error));
+    report = failedAnalysis(bytes.subarray(0, 8), bytes.length, error instanceof Error ? error.message : String(error));
   }
+  return boundReport(report);
 }
+
+/** A name from the module as it appears inside a message: the whole name is in the report's lists. */
+const NAME_IN_MESSAGE = 128;
+const named = (text: string): string => shorten(text, NAME_IN_MESSAGE);
 
 const SEVERITY_RANK: Record<Finding['severity'], number> = { error: 0, warning: 1, info: 2 };
 
@@ -98,6 +108,11 @@ function structuralReport(bytes: Uint8Array, parsed: ParsedModule): AnalysisRepo
   }));
   return {
     reportVersion: ANALYSIS_REPORT_VERSION,
+    // Filled in by boundReport.
+    truncated: false,
+    omitted: {},
+    shortenedStrings: 0,
+    totals: { imports: 0, exports: 0, memories: 0, tables: 0, customSections: 0, findings: 0 },
     size: bytes.length,
     kind: parsed.header?.kind ?? 'module',
     binaryVersion: parsed.header?.version ?? 0,
@@ -147,6 +162,8 @@ async function analyzeComponent(
   }
   report.component = description.info;
   report.valid = description.error === null && description.info !== null;
+  const excessive = excessiveMetadata(parsed, description.info);
+  if (excessive) report.findings.push(excessive);
   if (description.error) {
     report.validationError = description.error;
     report.findings.push(
@@ -193,6 +210,19 @@ function analyzeCore(bytes: Uint8Array, parsed: ParsedModule): AnalysisReport {
     report.findings = sortFindings(report.findings);
     return report;
   }
+  const excessive = excessiveMetadata(parsed, null);
+  if (excessive) report.findings.push(excessive);
+  if (report.valid && parsed.functionTypeIndices.length === 0) {
+    report.findings.push(
+      finding(
+        'no_code',
+        'error',
+        parsed.imports.some((i) => i.kind === 'function')
+          ? 'The module defines no function: it only imports them, so it has no code of its own for a host to run. A Proxy-Wasm plugin defines at least its callbacks, its allocator and a proxy_abi_version_* marker.'
+          : 'The module defines no function: it has no code for a host to run. A Proxy-Wasm plugin defines at least its callbacks, its allocator and a proxy_abi_version_* marker.',
+      ),
+    );
+  }
 
   report.capabilities = capabilitiesOf(report.imports);
   const plugin = proxyWasmAnalysis(parsed, report);
@@ -218,6 +248,61 @@ function analyzeCore(bytes: Uint8Array, parsed: ParsedModule): AnalysisReport {
   }
   report.findings = sortFindings(report.findings);
   return report;
+}
+
+/**
+ * `excessive_metadata` when counts or name lengths are beyond what any real
+ * toolchain writes (METADATA_LIMITS), naming each excess; null otherwise.
+ * The size of custom sections never counts: debug info makes them large in
+ * real builds.
+ */
+function excessiveMetadata(parsed: ParsedModule, component: ComponentInfo | null): Finding | null {
+  const problems: string[] = [];
+  const n = (value: number): string => value.toLocaleString('en-US');
+  const count = (what: string, value: number, limit: number): void => {
+    if (value > limit) problems.push(`${n(value)} ${what} (at most ${n(limit)})`);
+  };
+  const longest = (what: string, names: Iterable<string>, limit: number): void => {
+    let max = 0;
+    for (const name of names) max = Math.max(max, name.length);
+    if (max > limit) problems.push(`${what} of ${n(max)} characters (at most ${n(limit)})`);
+  };
+  count('imports', parsed.imports.length, METADATA_LIMITS.imports);
+  count('exports', parsed.exports.length, METADATA_LIMITS.exports);
+  count('custom sections', parsed.customSections.length, METADATA_LIMITS.customSections);
+  longest(
+    'a name',
+    (function* () {
+      for (const i of parsed.imports) yield* [i.module, i.name];
+      for (const e of parsed.exports) yield e.name;
+      for (const c of parsed.customSections) yield c.name;
+      for (const f of parsed.targetFeatures ?? []) yield f.name;
+    })(),
+    METADATA_LIMITS.nameLength,
+  );
+  if (parsed.producers) {
+    const fields = [parsed.producers.language, parsed.producers.processedBy, parsed.producers.sdk];
+    count('values in one producers field', Math.max(...fields.map((f) => f.length)), METADATA_LIMITS.producerValues);
+    longest(
+      'a producers string',
+      (function* () {
+        for (const field of fields) for (const v of field) yield* [v.name, v.version];
+      })(),
+      METADATA_LIMITS.producerStringLength,
+    );
+  }
+  count('target features', parsed.targetFeatures?.length ?? 0, METADATA_LIMITS.targetFeatures);
+  if (component) {
+    count('component imports', component.imports.length, METADATA_LIMITS.componentItems);
+    count('component exports', component.exports.length, METADATA_LIMITS.componentItems);
+    if (component.wit.length > METADATA_LIMITS.witLength) problems.push(`a WIT world of ${n(component.wit.length)} characters (at most ${n(METADATA_LIMITS.witLength)})`);
+  }
+  if (problems.length === 0) return null;
+  return finding(
+    'excessive_metadata',
+    'error',
+    `The module's metadata is beyond what any real toolchain writes: ${problems.join('; ')}. Build it with a standard toolchain, or strip the extra metadata (e.g. wasm-tools strip).`,
+  );
 }
 
 function capabilitiesOf(imports: readonly ImportEntry[]): Capability[] {
@@ -294,7 +379,7 @@ function proxyWasmAnalysis(
     if (abiVersion === null) {
       envoyError(
         'unknown_abi_version',
-        `Envoy will refuse to load this module ("Missing or unknown Proxy-Wasm ABI version"): its only ABI marker, ${marker.name}, is ${whose}. Export proxy_abi_version_0_2_1 (or 0_2_0/0_1_0) to run on Envoy and Istio.`,
+        `Envoy will refuse to load this module ("Missing or unknown Proxy-Wasm ABI version"): its only ABI marker, ${named(marker.name)}, is ${whose}. Export proxy_abi_version_0_2_1 (or 0_2_0/0_1_0) to run on Envoy and Istio.`,
         marker.offset,
       );
     } else {
@@ -302,14 +387,14 @@ function proxyWasmAnalysis(
         finding(
           'unknown_abi_version',
           'info',
-          `${marker.name} is ${whose}; Envoy ignores it and uses ABI ${abiVersion}.`,
+          `${named(marker.name)} is ${whose}; Envoy ignores it and uses ABI ${abiVersion}.`,
           { host: 'envoy', offset: marker.offset },
         ),
       );
     }
   }
   if (legacyUnversioned) {
-    const names = proxyImports.slice(0, 3).map((i) => `${i.module}.${i.name}`).join(', ');
+    const names = proxyImports.slice(0, 3).map((i) => `${named(i.module)}.${named(i.name)}`).join(', ');
     envoyError(
       'legacy_unversioned_plugin',
       `Envoy will refuse to load this module ("Missing or unknown Proxy-Wasm ABI version"): it imports Proxy-Wasm host functions (${names}${proxyImports.length > 3 ? ', …' : ''}) but exports no proxy_abi_version_* marker, like plugins built before mid-2020. Rebuild it with a current Proxy-Wasm SDK.`,
@@ -331,7 +416,9 @@ function proxyWasmAnalysis(
   for (const entry of parsed.imports) {
     const key = `${entry.module}.${entry.name}`;
     if (entry.kind === 'function' && (WASI_MODULES as readonly string[]).includes(entry.module)) wasiImports.push(key);
-    const status = cppHostImport(entry, abiVersion);
+    // Shortened for the message; no host function has a name anywhere near that long, so the verdict is the same.
+    const shown = { ...entry, module: named(entry.module), name: named(entry.name) };
+    const status = cppHostImport(shown, abiVersion);
     if (status.status === 'provided') {
       hostImports.push(key);
       if (status.availability.since === 'later') {
@@ -344,7 +431,7 @@ function proxyWasmAnalysis(
       unknownImports.push(key);
       envoyError(
         status.status === 'unsupported_kind' ? 'unsupported_import_kind' : 'unknown_host_import',
-        `Envoy will refuse to load this module: ${status.reason}, so linking fails ("Failed to load Wasm module due to a missing import: ${key}"). Remove the import or build against a Proxy-Wasm SDK.`,
+        `Envoy will refuse to load this module: ${status.reason}, so linking fails ("Failed to load Wasm module due to a missing import: ${shown.module}.${shown.name}"). Remove the import or build against a Proxy-Wasm SDK.`,
         entry.offset,
       );
     }

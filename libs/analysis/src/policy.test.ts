@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, DEFAULT_POLICY, parsePolicy } from './policy.js';
+import { decide, DEFAULT_POLICY, parsePolicy, rejectionSummary } from './policy.js';
 import type { Finding } from './report.js';
 
 const finding = (code: Finding['code'], severity: Finding['severity'] = 'error'): Finding => ({ code, severity, message: code });
@@ -11,6 +11,24 @@ describe('analysis policy', () => {
     expect(decide([finding('analysis_failed')], DEFAULT_POLICY).status).toBe('rejected');
     const warned = decide([finding('missing_allocator', 'warning'), finding('multiple_abi_versions', 'warning')], DEFAULT_POLICY);
     expect(warned).toEqual({ status: 'ready', reasons: [], warnings: [finding('missing_allocator', 'warning'), finding('multiple_abi_versions', 'warning')] });
+  });
+
+  it('rejects metadata no toolchain writes and modules with no code by default', () => {
+    expect(decide([finding('excessive_metadata')], DEFAULT_POLICY).status).toBe('rejected');
+    expect(decide([finding('no_code')], DEFAULT_POLICY).status).toBe('rejected');
+    const { policy } = parsePolicy('excessive_metadata=warn,no_code=warn');
+    expect(decide([finding('excessive_metadata'), finding('no_code')], policy).status).toBe('ready');
+  });
+
+  it('names the first rejections in the status reason, each bounded, and counts the rest', () => {
+    const reasons = Array.from({ length: 12 }, (_, i) => ({ ...finding('unknown_host_import'), message: `${i}:${'x'.repeat(5_000)}` }));
+    const summary = rejectionSummary(decide(reasons, DEFAULT_POLICY));
+    expect(summary.startsWith('0:x')).toBe(true);
+    expect(summary).toContain(' 2:x');
+    expect(summary).not.toContain('3:x');
+    expect(summary.endsWith('(and 9 more in the analysis)')).toBe(true);
+    expect(summary.length).toBeLessThan(3 * 1024 + 100);
+    expect(rejectionSummary(decide([finding('invalid_module')], DEFAULT_POLICY))).toBe('invalid_module');
   });
 
   it('does not list informational findings as warnings', () => {

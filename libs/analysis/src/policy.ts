@@ -1,3 +1,5 @@
+import { shorten } from './bound-report.js';
+import { REPORT_LIMITS } from './report-limits.js';
 import type { Finding, FindingCode } from './report.js';
 
 /** What a finding does to a version: reject it, or let it be ready with the finding shown as a warning. */
@@ -20,20 +22,30 @@ const ALL_FINDING_CODES: Record<FindingCode, true> = {
   malformed_custom_section: true,
   not_a_proxy_wasm_plugin: true,
   component_not_loadable_by_proxies: true,
+  excessive_metadata: true,
+  no_code: true,
   analysis_failed: true,
 };
 
 export const FINDING_CODES = Object.keys(ALL_FINDING_CODES) as FindingCode[];
 
 /**
- * Invalid modules, imports no host provides and modules that could not be
- * analysed are rejected; everything else is ready, with its findings as warnings.
+ * Rejected by default: invalid modules, imports no host provides, modules
+ * that could not be analysed, metadata no real toolchain writes (a producers
+ * string of megabytes, a million custom sections) and modules with no code to
+ * run. Everything else is ready, with its findings as warnings.
  */
+const REJECTED_BY_DEFAULT: readonly FindingCode[] = [
+  'invalid_module',
+  'unknown_host_import',
+  'unsupported_import_kind',
+  'analysis_failed',
+  'excessive_metadata',
+  'no_code',
+];
+
 export const DEFAULT_POLICY: AnalysisPolicy = Object.fromEntries(
-  FINDING_CODES.map((code) => [
-    code,
-    ['invalid_module', 'unknown_host_import', 'unsupported_import_kind', 'analysis_failed'].includes(code) ? 'reject' : 'warn',
-  ]),
+  FINDING_CODES.map((code) => [code, REJECTED_BY_DEFAULT.includes(code) ? 'reject' : 'warn']),
 ) as AnalysisPolicy;
 
 /**
@@ -71,4 +83,18 @@ export function decide(findings: readonly Finding[], policy: AnalysisPolicy): Po
   const reasons = findings.filter((f) => policy[f.code] === 'reject');
   const warnings = findings.filter((f) => policy[f.code] === 'warn' && f.severity !== 'info');
   return reasons.length > 0 ? { status: 'rejected', reasons, warnings } : { status: 'ready', reasons: [], warnings };
+}
+
+/** Rejections named in a version's status reason; the analysis has them all. */
+const REASONS_IN_STATUS = 3;
+
+/**
+ * Why a rejected version was rejected, in a few sentences for its
+ * `statusReason` (shown with every version, in lists too): the first
+ * reasons, each bounded, and how many more the analysis holds.
+ */
+export function rejectionSummary(decision: PolicyDecision): string {
+  const shown = decision.reasons.slice(0, REASONS_IN_STATUS).map((f) => shorten(f.message, REPORT_LIMITS.maxMessageLength));
+  const more = decision.reasons.length - shown.length;
+  return more > 0 ? `${shown.join(' ')} (and ${more} more in the analysis)` : shown.join(' ');
 }

@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { assemblyScriptProxyWasmFilter } from '../../testing/src/sdk-fixtures.js';
+import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../../testing/src/hostile-modules.js';
 import { compileWat, MALFORMED_MODULES, proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
 import { failedAnalysis } from './failed-analysis.js';
 import { analyzeModule } from './analyze-module.js';
@@ -22,7 +23,23 @@ describe('the published AnalysisReport schema', () => {
     expectValid(failedAnalysis(Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), 8, 'the analysis did not finish within 1 ms'));
   });
 
-  it('rejects a report that breaks it, so the check above can fail', () => {
+  it('describes bounded reports of hostile modules, and the empty module', async () => {
+    for (const bytes of [producersBombModule(100_000), customSectionFloodModule(2_000), manyImportsModule(2_000), EMPTY_MODULE]) {
+      const report = await analyzeModule(bytes);
+      expect(report.truncated || bytes === EMPTY_MODULE).toBe(true);
+      expectValid(report);
+    }
+  });
+
+  it('describes reports stored before version 2, which lack the truncation fields', async () => {
+    const { truncated: _t, omitted: _o, shortenedStrings: _s, totals: _totals, ...v1 } = await analyzeModule(await proxyWasmFilter('v1'));
+    expectValid({ ...v1, reportVersion: 1 });
+  });
+
+  it('rejects a report that breaks it, so the checks above can fail', async () => {
     expect(validate({ reportVersion: 1 })).toBe(false);
+    const report = await analyzeModule(await proxyWasmFilter('broken'));
+    expect(validate({ ...report, omitted: { imports: -1 } })).toBe(false);
+    expect(validate({ ...report, totals: { imports: 1 } })).toBe(false);
   });
 });

@@ -2,11 +2,28 @@
  * The analysis report: what a module is and where it can run, computed from
  * its bytes alone. Stored as JSON with the version; `reportVersion` changes
  * whenever a field's meaning changes, so stored reports can be told apart.
+ * 1: unbounded lists and strings, no `truncated`, `omitted`, `shortenedStrings`, `totals`.
+ * 2: every list and string bounded (report-limits.ts), and the report says what it left out.
  */
-export const ANALYSIS_REPORT_VERSION = 1;
+export const ANALYSIS_REPORT_VERSION = 2;
 
 export interface AnalysisReport {
   reportVersion: typeof ANALYSIS_REPORT_VERSION;
+  /**
+   * True when the report leaves something out: a list cut short (`omitted`)
+   * or a string cut to its length limit (`shortenedStrings`).
+   */
+  truncated: boolean;
+  /**
+   * Entries left out of each list that was cut short, by the list's path in
+   * the report: `imports`, `customSections`, `producers.language`,
+   * `proxyWasm.unknownImports`, `findings` … Lists that are whole are absent.
+   */
+  omitted: Record<string, number>;
+  /** Strings cut to their length limit; each ends with "…". */
+  shortenedStrings: number;
+  /** The module's true counts, whatever the lists show. */
+  totals: ReportTotals;
   size: number;
   /** From the 8-byte header. */
   kind: 'module' | 'component';
@@ -41,6 +58,15 @@ export interface AnalysisReport {
   capabilities: Capability[];
   /** Everything worth telling, worst first; the registry's policy decides which reject a version. */
   findings: Finding[];
+}
+
+export interface ReportTotals {
+  imports: number;
+  exports: number;
+  memories: number;
+  tables: number;
+  customSections: number;
+  findings: number;
 }
 
 export type ExternalKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
@@ -196,6 +222,10 @@ export type FindingCode =
   | 'malformed_custom_section'
   | 'not_a_proxy_wasm_plugin'
   | 'component_not_loadable_by_proxies'
+  /** Counts or name lengths beyond what any real toolchain writes (report-limits.ts METADATA_LIMITS). */
+  | 'excessive_metadata'
+  /** A core module that defines no function: nothing a host could run. */
+  | 'no_code'
   | 'analysis_failed';
 
 export interface Finding {

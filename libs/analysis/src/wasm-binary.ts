@@ -1,3 +1,4 @@
+import { shorten } from './bound-report.js';
 import type { ExternalKind, Producers, ProducerValue, TargetFeature } from './report.js';
 
 /**
@@ -143,6 +144,9 @@ class WasmParseError extends Error {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A name from the module inside a message: cut, since names are the publisher's and may be megabytes long. */
+const inMessage = (name: string): string => shorten(name, 64);
 
 /** A cursor over bytes[pos, end) that throws WasmParseError on any overrun. */
 class Reader {
@@ -635,7 +639,7 @@ function readImports(r: Reader, module: ParsedModule): void {
         break;
       }
       default:
-        r.fail(`unknown import kind 0x${kindByte.toString(16)} for ${moduleName}.${name}`, kindAt);
+        r.fail(`unknown import kind 0x${kindByte.toString(16)} for ${inMessage(moduleName)}.${inMessage(name)}`, kindAt);
     }
     module.imports.push(entry);
   }
@@ -649,7 +653,7 @@ function readExports(r: Reader, module: ParsedModule): void {
     const kindAt = r.pos;
     const kindByte = r.byte('export kind');
     const kind = KIND_BY_BYTE[kindByte];
-    if (!kind) r.fail(`unknown export kind 0x${kindByte.toString(16)} for "${name}"`, kindAt);
+    if (!kind) r.fail(`unknown export kind 0x${kindByte.toString(16)} for "${inMessage(name)}"`, kindAt);
     module.exports.push({ name, kind: kind!, index: r.u32('export index'), offset });
   }
 }
@@ -675,7 +679,7 @@ function readCustomSection(bytes: Uint8Array, section: SectionInfo, module: Pars
   }
   section.name = name;
   module.customSections.push({ name, size: section.size, offset: section.offset });
-  const body = new Reader(bytes, r.pos, r.end, `"${name}" custom section`);
+  const body = new Reader(bytes, r.pos, r.end, `"${inMessage(name)}" custom section`);
   try {
     if (name === 'name') module.hasNameSection = true;
     else if (name === 'producers' && module.producers === null) module.producers = readProducers(body);
@@ -684,7 +688,7 @@ function readCustomSection(bytes: Uint8Array, section: SectionInfo, module: Pars
     if (!(error instanceof WasmParseError)) throw error;
     module.warnings.push({
       code: 'malformed_custom_section',
-      message: `The "${name}" custom section is malformed and was ignored: ${error.message}`,
+      message: `The "${inMessage(name)}" custom section is malformed and was ignored: ${error.message}`,
       offset: section.offset,
     });
   }
@@ -704,7 +708,7 @@ function readProducers(r: Reader): Producers {
     const fieldAt = r.pos;
     const fieldName = r.name('field name');
     const key = PRODUCER_FIELDS[fieldName];
-    if (!key) r.fail(`unknown producers field "${fieldName}"`, fieldAt);
+    if (!key) r.fail(`unknown producers field "${inMessage(fieldName)}"`, fieldAt);
     const values = r.count(`"${fieldName}" value`, 2);
     const list: ProducerValue[] = producers[key!];
     for (let j = 0; j < values; j++) {

@@ -1,5 +1,27 @@
+import type { Producers } from '../../analysis/src/report.js';
 import type { Prisma } from '../../db/src/generated/client.js';
 import { latestOf } from '../../domain/src/versions.js';
+
+/** A language name as the catalog's `language` filter takes it, lowercase ("rust", "c++", "assemblyscript"). */
+export const LANGUAGE_NAME = /^[a-z0-9][a-z0-9+#._-]{0,31}$/;
+
+/** Languages a version lists (versions.languages): real modules name one or two. */
+export const MAX_LANGUAGES = 8;
+
+/**
+ * A version's `languages`, from its producers section: lowercase, each once,
+ * only names the language filter could match (a producers string of megabytes
+ * is not a language), at most MAX_LANGUAGES.
+ */
+export function catalogLanguages(producers: Producers | null): string[] {
+  const names = new Set<string>();
+  for (const { name } of producers?.language ?? []) {
+    const lower = name.toLowerCase();
+    if (LANGUAGE_NAME.test(lower)) names.add(lower);
+    if (names.size === MAX_LANGUAGES) break;
+  }
+  return [...names];
+}
 
 type CatalogWriter = Pick<Prisma.TransactionClient, 'version' | '$executeRaw'>;
 

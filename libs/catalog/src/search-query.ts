@@ -1,6 +1,7 @@
 import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
 import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
 import { NAME_PATTERN, nameProblem } from '../../domain/src/names.js';
+import { LANGUAGE_NAME } from './catalog-entries.js';
 
 /** A catalog search, parsed and validated: what the repository turns into SQL. */
 export interface SearchQuery {
@@ -78,7 +79,7 @@ export function parseSearchQuery(params: SearchParams): SearchQuery {
   const host = oneOf('host', HOSTS);
   const kind = oneOf('kind', KINDS);
   const language = given('language')?.toLowerCase() ?? null;
-  if (language !== null && !/^[a-z0-9][a-z0-9+#._-]{0,31}$/.test(language)) {
+  if (language !== null && !LANGUAGE_NAME.test(language)) {
     problems.push({ field: 'query.language', message: `${JSON.stringify(language)} must be a language name as in the producers section, e.g. rust, go, c, assemblyscript` });
   }
   const signedParam = oneOf('signed', ['true', 'false'] as const);

@@ -29,10 +29,13 @@ export async function storeOciArtifacts(client: OciWriter, versionId: string): P
     sbom: version.sbom?.json ?? null,
     signatures: version.signatures,
   });
-  await client.ociBlob.createMany({
-    data: artifacts.blobs.map((b) => ({ digest: b.digest, mediaType: b.mediaType, content: new Uint8Array(b.content) })),
-    skipDuplicates: true,
-  });
+  // As base64 text, decoded by the database: PGlite encodes a bytea parameter in JavaScript a byte at a
+  // time, seconds per MiB on the event loop (an SBOM of 2,000 declared packages is 0.5 MiB).
+  for (const b of artifacts.blobs) {
+    await client.$executeRaw`
+      INSERT INTO oci_blobs (digest, media_type, content) VALUES (${b.digest}, ${b.mediaType}, decode(${b.content.toString('base64')}, 'base64'))
+      ON CONFLICT (digest) DO NOTHING`;
+  }
   await client.ociManifest.createMany({
     data: artifacts.manifests.map((m) => ({
       versionId,

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import { PIPELINE_ACTOR, type AuditActor } from '../../audit/src/audit-actions.js';
 import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
-import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
+import { catalogLanguages, refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
 import { storeOciArtifacts } from '../../oci/src/oci-store.js';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
@@ -92,7 +92,7 @@ export class PipelineRepository {
   /** Stores the analysis; a rejected version leaves `pending` here, with the rest of its steps skipped. */
   async recordAnalysis(
     versionId: string,
-    outcome: { analysis: StoredAnalysis; kind: string; abiVersion: string | null; rejectedBecause: string | null },
+    outcome: { analysis: StoredAnalysis; summary: AnalysisSummary; kind: string; abiVersion: string | null; rejectedBecause: string | null },
     at: Date,
   ): Promise<void> {
     const { report } = outcome.analysis;
@@ -101,10 +101,11 @@ export class PipelineRepository {
         where: { id: versionId },
         data: {
           analysis: outcome.analysis as object,
+          analysisSummary: outcome.summary as object,
           kind: outcome.kind,
           abiVersion: outcome.abiVersion,
           analyzedAt: at,
-          languages: [...new Set((report.producers?.language ?? []).map((l) => l.name.toLowerCase()))],
+          languages: catalogLanguages(report.producers),
           hosts: [...new Set(report.compatibility.map((c) => c.host))],
         },
         include: versionNames,

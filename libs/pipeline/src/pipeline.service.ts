@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { analyzeInWorker } from '../../analysis/src/analysis-runner.js';
-import { decide } from '../../analysis/src/policy.js';
+import { shorten } from '../../analysis/src/bound-report.js';
+import { decide, rejectionSummary } from '../../analysis/src/policy.js';
+import { summarizeAnalysis } from '../../analysis/src/stored-analysis.js';
 import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
 import type { BlobStore } from '../../blobs/src/blob-store.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
@@ -9,6 +11,9 @@ import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
 import { PIPELINE_STEPS, type PipelineJob, type PipelineStepName } from './pipeline-steps.js';
 import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+
+/** Characters of a step's error kept in its state and the version's status reason. */
+const MAX_STEP_ERROR_LENGTH = 2_048;
 
 /**
  * The rules of processing one version: run each step that is not done yet, in
@@ -44,7 +49,8 @@ export class PipelineService {
       try {
         await this.runStep(step, version, readModule);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        // Shown with the version in every view: an error may quote what the publisher sent.
+        const message = shorten(error instanceof Error ? error.message : String(error), MAX_STEP_ERROR_LENGTH);
         await this.pipeline.finishStep(version.id, step, attempt.isLastAttempt ? 'failed' : 'pending', new Date(), message);
         if (attempt.isLastAttempt) {
           await this.pipeline.markFailed(version.id, `${step} failed after ${attempt.number} attempt(s): ${message}`);
@@ -84,9 +90,10 @@ export class PipelineService {
       version.id,
       {
         analysis: { report, decision },
+        summary: summarizeAnalysis({ report, decision }),
         kind: report.kind,
         abiVersion: report.proxyWasm?.abiVersion ?? null,
-        rejectedBecause: decision.status === 'rejected' ? decision.reasons.map((f) => f.message).join(' ') : null,
+        rejectedBecause: decision.status === 'rejected' ? rejectionSummary(decision) : null,
       },
       new Date(),
     );

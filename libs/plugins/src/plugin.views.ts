@@ -66,6 +66,13 @@ export class CompatibilityView {
   versions!: string;
 }
 
+export class SummaryOmittedView {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1 })
+  warnings?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1 })
+  rejections?: number;
+}
+
 /** The analysis in brief; the whole report is at links.analysis. */
 export class AnalysisSummaryView {
   @ApiProperty({ enum: ['module', 'component'] })
@@ -80,10 +87,14 @@ export class AnalysisSummaryView {
   compatibility!: CompatibilityView[];
   @ApiProperty({ type: [String], example: ['http_calls', 'metrics'], description: 'Sensitive host functions it imports, by capability.' })
   capabilities!: string[];
-  @ApiProperty({ type: [FindingView], description: 'Findings that did not reject the version.' })
+  @ApiProperty({ type: [FindingView], description: 'Findings that did not reject the version: the first 5 (the analysis has them all).' })
   warnings!: FindingView[];
-  @ApiProperty({ type: [FindingView], description: 'Findings that rejected the version; empty unless rejected.' })
+  @ApiProperty({ type: [FindingView], description: 'Findings that rejected the version, the first 5; empty unless rejected.' })
   rejections!: FindingView[];
+  @ApiProperty({ type: SummaryOmittedView, description: 'Warnings and rejections left out of the lists above; a count is absent when none was.' })
+  omitted!: SummaryOmittedView;
+  @ApiProperty({ description: 'Whether the full report leaves something out (lists or strings cut to the registry\'s limits; see its truncated and omitted).' })
+  truncated!: boolean;
   @ApiProperty({ format: 'date-time' })
   analyzedAt!: string;
 }

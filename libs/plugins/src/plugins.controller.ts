@@ -14,7 +14,8 @@ import { DownloadCounter } from '../../downloads/src/download-counter.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { asMultipartError, multipartParts } from '../../http/src/multipart.js';
 import { sendModule } from '../../http/src/module-response.js';
-import { dependencyFileProblem, parseDeclaredDependencyFiles, type DependencyFile } from '../../sbom/src/dependencies.js';
+import { dependencyFileProblem, type DependencyFile } from '../../sbom/src/dependencies.js';
+import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
 import { DEFAULT_DEPENDENCY_LIMITS } from '../../sbom/src/model.js';
 import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginView, VersionView } from './plugin.views.js';
 import { MAX_WAIT_SECONDS, PluginsService, type DownloadTarget } from './plugins.service.js';
@@ -279,7 +280,8 @@ function publishRequest(request: FastifyRequest): PublishRequest {
           }
         }
         if (files.length === 0) return null;
-        const parsed = parseDeclaredDependencyFiles(files);
+        // Off the event loop: a 5 MiB Cargo.lock takes seconds to parse.
+        const parsed = await sbomBuilder.parseDependencies(files);
         if (!parsed.ok) throw invalidInput([dependencyFileProblem(parsed.error, 'body.dependencies')]);
         return parsed.value;
       },

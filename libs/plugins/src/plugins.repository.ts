@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
 import type { Prisma } from '../../db/src/generated/client.js';
-import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
 import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/src/pipeline-steps.js';
 import type { AuditActor } from '../../audit/src/audit-actions.js';
@@ -41,7 +41,8 @@ export interface VersionRecord {
   readyAt: Date | null;
   kind: string | null;
   abiVersion: string | null;
-  analysis: StoredAnalysis | null;
+  /** The analysis in brief; the report itself is read on its own (findAnalysis), never with lists. */
+  analysisSummary: AnalysisSummary | null;
   analyzedAt: Date | null;
   yankedAt: Date | null;
   yankReason: string | null;
@@ -55,7 +56,10 @@ export interface DeletedVersionRecord {
 }
 
 const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
-type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude }>;
+// Neither is part of a VersionRecord, and both may be large: the report (a few hundred KiB; the
+// analysis endpoints read it with findAnalysis) and the declared dependencies (20,000 packages, 5 MiB).
+const versionOmit = { analysis: true, declaredDependencies: true } as const;
+type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude; omit: typeof versionOmit }>;
 const toVersionRecord = (row: VersionRow): VersionRecord => ({
   id: row.id,
   namespace: row.plugin.namespace.name,
@@ -69,7 +73,7 @@ const toVersionRecord = (row: VersionRow): VersionRecord => ({
   readyAt: row.readyAt,
   kind: row.kind,
   abiVersion: row.abiVersion,
-  analysis: row.analysis as StoredAnalysis | null,
+  analysisSummary: row.analysisSummary as AnalysisSummary | null,
   analyzedAt: row.analyzedAt,
   yankedAt: row.yankedAt,
   yankReason: row.yankReason,
@@ -134,7 +138,7 @@ export class PluginsRepository {
   }
 
   async listVersions(pluginId: string): Promise<VersionRecord[]> {
-    const rows = await this.database.prisma.version.findMany({ where: { pluginId }, include: versionInclude });
+    const rows = await this.database.prisma.version.findMany({ where: { pluginId }, include: versionInclude, omit: versionOmit });
     return rows.map(toVersionRecord);
   }
 
@@ -142,6 +146,7 @@ export class PluginsRepository {
     const row = await this.database.prisma.version.findFirst({
       where: { version, plugin: { name: plugin, namespace: { name: namespace } } },
       include: versionInclude,
+      omit: versionOmit,
     });
     return row === null ? null : toVersionRecord(row);
   }
@@ -151,6 +156,7 @@ export class PluginsRepository {
     const row = await this.database.prisma.version.findFirst({
       where: { digest },
       include: versionInclude,
+      omit: versionOmit,
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return row === null ? null : toVersionRecord(row);
@@ -162,6 +168,12 @@ export class PluginsRepository {
       where: { version, plugin: { name: plugin, namespace: { name: namespace } } },
       select: { digest: true, deletedAt: true },
     });
+  }
+
+  /** A version's stored analysis, report and all; null until analysed. */
+  async findAnalysis(versionId: string): Promise<StoredAnalysis | null> {
+    const row = await this.database.prisma.version.findUnique({ where: { id: versionId }, select: { analysis: true } });
+    return (row?.analysis ?? null) as StoredAnalysis | null;
   }
 
   async findBlob(digest: string): Promise<{ digest: string; size: number } | null> {
@@ -230,7 +242,7 @@ export class PublishTransaction {
   }
 
   async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
-    const row = await this.tx.version.findUnique({ where: { pluginId_version: { pluginId, version } }, include: versionInclude });
+    const row = await this.tx.version.findUnique({ where: { pluginId_version: { pluginId, version } }, include: versionInclude, omit: versionOmit });
     return row === null ? null : toVersionRecord(row);
   }
 
@@ -267,6 +279,7 @@ export class PublishTransaction {
         steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
       },
       include: versionInclude,
+      omit: versionOmit,
     });
     await this.tx.outboxEntry.create({ data: { versionId: row.id, jobId: jobIdFor(row.id, 1) } });
     // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.

@@ -97,6 +97,11 @@ export class PluginsService {
     return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
   }
 
+  /** A version's stored analysis (report and decision); null until analysed. */
+  async storedAnalysis(record: VersionRecord): Promise<StoredAnalysis | null> {
+    return this.plugins.findAnalysis(record.id);
+  }
+
   async findVersion(namespace: string, name: string, version: string): Promise<VersionRecord> {
     assertValid([nameProblem('path.namespace', namespace), nameProblem('path.name', name), versionProblem('path.version', version)]);
     const record = await this.plugins.findVersion(namespace, name, version);
@@ -111,7 +116,8 @@ export class PluginsService {
 
   async getAnalysis(namespace: string, name: string, version: string): Promise<AnalysisView> {
     const record = await this.findVersion(namespace, name, version);
-    if (record.analysis === null || record.analyzedAt === null || record.status === 'pending') {
+    const analysis = record.analyzedAt === null || record.status === 'pending' ? null : await this.plugins.findAnalysis(record.id);
+    if (analysis === null || record.analyzedAt === null) {
       throw new RegistryError(
         409,
         'analysis_pending',
@@ -119,7 +125,7 @@ export class PluginsService {
         `${namespace}/${name}@${version} is still being analysed; its status leaves "pending" when the report is ready`,
       );
     }
-    const { report, decision } = record.analysis;
+    const { report, decision } = analysis;
     return {
       namespace: record.namespace,
       plugin: record.plugin,
@@ -310,17 +316,19 @@ function findingView({ code, severity, message, host, offset }: StoredAnalysis['
 }
 
 function analysisSummary(record: VersionRecord): AnalysisSummaryView | null {
-  if (record.analysis === null || record.analyzedAt === null) return null;
-  const { report, decision } = record.analysis;
+  const summary = record.analysisSummary;
+  if (summary === null || record.analyzedAt === null) return null;
   return {
-    kind: report.kind,
-    abiVersion: report.proxyWasm?.abiVersion ?? null,
-    envoyLoads: report.proxyWasm?.envoy.loads ?? null,
-    filterTypes: report.proxyWasm?.filterTypes ?? [],
-    compatibility: report.compatibility.map(({ host, versions }) => ({ host, versions })),
-    capabilities: report.capabilities.map((c) => c.id),
-    warnings: decision.warnings.map(findingView),
-    rejections: decision.reasons.map(findingView),
+    kind: summary.kind,
+    abiVersion: summary.abiVersion,
+    envoyLoads: summary.envoyLoads,
+    filterTypes: summary.filterTypes,
+    compatibility: summary.compatibility,
+    capabilities: summary.capabilities,
+    warnings: summary.warnings.map(findingView),
+    rejections: summary.rejections.map(findingView),
+    omitted: summary.omitted,
+    truncated: summary.truncated,
     analyzedAt: record.analyzedAt.toISOString(),
   };
 }

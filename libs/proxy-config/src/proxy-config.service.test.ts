@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { analyzeModule } from '../../analysis/src/analyze-module.js';
 import { decide, DEFAULT_POLICY } from '../../analysis/src/policy.js';
-import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
+import { summarizeAnalysis, type StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import { loadConfig, type RegistryConfig } from '../../config/src/config.js';
 import { notFound, RegistryError } from '../../domain/src/registry-error.js';
 import type { OciService } from '../../oci/src/oci.service.js';
@@ -25,7 +25,11 @@ async function analysed(bytes: Buffer): Promise<StoredAnalysis> {
   return { report, decision: decide(report.findings, DEFAULT_POLICY) };
 }
 
+/** Stored analyses by version id, as the repository would read them. */
+const analyses = new Map<string, StoredAnalysis>();
+
 function record(name: string, bytes: Buffer, analysis: StoredAnalysis | null, more: Partial<VersionRecord> = {}): VersionRecord {
+  if (analysis !== null) analyses.set(`acme/${name}@1.0.0`, analysis);
   return {
     id: `acme/${name}@1.0.0`,
     namespace: 'acme',
@@ -39,7 +43,7 @@ function record(name: string, bytes: Buffer, analysis: StoredAnalysis | null, mo
     readyAt: new Date(),
     kind: 'module',
     abiVersion: '0.2.1',
-    analysis,
+    analysisSummary: analysis && summarizeAnalysis(analysis),
     analyzedAt: new Date(),
     yankedAt: null,
     yankReason: null,
@@ -78,6 +82,7 @@ describe('ProxyConfigService', () => {
         if (found === undefined) throw notFound('version_not_found', `${namespace}/${name} has no version ${version}`);
         return found;
       },
+      storedAnalysis: async (version: VersionRecord) => analyses.get(version.id) ?? null,
     } as unknown as PluginsService;
     const oci = {
       pinnedReference: async (namespace: string, name: string, version: string) =>

@@ -73,7 +73,7 @@ export class ProxyConfigService {
 
   private async input(namespace: string, name: string, version: string): Promise<ProxyConfigInput> {
     const record = await this.plugins.findVersion(namespace, name, version);
-    const analysis = this.assertServable(record);
+    const analysis = await this.servableAnalysis(record);
     return {
       plugin: { namespace: record.namespace, name: record.plugin, version: record.version },
       module: { url: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`, sha256: digestHex(record.digest) },
@@ -84,7 +84,7 @@ export class ProxyConfigService {
   }
 
   /** The version's analysis, when the version may be configured; a 409 saying why not otherwise. */
-  private assertServable(record: VersionRecord): StoredAnalysis {
+  private async servableAnalysis(record: VersionRecord): Promise<StoredAnalysis> {
     const id = coordinates({ namespace: record.namespace, name: record.plugin, version: record.version });
     const analysisUrl = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.plugin}/versions/${record.version}/analysis`;
     if (record.status === 'pending') {
@@ -104,7 +104,7 @@ export class ProxyConfigService {
         { analysis: analysisUrl },
       );
     }
-    const analysis = record.analysis;
+    const analysis = await this.plugins.storedAnalysis(record);
     if (analysis === null) {
       throw new RegistryError(409, 'analysis_pending', 'Analysis pending', `${id} has no analysis report yet`, { analysis: analysisUrl });
     }

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModule } from '../../analysis/src/analyze-module.js';
 import type { AnalysisReport } from '../../analysis/src/report.js';
+import { REPORT_LIMITS } from '../../analysis/src/report-limits.js';
+import { producersBombModule } from '../../testing/src/hostile-modules.js';
 import { compileWatWithFeatures, customSection, HTTP_FILTER_0_2_1, producersPayload } from '../../testing/src/analysis-fixtures.js';
 import { CARGO_LOCK, GO_MOD, GO_SUM, PACKAGE_LOCK, PROXY_WASM_COMMIT, PURLS_TXT, sha256Hex, sha512Hex } from '../test/samples.js';
 import { buildSbom, SbomInputError, type SbomInput } from './build-sbom.js';
@@ -366,6 +368,30 @@ describe('buildSbom: other inputs', () => {
     expect(((bom.metadata as Json).component as Json).description).toBe(description);
     const main = parseXml(xml).children[0]!.children.find((c) => c.name === 'component')!;
     expect(main.children.find((c) => c.name === 'description')!.text).toBe('Blocks <script> & "quotes" \uFFFD bell');
+  });
+});
+
+describe('buildSbom: what a hostile module could make large', () => {
+  const props = (bom: Json, name: string): string[] =>
+    (bom.metadata.component.properties as { name: string; value: string }[]).filter((p) => p.name === `wasm-registry:${name}`).map((p) => p.value);
+
+  it('takes the toolchain from a shortened report as it is, and says the report is shortened', async () => {
+    const report = await analyzeModule(producersBombModule(1024 * 1024));
+    const { bom } = await buildSbom(fullInput({ analysis: report }));
+    expect(props(bom, 'producers:language')).toEqual([`${'a'.repeat(255)}… 1.0`]);
+    expect(props(bom, 'analysis:truncated')).toEqual(['true']);
+    const whole = await buildSbom(fullInput());
+    expect(props(whole.bom, 'analysis:truncated')).toEqual([]);
+  });
+
+  it('bounds the toolchain of a report stored before reports were bounded', async () => {
+    const long = 'l'.repeat(100_000);
+    const legacy = { ...analysis, producers: { language: Array.from({ length: 1_000 }, () => ({ name: long, version: long })), processedBy: [], sdk: [] } };
+    const { bom, json } = await buildSbom(fullInput({ analysis: legacy }));
+    const languages = props(bom, 'producers:language');
+    expect(languages).toHaveLength(REPORT_LIMITS.maxProducerValues);
+    for (const value of languages) expect(value).toHaveLength(2 * REPORT_LIMITS.maxStringLength + 1);
+    expect(json.length).toBeLessThan(64 * 1024);
   });
 });
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Contrib, Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
+import { shorten } from '../../analysis/src/bound-report.js';
 import type { AnalysisReport } from '../../analysis/src/report.js';
+import { REPORT_LIMITS } from '../../analysis/src/report-limits.js';
 import { DIGEST_PATTERN, digestProblem } from '../../domain/src/digest.js';
 import { licenseProblem } from '../../domain/src/licenses.js';
 import { nameProblem } from '../../domain/src/names.js';
@@ -206,9 +208,14 @@ function sbomLicense(value: string, problems: FieldProblem[]): Models.License | 
   }
 }
 
-/** What the analysis says about the module, as namespaced properties; the toolchain too (it built the module, not the SBOM). */
+/**
+ * What the analysis says about the module, as namespaced properties; the
+ * toolchain too (it built the module, not the SBOM). Within the report's
+ * bounds even for a report stored before reports were bounded.
+ */
 function moduleProperties(report: AnalysisReport | null): Models.Property[] {
-  const p = (name: string, value: string | number | boolean): Models.Property => new Models.Property(`${PROPERTY_PREFIX}${name}`, String(value));
+  const p = (name: string, value: string | number | boolean): Models.Property =>
+    new Models.Property(`${PROPERTY_PREFIX}${name}`, shorten(String(value), 2 * REPORT_LIMITS.maxStringLength + 1));
   if (report === null) return [p('analysis', 'unavailable')];
   const out = [p('module:kind', report.kind), p('module:binary-version', report.binaryVersion)];
   const proxy = report.proxyWasm;
@@ -222,9 +229,11 @@ function moduleProperties(report: AnalysisReport | null): Models.Property[] {
   if (producers) {
     const field = { language: producers.language, 'processed-by': producers.processedBy, sdk: producers.sdk };
     for (const [name, values] of Object.entries(field)) {
-      for (const v of values) out.push(p(`producers:${name}`, v.version ? `${v.name} ${v.version}` : v.name));
+      for (const v of values.slice(0, REPORT_LIMITS.maxProducerValues)) out.push(p(`producers:${name}`, v.version ? `${v.name} ${v.version}` : v.name));
     }
   }
+  // The analysis left something out: so may these properties.
+  if (report.truncated) out.push(p('analysis:truncated', true));
   return out;
 }
 

@@ -352,6 +352,12 @@ describe('parseDeclaredDependencies', () => {
     expect(merged.ok ? null : merged.error.message).toBe('together declare 16 packages; at most 10 are accepted');
   });
 
+  it('accepts at most 2,000 packages by default', () => {
+    const purls = (n: number) => ({ filename: 'purls.txt', content: Array.from({ length: n }, (_, i) => `pkg:cargo/crate-${i}@1.0.0`).join('\n') });
+    expect(parseDeclaredDependencyFiles([purls(2_000)]).ok).toBe(true);
+    expect(failure(purls(2_001)).message).toBe('declares 2001 packages; at most 2000 are accepted');
+  });
+
   it('reads bytes as strict UTF-8, with or without a byte order mark and CRLF line ends', () => {
     const crlf = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(GO_MOD.replace(/\n/g, '\r\n'))]);
     expect(parsed({ filename: 'go.mod', content: crlf }).components).toHaveLength(5);

@@ -64,7 +64,15 @@ export interface DependencyLimits {
   maxComponents: number;
 }
 
-export const DEFAULT_DEPENDENCY_LIMITS: DependencyLimits = { maxBytes: 5 * 1024 * 1024, maxComponents: 20_000 };
+/**
+ * 2,000 packages: a Proxy-Wasm plugin's lockfile declares tens to a few
+ * hundred. Each package is stored several times over (the SBOM as JSON and as
+ * XML, inside its attestation, as OCI referrers), and in the embedded
+ * configuration every stored byte passes through the API's event loop
+ * (PGlite): 20,000 packages held it for seconds (bench/RESULTS.md, "Hostile
+ * modules"), 2,000 for about 0.3 s.
+ */
+export const DEFAULT_DEPENDENCY_LIMITS: DependencyLimits = { maxBytes: 5 * 1024 * 1024, maxComponents: 2_000 };
 
 /** Thrown inside the parsers, turned into a DependencyFileError at the boundary. */
 export class ParseFailure extends Error {

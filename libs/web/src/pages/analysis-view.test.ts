@@ -134,6 +134,28 @@ describe('analysisView', () => {
     expect(component).toContain('<pre>world plugin { export run: func(); }</pre>');
   });
 
+  it('says what a shortened report left out, and shows how many of each list it lists', () => {
+    const markup = analysisView(
+      answer({}, {
+        truncated: true,
+        omitted: { imports: 99_998, customSections: 999_900, 'proxyWasm.unknownImports': 99_800 },
+        shortenedStrings: 1,
+        totals: { imports: 100_000, exports: 2, memories: 0, tables: 0, customSections: 1_000_000, findings: 100_004 },
+      }),
+      URL,
+    ).value;
+    expect(text(markup)).toContain(
+      'Shortened report. The module holds more than the registry keeps in a report, so some of it is left out: 99,998 imports; 999,900 custom sections; 99,800 unknown imports; 1 string cut short (ending with “…”).',
+    );
+    expect(text(markup)).toContain('Imports (2 of 100,000) and exports (2)');
+  });
+
+  it('says nothing about shortening for a whole report', () => {
+    const markup = analysisView(answer({}, { truncated: false, omitted: {}, shortenedStrings: 0 }), URL).value;
+    expect(markup).not.toContain('Shortened report');
+    expect(text(markup)).toContain('Imports (2) and exports (2)');
+  });
+
   it('survives a stored report missing newer fields', () => {
     const markup = analysisView({ status: 'ready', analyzedAt: '2026-01-01T00:00:00.000Z', rejections: [], warnings: [], report: { kind: 'module' } }, URL).value;
     expect(markup).toContain('<section id="analysis"');

@@ -32,6 +32,47 @@ const ENTRY_POINTS: Record<string, string> = { _initialize: 'reactor', _start: '
 const FILTER_TYPES: Record<string, string> = { http: 'HTTP filter', network: 'network (TCP) filter' };
 
 const list = <T>(value: T[] | undefined | null): T[] => (Array.isArray(value) ? value : []);
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** How the report's `omitted` paths read in a sentence. */
+const OMITTED_LABELS: Record<string, string> = {
+  imports: 'imports',
+  exports: 'exports',
+  memories: 'memories',
+  tables: 'tables',
+  customSections: 'custom sections',
+  'producers.language': 'producers languages',
+  'producers.processedBy': 'producers tools',
+  'producers.sdk': 'producers SDKs',
+  targetFeatures: 'target features',
+  'component.imports': 'component imports',
+  'component.exports': 'component exports',
+  'proxyWasm.unknownImports': 'unknown imports',
+  'proxyWasm.hostImports': 'host imports',
+  'proxyWasm.wasiImports': 'WASI imports',
+  'proxyWasm.envoy.reasons': 'reasons Envoy refuses it',
+  findings: 'findings',
+};
+
+/**
+ * What a shortened report left out, from its own counts (report version 2);
+ * nothing for a whole report or one stored before reports were bounded.
+ */
+function truncationNotice(r: Partial<AnalysisReport>): Html | string {
+  if (r.truncated !== true) return '';
+  const omitted = Object.entries(r.omitted ?? {}).filter(([, n]) => typeof n === 'number' && n > 0);
+  const strings = typeof r.shortenedStrings === 'number' && r.shortenedStrings > 0 ? r.shortenedStrings : 0;
+  const parts = [
+    ...omitted.map(([path, n]) => `${count(n)} ${OMITTED_LABELS[path] ?? path}`),
+    ...(strings > 0 ? [`${count(strings)} ${strings === 1 ? 'string' : 'strings'} cut short (ending with “…”)`] : []),
+  ];
+  return html`<p class="notice small" role="note"><strong>Shortened report.</strong> The module holds more than the registry keeps in a report, so some of it is left out: ${parts.join('; ')}.</p>`;
+}
+
+/** "(12)" for a whole list, "(1,000 of 100,000)" for one the report cut short. */
+function shownOf(shown: number, total: number | undefined): string {
+  return typeof total === 'number' && total > shown ? `${count(shown)} of ${count(total)}` : count(shown);
+}
 
 function codes(names: readonly string[], empty = 'none'): Html {
   if (names.length === 0) return html`<span class="muted">${empty}</span>`;
@@ -97,6 +138,7 @@ export function analysisView(answer: AnalysisAnswer, reportUrl: string): Html {
 
   return html`<section id="analysis" aria-labelledby="analysis-heading">
 <h2 id="analysis-heading">Analysis</h2>
+${truncationNotice(r)}
 ${
   pw === null
     ? html`<p class="verdict">${r.kind === 'component' ? 'A WebAssembly component: Proxy-Wasm hosts load core modules only.' : 'Not a Proxy-Wasm plugin: it neither exports an ABI version nor imports proxy_* host functions.'}</p>`
@@ -142,7 +184,7 @@ ${
     ? html`<details><summary>Component world (WIT)</summary><pre>${r.component.wit}</pre><p class="small">Imports: ${codes(list(r.component.imports))}</p><p class="small">Exports: ${codes(list(r.component.exports))}</p></details>`
     : ''
 }
-<details><summary>Imports (${list(r.imports).length}) and exports (${list(r.exports).length})</summary>
+<details><summary>Imports (${shownOf(list(r.imports).length, r.totals?.imports)}) and exports (${shownOf(list(r.exports).length, r.totals?.exports)})</summary>
 <p class="small">Imports: ${codes(list(r.imports).map((i) => `${i.module}.${i.name}`))}</p>
 <p class="small">Exports: ${codes(list(r.exports).map((e) => e.name))}</p>
 </details>

@@ -26,7 +26,7 @@ function version(v: string, c: string, extra: Record<string, unknown> = {}): Rec
     yanked: false,
     yankedAt: null,
     yankReason: null,
-    analysis: { kind: 'module', abiVersion: '0.2.1', envoyLoads: true, filterTypes: ['http'], compatibility: [], capabilities: [], warnings: [], rejections: [], analyzedAt: '2026-11-11T16:00:10.000Z' },
+    analysis: { kind: 'module', abiVersion: '0.2.1', envoyLoads: true, filterTypes: ['http'], compatibility: [], capabilities: [], warnings: [], rejections: [], omitted: {}, truncated: false, analyzedAt: '2026-11-11T16:00:10.000Z' },
     pinned: ready
       ? {
           url: `${ORIGIN}/api/v1/blobs/sha256:${hex(c)}`,
@@ -57,7 +57,7 @@ function plugin(overrides: Record<string, unknown> = {}): Record<string, any> {
       version('1.2.0', 'c', {
         status: 'rejected',
         statusReason: REJECTION,
-        analysis: { ...version('x', 'x').analysis, rejections: [{ code: 'unknown_host_import', severity: 'error', message: REJECTION, host: 'envoy' }] },
+        analysis: { ...version('x', 'x').analysis, rejections: [{ code: 'unknown_host_import', severity: 'error', message: REJECTION, host: 'envoy' }], omitted: { rejections: 7 } },
       }),
       version('1.1.0', 'b'),
       version('1.0.0', 'a'),
@@ -194,6 +194,7 @@ describe('pluginPage', () => {
     expect(notice).toBeGreaterThan(0);
     expect(notice).toBeLessThan(html.indexOf('<section id="pin"'));
     expect(html.slice(notice, html.indexOf('</div>', notice))).toContain('env.proxy_made_up');
+    expect(html.slice(notice, html.indexOf('</div>', notice))).toContain('…and 7 more reasons: see the analysis below.');
     expect(html).not.toContain('id="envoy-config"');
     expect(html).toContain("<strong>No configuration:</strong> acme/jwt-auth@1.2.0 was rejected by the registry&#39;s checks");
     expect(html).toContain('Not verified: acme/jwt-auth@1.2.0 is rejected and was not signed');

@@ -183,6 +183,7 @@ function statusNotices(plugin: PluginDetailView, v: VersionView, why: Choice): H
   const id = `${plugin.namespace}/${plugin.name}`;
   const latest = plugin.latestVersion;
   const rejections: FindingView[] = v.analysis?.rejections ?? [];
+  const moreRejections = v.analysis?.omitted?.rejections ?? 0;
   return html`${
     why === 'newest'
       ? html`<div class="notice" role="note">${id} has no ready version that is not yanked, so search does not list it. This is its newest version, ${v.version}, which is ${v.yanked ? 'yanked' : v.status}.</div>`
@@ -195,7 +196,9 @@ function statusNotices(plugin: PluginDetailView, v: VersionView, why: Choice): H
   }${
     v.status === 'rejected'
       ? html`<div class="notice bad" role="alert"><strong>Rejected:</strong> the registry's checks refused this version, so it is never served as “latest” and no proxy configuration is given for it.${
-          rejections.length > 0 ? html`<ul>${rejections.map(findingItem)}</ul>` : html`<p>${v.statusReason ?? 'No reason was recorded.'}</p>`
+          rejections.length > 0
+            ? html`<ul>${rejections.map(findingItem)}${moreRejections > 0 ? html`<li>…and ${plural(moreRejections, 'more reason')}: see the analysis below.</li>` : ''}</ul>`
+            : html`<p>${v.statusReason ?? 'No reason was recorded.'}</p>`
         }</div>`
       : ''
   }${

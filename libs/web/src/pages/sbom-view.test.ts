@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { licenseText, sbomComponents, sbomView, type CycloneDxBom } from './sbom-view.js';
+import { licenseText, SBOM_COMPONENTS_SHOWN, sbomComponents, sbomView, type CycloneDxBom } from './sbom-view.js';
 
 /** The shape the registry's SBOM step writes (libs/sbom), with a hostile component name. */
 const BOM: CycloneDxBom = {
@@ -62,6 +62,16 @@ describe('sbomView', () => {
     expect(markup).not.toContain('id="sbom-xml"');
     expect(markup).toContain('<code>Accept: application/vnd.cyclonedx+xml</code>');
     expect(sbomView(BOM, { ...LINKS, xml: '/x.xml' }).value).toContain('<a id="sbom-xml" href="/x.xml"');
+  });
+
+  it('lists the first components of a large SBOM and says how many more the documents hold', () => {
+    const components = Array.from({ length: 20_000 }, (_, i) => ({ type: 'library', name: `crate-${i}`, version: '1.0.0', purl: `pkg:cargo/crate-${i}@1.0.0` }));
+    const markup = sbomView({ ...BOM, components }, LINKS).value;
+    expect(markup).toContain('SBOM: 20000 components');
+    expect(markup).toContain(`pkg:cargo/crate-${SBOM_COMPONENTS_SHOWN - 1}@1.0.0`);
+    expect(markup).not.toContain(`pkg:cargo/crate-${SBOM_COMPONENTS_SHOWN}@1.0.0`);
+    expect(markup).toContain('…and 19,800 more components, in the JSON and XML below.');
+    expect(markup.length).toBeLessThan(100_000);
   });
 
   it('says so in the table when there are no components', () => {

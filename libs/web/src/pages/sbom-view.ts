@@ -53,6 +53,9 @@ export function licenseText(licenses: CycloneDxLicenseChoice[] | undefined): str
     .join(', ');
 }
 
+/** Components the page lists: a publisher may declare 2,000; the documents below have them all. */
+export const SBOM_COMPONENTS_SHOWN = 200;
+
 const componentName = (c: CycloneDxComponent): string => (c.group ? `${c.group}/${c.name ?? ''}` : (c.name ?? ''));
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -85,11 +88,15 @@ ${declared.length > 0 ? html` Components from the publisher's ${declared.map((f,
 <tbody>${
   components.length === 0
     ? html`<tr><td colspan="5" class="empty-row">No third-party components.${noneDeclared ? ' The publisher declared no dependencies (no lockfile was sent with the module).' : ''}</td></tr>`
-    : components.map(
+    : components.slice(0, SBOM_COMPONENTS_SHOWN).map(
         (c) => html`<tr><td>${componentName(c)}</td><td>${c.version ?? ''}</td><td><code class="purl">${c.purl ?? ''}</code></td><td>${licenseText(c.licenses) || html`<span class="muted">not stated</span>`}</td><td>${c.type ?? ''}${
           c.scope === 'excluded' ? html` <span class="badge">development only</span>` : c.scope === 'optional' ? html` <span class="badge">optional</span>` : ''
         }</td></tr>`,
       )
+}${
+  components.length > SBOM_COMPONENTS_SHOWN
+    ? html`<tr><td colspan="5" class="empty-row">…and ${(components.length - SBOM_COMPONENTS_SHOWN).toLocaleString('en-US')} more components, in the JSON and XML below.</td></tr>`
+    : ''
 }</tbody>
 </table></div>
 <p class="small">Download: <a id="sbom-json" href="${links.json}" type="application/vnd.cyclonedx+json">JSON</a>${
