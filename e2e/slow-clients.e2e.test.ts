@@ -23,6 +23,11 @@ const fieldPart = (name: string, value: string): string => `--${BOUNDARY}\r\nCon
 function expectRawProblem(response: RawResponse | null, status: number, code: string): Json {
   expect(response, 'the server answered before closing').not.toBeNull();
   expect({ status: response!.status, type: response!.headers['content-type'] }).toEqual({ status, type: expect.stringContaining(PROBLEM_JSON) });
+  // Written straight to the socket, past Fastify's hooks: the security headers must still be there.
+  expect({ nosniff: response!.headers['x-content-type-options'], csp: response!.headers['content-security-policy'] }).toEqual({
+    nosniff: 'nosniff',
+    csp: expect.stringContaining("default-src 'none'"),
+  });
   const body = JSON.parse(response!.body.toString('utf8')) as Json;
   expect(body).toMatchObject({ status, code, type: expect.stringContaining(code), title: expect.any(String), detail: expect.any(String) });
   return body;
@@ -119,6 +124,8 @@ describe('slow and hostile clients of the embedded registry (short timeouts)', (
     it('answers a path segment longer than any name, version or digest with 414: problem+json, OCI error, HTML page', async () => {
       const onApi = await api(registry.url, 'GET', `/api/v1/plugins/acme/long/versions/${tooLong}`);
       expectProblem(onApi, 414, 'uri_too_long');
+      // The router answers before any hook runs; the error path adds the security headers itself.
+      expect([onApi.headers.get('x-frame-options'), onApi.headers.get('x-content-type-options')]).toEqual(['DENY', 'nosniff']);
       expect(onApi.json.detail).toContain('versions and OCI tags at most 128');
       const onOci = await api(registry.url, 'GET', `/v2/acme/long/manifests/${tooLong}`);
       expect(onOci.status).toBe(414);

@@ -1,11 +1,13 @@
 import { isOciPath, ociCodeForStatus } from '../../oci/src/oci-errors.js';
 import { errorPage } from '../../web/src/pages/catalog-pages.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+import { BASELINE_SECURITY_HEADERS } from './security-headers.js';
 
 /**
  * A problem in the format of the surface it answers: the OCI error body on /v2, an HTML page for a
  * browser on a web page, problem+json everywhere else. Shared by the filter and the answers written
- * straight to the socket (client errors, timeouts), so that every answer has its surface's format.
+ * straight to the socket (client errors, timeouts), so that every answer has its surface's format
+ * and the security headers, whether or not Fastify's hooks ran.
  */
 export function problemResponse(problem: Problem, url: string, accept: string | string[] | undefined): { status: number; headers: Record<string, string>; body: string } {
   const { status } = problem;
@@ -14,15 +16,15 @@ export function problemResponse(problem: Problem, url: string, accept: string | 
     const { ociCode, code: _code, type: _type, title, detail, instance: _instance, status: _status, ...rest } = problem;
     const code = typeof ociCode === 'string' ? ociCode : ociCodeForStatus(status);
     const body = { errors: [{ code, message: status >= 500 ? title : detail, detail: rest }] };
-    return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    return { status, headers: { ...BASELINE_SECURITY_HEADERS, 'content-type': 'application/json' }, body: JSON.stringify(body) };
   }
   if (isPagePath(url) && String(accept ?? '').includes('text/html')) {
     // A browser on a web page (a mistyped URL, say) gets a page, not a JSON document.
     const title = status === 404 ? 'Page not found' : status >= 500 ? 'Something went wrong' : problem.title;
     const body = errorPage(status, title, status >= 500 ? 'The registry could not answer; try again in a moment.' : problem.detail);
-    return { status, headers: { 'content-type': 'text/html; charset=utf-8' }, body };
+    return { status, headers: { ...BASELINE_SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' }, body };
   }
-  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
+  const headers: Record<string, string> = { ...BASELINE_SECURITY_HEADERS, 'content-type': PROBLEM_CONTENT_TYPE };
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="wasm-registry"';
   return { status, headers, body: JSON.stringify(problem) };
 }

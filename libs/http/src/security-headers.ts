@@ -34,3 +34,17 @@ export const SECURITY_HEADERS: FastifyHelmetOptions = {
   xFrameOptions: { action: 'deny' },
   referrerPolicy: { policy: 'no-referrer' },
 };
+
+/**
+ * The same protection as plain headers, for answers that never pass through
+ * Fastify's hooks (what the router or Node refuse before a route runs, written
+ * by the error path itself), so that no answer goes out without them.
+ */
+export const BASELINE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': Object.entries(CONTENT_SECURITY_POLICY)
+    .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
+    .join(';'),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
