@@ -75,8 +75,11 @@ const HEADER_CASES: Record<string, string>[] = [
 
 const WRITE_PATH_LABELS = ['NUL inside', 'right-to-left override', 'newline', 'overlong 300', 'SQL quote', 'path traversal', 'zero', 'URL delimiters', 'raw %00', 'raw lone surrogate (CESU-8)'];
 
-/** Keys dropped from the state fingerprint: downloads are counted on reads by design, tokens note when they were used. */
-const VOLATILE = new Set(['downloads', 'recentDownloads', 'windowDownloads', 'lastUsedAt']);
+/**
+ * Keys dropped from the state fingerprint: downloads are counted (and a version's first download recorded) on reads by
+ * design, tokens note when they were used.
+ */
+const VOLATILE = new Set(['downloads', 'recentDownloads', 'windowDownloads', 'firstDownloadedAt', 'lastUsedAt']);
 
 describe('hostile input on every route', () => {
   let registry: RunningRegistry;
