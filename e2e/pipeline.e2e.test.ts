@@ -11,6 +11,7 @@ import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } 
 import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
 import { opensslVerify } from '../libs/testing/src/sigstore-openssl.js';
 import { manyFunctionsModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { GO_MOD, GO_SUM } from '../libs/sbom/test/samples.js';
 import { api, expectProblem, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -158,6 +159,27 @@ describe('the processing pipeline: API and workers as separate processes on Post
     const sbom = await api(registry.url, 'GET', '/api/v1/plugins/acme/rusty/versions/1.0.0/sbom');
     expect(sbom.json.components.map((c: Json) => c.purl).sort()).toEqual(['pkg:cargo/log@0.4.22', 'pkg:cargo/proxy-wasm@0.2.2']);
     expect(await validateSbomJson(sbom.text)).toBeNull();
+  });
+
+  it('takes several dependency files at once (go.mod with go.sum, and a purl list), and refuses a fifth with 400', async () => {
+    const publish = (name: string, files: [string, string][]) => {
+      const form = new FormData();
+      form.append('module', new Blob([proxyWasmFilterBytes]), 'plugin.wasm');
+      for (const [filename, content] of files) form.append('dependencies', new Blob([content]), filename);
+      return fetch(`${registry.url}/api/v1/plugins/acme/${name}/versions/1.0.0`, { method: 'PUT', body: form, headers: { authorization: `Bearer ${admin}` } });
+    };
+    const proxyWasmFilterBytes = await proxyWasmFilter('go-deps');
+    const three: [string, string][] = [['go.mod', GO_MOD], ['go.sum', GO_SUM], ['extra.purls', 'pkg:npm/left-pad@1.3.0\n']];
+    expect((await publish('go-deps', three)).status).toBe(202);
+    expect((await version('go-deps', '1.0.0', 30)).json.status).toBe('ready');
+    const purls = (await api(registry.url, 'GET', '/api/v1/plugins/acme/go-deps/versions/1.0.0/sbom')).json.components.map((c: Json) => c.purl);
+    expect(purls).toEqual(expect.arrayContaining(['pkg:npm/left-pad@1.3.0', expect.stringMatching(/^pkg:golang\/github\.com\/tetratelabs\/proxy-wasm-go-sdk@v0\.24\.0/)]));
+
+    const five = [...three, ['Cargo.lock', CARGO_LOCK], ['more.purls', 'pkg:npm/is-odd@3.0.1\n']] as [string, string][];
+    const refused = await publish('five-files', five);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as Json).errors).toEqual([{ field: 'body.dependencies', message: expect.stringContaining('at most 4 files') }]);
+    expectProblem(await version('five-files'), 404, 'plugin_not_found');
   });
 
   it('refuses a malformed lockfile with 400 naming the file and line, and stores nothing', async () => {

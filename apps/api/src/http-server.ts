@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/src/report.schema.js';
 import type { RegistryConfig } from '../../../libs/config/src/config.js';
 import { ApiModule } from './app.module.js';
+import { MAX_DEPENDENCY_FILES } from '../../../libs/plugins/src/plugins.controller.js';
 import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isOciPath } from '../../../libs/oci/src/oci-errors.js';
 import { checkRequestInput, describeRequestInputRules } from '../../../libs/http/src/request-input.js';
@@ -51,8 +52,10 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   // Every route: query parameters given once, text without NUL, lone surrogates or control characters.
   fastify.addHook('preValidation', checkRequestInput);
   // Multipart bodies: a module with its lockfile on publish, a bundle with a module on verify. Parts are streamed.
+  // Above what any route accepts (publish: a module and MAX_DEPENDENCY_FILES), so the route refuses the extra part
+  // with a 400 that names it before the parser's own limit would answer.
   await app.register(fastifyMultipart as never, {
-    limits: { fileSize: config.maxModuleSize, files: 2, fields: 4, parts: 6, fieldSize: 1024 * 1024 },
+    limits: { fileSize: config.maxModuleSize, files: 2 + MAX_DEPENDENCY_FILES, fields: 4, parts: 8, fieldSize: 1024 * 1024 },
   });
   await registerRateLimit(app, config.verifyRateLimit, config.redisUrl, logger);
   cutStalledClients(fastify, config.http, logger);

@@ -32,6 +32,9 @@ const ApiModuleDownload = (): MethodDecorator =>
     ApiProblems(400, 404, 409, 416),
   );
 
+/** Dependency files in one publish, each up to DEFAULT_DEPENDENCY_LIMITS.maxBytes and held in memory until parsed. */
+export const MAX_DEPENDENCY_FILES = 4;
+
 const VERSION_CACHE_CONTROL = 'public, max-age=300';
 const DIGEST_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
@@ -92,7 +95,7 @@ export class PluginsController {
   @ApiBody({
     description:
       'application/wasm: the module (core module or component). multipart/form-data: a `module` file part, and optionally ' +
-      '`dependencies` file parts (Cargo.lock, go.mod, go.sum, package-lock.json, *.purls) and a `purls` text part (one purl a line) ' +
+      'up to 4 `dependencies` file parts (Cargo.lock, go.mod, go.sum, package-lock.json, *.purls) and a `purls` text part (one purl a line) ' +
       'that the SBOM lists.',
     schema: {
       oneOf: [
@@ -262,6 +265,7 @@ function publishRequest(request: FastifyRequest): PublishRequest {
       declaredLength: null,
       read: async (receiveModule) => {
         const files: DependencyFile[] = [];
+        let dependencyFiles = 0;
         // A body cut short surfaces in the part being read: a 400, like any other malformed multipart.
         const malformed = (error: unknown): never => {
           throw asMultipartError(error);
@@ -270,6 +274,10 @@ function publishRequest(request: FastifyRequest): PublishRequest {
           if (part.type === 'file' && part.fieldname === 'module') {
             await receiveModule(part.file).catch(malformed);
           } else if (part.type === 'file' && part.fieldname === 'dependencies') {
+            if (++dependencyFiles > MAX_DEPENDENCY_FILES) {
+              part.file.resume();
+              throw invalidInput([{ field: 'body.dependencies', message: `at most ${MAX_DEPENDENCY_FILES} files (e.g. go.mod and go.sum, or Cargo.lock and a .purls list)` }]);
+            }
             const content = await readLimited(part.file, DEFAULT_DEPENDENCY_LIMITS.maxBytes, `body.dependencies (${part.filename})`).catch(malformed);
             files.push({ filename: part.filename, content });
           } else if (part.type === 'field' && part.fieldname === 'purls') {
