@@ -25,6 +25,8 @@ export interface RegistryConfig {
   downloadFlushIntervalMs: number;
   /** Counts are written as soon as this many are buffered, too: with the interval, it bounds what a crash loses. */
   downloadFlushMaxPending: number;
+  /** What one publisher may create: bounds every list a page or API answer shows of them. */
+  quotas: QuotaConfig;
   analysis: AnalysisConfig;
   pipeline: PipelineConfig;
   signing: SigningConfig;
@@ -51,6 +53,12 @@ export interface HttpConfig {
 export interface RateLimitConfig {
   max: number;
   windowMs: number;
+}
+
+export interface QuotaConfig {
+  /** Live versions of one plugin (deleted numbers stay burned but do not count). */
+  versionsPerPlugin: number;
+  pluginsPerNamespace: number;
 }
 
 export interface PipelineConfig {
@@ -204,6 +212,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const maxModuleSize = integer('MAX_MODULE_SIZE', 50 * 1024 * 1024, 8, MAX_MODULE_SIZE_CEILING);
   const downloadFlushIntervalMs = integer('DOWNLOAD_FLUSH_INTERVAL_MS', 1000, 10, 3_600_000);
   const downloadFlushMaxPending = integer('DOWNLOAD_FLUSH_MAX_PENDING', 100, 1, 1_000_000);
+  const quotas: QuotaConfig = {
+    versionsPerPlugin: integer('MAX_VERSIONS_PER_PLUGIN', 1000, 1, 1_000_000),
+    pluginsPerNamespace: integer('MAX_PLUGINS_PER_NAMESPACE', 1000, 1, 1_000_000),
+  };
 
   const policyResult = parsePolicy(read('ANALYSIS_POLICY') ?? '');
   problems.push(...policyResult.problems.map((problem) => `ANALYSIS_POLICY: ${problem}`));
@@ -268,6 +280,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxModuleSize,
     downloadFlushIntervalMs,
     downloadFlushMaxPending,
+    quotas,
     analysis,
     pipeline,
     signing,

@@ -123,13 +123,14 @@ export class PluginsRepository {
     });
   }
 
-  async listNamespacePlugins(namespace: string): Promise<PluginRecord[]> {
+  /** A namespace's plugins, each with its latest version (the catalog's), in one query: never every version. */
+  async listNamespacePluginsWithLatest(namespace: string): Promise<{ plugin: PluginRecord; latest: VersionRecord | null }[]> {
     const rows = await this.database.prisma.plugin.findMany({
       where: { namespace: { name: namespace } },
-      include: pluginInclude,
+      include: { ...pluginInclude, latestVersion: { include: versionInclude, omit: versionOmit } },
       orderBy: { name: 'asc' },
     });
-    return rows.map(toPluginRecord);
+    return rows.map((row) => ({ plugin: toPluginRecord(row), latest: row.latestVersion === null ? null : toVersionRecord(row.latestVersion) }));
   }
 
   async findPlugin(namespace: string, name: string): Promise<PluginRecord | null> {
@@ -184,12 +185,19 @@ export class PluginsRepository {
    * Creates or replaces a plugin's metadata (and its namespace, for an admin's
    * first write into it); `created` is true for a new plugin.
    */
-  async savePlugin(namespace: string, name: string, metadata: PluginMetadata, actor: AuditActor): Promise<{ plugin: PluginRecord; created: boolean }> {
+  async savePlugin(
+    namespace: string,
+    name: string,
+    metadata: PluginMetadata,
+    actor: AuditActor,
+    maxPluginsPerNamespace: number,
+  ): Promise<{ plugin: PluginRecord; created: boolean } | 'plugin_quota_exceeded'> {
     return this.transaction(async (publish) => {
       await publish.lock(`plugin:${namespace}/${name}`);
       const tx = publish.client;
       const ns = (await publish.findNamespace(namespace)) ?? (await publish.createNamespace(namespace, actor));
       const existing = await tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId: ns.id, name } } });
+      if (existing === null && !(await publish.mayAddPlugin(ns, maxPluginsPerNamespace))) return 'plugin_quota_exceeded';
       const row = existing
         ? await tx.plugin.update({ where: { id: existing.id }, data: metadata, include: pluginInclude })
         : await tx.plugin.create({ data: { namespaceId: ns.id, name, ...metadata }, include: pluginInclude });
@@ -239,6 +247,25 @@ export class PublishTransaction {
       return created;
     }
     return (await this.tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId: namespace.id, name } }, select: { id: true } }))!;
+  }
+
+  /**
+   * Whether the namespace may get one more plugin. Holds the namespace's plugin-count lock to the end of the
+   * transaction, so concurrent creations count one after another. Lock order: plugin, version, digest, then this.
+   */
+  async mayAddPlugin(namespace: NamespaceRecord, max: number): Promise<boolean> {
+    await this.lock(`namespace-plugins:${namespace.name}`);
+    return (await this.tx.plugin.count({ where: { namespaceId: namespace.id } })) < max;
+  }
+
+  async pluginExists(namespace: NamespaceRecord, name: string): Promise<boolean> {
+    return (await this.tx.plugin.count({ where: { namespaceId: namespace.id, name } })) > 0;
+  }
+
+  /** Whether the plugin may get one more version; like mayAddPlugin, under a lock held to the end (taken last). */
+  async mayAddVersion(pluginId: string, max: number): Promise<boolean> {
+    await this.lock(`plugin-versions:${pluginId}`);
+    return (await this.tx.version.count({ where: { pluginId } })) < max;
   }
 
   async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {

@@ -64,8 +64,8 @@ export class PluginsService {
     assertValid([nameProblem('path.namespace', name)]);
     const namespace = await this.plugins.findNamespace(name);
     if (namespace === null) throw notFound('namespace_not_found', `no namespace named "${name}"`);
-    const records = await this.plugins.listNamespacePlugins(name);
-    const plugins = await Promise.all(records.map(async (record) => this.pluginView(record, await this.plugins.listVersions(record.id))));
+    const records = await this.plugins.listNamespacePluginsWithLatest(name);
+    const plugins = records.map(({ plugin, latest }) => this.pluginView(plugin, latest === null ? [] : [latest]));
     return { name: namespace.name, createdAt: namespace.createdAt.toISOString(), plugins };
   }
 

@@ -99,6 +99,10 @@ export class PublishService {
         await tx.lock(`digest:${upload.digest}`);
         const actor = actorOf(principal);
         const namespace = (await tx.findNamespace(target.namespace)) ?? (await tx.createNamespace(target.namespace, actor));
+        const { quotas } = this.config;
+        if (!(await tx.pluginExists(namespace, target.plugin)) && !(await tx.mayAddPlugin(namespace, quotas.pluginsPerNamespace))) {
+          throw pluginQuotaExceeded(target.namespace, quotas.pluginsPerNamespace);
+        }
         const plugin = await tx.ensurePlugin(namespace, target.plugin, actor);
         const deleted = await tx.findDeletedVersion(plugin.id, target.version);
         if (deleted !== null) throw versionDeleted(target, deleted);
@@ -107,6 +111,7 @@ export class PublishService {
           if (existing.digest === upload.digest) return { version: existing, created: false };
           throw versionConflict(target, existing.digest, upload.digest);
         }
+        if (!(await tx.mayAddVersion(plugin.id, quotas.versionsPerPlugin))) throw versionQuotaExceeded(target, quotas.versionsPerPlugin);
         const hadBlobRecord = await tx.blobExists(upload.digest);
         const promoted = await this.blobs.promote(upload);
         promotedNewObject = promoted.created && !hadBlobRecord;
@@ -150,7 +155,9 @@ export class PublishService {
     if (problems.length > 0) throw invalidInput(problems);
     await this.assertMayPublish(principal, namespace);
     const metadata = parsePluginMetadata(input);
-    return this.plugins.savePlugin(namespace, name, metadata, actorOf(principal));
+    const saved = await this.plugins.savePlugin(namespace, name, metadata, actorOf(principal), this.config.quotas.pluginsPerNamespace);
+    if (saved === 'plugin_quota_exceeded') throw pluginQuotaExceeded(namespace, this.config.quotas.pluginsPerNamespace);
+    return saved;
   }
 
   /** Only an admin may create a namespace, which the first publish into it does. */
@@ -185,6 +192,31 @@ function versionDeleted(target: VersionCoordinates, deleted: DeletedVersionRecor
     `${target.namespace}/${target.plugin}@${target.version} was deleted on ${deleted.deletedAt.toISOString()} and version numbers are never reused: ` +
       'publish a new version instead.',
     { deletedAt: deleted.deletedAt.toISOString(), deletedDigest: deleted.digest },
+  );
+}
+
+/**
+ * Quotas bound what one publisher can make every reader pay for: the plugin and namespace pages list
+ * versions and plugins. Yanked versions count; deleted ones do not (their numbers stay burned).
+ */
+function versionQuotaExceeded(target: VersionCoordinates, max: number): RegistryError {
+  return new RegistryError(
+    409,
+    'quota_exceeded',
+    'Quota exceeded',
+    `${target.namespace}/${target.plugin} already has ${max} versions, the most one plugin may have (MAX_VERSIONS_PER_PLUGIN); ` +
+      'ask an admin to delete versions nobody uses, or to raise the limit.',
+    { quota: 'versions_per_plugin', limit: max },
+  );
+}
+
+function pluginQuotaExceeded(namespace: string, max: number): RegistryError {
+  return new RegistryError(
+    409,
+    'quota_exceeded',
+    'Quota exceeded',
+    `namespace "${namespace}" already has ${max} plugins, the most one namespace may have (MAX_PLUGINS_PER_NAMESPACE); ask an admin to raise the limit.`,
+    { quota: 'plugins_per_namespace', limit: max },
   );
 }
 
