@@ -51,6 +51,10 @@ describe.each(CONFIGURATIONS)('publishing quotas on %s', (_name, setUp) => {
     expect(refused.json).toMatchObject({ quota: 'versions_per_plugin', limit: 3 });
     expect(refused.json.detail).toContain('MAX_VERSIONS_PER_PLUGIN');
     expect(await versionsOf('many')).toEqual(['1.0.0', '1.0.1', '1.0.2']);
+    // The plugin's `versions` link lists the same versions on their own.
+    const link = (await api(registry.url, 'GET', '/api/v1/plugins/quota/many')).json.links.versions as string;
+    const listed = (await (await fetch(link)).json()) as Json;
+    expect(listed.items.map((v: Json) => v.version)).toEqual(['1.0.2', '1.0.1', '1.0.0']);
     // The refused module was not kept either: it is not reachable by digest.
     const refusedDigest = createHash('sha256').update(await proxyWasmFilter('many-1.0.3')).digest('hex');
     expectProblem(await api(registry.url, 'GET', `/api/v1/blobs/sha256:${refusedDigest}`), 404, 'blob_not_found');

@@ -263,6 +263,11 @@ export class PluginDetailView extends PluginView {
   versions!: VersionView[];
 }
 
+export class VersionListView {
+  @ApiProperty({ type: [VersionView], description: 'Every version of the plugin (at most MAX_VERSIONS_PER_PLUGIN), newest first by semantic-version precedence.' })
+  items!: VersionView[];
+}
+
 export class NamespaceView {
   @ApiProperty({ example: 'acme' })
   name!: string;

@@ -17,7 +17,7 @@ import { sendModule } from '../../http/src/module-response.js';
 import { dependencyFileProblem, type DependencyFile } from '../../sbom/src/dependencies.js';
 import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
 import { DEFAULT_DEPENDENCY_LIMITS } from '../../sbom/src/model.js';
-import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginView, VersionView } from './plugin.views.js';
+import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginView, VersionListView, VersionView } from './plugin.views.js';
 import { MAX_WAIT_SECONDS, PluginsService, type DownloadTarget } from './plugins.service.js';
 import { PublishService, type PublishRequest } from './publish.service.js';
 
@@ -66,7 +66,7 @@ export class PluginsController {
   @ApiBody({ type: PluginMetadataBody })
   @ApiResponse({ status: 200, description: 'Metadata replaced.', type: PluginView })
   @ApiResponse({ status: 201, description: 'Plugin created.', type: PluginView })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(400, 401, 403, 404, 409)
   async savePlugin(
     @CurrentPrincipal() principal: Principal,
     @Param('namespace') namespace: string,
@@ -128,6 +128,14 @@ export class PluginsController {
     const view = await this.plugins.getVersion(namespace, name, version);
     void reply.status(result.created ? 202 : 200).header('location', view.links.self);
     return view;
+  }
+
+  @Get('plugins/:namespace/:name/versions')
+  @ApiOperation({ summary: 'List a plugin\'s versions', description: 'The versions of the plugin view, on their own.' })
+  @ApiOkResponse({ type: VersionListView })
+  @ApiProblems(400, 404)
+  async listVersions(@Param('namespace') namespace: string, @Param('name') name: string): Promise<VersionListView> {
+    return { items: (await this.plugins.getPlugin(namespace, name)).versions };
   }
 
   @Get('plugins/:namespace/:name/versions/:version')
