@@ -45,6 +45,10 @@ class FakePlugins {
       findNamespace: async (name: string) => (staged.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null),
       createNamespace: async (name: string) => (staged.namespaces.add(name), { id: name, name, createdAt: new Date() }),
       ensurePlugin: async (namespace: { id: string }, name: string) => ({ id: `${namespace.id}/${name}` }),
+      pluginExists: async (namespace: { id: string }, name: string) => [...staged.versions.keys()].some((key) => key.startsWith(`${namespace.id}/${name}@`)),
+      mayAddPlugin: async (namespace: { id: string }, max: number) =>
+        new Set([...staged.versions.keys()].filter((key) => key.startsWith(`${namespace.id}/`)).map((key) => key.split('@')[0])).size < max,
+      mayAddVersion: async (pluginId: string, max: number) => [...staged.versions.keys()].filter((key) => key.startsWith(`${pluginId}@`)).length < max,
       findVersion: async (pluginId: string, version: string) => staged.versions.get(`${pluginId}@${version}`) ?? null,
       blobExists: async (digest: string) => staged.blobs.has(digest),
       insertBlob: async (blob: { digest: string }) => void staged.blobs.add(blob.digest),
@@ -127,6 +131,26 @@ describe('PublishService', () => {
     plugins.failInsertVersion = new Error('database went away');
     await expect(service.publish(admin, { ...target, version: '1.0.1' }, wasm(Readable.from([module]), module.length))).rejects.toThrow();
     expect(await storedFiles()).toBe(1);
+  });
+
+  it('refuses a version past the quota with 409 quota_exceeded, and removes the object it stored', async () => {
+    const quoted = new PublishService(
+      plugins as unknown as PluginsRepository,
+      { kick: () => enqueued.push('kick') } as unknown as OutboxDispatcher,
+      {} as PipelineRepository,
+      new BlobStore(new FilesystemStorageDriver({ root })),
+      loadConfig({ DATA_DIR: root, MAX_MODULE_SIZE: '4096', MAX_VERSIONS_PER_PLUGIN: '1' }),
+    );
+    const first = await proxyWasmFilter('q1');
+    await quoted.publish(admin, target, wasm(Readable.from([first]), first.length));
+    const second = await proxyWasmFilter('q2');
+    const refused = await quoted.publish(admin, { ...target, version: '1.0.1' }, wasm(Readable.from([second]), second.length)).then(
+      () => null,
+      (e: unknown) => e as RegistryError,
+    );
+    expect([refused?.status, refused?.code, refused?.extensions]).toEqual([409, 'quota_exceeded', { quota: 'versions_per_plugin', limit: 1 }]);
+    expect(await storedFiles()).toBe(1);
+    expect([...plugins.versions.keys()]).toEqual(['acme/jwt@1.0.0']);
   });
 
   it('refuses before reading the body: other namespaces (403), missing namespaces for non-admins (404), declared oversize (413)', async () => {
