@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
 import { getAndReset } from '../libs/testing/src/http-client.js';
 import { compileWat, paddedModule, proxyWasmFilterWat, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
-import { api, expectProblem, settledVersion, waitFor, type Json } from './support.js';
+import { api, DATABASE_CONFIGURATIONS, expectProblem, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -83,18 +82,8 @@ const CATALOG: PluginSpec[] = [
   },
 ];
 
-const CONFIGURATIONS: [string, () => Promise<{ env: Record<string, string>; stop: () => Promise<void> }>][] = [
-  ['PGlite (embedded)', async () => ({ env: {}, stop: async () => undefined })],
-  [
-    'PostgreSQL',
-    async () => {
-      const postgres: PostgresServer = await startPostgres();
-      return { env: { DATABASE_URL: postgres.url }, stop: () => postgres.stop() };
-    },
-  ],
-];
 
-describe.each(CONFIGURATIONS)('the catalog on %s', (_name, setUp) => {
+describe.each(DATABASE_CONFIGURATIONS)('the catalog on %s', (_name, setUp) => {
   let registry: RunningRegistry;
   let stopDatabase: () => Promise<void>;
   let admin: string;

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
 import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
-import { api, expectProblem, settledVersion, type Json } from './support.js';
+import { api, DATABASE_CONFIGURATIONS, expectProblem, settledVersion, type Json } from './support.js';
 
 /**
  * A publisher may not grow the lists every reader pays for without bound: the plugin page lists its
@@ -11,18 +10,8 @@ import { api, expectProblem, settledVersion, type Json } from './support.js';
  */
 const QUOTAS = { MAX_VERSIONS_PER_PLUGIN: '3', MAX_PLUGINS_PER_NAMESPACE: '2' };
 
-const CONFIGURATIONS: [string, () => Promise<{ env: Record<string, string>; stop: () => Promise<void> }>][] = [
-  ['PGlite (embedded)', async () => ({ env: {}, stop: async () => undefined })],
-  [
-    'PostgreSQL',
-    async () => {
-      const postgres: PostgresServer = await startPostgres();
-      return { env: { DATABASE_URL: postgres.url }, stop: () => postgres.stop() };
-    },
-  ],
-];
 
-describe.each(CONFIGURATIONS)('publishing quotas on %s', (_name, setUp) => {
+describe.each(DATABASE_CONFIGURATIONS)('publishing quotas on %s', (_name, setUp) => {
   let registry: RunningRegistry;
   let stopDatabase: () => Promise<void>;
   let admin: string;

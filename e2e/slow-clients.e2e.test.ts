@@ -342,6 +342,9 @@ describe('slow and hostile clients of the embedded registry (short timeouts)', (
 
 describe('verification streams the module (a 40 MiB module, each check in a fresh API process)', () => {
   const SIZE = 40 * MiB;
+  // Holding the module would add at least SIZE (the buffering code added 63-80 MiB); streaming adds a few MiB of
+  // socket and parser buffers, more on a busy machine (10.5 MiB seen once). Half the module tells the two apart.
+  const BUFFERED_BOUND = SIZE / 2;
   let dataDir: string;
   let postgres: PostgresServer;
   let env: Record<string, string>;
@@ -413,13 +416,13 @@ describe('verification streams the module (a 40 MiB module, each check in a fres
     );
     expect(result).not.toBe('connection-reset');
     expect(JSON.parse((result as RawResponse).body.toString())).toMatchObject({ verified: true, kind: 'message_signature', digest });
-    expect(growth, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`).toBeLessThan(SIZE / 4);
+    expect(growth, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`).toBeLessThan(BUFFERED_BOUND);
   });
 
   it('verifies the stored module by digest without reading it into memory', async () => {
     const { result, growth } = await inFreshProcess((registry) => api(registry.url, 'POST', '/api/v1/verify', { json: { bundle, digest } }));
     expect(result.json).toMatchObject({ verified: true, kind: 'message_signature', digest });
-    expect(growth, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`).toBeLessThan(SIZE / 4);
+    expect(growth, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`).toBeLessThan(BUFFERED_BOUND);
   });
 });
 

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
+import { startPostgres } from '../libs/testing/src/postgres-server.js';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
@@ -80,3 +81,15 @@ export async function settledVersion(base: string, namespace: string, plugin: st
   );
   return response.json;
 }
+
+/** The two databases a suite runs on with describe.each: embedded PGlite, and a throwaway PostgreSQL server. */
+export const DATABASE_CONFIGURATIONS: [string, () => Promise<{ env: Record<string, string>; stop: () => Promise<void> }>][] = [
+  ['PGlite (embedded)', async () => ({ env: {}, stop: async () => undefined })],
+  [
+    'PostgreSQL',
+    async () => {
+      const postgres = await startPostgres();
+      return { env: { DATABASE_URL: postgres.url }, stop: () => postgres.stop() };
+    },
+  ],
+];

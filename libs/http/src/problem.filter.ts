@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientWentAway, describeError } from './client-errors.js';
+import { lingerAfterAnswer } from './lingering-close.js';
 import { problemResponse } from './problem-response.js';
 import { toProblem } from './problem.js';
 
@@ -33,6 +34,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   // A refused upload is not read to the end: close the connection rather than drain it.
   if (!request.raw.readableEnded && request.raw.headers['content-length'] !== '0' && hasBody(request)) {
     void reply.header('connection', 'close');
+    lingerAfterAnswer(request.raw);
   }
   const response = problemResponse(problem, request.url, request.headers.accept);
   void reply.status(response.status).headers(response.headers).send(response.body);

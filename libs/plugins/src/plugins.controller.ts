@@ -13,6 +13,7 @@ import { invalidInput, RegistryError } from '../../domain/src/registry-error.js'
 import { DownloadCounter } from '../../downloads/src/download-counter.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
 import { asMultipartError, multipartParts } from '../../http/src/multipart.js';
+import { readLimited } from '../../http/src/read-limited.js';
 import { sendModule } from '../../http/src/module-response.js';
 import { dependencyFileProblem, type DependencyFile } from '../../sbom/src/dependencies.js';
 import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
@@ -309,20 +310,6 @@ function publishRequest(request: FastifyRequest): PublishRequest {
     'Unsupported media type',
     `send the module as the request body with Content-Type: application/wasm, or as the "module" part of multipart/form-data (got ${JSON.stringify(mediaType || 'none')})`,
   );
-}
-
-async function readLimited(stream: Readable, maxBytes: number, field: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      stream.resume();
-      throw invalidInput([{ field, message: `is larger than ${maxBytes} bytes` }]);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function parseWait(raw: string | undefined): number {
