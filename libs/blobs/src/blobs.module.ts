@@ -4,6 +4,7 @@ import type { RegistryConfig } from '../../config/src/config.js';
 import { createStorageDriver } from '../../storage/src/create-storage-driver.js';
 import type { StorageDriver } from '../../storage/src/storage.driver.js';
 import { BlobStore } from './blob-store.js';
+import { ModuleDelivery } from './module-delivery.js';
 
 export const STORAGE_DRIVER = Symbol('StorageDriver');
 export const BLOB_STORE = Symbol('BlobStore');
@@ -24,8 +25,13 @@ const ABANDONED_UPLOAD_AGE_MS = 60 * 60 * 1000;
       inject: [STORAGE_DRIVER],
       useFactory: (driver: StorageDriver): BlobStore => new BlobStore(driver),
     },
+    {
+      provide: ModuleDelivery,
+      inject: [BLOB_STORE, REGISTRY_CONFIG],
+      useFactory: (blobs: BlobStore, config: RegistryConfig): ModuleDelivery => ModuleDelivery.fromConfig(blobs, config.storage),
+    },
   ],
-  exports: [STORAGE_DRIVER, BLOB_STORE],
+  exports: [STORAGE_DRIVER, BLOB_STORE, ModuleDelivery],
 })
 export class BlobsModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Blobs');

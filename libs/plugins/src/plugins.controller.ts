@@ -1,14 +1,11 @@
-import { applyDecorators, Body, Controller, Get, Head, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Head, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { AdminOnly, Authenticated, CurrentPrincipal } from '../../auth/src/auth.guard.js';
 import type { Principal } from '../../auth/src/principal.js';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import type { BlobStore } from '../../blobs/src/blob-store.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
+import { ModuleDelivery } from '../../blobs/src/module-delivery.js';
 import { invalidInput, RegistryError } from '../../domain/src/registry-error.js';
 import { DownloadCounter } from '../../downloads/src/download-counter.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
@@ -46,8 +43,7 @@ export class PluginsController {
     private readonly plugins: PluginsService,
     private readonly publishing: PublishService,
     private readonly counter: DownloadCounter,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+    private readonly delivery: ModuleDelivery,
   ) {}
 
   @Get('plugins/:namespace/:name')
@@ -234,14 +230,11 @@ export class PluginsController {
 
   private serve(request: FastifyRequest, reply: FastifyReply, target: DownloadTarget, cacheControl: string): Promise<void> {
     const { digest, size, versionId } = target;
-    const ttl = this.config.storage.kind === 's3' ? this.config.storage.presignedDownloadTtlSeconds : 0;
     return sendModule(request, reply, {
+      ...this.delivery.source(digest),
       digest,
       size,
       cacheControl,
-      open: (range) => this.blobs.open(digest, range),
-      stored: async () => (await this.blobs.stat(digest)) !== null,
-      redirectUrl: () => (ttl > 0 ? this.blobs.signedUrl(digest, ttl) : Promise.resolve(null)),
       markDownloaded: () => this.plugins.markDownloaded(target),
       missing: () => this.plugins.moduleMissing(target),
       onDownload: () => this.counter.record(versionId),
