@@ -12,9 +12,7 @@ import { ApiProblems } from '../../http/src/api-problems.js';
 import { asMultipartError, multipartParts } from '../../http/src/multipart.js';
 import { readLimited } from '../../http/src/read-limited.js';
 import { sendModule } from '../../http/src/module-response.js';
-import { dependencyFileProblem, type DependencyFile } from '../../sbom/src/dependencies.js';
-import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
-import { DEFAULT_DEPENDENCY_LIMITS } from '../../sbom/src/model.js';
+import { DEFAULT_DEPENDENCY_LIMITS, readDeclaredDependencies, type DependencyFile } from '../../sbom/src/index.js';
 import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginView, VersionListView, VersionView } from './plugin.views.js';
 import { MAX_WAIT_SECONDS, PluginsService, type DownloadTarget } from './plugins.service.js';
 import { PublishService, type PublishRequest } from './publish.service.js';
@@ -289,11 +287,7 @@ function publishRequest(request: FastifyRequest): PublishRequest {
             throw invalidInput([{ field: `body.${part.fieldname}`, message: 'is not a publish part; send `module` (file), `dependencies` (files) and `purls` (text)' }]);
           }
         }
-        if (files.length === 0) return null;
-        // Off the event loop: a 5 MiB Cargo.lock takes seconds to parse.
-        const parsed = await sbomBuilder.parseDependencies(files);
-        if (!parsed.ok) throw invalidInput([dependencyFileProblem(parsed.error, 'body.dependencies')]);
-        return parsed.value;
+        return readDeclaredDependencies(files, 'body.dependencies');
       },
     };
   }

@@ -11,4 +11,4 @@ export {
 export { buildSbom, SbomInputError, PROPERTY_PREFIX, type SbomInput, type BuiltSbom } from './build-sbom.js';
 export { assertValidSbom, validateSbomJson, validateSbomXml, SbomValidationError, SBOM_SPEC_VERSION, type SbomValidationReport } from './validate-sbom.js';
 export { parseXml, checkXmlWellFormed, XmlSyntaxError, type XmlElement } from './xml.js';
-export { SbomBuilder, sbomBuilder, type BuiltSbomText } from './sbom-builder.js';
+export { SbomBuilder, sbomBuilder, readDeclaredDependencies, type BuiltSbomText } from './sbom-builder.js';
