@@ -6,6 +6,7 @@ import { TokensRepository } from '../../../libs/auth/src/tokens.repository.js';
 import { TokensService } from '../../../libs/auth/src/tokens.service.js';
 import { AuditController } from '../../../libs/audit/src/audit.controller.js';
 import { AuditLogRepository } from '../../../libs/audit/src/audit-log.repository.js';
+import { AuditService } from '../../../libs/audit/src/audit.service.js';
 import { CatalogController } from '../../../libs/catalog/src/catalog.controller.js';
 import { CatalogRepository } from '../../../libs/catalog/src/catalog.repository.js';
 import { CatalogService } from '../../../libs/catalog/src/catalog.service.js';
@@ -32,6 +33,7 @@ import { LifecycleController } from '../../../libs/plugins/src/lifecycle.control
 import { LifecycleRepository } from '../../../libs/plugins/src/lifecycle.repository.js';
 import { LifecycleService } from '../../../libs/plugins/src/lifecycle.service.js';
 import { NamespacesController } from '../../../libs/plugins/src/namespaces.controller.js';
+import { NamespacesService } from '../../../libs/plugins/src/namespaces.service.js';
 import { PluginsController } from '../../../libs/plugins/src/plugins.controller.js';
 import { PluginsRepository } from '../../../libs/plugins/src/plugins.repository.js';
 import { PluginsService } from '../../../libs/plugins/src/plugins.service.js';
@@ -56,6 +58,7 @@ export class ApiModule {
         TokensService,
         PluginsRepository,
         PluginsService,
+        NamespacesService,
         PublishService,
         DownloadsRepository,
         DownloadCounter,
@@ -67,6 +70,7 @@ export class ApiModule {
         StatsRepository,
         StatsService,
         AuditLogRepository,
+        AuditService,
         OciRepository,
         OciService,
         PublicApi,

@@ -10,8 +10,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { forbidden, unauthenticated } from '../../domain/src/registry-error.js';
-import type { Principal } from './principal.js';
+import { unauthenticated } from '../../domain/src/registry-error.js';
+import { requireAdmin, type Principal } from './principal.js';
 import { TokensService } from './tokens.service.js';
 
 declare module 'fastify' {
@@ -37,7 +37,7 @@ export class BearerAuthGuard implements CanActivate {
       throw unauthenticated('this operation needs "Authorization: Bearer <token>"');
     }
     const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [context.getHandler(), context.getClass()]);
-    if (adminOnly && !principal.admin) throw forbidden('this operation needs an admin token');
+    if (adminOnly) requireAdmin(principal);
     request.principal = principal;
     return true;
   }

@@ -12,7 +12,7 @@ import type { StepStatus } from '../../pipeline/src/pipeline-steps.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 import { OciRepository } from '../../oci/src/oci.repository.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
+import type { AnalysisSummaryView, AnalysisView, FindingView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 // Long polling re-reads the version this often: short, so that a waiting publisher hears of `ready` soon.
@@ -58,15 +58,6 @@ export class PluginsService {
       DOWNLOAD_CACHE_TTL_MS,
       (key, deleted) => key === versionKey(deleted.namespace, deleted.plugin, deleted.version) || key === digestKey(deleted.digest),
     );
-  }
-
-  async getNamespace(name: string): Promise<NamespaceView> {
-    assertValid([nameProblem('path.namespace', name)]);
-    const namespace = await this.plugins.findNamespace(name);
-    if (namespace === null) throw notFound('namespace_not_found', `no namespace named "${name}"`);
-    const records = await this.plugins.listNamespacePluginsWithLatest(name);
-    const plugins = records.map(({ plugin, latest }) => this.pluginView(plugin, latest === null ? [] : [latest]));
-    return { name: namespace.name, createdAt: namespace.createdAt.toISOString(), plugins };
   }
 
   async getPlugin(namespace: string, name: string): Promise<PluginDetailView> {
@@ -277,7 +268,7 @@ export class PluginsService {
     };
   }
 
-  private pluginView(record: PluginRecord, versions: readonly VersionRecord[]): PluginView {
+  pluginView(record: PluginRecord, versions: readonly VersionRecord[]): PluginView {
     const self = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.name}`;
     const latest = latestOf(versions.filter((v) => v.status === 'ready' && v.yankedAt === null));
     return {
