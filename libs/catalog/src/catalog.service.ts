@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { CATEGORIES } from '../../domain/src/categories.js';
+import { blobLink, pluginLink, versionLink } from '../../domain/src/links.js';
 import { CatalogRepository, type CatalogEntryRecord } from './catalog.repository.js';
 import type { CatalogEntryView, CatalogPage, CategoryList } from './catalog.views.js';
 import { encodeSearchCursor, parseSearchQuery, type SearchCursor, type SearchParams, type SearchQuery } from './search-query.js';
@@ -39,7 +40,8 @@ export class CatalogService {
   }
 
   entryView(row: CatalogEntryRecord): CatalogEntryView {
-    const self = `${this.config.publicUrl}/api/v1/plugins/${row.namespace}/${row.name}`;
+    const self = pluginLink(this.config.publicUrl, row.namespace, row.name);
+    const blob = blobLink(this.config.publicUrl, row.latestDigest);
     return {
       namespace: row.namespace,
       name: row.name,
@@ -68,8 +70,10 @@ export class CatalogService {
       score: row.score === null ? null : Number(row.score),
       links: {
         self,
-        latest: `${self}/versions/${row.latestVersion}`,
-        module: `${this.config.publicUrl}/api/v1/blobs/${row.latestDigest}`,
+        latest: versionLink(this.config.publicUrl, row.namespace, row.name, row.latestVersion),
+        blob,
+        // Kept for clients of the first release: `module` names the by-version URL everywhere else.
+        module: blob,
       },
     };
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { registryVersion } from '../../config/src/registry-version.js';
+import { blobLink } from '../../domain/src/links.js';
 import type { DeclaredDependencies } from '../../sbom/src/model.js';
 import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
 import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
@@ -35,7 +36,7 @@ export class SbomStep implements OnModuleDestroy {
       description: version.metadata.description,
       homepage: version.metadata.homepage,
       repository: version.metadata.repository,
-      downloadUrl: `${base}/api/v1/blobs/${version.digest}`,
+      downloadUrl: blobLink(base, version.digest),
       supplierUrl: `${base}/api/v1/namespaces/${version.namespace}`,
       oci: null,
       analysis: version.analysis?.report ?? null,

@@ -3,6 +3,7 @@ import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { digestProblem } from '../../domain/src/digest.js';
 import { nameProblem } from '../../domain/src/names.js';
+import { blobLink, moduleLink, pluginLink, versionLink } from '../../domain/src/links.js';
 import { invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
 import { compareVersionsDescending, latestOf, versionProblem } from '../../domain/src/versions.js';
 import { InvalidatedCache, Invalidations } from '../../db/src/invalidations.js';
@@ -205,9 +206,9 @@ export class PluginsService {
   }
 
   versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[], manifestDigest: string | null): VersionView {
-    const plugin = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.plugin}`;
-    const self = `${plugin}/versions/${record.version}`;
-    const blob = `${this.config.publicUrl}/api/v1/blobs/${record.digest}`;
+    const plugin = pluginLink(this.config.publicUrl, record.namespace, record.plugin);
+    const self = versionLink(this.config.publicUrl, record.namespace, record.plugin, record.version);
+    const blob = blobLink(this.config.publicUrl, record.digest);
     const host = new URL(this.config.publicUrl).host;
     const repository = `${host}/${record.namespace}/${record.plugin}`;
     return {
@@ -253,7 +254,7 @@ export class PluginsService {
       })),
       links: {
         self,
-        module: `${self}/module.wasm`,
+        module: moduleLink(this.config.publicUrl, record.namespace, record.plugin, record.version),
         blob,
         plugin,
         analysis: `${self}/analysis`,
@@ -269,7 +270,7 @@ export class PluginsService {
   }
 
   pluginView(record: PluginRecord, versions: readonly VersionRecord[]): PluginView {
-    const self = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.name}`;
+    const self = pluginLink(this.config.publicUrl, record.namespace, record.name);
     const latest = latestOf(versions.filter((v) => v.status === 'ready' && v.yankedAt === null));
     return {
       namespace: record.namespace,

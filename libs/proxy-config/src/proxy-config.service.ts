@@ -3,6 +3,7 @@ import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { digestHex } from '../../domain/src/digest.js';
+import { blobLink } from '../../domain/src/links.js';
 import { RegistryError } from '../../domain/src/registry-error.js';
 import { OciService } from '../../oci/src/oci.service.js';
 import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
@@ -76,7 +77,7 @@ export class ProxyConfigService {
     const analysis = await this.servableAnalysis(record);
     return {
       plugin: { namespace: record.namespace, name: record.plugin, version: record.version },
-      module: { url: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`, sha256: digestHex(record.digest) },
+      module: { url: blobLink(this.config.publicUrl, record.digest), sha256: digestHex(record.digest) },
       oci: await this.oci.pinnedReference(record.namespace, record.plugin, record.version),
       abi: abiSummary(analysis),
       yanked: record.yankedAt === null ? null : { reason: record.yankReason },
