@@ -28,6 +28,7 @@ import { DownloadCounter } from '../../../libs/downloads/src/download-counter.js
 import { DownloadMarks } from '../../../libs/downloads/src/download-marks.js';
 import { DownloadsRepository } from '../../../libs/downloads/src/downloads.repository.js';
 import { HealthController } from '../../../libs/health/src/health.controller.js';
+import { HealthService } from '../../../libs/health/src/health.service.js';
 import { ProblemFilter } from '../../../libs/http/src/problem.filter.js';
 import { LifecycleController } from '../../../libs/plugins/src/lifecycle.controller.js';
 import { LifecycleRepository } from '../../../libs/plugins/src/lifecycle.repository.js';
@@ -78,6 +79,7 @@ export class ApiModule {
         LifecycleRepository,
         LifecycleService,
         ProxyConfigService,
+        HealthService,
       ],
     };
   }
