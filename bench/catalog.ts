@@ -68,9 +68,9 @@ import { Prisma } from '../libs/db/src/generated/client.js';
 import { applyMigrations } from '../libs/db/src/migrations.js';
 import { CATEGORY_SLUGS } from '../libs/domain/src/categories.js';
 import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/src/downloads.repository.js';
-import { startPostgres } from '../libs/testing/src/postgres-server.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { paddedModule } from '../libs/testing/src/wasm-fixtures.js';
+import { startPostgres } from '../testing/postgres-server.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { paddedModule } from '../testing/wasm-fixtures.js';
 import { KiB, cpuSeconds, machineDescription, percentile } from './measure.js';
 import { Teardown } from './teardown.js';
 

@@ -33,11 +33,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { customSectionFloodModule, manyImportsModule, producersBombModule } from '../libs/testing/src/hostile-modules.js';
-import { startLivenessProbe, type ProbeResult } from '../libs/testing/src/liveness-probe.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
-import { DEFAULT_DEPENDENCY_LIMITS } from '../libs/sbom/src/model.js';
+import { customSectionFloodModule, manyImportsModule, producersBombModule } from '../testing/hostile-modules.js';
+import { startLivenessProbe, type ProbeResult } from '../testing/liveness-probe.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
+import { DEFAULT_DEPENDENCY_LIMITS } from '../libs/sbom/index.js';
 import { MiB, machineDescription, percentile } from './measure.js';
 import { Teardown } from './teardown.js';
 

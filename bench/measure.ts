@@ -10,7 +10,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import autocannon from 'autocannon';
-import { PADDING_BYTE, paddedModuleLayout } from '../libs/testing/src/wasm-fixtures.js';
+import { PADDING_BYTE, paddedModuleLayout } from '../testing/wasm-fixtures.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * 1024;

@@ -6,16 +6,15 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApplication } from '../apps/api/src/http-server.js';
-import { generateTokenSecret, hashTokenSecret, visiblePrefix } from '../libs/auth/src/token-secret.js';
-import { TokensRepository } from '../libs/auth/src/tokens.repository.js';
+import { generateTokenSecret, hashTokenSecret, visiblePrefix } from '../libs/tokens/src/token-secret.js';
+import { TokensRepository } from '../libs/tokens/src/tokens.repository.js';
 import { ConfigError, loadConfig, type RegistryConfig } from '../libs/config/src/config.js';
-import { openDatabase } from '../libs/db/src/database.js';
-import { DEMO_PLUGINS, NAMESPACES, projectLinks, TOOLCHAINS, type DemoPlugin } from '../libs/demo-catalog/src/catalog.js';
-import { downloadHistory, releaseTimes } from '../libs/demo-catalog/src/download-history.js';
+import { openDatabase, type Database } from '../libs/db/src/database.js';
+import { DEMO_PLUGINS, NAMESPACES, projectLinks, TOOLCHAINS, type DemoPlugin } from './demo-catalog/catalog.js';
+import { downloadHistory, releaseTimes } from './demo-catalog/download-history.js';
 import { DATABASE } from '../libs/db/src/database.module.js';
-import type { Database } from '../libs/db/src/database.js';
-import { buildPluginModule } from '../libs/demo-catalog/src/plugin-module.js';
-import { RegistryClient, type VersionState } from '../libs/demo-catalog/src/registry-client.js';
+import { buildPluginModule } from './demo-catalog/plugin-module.js';
+import { RegistryClient, type VersionState } from './demo-catalog/registry-client.js';
 import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/src/downloads.repository.js';
 import { PluginsRepository } from '../libs/plugins/src/plugins.repository.js';
 

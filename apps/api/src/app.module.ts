@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BearerAuthGuard } from '../../../libs/auth/src/auth.guard.js';
-import { TokensController } from '../../../libs/auth/src/tokens.controller.js';
-import { TokensRepository } from '../../../libs/auth/src/tokens.repository.js';
-import { TokensService } from '../../../libs/auth/src/tokens.service.js';
+import { TokensController } from '../../../libs/tokens/src/tokens.controller.js';
+import { TokensRepository } from '../../../libs/tokens/src/tokens.repository.js';
+import { TokensService } from '../../../libs/tokens/src/tokens.service.js';
 import { AuditController } from '../../../libs/audit/src/audit.controller.js';
 import { AuditLogRepository } from '../../../libs/audit/src/audit-log.repository.js';
 import { CatalogController } from '../../../libs/catalog/src/catalog.controller.js';
@@ -27,7 +27,7 @@ import { DownloadCounter } from '../../../libs/downloads/src/download-counter.js
 import { DownloadMarks } from '../../../libs/downloads/src/download-marks.js';
 import { DownloadsRepository } from '../../../libs/downloads/src/downloads.repository.js';
 import { HealthController } from '../../../libs/health/src/health.controller.js';
-import { ProblemFilter } from '../../../libs/http/src/problem.filter.js';
+import { ProblemFilter } from './problem.filter.js';
 import { LifecycleController } from '../../../libs/plugins/src/lifecycle.controller.js';
 import { LifecycleRepository } from '../../../libs/plugins/src/lifecycle.repository.js';
 import { LifecycleService } from '../../../libs/plugins/src/lifecycle.service.js';

@@ -12,10 +12,10 @@ import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isOciPath } from '../../../libs/oci/src/oci-errors.js';
 import { checkRequestInput, describeRequestInputRules } from '../../../libs/http/src/request-input.js';
 import { SECURITY_HEADERS } from '../../../libs/http/src/security-headers.js';
-import { answerClientError } from '../../../libs/http/src/client-errors.js';
-import { clientTimeoutOptions, cutStalledClients } from '../../../libs/http/src/client-timeouts.js';
+import { answerClientError } from './client-errors.js';
+import { clientTimeoutOptions, cutStalledClients } from './client-timeouts.js';
 import { describePathParameters, MAX_PATH_PARAMETER_LENGTH } from '../../../libs/http/src/path-parameters.js';
-import { sendProblem } from '../../../libs/http/src/problem.filter.js';
+import { sendProblem } from './problem.filter.js';
 import { registerRateLimit } from '../../../libs/http/src/rate-limit.js';
 
 const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type RegistryConfig } from '../../../libs/config/src/config.js';
-import { TokensService } from '../../../libs/auth/src/tokens.service.js';
+import { TokensService } from '../../../libs/tokens/src/tokens.service.js';
 import { stopOnSignals } from '../../../libs/config/src/shutdown.js';
 import { createApiApplication } from './http-server.js';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/src/database.js';
 import { applyMigrations } from '../../db/src/migrations.js';
-import { HTTP_FILTER_0_2_1, compileWatWithFeatures } from '../../testing/src/analysis-fixtures.js';
+import { HTTP_FILTER_0_2_1, compileWatWithFeatures } from '../../../testing/analysis-fixtures.js';
 import { analyzeModule } from './analyze-module.js';
 import { decide, DEFAULT_POLICY } from './policy.js';
 import type { Finding } from './report.js';

@@ -12,7 +12,7 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { forbidden, unauthenticated } from '../../domain/src/registry-error.js';
 import type { Principal } from './principal.js';
-import { TokensService } from './tokens.service.js';
+import { TokensService } from '../../tokens/src/tokens.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

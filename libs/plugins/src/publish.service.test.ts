@@ -8,7 +8,7 @@ import { BlobStore } from '../../blobs/src/blob-store.js';
 import { loadConfig } from '../../config/src/config.js';
 import { RegistryError } from '../../domain/src/registry-error.js';
 import { FilesystemStorageDriver } from '../../storage/src/filesystem.driver.js';
-import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
+import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import type { PluginsRepository, PublishTransaction, VersionRecord } from './plugins.repository.js';
 import { PublishService, type PublishRequest } from './publish.service.js';
 import type { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';

@@ -9,7 +9,7 @@ import { notFound, RegistryError } from '../../domain/src/registry-error.js';
 import type { OciService } from '../../oci/src/oci.service.js';
 import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
 import type { PluginsService } from '../../plugins/src/plugins.service.js';
-import { proxyWasmFilter, rejectedFilter } from '../../testing/src/wasm-fixtures.js';
+import { proxyWasmFilter, rejectedFilter } from '../../../testing/wasm-fixtures.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import type { EnvoyConfigJson, IstioConfigJson } from './render.js';
 

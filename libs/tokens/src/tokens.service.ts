@@ -3,7 +3,7 @@ import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { assertNames } from '../../domain/src/names.js';
 import { invalidInput, notFound, RegistryError, unauthenticated, type FieldProblem } from '../../domain/src/registry-error.js';
-import { actorOf, type Principal } from './principal.js';
+import { actorOf, type Principal } from '../../auth/src/principal.js';
 import { generateTokenSecret, hashTokenSecret, sameHash, visiblePrefix } from './token-secret.js';
 import { TokensRepository, type StoredToken } from './tokens.repository.js';
 

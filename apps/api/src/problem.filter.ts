@@ -1,9 +1,9 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientWentAway, describeError } from './client-errors.js';
-import { lingerAfterAnswer } from './lingering-close.js';
+import { lingerAfterAnswer } from '../../../libs/http/src/lingering-close.js';
 import { problemResponse } from './problem-response.js';
-import { toProblem } from './problem.js';
+import { toProblem } from '../../../libs/http/src/problem.js';
 
 /** The one place where errors become responses. */
 @Catch()

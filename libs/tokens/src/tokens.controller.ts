@@ -3,8 +3,8 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
 import { textProblem } from '../../domain/src/text.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
-import { AdminOnly, CurrentPrincipal } from './auth.guard.js';
-import type { Principal } from './principal.js';
+import { AdminOnly, CurrentPrincipal } from '../../auth/src/auth.guard.js';
+import type { Principal } from '../../auth/src/principal.js';
 import { IssuedTokenView, TokenRequestBody, TokenView } from './token.views.js';
 import type { StoredToken } from './tokens.repository.js';
 import { TokensService, type TokenRequest } from './tokens.service.js';
