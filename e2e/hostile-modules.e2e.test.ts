@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPORT_LIMITS } from '../libs/analysis/src/report-limits.js';
+import { REPORT_LIMITS } from '../libs/analysis/index.js';
 import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../testing/hostile-modules.js';
 import { startLivenessProbe, type LivenessProbe, type ProbeResult } from '../testing/liveness-probe.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
