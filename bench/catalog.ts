@@ -6,7 +6,7 @@
  *   npm run bench:catalog -- --only postgres --requests 100 --out /tmp/catalog.md
  *   npm run bench:catalog -- --sql                          # print the generation SQL and exit
  *
- * For each configuration (postgres: Debian's server from libs/testing
+ * For each configuration (postgres: Debian's server from testing/
  * startPostgres; pglite: a new DATA_DIR), in this order:
  *
  * 1. Schema: openDatabase + applyMigrations (the API's own migrations), in
@@ -28,7 +28,7 @@
  * 3. Search latency, before any download-count write: CatalogRepository.search,
  *    plus .count where CatalogService adds it (a first page with a next page
  *    whose search did not count its matches), called in this process (SQL),
- *    and `GET /api/v1/plugins?…` on the built API (dist/, libs/testing
+ *    and `GET /api/v1/plugins?…` on the built API (dist/, testing/
  *    startRegistry) from one client on one keep-alive connection (HTTP), one
  *    request at a time, so that latency is not queueing. Warm-up, then rounds
  *    that run every query kind once (interleaved, so that noise from other
@@ -845,7 +845,7 @@ interface Setup {
 const SETUPS: Setup[] = [
   {
     name: 'postgres',
-    description: "PostgreSQL (Debian's server, libs/testing startPostgres: fsync off) + filesystem storage",
+    description: "PostgreSQL (Debian's server, testing/ startPostgres: fsync off) + filesystem storage",
     kindSeconds: 9,
     start: async () => {
       const postgres = await startPostgres();
@@ -1266,7 +1266,7 @@ function report(results: SetupResult[], header: string[]): string {
   lines.push('');
   if (results.some((r) => r.setup.name === 'pglite')) {
     lines.push(
-      '- WAL: the bench\'s PostgreSQL runs with full_page_writes=off (libs/testing startPostgres); PGlite with it on, and the bench',
+      '- WAL: the bench\'s PostgreSQL runs with full_page_writes=off (testing/ startPostgres); PGlite with it on, and the bench',
       '  checkpoints PGlite before each batch size, so the first change of every page afterwards is logged as a whole page.',
     );
   }

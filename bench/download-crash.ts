@@ -9,7 +9,7 @@
  * PostgreSQL + s3rver) and each flush setting (the defaults, and the old
  * ones: DOWNLOAD_FLUSH_INTERVAL_MS=5000 with no batch size), `--trials` times:
  *
- * 1. start the built API (dist/, libs/testing startRegistry) on a data
+ * 1. start the built API (dist/, testing/ startRegistry) on a data
  *    directory (and database) that survives it; publish one small module as a
  *    new version and wait until it is ready;
  * 2. download it `--downloads` times by digest (`GET /api/v1/blobs/…`, 200s

@@ -92,7 +92,7 @@ export function sampleRss(pid: number, intervalMs = 20): { stop(): { peak: numbe
 // ---------------------------------------------------------------- modules
 
 /**
- * The bytes of paddedModule(size, tag) from libs/testing, produced in 1 MiB
+ * The bytes of paddedModule(size, tag) from testing/, produced in 1 MiB
  * chunks so that a 50 MiB body is never held whole by the bench either.
  */
 export async function* paddedModuleChunks(size: number, tag: string): AsyncGenerator<Buffer> {

@@ -9,7 +9,7 @@
  *   npm run bench:oci -- --duration 5 --out /tmp/oci.md
  *
  * The API is the built dist/ in its embedded configuration (PGlite +
- * filesystem), started by libs/testing startRegistry. The module is published
+ * filesystem), started by testing/ startRegistry. The module is published
  * through the API, then copied into docker-registry with `skopeo copy`, so
  * both registries serve the very same bytes under the same digest. Every
  * target is checked to return the module before it is loaded.

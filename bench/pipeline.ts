@@ -8,7 +8,7 @@
  *   npm run bench:pipeline -- --only redis-2 --burst 50 --out /tmp/pipeline.md
  *
  * Every configuration gets new backing services and new processes (the built
- * dist/, started by libs/testing startRegistry / startWorker), with the
+ * dist/, started by testing/ startRegistry / startWorker), with the
  * default PIPELINE_CONCURRENCY (2 jobs at once per process):
  *
  *   embedded  PGlite + filesystem; jobs run in the API process

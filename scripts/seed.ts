@@ -1,4 +1,4 @@
-// npm run seed: fills an empty registry with the demo catalog (libs/demo-catalog):
+// npm run seed: fills an empty registry with the demo catalog (scripts/demo-catalog):
 // plugins in every category from several publishers, a few versions each built
 // from source, a yank, a deprecation and eight weeks of download history.
 // It boots the real API in-process on the configured database and storage and
