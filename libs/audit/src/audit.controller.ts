@@ -1,8 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, CurrentPrincipal } from '../../auth/src/auth.guard.js';
-import type { Principal } from '../../auth/src/principal.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { AdminOnly, CurrentPrincipal, type Principal } from '../../auth/index.js';
+import { ApiProblems } from '../../http/index.js';
 import { AUDIT_ACTIONS } from './audit-actions.js';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AuditService } from './audit.service.js';
 import { AuditPage } from './audit.views.js';

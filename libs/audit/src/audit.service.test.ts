@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../auth/src/principal.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import type { Principal } from '../../auth/index.js';
+import { RegistryError } from '../../domain/index.js';
 import { FakeAuditLog } from '../test/audit-log.fake.js';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AuditService } from './audit.service.js';
 

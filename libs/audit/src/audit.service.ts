@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { requireAdmin, type Principal } from '../../auth/src/principal.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
+import { requireAdmin, type Principal } from '../../auth/index.js';
+import { nameProblem, invalidInput, type FieldProblem } from '../../domain/index.js';
 import { AUDIT_ACTIONS, type AuditAction } from './audit-actions.js';
 import { AuditLogRepository, type AuditEventRecord, type AuditFilter } from './audit-log.repository.js';
 import type { AuditEventView, AuditPage } from './audit.views.js';

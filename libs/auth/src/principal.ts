@@ -1,4 +1,4 @@
-import { forbidden } from '../../domain/src/registry-error.js';
+import { forbidden } from '../../domain/index.js';
 
 /** Who is calling: the holder of a valid API token. Anonymous callers have no principal. */
 export interface Principal {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/src/config.js';
+import { loadConfig } from '../../config/index.js';
 import { FakeBlobs } from '../test/blobs.fake.js';
 import { ModuleDelivery } from './module-delivery.js';
 

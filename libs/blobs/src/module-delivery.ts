@@ -1,5 +1,5 @@
-import type { StorageConfig } from '../../config/src/config.js';
-import type { ByteRange, StoredObjectStream } from '../../storage/src/storage.driver.js';
+import type { StorageConfig } from '../../config/index.js';
+import type { ByteRange, StoredObjectStream } from '../../storage/index.js';
 import type { BlobStore } from './blob-store.js';
 
 /** One stored module as a response sees it: a URL to send the client to, or the bytes to stream from here. */

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { StorageNotFoundError, type ByteRange, type StoredObjectInfo, type StoredObjectStream } from '../../storage/src/storage.driver.js';
+import { StorageNotFoundError, type ByteRange, type StoredObjectInfo, type StoredObjectStream } from '../../storage/index.js';
 import type { DeliverableBlobs } from '../src/module-delivery.js';
 
 /** Modules in memory, by digest; signs URLs as an object store would, and records what was asked. */

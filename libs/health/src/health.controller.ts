@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { ApiProblems } from '../../http/index.js';
 import { HealthService } from './health.service.js';
 import { LiveView, ReadyView } from './health.views.js';
 

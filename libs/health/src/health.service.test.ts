@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../domain/index.js';
 import { CHECK_TIMEOUT_MS, HealthService, type DatabaseHealth, type StorageHealth } from './health.service.js';
 
 /** A dependency that answers, fails, or never answers, as the test says. */

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { STORAGE_DRIVER } from '../../blobs/src/blobs.module.js';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import type { StorageDriver } from '../../storage/src/storage.driver.js';
+import { STORAGE_DRIVER } from '../../blobs/index.js';
+import { DATABASE, type Database } from '../../db/index.js';
+import { RegistryError } from '../../domain/index.js';
+import type { StorageDriver } from '../../storage/index.js';
 import type { LiveView, ReadyChecks, ReadyView } from './health.views.js';
 
 /** What readiness asks of the database and of storage: which one is in use, and whether it answers. */

@@ -1,12 +1,34 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModuleDelivery } from '../../blobs/src/module-delivery.js';
-import { FakeBlobs } from '../../blobs/test/blobs.fake.js';
-import { notFound } from '../../domain/src/registry-error.js';
+import { ModuleDelivery } from '../../blobs/index.js';
+import { notFound } from '../../domain/index.js';
+import { StorageNotFoundError, type ByteRange } from '../../storage/index.js';
 import { sendModule } from './module-response.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 const BYTES = Buffer.from('0123456789');
+
+/** Modules in memory by digest, behind ModuleDelivery; presigns as an object store would. */
+class FakeBlobs {
+  readonly modules = new Map<string, Buffer>();
+  put(digest: string, bytes: Buffer): this {
+    this.modules.set(digest, bytes);
+    return this;
+  }
+  async open(digest: string, range?: ByteRange) {
+    const bytes = this.modules.get(digest);
+    if (bytes === undefined) throw new StorageNotFoundError(digest);
+    return { body: Readable.from([range === undefined ? bytes : bytes.subarray(range.start, range.end + 1)], { objectMode: false }), size: bytes.length };
+  }
+  async stat(digest: string) {
+    const bytes = this.modules.get(digest);
+    return bytes === undefined ? null : { key: digest, size: bytes.length, lastModified: new Date(0) };
+  }
+  async signedUrl(digest: string, expiresInSeconds: number) {
+    return `https://bucket.example/${digest}?expires=${expiresInSeconds}`;
+  }
+}
 
 /**
  * One module route over fake storage, recording in order what reached the

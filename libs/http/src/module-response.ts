@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import type { ModuleSource } from '../../blobs/src/module-delivery.js';
-import { StorageNotFoundError, type ByteRange } from '../../storage/src/storage.driver.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import type { ModuleSource } from '../../blobs/index.js';
+import { StorageNotFoundError, type ByteRange } from '../../storage/index.js';
+import { RegistryError } from '../../domain/index.js';
 import { parseRange } from './byte-range.js';
 
 /** A module to answer with: where its bytes come from (ModuleDelivery decides redirect or stream), and the rules around it. */

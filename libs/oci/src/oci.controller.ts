@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, Head, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ModuleDelivery } from '../../blobs/src/module-delivery.js';
-import { DownloadCounter } from '../../downloads/src/download-counter.js';
-import { matchesEtag, sendModule } from '../../http/src/module-response.js';
+import { ModuleDelivery } from '../../blobs/index.js';
+import { DownloadCounter } from '../../downloads/index.js';
+import { matchesEtag, sendModule } from '../../http/index.js';
 import { ociError } from './oci-errors.js';
 import { OciService } from './oci.service.js';
 

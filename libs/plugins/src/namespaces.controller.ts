@@ -1,9 +1,8 @@
 import { Controller, Get, Param, Put, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AdminOnly, CurrentPrincipal } from '../../auth/src/auth.guard.js';
-import type { Principal } from '../../auth/src/principal.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { AdminOnly, CurrentPrincipal, type Principal } from '../../auth/index.js';
+import { ApiProblems } from '../../http/index.js';
 import { NamespacesService } from './namespaces.service.js';
 import { NamespaceView } from './plugin.views.js';
 

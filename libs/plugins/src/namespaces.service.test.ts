@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../auth/src/principal.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import type { Principal } from '../../auth/index.js';
+import { RegistryError } from '../../domain/index.js';
 import { FakeNamespaceStore, fakePluginViews } from '../test/namespaces.fake.js';
 import { NamespacesService } from './namespaces.service.js';
 

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuditActor } from '../../audit/src/audit-actions.js';
-import { actorOf, requireAdmin, type Principal } from '../../auth/src/principal.js';
-import { assertNames } from '../../domain/src/names.js';
-import { notFound } from '../../domain/src/registry-error.js';
+import type { AuditActor } from '../../audit/index.js';
+import { actorOf, requireAdmin, type Principal } from '../../auth/index.js';
+import { assertNames, notFound } from '../../domain/index.js';
 import type { NamespaceView, PluginView } from './plugin.views.js';
 import { PluginsRepository, type NamespaceRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 import { PluginsService } from './plugins.service.js';

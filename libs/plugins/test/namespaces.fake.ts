@@ -1,4 +1,4 @@
-import type { AuditActor } from '../../audit/src/audit-actions.js';
+import type { AuditActor } from '../../audit/index.js';
 import type { NamespaceStore, PluginViews } from '../src/namespaces.service.js';
 import type { PluginView } from '../src/plugin.views.js';
 import type { NamespaceRecord, PluginRecord, VersionRecord } from '../src/plugins.repository.js';

@@ -1,9 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/src/config.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { CYCLONEDX_PREDICATE_TYPE, signModule, type SerializedBundle } from '../../signing/src/bundles.js';
-import { signingKeyFromPem, type SigningKey } from '../../signing/src/signing-key.js';
+import { loadConfig } from '../../config/index.js';
+import { RegistryError } from '../../domain/index.js';
+import { CYCLONEDX_PREDICATE_TYPE, signModule, type SerializedBundle, signingKeyFromPem, type SigningKey } from '../../signing/index.js';
 import { digestOf, FakeProvenance } from '../test/provenance.fake.js';
 import { ProvenanceService } from './provenance.service.js';
 

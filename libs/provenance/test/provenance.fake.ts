@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
-import type { SignatureKind } from '../../pipeline/src/pipeline.repository.js';
-import { notFound } from '../../domain/src/registry-error.js';
-import { StorageNotFoundError, type StoredObjectInfo, type StoredObjectStream } from '../../storage/src/storage.driver.js';
+import type { VersionRecord } from '../../plugins/index.js';
+import type { SignatureKind } from '../../pipeline/index.js';
+import { notFound } from '../../domain/index.js';
+import { StorageNotFoundError, type StoredObjectInfo, type StoredObjectStream } from '../../storage/index.js';
 import type { ProvenanceRecords, StoredModules, VersionFinder } from '../src/provenance.service.js';
 
 export const digestOf = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

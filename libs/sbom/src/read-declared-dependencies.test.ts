@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../domain/index.js';
 import { parseDeclaredDependencyFiles, type DependencyFile } from './dependencies.js';
 import { readDeclaredDependencies } from './sbom-builder.js';
 

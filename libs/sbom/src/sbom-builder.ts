@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { projectRoot } from '../../config/src/project-root.js';
 import type { SbomInput } from './build-sbom.js';
-import { invalidInput } from '../../domain/src/registry-error.js';
+import { invalidInput } from '../../domain/index.js';
 import { dependencyFileProblem, type DependencyFile } from './dependencies.js';
 import { DEFAULT_DEPENDENCY_LIMITS, type DeclaredDependencies, type DependencyLimits, type DependencyParseResult } from './model.js';
 import type { SbomWorkerRequest } from './sbom.worker.js';
@@ -104,7 +102,7 @@ export class SbomBuilder {
 /** The compiled worker: next to this file in dist/, or in dist/ when this file runs from the sources (tests). */
 function workerScript(): string {
   const beside = fileURLToPath(new URL('./sbom.worker.js', import.meta.url));
-  return existsSync(beside) ? beside : join(projectRoot(), 'dist/libs/sbom/src/sbom.worker.js');
+  return existsSync(beside) ? beside : fileURLToPath(new URL('../../../dist/libs/sbom/src/sbom.worker.js', import.meta.url));
 }
 
 /** The process's one SBOM worker, shared by publishing (lockfiles) and the pipeline (SBOMs). */
