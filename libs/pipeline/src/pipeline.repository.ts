@@ -7,7 +7,7 @@ import { storeOciArtifacts } from '../../oci/src/oci-store.js';
 import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
-import { jobIdFor, PIPELINE_STEPS, type PipelineJob, type PipelineStepName, type StepState, type StepStatus } from './pipeline-steps.js';
+import { jobIdFor, PIPELINE_STEPS, type PipelineJob, type PipelineStepName, type StepState, type StepStatus } from '../../versions/src/pipeline-steps.js';
 
 /** What the pipeline needs to know about a version to process it. */
 export interface VersionToProcess {

@@ -9,7 +9,7 @@ import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
 import type { RegistryConfig } from '../../config/src/config.js';
 import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
-import { PIPELINE_STEPS, type PipelineJob, type PipelineStepName } from './pipeline-steps.js';
+import { PIPELINE_STEPS, type PipelineJob, type PipelineStepName } from '../../versions/src/pipeline-steps.js';
 import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
 
 /** Characters of a step's error kept in its state and the version's status reason. */

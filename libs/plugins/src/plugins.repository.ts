@@ -4,7 +4,7 @@ import type { Database } from '../../db/src/database.js';
 import type { Prisma } from '../../db/src/generated/client.js';
 import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
-import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/src/pipeline-steps.js';
+import { jobIdFor, PIPELINE_STEPS } from '../../versions/src/pipeline-steps.js';
 import type { AuditActor } from '../../audit/src/audit-actions.js';
 import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
 import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';

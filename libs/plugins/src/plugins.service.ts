@@ -8,7 +8,7 @@ import { compareVersionsDescending, latestOf, versionProblem } from '../../domai
 import { InvalidatedCache, Invalidations } from '../../db/src/invalidations.js';
 import { DownloadMarks } from '../../downloads/src/download-marks.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
-import type { StepStatus } from '../../pipeline/src/pipeline-steps.js';
+import type { StepStatus } from '../../versions/src/pipeline-steps.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 import { OciRepository } from '../../oci/src/oci.repository.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
