@@ -41,13 +41,15 @@ import { ProvenanceController } from '../../../libs/provenance/src/provenance.co
 import { ProvenanceService } from '../../../libs/provenance/src/provenance.service.js';
 import { ProxyConfigController } from '../../../libs/proxy-config/src/proxy-config.controller.js';
 import { ProxyConfigService } from '../../../libs/proxy-config/src/proxy-config.service.js';
+import { VersionsModule } from '../../../libs/versions/src/versions.module.js';
+import { VERSION_LIFECYCLE_HOOKS } from '../../version-hooks.js';
 
 @Module({})
 export class ApiModule {
   static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
       controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

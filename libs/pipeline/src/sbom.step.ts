@@ -4,7 +4,8 @@ import type { RegistryConfig } from '../../config/src/config.js';
 import { registryVersion } from '../../config/src/registry-version.js';
 import type { DeclaredDependencies } from '../../sbom/src/model.js';
 import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
-import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+import type { VersionToProcess } from '../../versions/src/version.js';
+import { PipelineRepository } from './pipeline.repository.js';
 
 /**
  * Writes the version's CycloneDX SBOM from its metadata, its analysis and the

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { digestHex } from '../../domain/src/digest.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/src/bundles.js';
-import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+import type { VersionToProcess } from '../../versions/src/version.js';
+import { PipelineRepository } from './pipeline.repository.js';
 import { SigningKeys } from './signing-keys.js';
 
 /**

@@ -9,7 +9,7 @@ import { InvalidatedCache, Invalidations } from '../../db/src/invalidations.js';
 import { DownloadMarks } from '../../downloads/src/download-marks.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
 import type { StepStatus } from '../../versions/src/pipeline-steps.js';
-import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
+import { VersionsRepository } from '../../versions/src/versions.repository.js';
 import { OciRepository } from '../../oci/src/oci.repository.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
@@ -47,7 +47,7 @@ export class PluginsService {
     private readonly plugins: PluginsRepository,
     private readonly downloads: DownloadsRepository,
     private readonly marks: DownloadMarks,
-    private readonly pipeline: PipelineRepository,
+    private readonly versions: VersionsRepository,
     private readonly oci: OciRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
     invalidations: Invalidations,
@@ -73,7 +73,7 @@ export class PluginsService {
     const plugin = await this.findPlugin(namespace, name);
     const versions = await this.plugins.listVersions(plugin.id);
     const totals = await this.downloads.totalsForVersions(versions.map((v) => v.id));
-    const steps = await this.pipeline.stepStatuses(versions.map((v) => v.id));
+    const steps = await this.versions.stepStatuses(versions.map((v) => v.id));
     const manifests = await this.oci.moduleManifestDigests(versions.map((v) => v.id));
     return {
       ...this.pluginView(plugin, versions),
@@ -92,7 +92,7 @@ export class PluginsService {
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
       record = await this.findVersion(namespace, name, version);
     }
-    const steps = await this.pipeline.stepStatuses([record.id]);
+    const steps = await this.versions.stepStatuses([record.id]);
     const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
     return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
   }
