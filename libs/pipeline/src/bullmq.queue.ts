@@ -6,6 +6,8 @@ import { QUEUE_NAME, type JobProcessor, type JobQueue, type RetryOptions } from 
 
 const ADD_TIMEOUT_MS = 5000;
 
+const ALIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
 /**
  * The production queue. The API only adds jobs; it fails fast while Redis is
  * unreachable (no offline queue), so that the outbox keeps the jobs instead.
@@ -48,6 +50,13 @@ export class BullMqQueue implements JobQueue {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async isAlive(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    if (job === undefined || job === null) return false;
+    // Anything but completed, failed for good, or unknown (removed meanwhile).
+    return ALIVE_STATES.has(await job.getState());
   }
 
   async ping(): Promise<void> {

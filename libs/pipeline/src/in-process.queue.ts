@@ -33,6 +33,10 @@ export class InProcessQueue implements JobQueue {
     setImmediate(() => this.startNext());
   }
 
+  async isAlive(jobId: string): Promise<boolean> {
+    return this.known.has(jobId);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);

@@ -11,6 +11,8 @@ export interface JobQueue {
   readonly kind: 'redis' | 'in-process';
   /** Resolves once the queue holds the job; adding a job id it already holds is a no-op. */
   add(jobs: readonly PipelineJob[]): Promise<void>;
+  /** Whether the queue still holds the job to run: waiting, running, or waiting to be retried. */
+  isAlive(jobId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
