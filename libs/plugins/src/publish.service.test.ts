@@ -226,4 +226,21 @@ describe('PublishService', () => {
     expect(plugins.versions.size).toBe(0);
     expect(await storedFiles()).toBe(0);
   });
+
+  it('retries any version that is not ready and wakes the dispatcher; a ready one is 409 version_not_failed', async () => {
+    const answers: Record<string, unknown> = { '1.0.0': { ...target, status: 'pending' }, '2.0.0': 'ready', '3.0.0': 'not_found' };
+    const retrying = new PublishService(
+      plugins as unknown as PluginsRepository,
+      { retry: async (v: { version: string }) => answers[v.version] } as unknown as VersionStore,
+      { kick: () => enqueued.push('kick') } as unknown as OutboxDispatcher,
+      new BlobStore(new FilesystemStorageDriver({ root })),
+      loadConfig({ DATA_DIR: root }),
+    );
+    expect(await retrying.retry(admin, target)).toMatchObject({ status: 'pending' });
+    expect(enqueued).toEqual(['kick']);
+    const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as RegistryError);
+    expect(await refusal(retrying.retry(admin, { ...target, version: '2.0.0' }))).toMatchObject({ status: 409, code: 'version_not_failed' });
+    expect(await refusal(retrying.retry(admin, { ...target, version: '3.0.0' }))).toMatchObject({ status: 404, code: 'version_not_found' });
+    expect(enqueued).toEqual(['kick']);
+  });
 });
