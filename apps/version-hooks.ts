@@ -1,9 +1,8 @@
 import type { Type } from '@nestjs/common';
-import { AuditVersionHook } from '../libs/audit/src/audit.version-hook.js';
-import { CatalogVersionHook } from '../libs/catalog/src/catalog.version-hook.js';
-import { OciVersionHook } from '../libs/oci/src/oci.version-hook.js';
-import { InvalidationVersionHook } from '../libs/versions/src/invalidation.version-hook.js';
-import type { VersionLifecycleHook } from '../libs/versions/src/version-hooks.js';
+import { AuditVersionHook } from '../libs/audit/index.js';
+import { CatalogVersionHook } from '../libs/catalog/index.js';
+import { OciVersionHook } from '../libs/oci/index.js';
+import { InvalidationVersionHook, type VersionLifecycleHook } from '../libs/versions/index.js';
 
 /**
  * What reacts to a change of a version, in every process (API and worker), in

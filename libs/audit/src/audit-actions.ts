@@ -1,4 +1,4 @@
-import type { AuditActor } from '../../domain/src/actor.js';
+import type { AuditActor } from '../../domain/index.js';
 
 /** Every kind of audit event. The names are stable: admins filter on them. */
 export const AUDIT_ACTIONS = [
@@ -22,7 +22,7 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 // Defined with the domain so that libraries below audit (versions) can name an actor too.
-export { PIPELINE_ACTOR, type AuditActor } from '../../domain/src/actor.js';
+export { PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
 
 export interface AuditEventInput {
   action: AuditAction;

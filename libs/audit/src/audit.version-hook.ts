@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '../../db/src/generated/client.js';
-import type { VersionChange, VersionLifecycleHook } from '../../versions/src/version-hooks.js';
+import type { Prisma } from '../../db/index.js';
+import type { VersionChange, VersionLifecycleHook } from '../../versions/index.js';
 import { writeAuditEvent } from './audit-log.repository.js';
 
 /** Every change of a version is in the audit log, written by the transaction that makes it. */

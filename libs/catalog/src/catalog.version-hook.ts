@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '../../db/src/generated/client.js';
-import type { VersionChange, VersionLifecycleHook } from '../../versions/src/version-hooks.js';
+import type { Prisma } from '../../db/index.js';
+import type { VersionChange, VersionLifecycleHook } from '../../versions/index.js';
 import { refreshCatalogEntry } from './catalog-entries.js';
 
 /** Keeps a plugin's catalog columns (latest version, last release) in step with its versions. */

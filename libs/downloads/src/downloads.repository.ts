@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import { retryOnConflict } from '../../db/src/transactions.js';
-import { lockPluginRows } from '../../versions/src/version-locks.js';
+import { DATABASE, type Database, retryOnConflict } from '../../db/index.js';
+import { lockPluginRows } from '../../versions/index.js';
 
 export interface DownloadCountDelta {
   versionId: string;

@@ -1,5 +1,5 @@
-import type { Prisma } from '../../db/src/generated/client.js';
-import { lockOciArtifacts } from '../../versions/src/version-locks.js';
+import type { Prisma } from '../../db/index.js';
+import { lockOciArtifacts } from '../../versions/index.js';
 import { buildOciArtifacts } from './oci-artifacts.js';
 
 type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;

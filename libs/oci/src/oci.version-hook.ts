@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '../../db/src/generated/client.js';
-import type { VersionChange, VersionLifecycleHook } from '../../versions/src/version-hooks.js';
+import type { Prisma } from '../../db/index.js';
+import type { VersionChange, VersionLifecycleHook } from '../../versions/index.js';
 import { storeOciArtifacts } from './oci-store.js';
 
 /** A version is served over OCI from the moment it is ready: its manifests are written once, with its final state. */

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { PipelineJob } from '../../versions/src/pipeline-steps.js';
+import type { PipelineJob } from '../../versions/index.js';
 import { QUEUE_NAME, type JobProcessor, type JobQueue, type RetryOptions } from './job-queue.js';
 
 const ADD_TIMEOUT_MS = 5000;

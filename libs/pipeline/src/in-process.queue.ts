@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { PipelineJob } from '../../versions/src/pipeline-steps.js';
+import type { PipelineJob } from '../../versions/index.js';
 import type { JobProcessor, JobQueue, RetryOptions } from './job-queue.js';
 
 /**

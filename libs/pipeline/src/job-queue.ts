@@ -1,4 +1,4 @@
-import type { PipelineJob } from '../../versions/src/pipeline-steps.js';
+import type { PipelineJob } from '../../versions/index.js';
 
 /** How a job is processed; `isLastAttempt` lets the processor record a final failure. */
 export type JobProcessor = (job: PipelineJob, attempt: { number: number; isLastAttempt: boolean }) => Promise<void>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/src/config.js';
-import type { DispatchedRound, ReconcileOutcome, VersionStore } from '../../versions/src/versions.repository.js';
+import { loadConfig } from '../../config/index.js';
+import type { DispatchedRound, ReconcileOutcome, VersionStore } from '../../versions/index.js';
 import { PipelineReconciler } from './pipeline-reconciler.js';
 
 /** Pending versions and their rounds, as the owner keeps them; a round is lost when the queue lacks its job. */

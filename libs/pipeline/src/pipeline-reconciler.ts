@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { VersionsRepository, type VersionStore } from '../../versions/src/versions.repository.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { VersionsRepository, type VersionStore } from '../../versions/index.js';
 import type { JobQueue } from './job-queue.js';
 import { JOB_QUEUE, OutboxDispatcher } from './outbox-dispatcher.js';
 

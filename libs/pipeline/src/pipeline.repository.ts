@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import type { PipelineJob, PipelineStepName, StepState } from '../../versions/src/pipeline-steps.js';
+import { DATABASE, type Database } from '../../db/index.js';
+import type { PipelineJob, PipelineStepName, StepState } from '../../versions/index.js';
 
 export type SignatureKind = 'message_signature' | 'attestation';
 

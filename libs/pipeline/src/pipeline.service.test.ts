@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/src/config.js';
-import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
-import { PIPELINE_STEPS, type StepState } from '../../versions/src/pipeline-steps.js';
-import type { VersionToProcess } from '../../versions/src/version.js';
-import type { AnalysisOutcome, VersionStore } from '../../versions/src/versions.repository.js';
+import { loadConfig } from '../../config/index.js';
+import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
+import { PIPELINE_STEPS, type StepState, type VersionToProcess, type AnalysisOutcome, type VersionStore } from '../../versions/index.js';
 import { PipelineService } from './pipeline.service.js';
 
 /** One version as its owner keeps it, and the pipeline's step states, in memory. */

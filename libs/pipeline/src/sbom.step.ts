@@ -1,10 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { registryVersion } from '../../config/src/registry-version.js';
-import type { DeclaredDependencies } from '../../sbom/src/model.js';
-import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
-import type { VersionToProcess } from '../../versions/src/version.js';
+import { REGISTRY_CONFIG, type RegistryConfig, registryVersion } from '../../config/index.js';
+import { type DeclaredDependencies, sbomBuilder } from '../../sbom/index.js';
+import type { VersionToProcess } from '../../versions/index.js';
 import { PipelineRepository } from './pipeline.repository.js';
 
 /**

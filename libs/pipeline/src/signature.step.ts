@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { digestHex } from '../../domain/src/digest.js';
-import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/src/bundles.js';
-import type { VersionToProcess } from '../../versions/src/version.js';
+import { digestHex } from '../../domain/index.js';
+import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/index.js';
+import type { VersionToProcess } from '../../versions/index.js';
 import { PipelineRepository } from './pipeline.repository.js';
 import { SigningKeys } from './signing-keys.js';
 

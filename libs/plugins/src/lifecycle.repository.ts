@@ -1,9 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuditActor } from '../../audit/src/audit-actions.js';
-import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import { transaction } from '../../db/src/transactions.js';
+import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
+import { DATABASE, type Database, transaction } from '../../db/index.js';
 
 /**
  * The writes of a plugin's lifecycle: deprecate and undeprecate, each in one

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../auth/src/principal.js';
-import type { RegistryError } from '../../domain/src/registry-error.js';
-import type { VersionCoordinates } from '../../versions/src/version.js';
-import type { DeletedVersion, VersionRefusal, VersionStore } from '../../versions/src/versions.repository.js';
+import type { Principal } from '../../auth/index.js';
+import type { RegistryError } from '../../domain/index.js';
+import type { VersionCoordinates, DeletedVersion, VersionRefusal, VersionStore } from '../../versions/index.js';
 import { LifecycleService } from './lifecycle.service.js';
 
 /** What the owner answers, chosen per test; every call recorded. */

@@ -1,13 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { actorOf, mayPublishTo, type Principal } from '../../auth/src/principal.js';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import type { BlobStore } from '../../blobs/src/blob-store.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
-import { textProblem } from '../../domain/src/text.js';
-import { versionProblem } from '../../domain/src/versions.js';
-import { formatCoordinates, type VersionCoordinates } from '../../versions/src/version.js';
-import { VersionsRepository, type VersionRefusal, type VersionStore } from '../../versions/src/versions.repository.js';
+import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
+import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
+import { nameProblem, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, textProblem, versionProblem } from '../../domain/index.js';
+import { formatCoordinates, type VersionCoordinates, VersionsRepository, type VersionRefusal, type VersionStore } from '../../versions/index.js';
 import { LifecycleRepository } from './lifecycle.repository.js';
 import { PluginsRepository } from './plugins.repository.js';
 

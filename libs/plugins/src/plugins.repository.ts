@@ -1,15 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import type { Prisma } from '../../db/src/generated/client.js';
-import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
-import type { AuditActor } from '../../audit/src/audit-actions.js';
-import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
-import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
-import type { DeletedVersionRecord, VersionCoordinates, VersionRecord } from '../../versions/src/version.js';
-import { lockNamespacePluginCount, lockPluginName, lockPluginRow } from '../../versions/src/version-locks.js';
-import { toVersionRecord, versionRecordQuery, VersionsRepository, type VersionTransaction } from '../../versions/src/versions.repository.js';
+import { DATABASE, type Database, type Prisma } from '../../db/index.js';
+import type { StoredAnalysis } from '../../analysis/index.js';
+import type { PluginMetadata } from '../../domain/index.js';
+import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
+import { refreshCatalogEntry } from '../../catalog/index.js';
+import {
+  type DeletedVersionRecord,
+  type VersionCoordinates,
+  type VersionRecord,
+  lockNamespacePluginCount,
+  lockPluginName,
+  lockPluginRow,
+  toVersionRecord,
+  versionRecordQuery,
+  VersionsRepository,
+  type VersionTransaction,
+} from '../../versions/index.js';
 
 export interface NamespaceRecord {
   id: string;

@@ -1,19 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { actorOf, mayPublishTo, type Principal } from '../../auth/src/principal.js';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import { moduleTooLarge } from '../../blobs/src/module-inspector.js';
-import type { BlobStore, ReceivedUpload } from '../../blobs/src/blob-store.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { parsePluginMetadata } from '../../domain/src/plugin-metadata.js';
-import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
-import { versionProblem } from '../../domain/src/versions.js';
-import { formatCoordinates, type DeletedVersionRecord, type VersionCoordinates, type VersionRecord } from '../../versions/src/version.js';
-import { VersionsRepository, type VersionStore } from '../../versions/src/versions.repository.js';
+import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
+import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { nameProblem, parsePluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, versionProblem } from '../../domain/index.js';
+import {
+  formatCoordinates,
+  type DeletedVersionRecord,
+  type VersionCoordinates,
+  type VersionRecord,
+  VersionsRepository,
+  type VersionStore,
+} from '../../versions/index.js';
 import { PluginsRepository, type PluginRecord } from './plugins.repository.js';
-import { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';
+import { OutboxDispatcher } from '../../pipeline/index.js';
 
 export type { VersionCoordinates };
 

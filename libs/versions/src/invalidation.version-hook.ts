@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '../../db/src/generated/client.js';
-import { notifyInvalidation } from '../../db/src/invalidations.js';
+import { type Prisma, notifyInvalidation } from '../../db/index.js';
 import type { VersionChange, VersionLifecycleHook } from './version-hooks.js';
 
 /** A deleted version must leave every API process's caches: they hear of it when the delete commits. */

@@ -1,4 +1,4 @@
-import type { StepState } from '../../db/src/generated/enums.js';
+import type { StepState } from '../../db/index.js';
 
 /**
  * The steps every published version goes through, in order. Their names are

@@ -1,5 +1,5 @@
-import type { Prisma } from '../../db/src/generated/client.js';
-import type { AuditActor } from '../../domain/src/actor.js';
+import type { Prisma } from '../../db/index.js';
+import type { AuditActor } from '../../domain/index.js';
 import type { VersionCoordinates } from './version.js';
 
 /** Every change in a version's life; the audit log names each `version.<kind>`. */

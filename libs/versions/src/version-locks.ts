@@ -1,4 +1,4 @@
-import type { Prisma } from '../../db/src/generated/client.js';
+import type { Prisma } from '../../db/index.js';
 import type { VersionCoordinates } from './version.js';
 
 /**

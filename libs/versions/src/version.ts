@@ -1,6 +1,6 @@
-import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import type { VersionStatus } from '../../db/src/generated/enums.js';
-import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
+import type { VersionStatus } from '../../db/index.js';
+import type { PluginMetadata } from '../../domain/index.js';
 import type { StepStatus } from './pipeline-steps.js';
 
 export type { VersionStatus };

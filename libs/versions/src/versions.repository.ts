@@ -1,10 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import { Prisma } from '../../db/src/generated/client.js';
-import { transaction } from '../../db/src/transactions.js';
-import { PIPELINE_ACTOR, type AuditActor } from '../../domain/src/actor.js';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
+import { DATABASE, type Database, Prisma, transaction } from '../../db/index.js';
+import { PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
 import { jobIdFor, PIPELINE_STEPS, type StepState, type StepStatus } from './pipeline-steps.js';
 import type { DeletedVersionRecord, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
 import { VERSION_HOOKS, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';

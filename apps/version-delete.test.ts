@@ -1,17 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../db/src/database.js';
-import { Invalidations, type Invalidation } from '../../db/src/invalidations.js';
-import { applyMigrations } from '../../db/src/migrations.js';
-import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
-import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
-import { AuditVersionHook } from '../../audit/src/audit.version-hook.js';
-import { CatalogVersionHook } from '../../catalog/src/catalog.version-hook.js';
-import { InvalidationVersionHook } from './invalidation.version-hook.js';
-import { VersionsRepository } from './versions.repository.js';
+import { openDatabase, type Database, Invalidations, type Invalidation, applyMigrations } from '../libs/db/index.js';
+import { DownloadsRepository } from '../libs/downloads/index.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { VersionsRepository } from '../libs/versions/index.js';
+import { VERSION_LIFECYCLE_HOOKS } from './version-hooks.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
 const actor = { name: 'admin', tokenId: null };
 
 /** Deleting a version against a first download of it, on a real PostgreSQL server. */
@@ -27,7 +23,7 @@ describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
     server = await startPostgres();
     db = await openDatabase({ kind: 'postgres', url: server.url }, { poolSize: 4 });
     await applyMigrations(db, migrationsDir);
-    versions = new VersionsRepository(db, [new CatalogVersionHook(), new AuditVersionHook(), new InvalidationVersionHook()]);
+    versions = new VersionsRepository(db, VERSION_LIFECYCLE_HOOKS.map((Hook) => new Hook()));
     downloads = new DownloadsRepository(db);
     invalidations = new Invalidations(db);
     await invalidations.onModuleInit();

@@ -1,16 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditVersionHook } from '../../audit/src/audit.version-hook.js';
-import { CatalogVersionHook } from '../../catalog/src/catalog.version-hook.js';
-import { openDatabase, type Database } from '../../db/src/database.js';
-import { applyMigrations } from '../../db/src/migrations.js';
-import { OciVersionHook } from '../../oci/src/oci.version-hook.js';
-import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
-import { InvalidationVersionHook } from './invalidation.version-hook.js';
-import type { VersionCoordinates } from './version.js';
-import { VersionsRepository } from './versions.repository.js';
+import { openDatabase, type Database, applyMigrations } from '../libs/db/index.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { VersionsRepository, type VersionCoordinates } from '../libs/versions/index.js';
+import { VERSION_LIFECYCLE_HOOKS } from './version-hooks.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
 const admin = { name: 'admin', tokenId: null };
 
 const DATABASES: [string, () => Promise<{ db: Database; stop: () => Promise<void> }>][] = [
@@ -25,7 +20,7 @@ const DATABASES: [string, () => Promise<{ db: Database; stop: () => Promise<void
   }],
 ];
 
-describe.each(DATABASES)('VersionsRepository (%s)', (_name, open) => {
+describe.each(DATABASES)('VersionsRepository with the registry hooks (%s)', (_name, open) => {
   let db: Database;
   let stop: () => Promise<void>;
   let versions: VersionsRepository;
@@ -33,7 +28,7 @@ describe.each(DATABASES)('VersionsRepository (%s)', (_name, open) => {
   beforeAll(async () => {
     ({ db, stop } = await open());
     await applyMigrations(db, migrationsDir);
-    versions = new VersionsRepository(db, [new CatalogVersionHook(), new OciVersionHook(), new AuditVersionHook(), new InvalidationVersionHook()]);
+    versions = new VersionsRepository(db, VERSION_LIFECYCLE_HOOKS.map((Hook) => new Hook()));
   });
   afterAll(async () => {
     await stop?.();
