@@ -1,4 +1,5 @@
 // The registry's vocabulary: names, versions, digests, categories, licenses, plugin metadata and the error every library throws.
+export { type AuditActor, PIPELINE_ACTOR } from './src/actor.js';
 export { CATEGORIES, CATEGORY_SLUGS } from './src/categories.js';
 export { DIGEST_LENGTH, DIGEST_PATTERN, digestHex, digestProblem, formatDigest } from './src/digest.js';
 export { licenseProblem } from './src/licenses.js';

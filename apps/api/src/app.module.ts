@@ -26,13 +26,15 @@ import {
 import { PipelineModule } from '../../../libs/pipeline/index.js';
 import { ProvenanceController, ProvenanceService } from '../../../libs/provenance/index.js';
 import { ProxyConfigController, ProxyConfigService } from '../../../libs/proxy-config/index.js';
+import { VersionsModule } from '../../../libs/versions/index.js';
+import { VERSION_LIFECYCLE_HOOKS } from '../../version-hooks.js';
 
 @Module({})
 export class ApiModule {
   static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
       controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig, registryVersion } from '../../config/index.js';
 import { blobLink } from '../../domain/index.js';
 import { type DeclaredDependencies, sbomBuilder } from '../../sbom/index.js';
-import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+import type { VersionToProcess } from '../../versions/index.js';
+import { PipelineRepository } from './pipeline.repository.js';
 
 /**
  * Writes the version's CycloneDX SBOM from its metadata, its analysis and the

@@ -146,7 +146,13 @@ export class PluginsController {
   @Post('plugins/:namespace/:name/versions/:version/retry')
   @AdminOnly()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Retry a failed version (admin)', description: 'Puts a version whose processing failed through the pipeline again; its finished steps are kept.' })
+  @ApiOperation({
+    summary: 'Retry a version that is not ready (admin)',
+    description:
+      'Puts a pending, failed or rejected version through the pipeline again. Finished steps are kept, except for a rejected version, ' +
+      'whose analysis runs again (the policy may have changed). A pending version whose work was lost starts a new round at once, ' +
+      'instead of waiting for the reconciler. A ready version is refused with 409 `version_not_failed`.',
+  })
   @ApiResponse({ status: 202, description: 'Queued again; the version is pending.', type: VersionView })
   @ApiProblems(400, 401, 403, 404, 409)
   async retry(
@@ -155,7 +161,7 @@ export class PluginsController {
     @Param('name') name: string,
     @Param('version') version: string,
   ): Promise<VersionView> {
-    await this.publishing.retryFailed(principal, namespace, name, version);
+    await this.publishing.retry(principal, { namespace, plugin: name, version });
     return this.plugins.getVersion(namespace, name, version);
   }
 

@@ -17,7 +17,7 @@ import {
 } from '../../domain/index.js';
 import { InvalidatedCache, Invalidations } from '../../db/index.js';
 import { DownloadMarks, DownloadsRepository } from '../../downloads/index.js';
-import { type StepStatus, PipelineRepository } from '../../pipeline/index.js';
+import { type StepStatus, VersionsRepository } from '../../versions/index.js';
 import { OciRepository } from '../../oci/index.js';
 import type { StoredAnalysis } from '../../analysis/index.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
@@ -55,7 +55,7 @@ export class PluginsService {
     private readonly plugins: PluginsRepository,
     private readonly downloads: DownloadsRepository,
     private readonly marks: DownloadMarks,
-    private readonly pipeline: PipelineRepository,
+    private readonly versions: VersionsRepository,
     private readonly oci: OciRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
     invalidations: Invalidations,
@@ -72,7 +72,7 @@ export class PluginsService {
     const plugin = await this.findPlugin(namespace, name);
     const versions = await this.plugins.listVersions(plugin.id);
     const totals = await this.downloads.totalsForVersions(versions.map((v) => v.id));
-    const steps = await this.pipeline.stepStatuses(versions.map((v) => v.id));
+    const steps = await this.versions.stepStatuses(versions.map((v) => v.id));
     const manifests = await this.oci.moduleManifestDigests(versions.map((v) => v.id));
     return {
       ...this.pluginView(plugin, versions),
@@ -91,7 +91,7 @@ export class PluginsService {
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
       record = await this.findVersion(namespace, name, version);
     }
-    const steps = await this.pipeline.stepStatuses([record.id]);
+    const steps = await this.versions.stepStatuses([record.id]);
     const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
     return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
   }
