@@ -5,6 +5,7 @@ import { DATABASE } from '../../db/src/database.module.js';
 import type { Database } from '../../db/src/database.js';
 import { RegistryError } from '../../domain/src/registry-error.js';
 import { ApiProblems } from '../../http/src/api-problems.js';
+import { RETRY_AFTER_SECONDS } from '../../http/src/dependency-errors.js';
 import type { StorageDriver } from '../../storage/src/storage.driver.js';
 
 class LiveView {
@@ -70,7 +71,8 @@ export class HealthController {
         'not_ready',
         'Not ready',
         failing.map(([part, error]) => `${part} (${checks[part as keyof ReadyChecks].kind}) is unreachable: ${error}`).join('; '),
-        { checks },
+        // The same wait as any request that finds a dependency down.
+        { checks, retryAfterSeconds: RETRY_AFTER_SECONDS },
       );
     }
     return { status: 'ok', checks };
@@ -89,7 +91,9 @@ async function withTimeout(check: Promise<void>): Promise<string | null> {
     ]);
     return null;
   } catch (error) {
-    return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    // Prisma's messages start with blank lines and the call; the reason is on the last line.
+    const lines = (error instanceof Error ? error.message : String(error)).split('\n').filter((line) => line.trim() !== '');
+    return lines.at(-1)?.trim() ?? 'no reason given';
   } finally {
     clearTimeout(timer);
   }

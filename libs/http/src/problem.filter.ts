@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientWentAway, describeError } from './client-errors.js';
+import { describeDependencyError } from './dependency-errors.js';
 import { lingerAfterAnswer } from './lingering-close.js';
 import { problemResponse } from './problem-response.js';
 import { toProblem } from './problem.js';
@@ -23,7 +24,10 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     return;
   }
   const problem = toProblem(error, request.url);
-  if (problem.status >= 500) {
+  if (problem.code === 'service_unavailable') {
+    // An outage fails every request alike: one line each, no stack.
+    logger.warn(`${request.method} ${request.url}: ${String(problem.dependency)} unavailable (${describeDependencyError(error)}), answered 503`);
+  } else if (problem.status >= 500) {
     logger.error(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
   if (reply.sent || reply.raw.headersSent) {
