@@ -7,7 +7,7 @@ import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } f
 import { textProblem } from '../../domain/src/text.js';
 import { versionProblem } from '../../domain/src/versions.js';
 import { LifecycleRepository, type LifecycleRefusal, type VersionKey } from './lifecycle.repository.js';
-import { PluginsRepository } from './plugins.repository.js';
+import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 export const MAX_REASON_LENGTH = 500;
 
@@ -26,37 +26,50 @@ export class LifecycleService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
-  async yank(principal: Principal, key: VersionKey, body: unknown): Promise<void> {
+  /** Returns the version as the commit left it, for the answer (see PluginsService.committedVersion). */
+  async yank(principal: Principal, key: VersionKey, body: unknown): Promise<VersionRecord | null> {
     assertVersionKey(key);
     const reason = optionalText(body, 'reason') ?? '';
     this.assertMayManage(principal, key.namespace);
-    await this.refusal(key, await this.lifecycle.setYanked(key, { reason }, actorOf(principal), new Date()), 'yanked');
+    const before = await this.plugins.findVersion(key.namespace, key.plugin, key.version);
+    const at = new Date();
+    await this.refusal(key, await this.lifecycle.setYanked(key, { reason }, actorOf(principal), at), 'yanked');
+    // Yanking twice keeps the first time and reason.
+    return before && (before.yankedAt !== null ? before : { ...before, yankedAt: at, yankReason: reason });
   }
 
-  async unyank(principal: Principal, key: VersionKey): Promise<void> {
+  async unyank(principal: Principal, key: VersionKey): Promise<VersionRecord | null> {
     assertVersionKey(key);
     this.assertMayManage(principal, key.namespace);
+    const before = await this.plugins.findVersion(key.namespace, key.plugin, key.version);
     await this.refusal(key, await this.lifecycle.setYanked(key, null, actorOf(principal), new Date()), 'un-yanked');
+    return before && { ...before, yankedAt: null, yankReason: null };
   }
 
-  async deprecate(principal: Principal, namespace: string, plugin: string, body: unknown): Promise<void> {
+  /** Returns the plugin as the commit left it, for the answer. */
+  async deprecate(principal: Principal, namespace: string, plugin: string, body: unknown): Promise<PluginRecord | null> {
     assertPluginKey(namespace, plugin);
     const message = optionalText(body, 'message');
     if (message === null || message.trim() === '') {
       throw invalidInput([{ field: 'body.message', message: `is required: say why, and what to use instead (1 to ${MAX_REASON_LENGTH} characters)` }]);
     }
     this.assertMayManage(principal, namespace);
-    if (!(await this.lifecycle.setDeprecated(namespace, plugin, { message: message.trim() }, actorOf(principal), new Date()))) {
+    const before = await this.plugins.findPlugin(namespace, plugin);
+    const at = new Date();
+    if (!(await this.lifecycle.setDeprecated(namespace, plugin, { message: message.trim() }, actorOf(principal), at))) {
       throw notFound('plugin_not_found', `no plugin named ${namespace}/${plugin}`);
     }
+    return before && { ...before, deprecatedAt: before.deprecatedAt ?? at, deprecationMessage: message.trim() };
   }
 
-  async undeprecate(principal: Principal, namespace: string, plugin: string): Promise<void> {
+  async undeprecate(principal: Principal, namespace: string, plugin: string): Promise<PluginRecord | null> {
     assertPluginKey(namespace, plugin);
     this.assertMayManage(principal, namespace);
+    const before = await this.plugins.findPlugin(namespace, plugin);
     if (!(await this.lifecycle.setDeprecated(namespace, plugin, null, actorOf(principal), new Date()))) {
       throw notFound('plugin_not_found', `no plugin named ${namespace}/${plugin}`);
     }
+    return before && { ...before, deprecatedAt: null, deprecationMessage: null };
   }
 
   /** Admin only (the guard checks): deletes a version that was never downloaded, and its module if no other version uses it. */

@@ -37,8 +37,8 @@ export class NamespacesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<NamespaceView> {
     assertNames({ 'path.namespace': namespace });
-    const { created } = await this.repository.ensureNamespace(namespace, actorOf(principal));
+    const { namespace: record, created } = await this.repository.ensureNamespace(namespace, actorOf(principal));
     void reply.status(created ? 201 : 200);
-    return this.plugins.getNamespace(namespace);
+    return this.plugins.committedNamespace(record);
   }
 }

@@ -6,14 +6,15 @@ import { nameProblem } from '../../domain/src/names.js';
 import { invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
 import { compareVersionsDescending, latestOf, versionProblem } from '../../domain/src/versions.js';
 import { InvalidatedCache, Invalidations } from '../../db/src/invalidations.js';
+import { answerAfterCommit } from '../../http/src/after-commit.js';
 import { DownloadMarks } from '../../downloads/src/download-marks.js';
 import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
-import type { StepStatus } from '../../pipeline/src/pipeline-steps.js';
+import { PIPELINE_STEPS, type StepStatus } from '../../pipeline/src/pipeline-steps.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 import { OciRepository } from '../../oci/src/oci.repository.js';
 import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
-import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
+import { PluginsRepository, type NamespaceRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 // Long polling re-reads the version this often: short, so that a waiting publisher hears of `ready` soon.
 const WAIT_POLL_MS = 50;
@@ -42,6 +43,7 @@ export class PluginsService {
   private readonly logger = new Logger('Downloads');
   private readonly downloadTargets: InvalidatedCache<DownloadTarget>;
   private readonly reportedMissing = new Set<string>();
+  private readonly committedLogger = new Logger('Answers');
 
   constructor(
     private readonly plugins: PluginsRepository,
@@ -95,6 +97,46 @@ export class PluginsService {
     const steps = await this.pipeline.stepStatuses([record.id]);
     const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
     return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
+  }
+
+  /**
+   * The answer to a change of a version that has committed: read afresh, or, if the database went
+   * away right after the commit, built from the committed record (counts and steps it could not
+   * read are left at zero and empty, or at their start for a version just created).
+   */
+  committedVersion(record: VersionRecord, created = false): Promise<VersionView> {
+    const steps: StepStatus[] = created
+      ? PIPELINE_STEPS.map((step) => ({ step, state: 'pending', attempts: 0, error: null, startedAt: null, finishedAt: null }))
+      : [];
+    return answerAfterCommit(
+      this.committedLogger,
+      `a change of ${record.namespace}/${record.plugin}@${record.version}`,
+      () => this.getVersion(record.namespace, record.plugin, record.version),
+      () => this.versionView(record, 0, steps, null),
+    );
+  }
+
+  /** As committedVersion, for a plugin (its latest version is left out if it cannot be read). */
+  committedPlugin(record: PluginRecord): Promise<PluginView> {
+    return answerAfterCommit(
+      this.committedLogger,
+      `a change of ${record.namespace}/${record.name}`,
+      async () => {
+        const { versions: _versions, ...plugin } = await this.getPlugin(record.namespace, record.name);
+        return plugin;
+      },
+      () => this.pluginView(record, []),
+    );
+  }
+
+  /** As committedVersion, for a namespace (its plugins are left out if they cannot be read). */
+  committedNamespace(record: NamespaceRecord): Promise<NamespaceView> {
+    return answerAfterCommit(
+      this.committedLogger,
+      `a change of namespace ${record.name}`,
+      () => this.getNamespace(record.name),
+      () => ({ name: record.name, createdAt: record.createdAt.toISOString(), plugins: [] }),
+    );
   }
 
   /** A version's stored analysis (report and decision); null until analysed. */

@@ -11,6 +11,7 @@ import { parsePluginMetadata } from '../../domain/src/plugin-metadata.js';
 import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
 import { versionProblem } from '../../domain/src/versions.js';
 import { PluginsRepository, type DeletedVersionRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
+import { afterCommit } from '../../http/src/after-commit.js';
 import { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';
 import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
 
@@ -93,8 +94,9 @@ export class PublishService {
     }
     const upload: ReceivedUpload = received;
     let promotedNewObject = false;
+    let result: PublishResult;
     try {
-      const result = await this.plugins.transaction(async (tx) => {
+      result = await this.plugins.transaction(async (tx) => {
         await tx.lock(`version:${target.namespace}/${target.plugin}@${target.version}`);
         await tx.lock(`digest:${upload.digest}`);
         const actor = actorOf(principal);
@@ -125,28 +127,30 @@ export class PublishService {
         });
         return { version, created: true };
       });
-      if (result.created) {
-        this.logger.log(`published ${target.namespace}/${target.plugin}@${target.version} ${upload.digest} (${upload.size} bytes)`);
-        this.dispatcher.kick();
-      }
-      return result;
     } catch (error) {
       if (promotedNewObject) await this.removeUnrecordedBlob(upload);
       throw error;
     } finally {
       await this.blobs.discard(upload).catch(() => undefined);
     }
+    // Committed: nothing from here on may fail the request (the outbox poll hands the job over anyway).
+    if (result.created) {
+      this.logger.log(`published ${target.namespace}/${target.plugin}@${target.version} ${upload.digest} (${upload.size} bytes)`);
+      await afterCommit(this.logger, 'handing the new version to the queue', () => this.dispatcher.kick());
+    }
+    return result;
   }
 
-  /** Puts a failed version through the pipeline again (admin). */
-  async retryFailed(principal: Principal, namespace: string, name: string, version: string): Promise<void> {
+  /** Puts a failed version through the pipeline again (admin); returns it as it now is. */
+  async retryFailed(principal: Principal, namespace: string, name: string, version: string): Promise<VersionRecord> {
     const record = await this.plugins.findVersion(namespace, name, version);
     if (record === null) throw notFound('version_not_found', `no version ${namespace}/${name}@${version}`);
     if (!(await this.pipeline.requeueFailed(record.id, actorOf(principal)))) {
       throw new RegistryError(409, 'version_not_failed', 'Version not failed', `${namespace}/${name}@${version} is ${record.status}; only failed versions are retried`);
     }
     this.logger.log(`retrying ${namespace}/${name}@${version}`);
-    this.dispatcher.kick();
+    await afterCommit(this.logger, 'handing the retried version to the queue', () => this.dispatcher.kick());
+    return { ...record, status: 'pending', statusReason: null };
   }
 
   /** Creates or replaces a plugin's metadata. */
