@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['libs/**/*.test.ts', 'apps/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['libs/**/*.test.ts', 'apps/**/*.test.ts', 'scripts/**/*.test.ts', 'testing/**/*.test.ts', 'e2e/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -12,10 +12,7 @@
  * the baseline stays small.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { analyzeInWorker } from '../libs/analysis/src/analysis-runner.js';
-import { analyzeModule } from '../libs/analysis/src/analyze-module.js';
-import { validateModule } from '../libs/analysis/src/validate.js';
-import { parseWasm } from '../libs/analysis/src/wasm-binary.js';
+import { analyzeInWorker, analyzeModule, validateModule, parseWasm } from '../libs/analysis/index.js';
 
 // The API's defaults (libs/config/src/config.ts: ANALYSIS_TIMEOUT_MS, ANALYSIS_MEMORY_MB).
 const LIMITS = { timeoutMs: 30_000, memoryMb: 512 };

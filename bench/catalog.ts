@@ -6,7 +6,7 @@
  *   npm run bench:catalog -- --only postgres --requests 100 --out /tmp/catalog.md
  *   npm run bench:catalog -- --sql                          # print the generation SQL and exit
  *
- * For each configuration (postgres: Debian's server from libs/testing
+ * For each configuration (postgres: Debian's server from testing/
  * startPostgres; pglite: a new DATA_DIR), in this order:
  *
  * 1. Schema: openDatabase + applyMigrations (the API's own migrations), in
@@ -28,7 +28,7 @@
  * 3. Search latency, before any download-count write: CatalogRepository.search,
  *    plus .count where CatalogService adds it (a first page with a next page
  *    whose search did not count its matches), called in this process (SQL),
- *    and `GET /api/v1/plugins?…` on the built API (dist/, libs/testing
+ *    and `GET /api/v1/plugins?…` on the built API (dist/, testing/
  *    startRegistry) from one client on one keep-alive connection (HTTP), one
  *    request at a time, so that latency is not queueing. Warm-up, then rounds
  *    that run every query kind once (interleaved, so that noise from other
@@ -59,18 +59,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import autocannon, { type Options as CannonOptions, type Result as CannonResult } from 'autocannon';
-import type { DatabaseConfig, RegistryConfig } from '../libs/config/src/config.js';
-import { CatalogRepository } from '../libs/catalog/src/catalog.repository.js';
-import { CatalogService } from '../libs/catalog/src/catalog.service.js';
-import { parseSearchQuery, type SearchParams } from '../libs/catalog/src/search-query.js';
-import { openDatabase, type Database } from '../libs/db/src/database.js';
-import { Prisma } from '../libs/db/src/generated/client.js';
-import { applyMigrations } from '../libs/db/src/migrations.js';
-import { CATEGORY_SLUGS } from '../libs/domain/src/categories.js';
-import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/src/downloads.repository.js';
-import { startPostgres } from '../libs/testing/src/postgres-server.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { paddedModule } from '../libs/testing/src/wasm-fixtures.js';
+import type { DatabaseConfig, RegistryConfig } from '../libs/config/index.js';
+import { CatalogRepository, CatalogService, parseSearchQuery, type SearchParams } from '../libs/catalog/index.js';
+import { openDatabase, type Database, Prisma, applyMigrations } from '../libs/db/index.js';
+import { CATEGORY_SLUGS } from '../libs/domain/index.js';
+import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/index.js';
+import { startPostgres } from '../testing/postgres-server.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { paddedModule } from '../testing/wasm-fixtures.js';
 import { KiB, cpuSeconds, machineDescription, percentile } from './measure.js';
 import { Teardown } from './teardown.js';
 
@@ -849,7 +845,7 @@ interface Setup {
 const SETUPS: Setup[] = [
   {
     name: 'postgres',
-    description: "PostgreSQL (Debian's server, libs/testing startPostgres: fsync off) + filesystem storage",
+    description: "PostgreSQL (Debian's server, testing/ startPostgres: fsync off) + filesystem storage",
     kindSeconds: 9,
     start: async () => {
       const postgres = await startPostgres();
@@ -1270,7 +1266,7 @@ function report(results: SetupResult[], header: string[]): string {
   lines.push('');
   if (results.some((r) => r.setup.name === 'pglite')) {
     lines.push(
-      '- WAL: the bench\'s PostgreSQL runs with full_page_writes=off (libs/testing startPostgres); PGlite with it on, and the bench',
+      '- WAL: the bench\'s PostgreSQL runs with full_page_writes=off (testing/ startPostgres); PGlite with it on, and the bench',
       '  checkpoints PGlite before each batch size, so the first change of every page afterwards is logged as a whole page.',
     );
   }

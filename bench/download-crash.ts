@@ -9,7 +9,7 @@
  * PostgreSQL + s3rver) and each flush setting (the defaults, and the old
  * ones: DOWNLOAD_FLUSH_INTERVAL_MS=5000 with no batch size), `--trials` times:
  *
- * 1. start the built API (dist/, libs/testing startRegistry) on a data
+ * 1. start the built API (dist/, testing/ startRegistry) on a data
  *    directory (and database) that survives it; publish one small module as a
  *    new version and wait until it is ready;
  * 2. download it `--downloads` times by digest (`GET /api/v1/blobs/…`, 200s
@@ -27,10 +27,10 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPostgres } from '../libs/testing/src/postgres-server.js';
-import { startRegistry } from '../libs/testing/src/registry-process.js';
-import { registryS3Env, startTestS3Server } from '../libs/testing/src/s3-server.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startPostgres } from '../testing/postgres-server.js';
+import { startRegistry } from '../testing/registry-process.js';
+import { registryS3Env, startTestS3Server } from '../testing/s3-server.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { machineDescription } from './measure.js';
 import { Teardown } from './teardown.js';
 

@@ -5,7 +5,7 @@
  *   npm run bench:hostile                       # report on stdout
  *   npm run bench:hostile -- --views 5 --out /tmp/hostile.md
  *
- * The modules (libs/testing/src/hostile-modules.ts), each published alone and
+ * The modules (testing/hostile-modules.ts), each published alone and
  * then all three at once:
  *
  *   producers  20 MiB module whose producers section names a 20 MiB language
@@ -19,7 +19,7 @@
  * so that every module becomes ready and reaches everything that reads it:
  * the catalog, search, the SBOM, the signature, the plugin page (the default
  * policy rejects all three, which is less work). A probe asks /health/live
- * every 50 ms from its own thread (libs/testing liveness-probe.ts) from the
+ * every 50 ms from its own thread (testing/liveness-probe.ts) from the
  * publish until the views are done; each view is then timed `--views` times.
  * The table gives the slowest probe while processing and while viewing, and
  * the median and slowest answer of each view with its size.
@@ -33,11 +33,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { customSectionFloodModule, manyImportsModule, producersBombModule } from '../libs/testing/src/hostile-modules.js';
-import { startLivenessProbe, type ProbeResult } from '../libs/testing/src/liveness-probe.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
-import { DEFAULT_DEPENDENCY_LIMITS } from '../libs/sbom/src/model.js';
+import { customSectionFloodModule, manyImportsModule, producersBombModule } from '../testing/hostile-modules.js';
+import { startLivenessProbe, type ProbeResult } from '../testing/liveness-probe.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
+import { DEFAULT_DEPENDENCY_LIMITS } from '../libs/sbom/index.js';
 import { MiB, machineDescription, percentile } from './measure.js';
 import { Teardown } from './teardown.js';
 

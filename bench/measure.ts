@@ -10,7 +10,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import autocannon from 'autocannon';
-import { PADDING_BYTE, paddedModuleLayout } from '../libs/testing/src/wasm-fixtures.js';
+import { PADDING_BYTE, paddedModuleLayout } from '../testing/wasm-fixtures.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
@@ -92,7 +92,7 @@ export function sampleRss(pid: number, intervalMs = 20): { stop(): { peak: numbe
 // ---------------------------------------------------------------- modules
 
 /**
- * The bytes of paddedModule(size, tag) from libs/testing, produced in 1 MiB
+ * The bytes of paddedModule(size, tag) from testing/, produced in 1 MiB
  * chunks so that a 50 MiB body is never held whole by the bench either.
  */
 export async function* paddedModuleChunks(size: number, tag: string): AsyncGenerator<Buffer> {

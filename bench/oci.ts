@@ -9,7 +9,7 @@
  *   npm run bench:oci -- --duration 5 --out /tmp/oci.md
  *
  * The API is the built dist/ in its embedded configuration (PGlite +
- * filesystem), started by libs/testing startRegistry. The module is published
+ * filesystem), started by testing/ startRegistry. The module is published
  * through the API, then copied into docker-registry with `skopeo copy`, so
  * both registries serve the very same bytes under the same digest. Every
  * target is checked to return the module before it is loaded.
@@ -26,11 +26,10 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { promisify } from 'node:util';
-import { startDockerRegistry } from '../libs/testing/src/docker-registry.js';
-import { startRegistry } from '../libs/testing/src/registry-process.js';
-import { paddedModule } from '../libs/testing/src/wasm-fixtures.js';
+import { parseArgs, promisify } from 'node:util';
+import { startDockerRegistry } from '../testing/docker-registry.js';
+import { startRegistry } from '../testing/registry-process.js';
+import { paddedModule } from '../testing/wasm-fixtures.js';
 import autocannon from 'autocannon';
 import { KiB, MiB, cpuSeconds, machineDescription, type LoadRun } from './measure.js';
 import { Teardown } from './teardown.js';

@@ -8,7 +8,7 @@
  *   npm run bench:pipeline -- --only redis-2 --burst 50 --out /tmp/pipeline.md
  *
  * Every configuration gets new backing services and new processes (the built
- * dist/, started by libs/testing startRegistry / startWorker), with the
+ * dist/, started by testing/ startRegistry / startWorker), with the
  * default PIPELINE_CONCURRENCY (2 jobs at once per process):
  *
  *   embedded  PGlite + filesystem; jobs run in the API process
@@ -39,10 +39,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPostgres } from '../libs/testing/src/postgres-server.js';
-import { startRedis } from '../libs/testing/src/redis-server.js';
-import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../libs/testing/src/registry-process.js';
-import { startTestS3Server } from '../libs/testing/src/s3-server.js';
+import { startPostgres } from '../testing/postgres-server.js';
+import { startRedis } from '../testing/redis-server.js';
+import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../testing/registry-process.js';
+import { startTestS3Server } from '../testing/s3-server.js';
 import { codeHeavyModule, tagSection } from './code-module.js';
 import { KiB, MiB, cpuSeconds, machineDescription, percentile } from './measure.js';
 import { Teardown } from './teardown.js';

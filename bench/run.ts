@@ -15,10 +15,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPostgres } from '../libs/testing/src/postgres-server.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { startTestS3Server } from '../libs/testing/src/s3-server.js';
-import { paddedModule } from '../libs/testing/src/wasm-fixtures.js';
+import { startPostgres } from '../testing/postgres-server.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { startTestS3Server } from '../testing/s3-server.js';
+import { paddedModule } from '../testing/wasm-fixtures.js';
 import {
   KiB,
   MiB,

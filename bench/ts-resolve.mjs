@@ -2,11 +2,11 @@
 // `./x.js` import from a .ts file, the spelling tsc's nodenext wants, resolves
 // to `./x.ts` when no such .js exists. Loaded with `node --import`.
 //
-// A source that tsc compiles (apps/, libs/ but libs/testing, scripts/) resolves
-// to its build in dist/ instead, when there is one: those sources use syntax
-// that type stripping refuses (parameter properties, decorators), and dist/ is
-// what the bench measures anyway (`npm run bench*` build first). libs/testing
-// and bench/ are not compiled, so they run from their .ts sources.
+// A source that tsc compiles (apps/, libs/, scripts/) resolves to its build in
+// dist/ instead, when there is one: those sources use syntax that type
+// stripping refuses (parameter properties, decorators), and dist/ is what the
+// bench measures anyway (`npm run bench*` build first). testing/ and bench/
+// are not compiled, so they run from their .ts sources.
 import { existsSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { relative, sep } from 'node:path';
@@ -17,7 +17,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 function compiled(tsUrl) {
   const path = relative(ROOT, fileURLToPath(tsUrl));
   if (path.startsWith('..') || !/^(apps|libs|scripts)\//.test(path.split(sep).join('/'))) return null;
-  if (path.startsWith(`libs${sep}testing${sep}`)) return null;
   const js = `${ROOT}dist/${path.replace(/\.ts$/, '.js')}`;
   return existsSync(js) ? pathToFileURL(js).href : null;
 }

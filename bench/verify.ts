@@ -18,10 +18,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sendChunked, type RawResponse } from '../libs/testing/src/http-client.js';
-import { startPostgres } from '../libs/testing/src/postgres-server.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { sendChunked, type RawResponse } from '../testing/http-client.js';
+import { startPostgres } from '../testing/postgres-server.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { MiB, machineDescription, paddedModuleChunks, procStatusBytes, resetPeakRss, sampleRss } from './measure.js';
 import { Teardown } from './teardown.js';
 

@@ -1,8 +1,8 @@
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { assemblyScriptProxyWasmFilter } from '../libs/testing/src/sdk-fixtures.js';
-import { compileWat, manyFunctionsModule, paddedModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { assemblyScriptProxyWasmFilter } from '../testing/sdk-fixtures.js';
+import { compileWat, manyFunctionsModule, paddedModule, proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, settledVersion } from './support.js';
 
 /** A 0.2.1 filter that also imports a function no Proxy-Wasm host provides. */

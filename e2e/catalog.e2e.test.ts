@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { getAndReset } from '../libs/testing/src/http-client.js';
-import { compileWat, paddedModule, proxyWasmFilterWat, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { getAndReset } from '../testing/http-client.js';
+import { compileWat, paddedModule, proxyWasmFilterWat, rejectedFilter } from '../testing/wasm-fixtures.js';
 import { api, DATABASE_CONFIGURATIONS, expectProblem, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

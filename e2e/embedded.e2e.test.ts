@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repeatChunks, sendChunked } from '../libs/testing/src/http-client.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { MALFORMED_MODULES, paddedModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { repeatChunks, sendChunked } from '../testing/http-client.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { MALFORMED_MODULES, paddedModule, proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, storedFiles, waitFor } from './support.js';
 
 const MAX_MODULE_SIZE = 256 * 1024;

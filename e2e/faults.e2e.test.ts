@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
-import { startRedis, type RedisServer } from '../libs/testing/src/redis-server.js';
-import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../libs/testing/src/registry-process.js';
-import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { startRedis, type RedisServer } from '../testing/redis-server.js';
+import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../testing/registry-process.js';
+import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

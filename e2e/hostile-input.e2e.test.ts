@@ -2,8 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { settledVersion, storedFiles } from './support.js';
 import {
   baseValue,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPORT_LIMITS } from '../libs/analysis/src/report-limits.js';
-import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../libs/testing/src/hostile-modules.js';
-import { startLivenessProbe, type LivenessProbe, type ProbeResult } from '../libs/testing/src/liveness-probe.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { REPORT_LIMITS } from '../libs/analysis/index.js';
+import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../testing/hostile-modules.js';
+import { startLivenessProbe, type LivenessProbe, type ProbeResult } from '../testing/liveness-probe.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, type Json } from './support.js';
 
 /**

@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { fakeIdentityToken, startMockSigstore, type MockSigstore } from '../libs/testing/src/sigstore-mock-servers.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { fakeIdentityToken, startMockSigstore, type MockSigstore } from '../testing/sigstore-mock-servers.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, type Json } from './support.js';
 
 // Keyless signing against local Fulcio and Rekor (@sigstore/mock handlers), never the public ones.

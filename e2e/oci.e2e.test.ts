@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDockerRegistry, type DockerRegistry } from '../libs/testing/src/docker-registry.js';
-import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
-import { paddedModule, proxyWasmFilter, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startDockerRegistry, type DockerRegistry } from '../testing/docker-registry.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
+import { paddedModule, proxyWasmFilter, rejectedFilter } from '../testing/wasm-fixtures.js';
 import { api, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -3,10 +3,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, waitFor, type Json } from './support.js';
 
 // The attacks of issue 11 ("a pinned version can be deleted, and its number reused"), through the built API.

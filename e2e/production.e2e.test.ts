@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
-import { startRegistry, WORKER_ENTRY, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { registryS3Env, startTestS3Server, type TestS3Server } from '../libs/testing/src/s3-server.js';
-import { paddedModule, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { startRegistry, WORKER_ENTRY, type RunningRegistry } from '../testing/registry-process.js';
+import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
+import { paddedModule, proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, waitFor } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -5,8 +5,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { CLUSTER, HTTP_FILTER, LISTENER_FILTER } from '../libs/proxy-config/test/envoy-api-types.js';
 import { ISTIO_API, ISTIO_SHA256_PATTERN, WASM_PLUGIN_RESOURCE } from '../libs/proxy-config/test/istio-api.js';
 import { snapshotSchema, validateMessage, type ApiSnapshot } from '../libs/proxy-config/test/proto-json.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { proxyWasmFilter, rejectedFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, type Json } from './support.js';
 
 const ENVOY_API = snapshotSchema(JSON.parse(readFileSync(new URL('../libs/proxy-config/test/envoy-api.snapshot.json', import.meta.url), 'utf8')) as ApiSnapshot);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, DATABASE_CONFIGURATIONS, expectProblem, settledVersion, type Json } from './support.js';
 
 /**

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATEGORY_SLUGS } from '../libs/domain/src/categories.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
+import { CATEGORY_SLUGS } from '../libs/domain/index.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { api, storedFiles, type Json } from './support.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

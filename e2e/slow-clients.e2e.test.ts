@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchangeRaw, getAndReset, repeatChunks, sendChunked, type RawResponse } from '../libs/testing/src/http-client.js';
-import { startPostgres, type PostgresServer } from '../libs/testing/src/postgres-server.js';
-import { startRedis, type RedisServer } from '../libs/testing/src/redis-server.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { PADDING_BYTE, paddedModule, paddedModuleLayout, proxyWasmFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { exchangeRaw, getAndReset, repeatChunks, sendChunked, type RawResponse } from '../testing/http-client.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { startRedis, type RedisServer } from '../testing/redis-server.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { PADDING_BYTE, paddedModule, paddedModuleLayout, proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, PROBLEM_JSON, settledVersion, storedFiles, waitFor, type Json } from './support.js';
 
 const MiB = 1024 * 1024;

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../libs/db/src/database.js';
-import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/src/downloads.repository.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { compileWat, proxyWasmFilterWat } from '../libs/testing/src/wasm-fixtures.js';
+import { openDatabase } from '../libs/db/index.js';
+import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/index.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { compileWat, proxyWasmFilterWat } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, settledVersion, type Json } from './support.js';
 
 const DAY_MS = 86_400_000;

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
-import { startPostgres } from '../libs/testing/src/postgres-server.js';
+import { startPostgres } from '../testing/postgres-server.js';
 
 export const PROBLEM_JSON = 'application/problem+json';
 

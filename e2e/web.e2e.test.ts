@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityProblems, horizontalOverflow, launchChromium, PHONE, screenshot } from '../libs/testing/src/browser.js';
-import { startRegistry, type RunningRegistry } from '../libs/testing/src/registry-process.js';
-import { compileWat, proxyWasmFilterWat, rejectedFilter } from '../libs/testing/src/wasm-fixtures.js';
+import { accessibilityProblems, horizontalOverflow, launchChromium, PHONE, screenshot } from '../testing/browser.js';
+import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { compileWat, proxyWasmFilterWat, rejectedFilter } from '../testing/wasm-fixtures.js';
 import { api, settledVersion, waitFor, type Json } from './support.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

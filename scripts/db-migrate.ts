@@ -1,10 +1,8 @@
 // npm run db:migrate: applies pending migrations from prisma/migrations to the
 // configured database (DATABASE_URL, or the embedded PGlite under DATA_DIR).
 import { join } from 'node:path';
-import { loadConfig } from '../libs/config/src/config.js';
-import { projectRoot } from '../libs/config/src/project-root.js';
-import { openDatabase } from '../libs/db/src/database.js';
-import { applyMigrations } from '../libs/db/src/migrations.js';
+import { loadConfig, projectRoot } from '../libs/config/index.js';
+import { openDatabase, applyMigrations } from '../libs/db/index.js';
 
 try {
   const { database: config } = loadConfig();

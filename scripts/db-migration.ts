@@ -1,8 +1,8 @@
 // npm run db:migration -- <name>: writes prisma/migrations/<timestamp>_<name>/migration.sql
 // with the changes in prisma/schema.prisma since the last migration.
 import { join } from 'node:path';
-import { projectRoot } from '../libs/config/src/project-root.js';
-import { createMigration } from '../libs/db/src/migrations.js';
+import { projectRoot } from '../libs/config/index.js';
+import { createMigration } from '../libs/db/index.js';
 
 const args = process.argv.slice(2);
 if (args.length !== 1 || args[0]!.startsWith('-')) {

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { buildOpenApiDocument, createApiApplication } from '../apps/api/src/http-server.js';
-import { loadConfig } from '../libs/config/src/config.js';
-import { projectRoot } from '../libs/config/src/project-root.js';
+import { loadConfig, projectRoot } from '../libs/config/index.js';
 
 /**
  * Writes openapi.yaml from the running code's decorators. A test compares the

@@ -1,4 +1,4 @@
-// npm run seed: fills an empty registry with the demo catalog (libs/demo-catalog):
+// npm run seed: fills an empty registry with the demo catalog (scripts/demo-catalog):
 // plugins in every category from several publishers, a few versions each built
 // from source, a yank, a deprecation and eight weeks of download history.
 // It boots the real API in-process on the configured database and storage and
@@ -6,18 +6,15 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApplication } from '../apps/api/src/http-server.js';
-import { generateTokenSecret, hashTokenSecret, visiblePrefix } from '../libs/auth/src/token-secret.js';
-import { TokensRepository } from '../libs/auth/src/tokens.repository.js';
-import { ConfigError, loadConfig, type RegistryConfig } from '../libs/config/src/config.js';
-import { openDatabase } from '../libs/db/src/database.js';
-import { DEMO_PLUGINS, NAMESPACES, projectLinks, TOOLCHAINS, type DemoPlugin } from '../libs/demo-catalog/src/catalog.js';
-import { downloadHistory, releaseTimes } from '../libs/demo-catalog/src/download-history.js';
-import { DATABASE } from '../libs/db/src/database.module.js';
-import type { Database } from '../libs/db/src/database.js';
-import { buildPluginModule } from '../libs/demo-catalog/src/plugin-module.js';
-import { RegistryClient, type VersionState } from '../libs/demo-catalog/src/registry-client.js';
-import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/src/downloads.repository.js';
-import { PluginsRepository } from '../libs/plugins/src/plugins.repository.js';
+import { generateTokenSecret, hashTokenSecret, visiblePrefix, TokensRepository } from '../libs/tokens/index.js';
+import { ConfigError, loadConfig, type RegistryConfig } from '../libs/config/index.js';
+import { openDatabase, type Database, DATABASE } from '../libs/db/index.js';
+import { DEMO_PLUGINS, NAMESPACES, projectLinks, TOOLCHAINS, type DemoPlugin } from './demo-catalog/catalog.js';
+import { downloadHistory, releaseTimes } from './demo-catalog/download-history.js';
+import { buildPluginModule } from './demo-catalog/plugin-module.js';
+import { RegistryClient, type VersionState } from './demo-catalog/registry-client.js';
+import { DownloadsRepository, type DownloadCountDelta } from '../libs/downloads/index.js';
+import { PluginsRepository } from '../libs/plugins/index.js';
 
 const HISTORY_DAYS = 56;
 /** Plugins published at once: enough to keep the pipeline busy on two cores. */

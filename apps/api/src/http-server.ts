@@ -4,19 +4,23 @@ import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/src/report.schema.js';
-import type { RegistryConfig } from '../../../libs/config/src/config.js';
+import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/index.js';
+import type { RegistryConfig } from '../../../libs/config/index.js';
 import { ApiModule } from './app.module.js';
-import { MAX_DEPENDENCY_FILES } from '../../../libs/plugins/src/plugins.controller.js';
+import { MAX_DEPENDENCY_FILES } from '../../../libs/plugins/index.js';
 import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
-import { isOciPath } from '../../../libs/oci/src/oci-errors.js';
-import { checkRequestInput, describeRequestInputRules } from '../../../libs/http/src/request-input.js';
-import { SECURITY_HEADERS } from '../../../libs/http/src/security-headers.js';
-import { answerClientError } from '../../../libs/http/src/client-errors.js';
-import { clientTimeoutOptions, cutStalledClients } from '../../../libs/http/src/client-timeouts.js';
-import { describePathParameters, MAX_PATH_PARAMETER_LENGTH } from '../../../libs/http/src/path-parameters.js';
-import { sendProblem } from '../../../libs/http/src/problem.filter.js';
-import { registerRateLimit } from '../../../libs/http/src/rate-limit.js';
+import { isOciPath } from '../../../libs/oci/index.js';
+import {
+  checkRequestInput,
+  describeRequestInputRules,
+  SECURITY_HEADERS,
+  describePathParameters,
+  MAX_PATH_PARAMETER_LENGTH,
+  registerRateLimit,
+} from '../../../libs/http/index.js';
+import { answerClientError } from './client-errors.js';
+import { clientTimeoutOptions, cutStalledClients } from './client-timeouts.js';
+import { sendProblem } from './problem.filter.js';
 
 const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
   fatal: ['fatal'],

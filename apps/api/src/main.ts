@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig, type RegistryConfig } from '../../../libs/config/src/config.js';
-import { TokensService } from '../../../libs/auth/src/tokens.service.js';
-import { stopOnSignals } from '../../../libs/config/src/shutdown.js';
+import { ConfigError, loadConfig, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
+import { TokensService } from '../../../libs/tokens/index.js';
 import { createApiApplication } from './http-server.js';
 
 async function main(): Promise<void> {

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig, type RegistryConfig } from '../../../libs/config/src/config.js';
-import { stopOnSignals } from '../../../libs/config/src/shutdown.js';
+import { ConfigError, loadConfig, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
 import { WorkerModule } from './worker.module.js';
 
 async function main(): Promise<void> {

@@ -1,9 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BlobsModule } from '../../../libs/blobs/src/blobs.module.js';
-import { ConfigModule } from '../../../libs/config/src/config.module.js';
-import type { RegistryConfig } from '../../../libs/config/src/config.js';
-import { DatabaseModule } from '../../../libs/db/src/database.module.js';
-import { PipelineWorkerModule } from '../../../libs/pipeline/src/pipeline.module.js';
+import { BlobsModule } from '../../../libs/blobs/index.js';
+import { ConfigModule, type RegistryConfig } from '../../../libs/config/index.js';
+import { DatabaseModule } from '../../../libs/db/index.js';
+import { PipelineWorkerModule } from '../../../libs/pipeline/index.js';
 
 /** The worker's modules: the same database and storage as the API, and the pipeline's job runner. */
 @Module({})

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { manyImportsModule } from '../../testing/src/hostile-modules.js';
-import { manyFunctionsModule, proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
+import { manyImportsModule } from '../../../testing/hostile-modules.js';
+import { manyFunctionsModule, proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import { analyzeInWorker } from './analysis-runner.js';
 import { REPORT_LIMITS } from './report-limits.js';
 import { WORKER_NICENESS } from './thread-priority.js';

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { projectRoot } from '../../config/src/project-root.js';
 import { failedAnalysis } from './failed-analysis.js';
 import type { AnalysisReport } from './report.js';
 
@@ -58,5 +56,5 @@ export async function analyzeInWorker(bytes: Uint8Array, limits: AnalysisLimits,
 /** The compiled worker: next to this file in dist/, or in dist/ when this file runs from the sources (tests). */
 function workerScript(): string {
   const beside = fileURLToPath(new URL('./analysis.worker.js', import.meta.url));
-  return existsSync(beside) ? beside : join(projectRoot(), 'dist/libs/analysis/src/analysis.worker.js');
+  return existsSync(beside) ? beside : fileURLToPath(new URL('../../../dist/libs/analysis/src/analysis.worker.js', import.meta.url));
 }

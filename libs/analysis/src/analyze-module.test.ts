@@ -15,7 +15,7 @@ import {
   TCP_FILTER_0_2_0,
   wasmName,
   WASM_HEADER,
-} from '../../testing/src/analysis-fixtures.js';
+} from '../../../testing/analysis-fixtures.js';
 import { analyzeModule } from './analyze-module.js';
 import type { ComponentDescription } from './component.js';
 import type { AnalysisReport, Finding } from './report.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { customSection, leb128, moduleOf, pluginWat, compileWatWithFeatures, producersPayload, section, wasmName } from '../../testing/src/analysis-fixtures.js';
-import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../../testing/src/hostile-modules.js';
+import { customSection, leb128, moduleOf, pluginWat, compileWatWithFeatures, producersPayload, section, wasmName } from '../../../testing/analysis-fixtures.js';
+import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../../../testing/hostile-modules.js';
 import { analyzeModule } from './analyze-module.js';
 import { boundReport, ELLIPSIS, serializedSize, shorten } from './bound-report.js';
 import { decide, DEFAULT_POLICY, parsePolicy } from './policy.js';

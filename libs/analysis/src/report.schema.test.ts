@@ -1,8 +1,8 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { assemblyScriptProxyWasmFilter } from '../../testing/src/sdk-fixtures.js';
-import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../../testing/src/hostile-modules.js';
-import { compileWat, MALFORMED_MODULES, proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
+import { assemblyScriptProxyWasmFilter } from '../../../testing/sdk-fixtures.js';
+import { customSectionFloodModule, EMPTY_MODULE, manyImportsModule, producersBombModule } from '../../../testing/hostile-modules.js';
+import { compileWat, MALFORMED_MODULES, proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import { failedAnalysis } from './failed-analysis.js';
 import { analyzeModule } from './analyze-module.js';
 import { ANALYSIS_REPORT_SCHEMA } from './report.schema.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assemblyScriptProxyWasmFilter, clangWasiCommand } from '../../testing/src/sdk-fixtures.js';
+import { assemblyScriptProxyWasmFilter, clangWasiCommand } from '../../../testing/sdk-fixtures.js';
 import { analyzeModule } from './analyze-module.js';
 
 // Modules built from source by real toolchains: what publishers actually upload.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileWatUnchecked, compileWatWithFeatures } from '../../testing/src/analysis-fixtures.js';
+import { compileWatUnchecked, compileWatWithFeatures } from '../../../testing/analysis-fixtures.js';
 import { parseCompileError, validateModule } from './validate.js';
 
 describe('validateModule', () => {

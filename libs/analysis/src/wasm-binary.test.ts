@@ -12,8 +12,8 @@ import {
   targetFeaturesPayload,
   wasmName,
   WASM_HEADER,
-} from '../../testing/src/analysis-fixtures.js';
-import { MALFORMED_MODULES } from '../../testing/src/wasm-fixtures.js';
+} from '../../../testing/analysis-fixtures.js';
+import { MALFORMED_MODULES } from '../../../testing/wasm-fixtures.js';
 import { encodeUnsignedLeb128, parseWasm } from './wasm-binary.js';
 
 describe('parseWasm: the header', () => {

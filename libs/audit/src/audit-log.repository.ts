@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import type { Prisma } from '../../db/src/generated/client.js';
+import { DATABASE, type Database, type Prisma } from '../../db/index.js';
 import type { AuditAction, AuditEventInput } from './audit-actions.js';
 
 export interface AuditEventRecord {

@@ -1,9 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../../auth/src/auth.guard.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { AdminOnly } from '../../auth/index.js';
+import { nameProblem, invalidInput, type FieldProblem } from '../../domain/index.js';
+import { ApiProblems } from '../../http/index.js';
 import { AUDIT_ACTIONS, type AuditAction } from './audit-actions.js';
 import { AuditLogRepository, type AuditEventRecord } from './audit-log.repository.js';
 

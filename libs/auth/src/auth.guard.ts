@@ -10,9 +10,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { forbidden, unauthenticated } from '../../domain/src/registry-error.js';
+import { forbidden, unauthenticated } from '../../domain/index.js';
 import type { Principal } from './principal.js';
-import { TokensService } from './tokens.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,11 +21,20 @@ declare module 'fastify' {
 
 const ADMIN_ONLY = 'registry:admin-only';
 
+/**
+ * What the guard needs from the token store; libs/tokens provides it (the app binds it to TokensService).
+ * The guard cannot import libs/tokens: tokens write audit events, and the audit API is guarded.
+ */
+export abstract class TokenAuthenticator {
+  /** The principal behind an Authorization header; null when there is none. Bad or dead tokens throw a 401. */
+  abstract authenticate(authorization: string | undefined): Promise<Principal | null>;
+}
+
 /** Requires a valid bearer token; namespace rights are checked by the services that know the namespace. */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   constructor(
-    private readonly tokens: TokensService,
+    private readonly tokens: TokenAuthenticator,
     private readonly reflector: Reflector,
   ) {}
 

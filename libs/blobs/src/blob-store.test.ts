@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { FILESYSTEM_TEMP_DIR, FilesystemStorageDriver } from '../../storage/src/filesystem.driver.js';
-import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
+import { RegistryError } from '../../domain/index.js';
+import { FILESYSTEM_TEMP_DIR, FilesystemStorageDriver } from '../../storage/index.js';
+import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import { BlobStore } from './blob-store.js';
 
 const files = async (dir: string): Promise<string[]> =>

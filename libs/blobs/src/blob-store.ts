@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { digestHex, formatDigest } from '../../domain/src/digest.js';
-import type { WasmBinaryKind } from '../../domain/src/wasm-header.js';
-import { blobKey, uploadKey } from '../../storage/src/storage-keys.js';
-import type { ByteRange, StorageDriver, StoredObjectInfo, StoredObjectStream } from '../../storage/src/storage.driver.js';
+import { digestHex, formatDigest, type WasmBinaryKind } from '../../domain/index.js';
+import { blobKey, uploadKey, type ByteRange, type StorageDriver, type StoredObjectInfo, type StoredObjectStream } from '../../storage/index.js';
 import { ModuleInspector } from './module-inspector.js';
 
 /** An upload that was read to the end and checked, waiting in its temporary place. */

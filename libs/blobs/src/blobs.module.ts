@@ -1,8 +1,6 @@
 import { Global, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { createStorageDriver } from '../../storage/src/create-storage-driver.js';
-import type { StorageDriver } from '../../storage/src/storage.driver.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { createStorageDriver, type StorageDriver } from '../../storage/index.js';
 import { BlobStore } from './blob-store.js';
 
 export const STORAGE_DRIVER = Symbol('StorageDriver');

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../domain/index.js';
 import { ModuleInspector } from './module-inspector.js';
 
 const HEADER = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);

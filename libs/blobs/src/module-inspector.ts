@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { checkWasmHeader, WASM_HEADER_LENGTH, type WasmBinaryKind } from '../../domain/src/wasm-header.js';
+import { RegistryError, checkWasmHeader, WASM_HEADER_LENGTH, type WasmBinaryKind } from '../../domain/index.js';
 import { collectYoungGarbage, YOUNG_GARBAGE_INTERVAL_BYTES } from './young-garbage.js';
 
 export interface InspectedModule {

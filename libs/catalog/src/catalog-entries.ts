@@ -1,6 +1,6 @@
-import type { Producers } from '../../analysis/src/report.js';
-import type { Prisma } from '../../db/src/generated/client.js';
-import { latestOf } from '../../domain/src/versions.js';
+import type { Producers } from '../../analysis/index.js';
+import type { Prisma } from '../../db/index.js';
+import { latestOf } from '../../domain/index.js';
 
 /** A language name as the catalog's `language` filter takes it, lowercase ("rust", "c++", "assemblyscript"). */
 export const LANGUAGE_NAME = /^[a-z0-9][a-z0-9+#._-]{0,31}$/;

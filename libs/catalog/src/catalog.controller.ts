@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { CATEGORY_SLUGS } from '../../domain/index.js';
+import { ApiProblems } from '../../http/index.js';
 import { CatalogService } from './catalog.service.js';
 import { CatalogPage, CategoryList } from './catalog.views.js';
 import { ABI_VERSIONS, DEFAULT_SEARCH_LIMIT, HOSTS, MAX_SEARCH_LIMIT, SEARCH_SORTS, type SearchParams } from './search-query.js';

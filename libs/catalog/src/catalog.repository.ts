@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import { Prisma } from '../../db/src/generated/client.js';
+import { DATABASE, type Database, Prisma } from '../../db/index.js';
 import type { SearchCursor, SearchQuery } from './search-query.js';
 
 /** One plugin as the catalog lists it: the plugin, its latest version, its popularity. */

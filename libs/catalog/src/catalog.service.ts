@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { CATEGORIES } from '../../domain/src/categories.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { CATEGORIES } from '../../domain/index.js';
 import { CatalogRepository, type CatalogEntryRecord } from './catalog.repository.js';
 import type { CatalogEntryView, CatalogPage, CategoryList } from './catalog.views.js';
 import { encodeSearchCursor, parseSearchQuery, type SearchCursor, type SearchParams, type SearchQuery } from './search-query.js';

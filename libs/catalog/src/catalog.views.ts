@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
+import { CATEGORY_SLUGS } from '../../domain/index.js';
 
 /** Response shapes of the catalog: search results and categories. */
 

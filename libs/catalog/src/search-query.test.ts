@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { latestOf } from '../../domain/src/versions.js';
+import { RegistryError, latestOf } from '../../domain/index.js';
 import { encodeSearchCursor, parseSearchQuery } from './search-query.js';
 
 function problemsOf(params: Record<string, string>): { field: string; message: string }[] {

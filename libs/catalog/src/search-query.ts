@@ -1,6 +1,4 @@
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
-import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
-import { NAME_PATTERN, nameProblem } from '../../domain/src/names.js';
+import { CATEGORY_SLUGS, invalidInput, type FieldProblem, NAME_PATTERN, nameProblem } from '../../domain/index.js';
 import { LANGUAGE_NAME } from './catalog-entries.js';
 
 /** A catalog search, parsed and validated: what the repository turns into SQL. */

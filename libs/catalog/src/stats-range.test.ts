@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../domain/index.js';
 import { bucketStart, parsePopularQuery, parseStatsRange, zeroFilledSeries, type PopularParams, type StatsParams } from './stats-range.js';
 
 function problemsOf(parse: () => unknown): { field: string; message: string }[] {

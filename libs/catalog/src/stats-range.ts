@@ -1,5 +1,4 @@
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
-import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
+import { CATEGORY_SLUGS, invalidInput, type FieldProblem } from '../../domain/index.js';
 
 /**
  * The pure part of download statistics: UTC days as `YYYY-MM-DD`, ranges,

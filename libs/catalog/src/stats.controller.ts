@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { CATEGORY_SLUGS } from '../../domain/index.js';
+import { ApiProblems } from '../../http/index.js';
 import {
   DEFAULT_POPULAR_LIMIT,
   DEFAULT_STATS_DAYS,

@@ -1,8 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
-import { assertNames } from '../../domain/src/names.js';
-import { notFound } from '../../domain/src/registry-error.js';
-import { compareVersionsDescending } from '../../domain/src/versions.js';
+import { CATEGORY_SLUGS, assertNames, notFound, compareVersionsDescending } from '../../domain/index.js';
 import { CatalogRepository } from './catalog.repository.js';
 import { CatalogService } from './catalog.service.js';
 import { ABI_VERSIONS } from './search-query.js';

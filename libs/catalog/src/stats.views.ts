@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
+import { CATEGORY_SLUGS } from '../../domain/index.js';
 import { CatalogEntryView } from './catalog.views.js';
 import { POPULAR_WINDOWS, STATS_INTERVALS, type PopularWindow, type StatsInterval } from './stats-range.js';
 

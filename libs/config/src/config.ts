@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { parsePolicy, type AnalysisPolicy } from '../../analysis/src/policy.js';
+import { parsePolicy, type AnalysisPolicy } from '../../analysis/index.js';
 
 /**
  * The registry's settings, read from the environment once at boot. Nothing

@@ -1,8 +1,6 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { projectRoot } from '../../config/src/project-root.js';
+import { REGISTRY_CONFIG, type RegistryConfig, projectRoot } from '../../config/index.js';
 import { openDatabase, type Database } from './database.js';
 import { applyMigrations } from './migrations.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
 import { openDatabase, type Database } from './database.js';
 import { applyMigrations } from './migrations.js';
 

@@ -4,7 +4,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import type { DatabaseConfig } from '../../config/src/config.js';
+import type { DatabaseConfig } from '../../config/index.js';
 import { PrismaClient } from './generated/client.js';
 
 /** An open database: the Prisma client plus what is needed to run migrations on it. */

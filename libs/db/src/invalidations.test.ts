@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
 import { openDatabase, type Database } from './database.js';
 import { InvalidatedCache, Invalidations, notifyInvalidation, type Invalidation, type VersionDeleted } from './invalidations.js';
 import { applyMigrations } from './migrations.js';

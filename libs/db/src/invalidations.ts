@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
-import { TtlCache } from '../../domain/src/ttl-cache.js';
+import { TtlCache } from '../../domain/index.js';
 import { DATABASE } from './database.module.js';
 import type { Database } from './database.js';
 

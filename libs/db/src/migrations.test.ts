@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
 import { openDatabase, type Database } from './database.js';
 import {
   applyMigrations,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/src/config.js';
+import { loadConfig } from '../../config/index.js';
 import { DownloadCounter } from './download-counter.js';
 import type { DownloadCountDelta, DownloadsRepository } from './downloads.repository.js';
 

@@ -1,12 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { STORAGE_DRIVER } from '../../blobs/src/blobs.module.js';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
-import { RETRY_AFTER_SECONDS } from '../../http/src/dependency-errors.js';
-import type { StorageDriver } from '../../storage/src/storage.driver.js';
+import { STORAGE_DRIVER } from '../../blobs/index.js';
+import { DATABASE, type Database } from '../../db/index.js';
+import { RegistryError } from '../../domain/index.js';
+import { ApiProblems, RETRY_AFTER_SECONDS } from '../../http/index.js';
+import type { StorageDriver } from '../../storage/index.js';
 
 class LiveView {
   @ApiProperty({ example: 'ok' })

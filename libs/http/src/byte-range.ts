@@ -1,4 +1,4 @@
-import type { ByteRange } from '../../storage/src/storage.driver.js';
+import type { ByteRange } from '../../storage/index.js';
 
 export type RangeRequest =
   | { kind: 'none' }

@@ -1,19 +1,16 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type PostgresDatabase } from '../../db/src/database.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { StorageNotFoundError } from '../../storage/src/storage.driver.js';
-import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
-import { startRedis } from '../../testing/src/redis-server.js';
-import { startTestS3Server } from '../../testing/src/s3-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type PostgresDatabase } from '../../db/index.js';
+import { RegistryError } from '../../domain/index.js';
+import { StorageNotFoundError } from '../../storage/index.js';
+import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
+import { startRedis } from '../../../testing/redis-server.js';
+import { startTestS3Server } from '../../../testing/s3-server.js';
 import { unavailableDependency, type Dependency } from './dependency-errors.js';
-import { sendProblem } from './problem.filter.js';
 import { toProblem } from './problem.js';
 
 /** The error `work` rejects with; fails the test when it does not reject. */
@@ -184,36 +181,5 @@ describe('unavailableDependency over real errors', () => {
     expect(problem.detail).toBe('the database is unavailable right now; try again in 5 seconds');
     expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|localhost|postgres(ql)?:\/\//);
     expect(toProblem(seen.get('S3 stopped')).detail).toContain('object storage');
-  });
-
-  describe('as answered', () => {
-    const warnings: string[] = [];
-    const errors: string[] = [];
-    const logger = { warn: (m: string) => warnings.push(m), error: (m: string) => errors.push(m), debug: () => undefined } as unknown as Logger;
-    const app = Fastify();
-    beforeAll(async () => {
-      app.get('/api/v1/plugins', async (request, reply) => sendProblem(request, reply, seen.get('query ended by shutdown'), logger));
-      app.get('/v2/acme/jwt/blobs/:digest', async (request, reply) => sendProblem(request, reply, seen.get('S3 stopped'), logger));
-      await app.ready();
-    });
-    afterAll(() => app.close());
-
-    it('answers problem+json 503 with Retry-After, and logs one warning line without a stack', async () => {
-      const response = await app.inject({ method: 'GET', url: '/api/v1/plugins' });
-      expect(response.statusCode).toBe(503);
-      expect(response.headers['retry-after']).toBe('5');
-      expect(response.headers['content-type']).toContain('application/problem+json');
-      expect(response.json()).toMatchObject({ code: 'service_unavailable', dependency: 'database' });
-      expect(errors).toEqual([]);
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^GET \/api\/v1\/plugins: database unavailable \(.*57P01.*\), answered 503$/);
-    });
-
-    it('answers /v2 in the OCI error format: 503 UNAVAILABLE with Retry-After', async () => {
-      const response = await app.inject({ method: 'GET', url: `/v2/acme/jwt/blobs/sha256:${'0'.repeat(64)}` });
-      expect(response.statusCode).toBe(503);
-      expect(response.headers['retry-after']).toBe('5');
-      expect(response.json()).toMatchObject({ errors: [{ code: 'UNAVAILABLE', message: expect.stringContaining('object storage') }] });
-    });
   });
 });

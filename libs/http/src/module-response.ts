@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { StorageNotFoundError, type ByteRange } from '../../storage/src/storage.driver.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { StorageNotFoundError, type ByteRange } from '../../storage/index.js';
+import { RegistryError } from '../../domain/index.js';
 import { parseRange } from './byte-range.js';
 
 export interface ServedModule {

@@ -1,7 +1,6 @@
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { invalidInput, RegistryError } from '../../domain/src/registry-error.js';
-import { describeForbiddenCharacter, forbiddenCharacter } from '../../domain/src/text.js';
+import { invalidInput, RegistryError, describeForbiddenCharacter, forbiddenCharacter } from '../../domain/index.js';
 
 /**
  * The parts of a multipart/form-data body (publish with a lockfile, verify

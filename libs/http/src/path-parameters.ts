@@ -1,7 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { DIGEST_LENGTH, DIGEST_PATTERN } from '../../domain/src/digest.js';
-import { MAX_NAME_LENGTH, NAME_PATTERN } from '../../domain/src/names.js';
-import { MAX_VERSION_LENGTH } from '../../domain/src/versions.js';
+import { DIGEST_LENGTH, DIGEST_PATTERN, MAX_NAME_LENGTH, NAME_PATTERN, MAX_VERSION_LENGTH } from '../../domain/index.js';
 
 /**
  * The router's limit on one path parameter. Twice the longest value any route accepts (a version or

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StorageNotFoundError } from '../../storage/src/storage.driver.js';
+import { StorageNotFoundError } from '../../storage/index.js';
 import { toProblem } from './problem.js';
 
 describe('toProblem', () => {

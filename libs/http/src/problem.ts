@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { StorageNotFoundError } from '../../storage/src/storage.driver.js';
+import { RegistryError } from '../../domain/index.js';
+import { StorageNotFoundError } from '../../storage/index.js';
 import { RETRY_AFTER_SECONDS, unavailableDependency } from './dependency-errors.js';
 import { PATH_PARAMETER_RULE } from './path-parameters.js';
 

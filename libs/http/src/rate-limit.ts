@@ -5,8 +5,8 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { Socket } from 'node:net';
-import type { RateLimitConfig } from '../../config/src/config.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import type { RateLimitConfig } from '../../config/index.js';
+import { RegistryError } from '../../domain/index.js';
 
 /**
  * Marks a route as limited per client address by VERIFY_RATE_LIMIT_MAX and _WINDOW_MS (anonymous

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { invalidInput } from '../../domain/src/registry-error.js';
+import { invalidInput } from '../../domain/index.js';
 
 /** Reads a small upload part into memory, refusing it (400, naming the field) as soon as it passes maxBytes. */
 export async function readLimited(stream: Readable, maxBytes: number, field: string): Promise<Buffer> {

@@ -1,7 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
-import { describeForbiddenCharacter, forbiddenCharacter, TEXT_RULE, textProblem } from '../../domain/src/text.js';
+import { invalidInput, type FieldProblem, describeForbiddenCharacter, forbiddenCharacter, TEXT_RULE, textProblem } from '../../domain/index.js';
 
 /** Enough to say what is wrong without echoing a whole hostile body back. */
 const MAX_PROBLEMS = 10;

@@ -1,4 +1,4 @@
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../domain/index.js';
 
 /** Error codes of the OCI distribution spec that /v2 answers with. */
 export type OciErrorCode =

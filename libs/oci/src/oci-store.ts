@@ -1,4 +1,4 @@
-import type { Prisma } from '../../db/src/generated/client.js';
+import type { Prisma } from '../../db/index.js';
 import { buildOciArtifacts } from './oci-artifacts.js';
 
 type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;

@@ -1,12 +1,10 @@
 import { Controller, Delete, Get, Head, Inject, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import type { BlobStore } from '../../blobs/src/blob-store.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { DownloadCounter } from '../../downloads/src/download-counter.js';
-import { matchesEtag, sendModule } from '../../http/src/module-response.js';
+import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { DownloadCounter } from '../../downloads/index.js';
+import { matchesEtag, sendModule } from '../../http/index.js';
 import { ociError } from './oci-errors.js';
 import { OciService } from './oci.service.js';
 

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
+import { DATABASE, type Database } from '../../db/index.js';
 import { storeOciArtifacts } from './oci-store.js';
 
 export interface OciManifestRecord {

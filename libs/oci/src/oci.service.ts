@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { NAME_PATTERN } from '../../domain/src/names.js';
-import { InvalidatedCache, Invalidations, type VersionDeleted } from '../../db/src/invalidations.js';
-import { DownloadMarks } from '../../downloads/src/download-marks.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { NAME_PATTERN } from '../../domain/index.js';
+import { InvalidatedCache, Invalidations, type VersionDeleted } from '../../db/index.js';
+import { DownloadMarks } from '../../downloads/index.js';
 import { MEDIA_TYPES } from './oci-artifacts.js';
 import { ociError } from './oci-errors.js';
 import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci.repository.js';

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import type { JobQueue } from './job-queue.js';
 import { PipelineRepository } from './pipeline.repository.js';
 

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { BullMqQueue, BullMqWorker } from './bullmq.queue.js';
 import { InProcessQueue } from './in-process.queue.js';
 import type { JobQueue } from './job-queue.js';

@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import { PIPELINE_ACTOR, type AuditActor } from '../../audit/src/audit-actions.js';
-import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
-import { catalogLanguages, refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
-import { storeOciArtifacts } from '../../oci/src/oci-store.js';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
+import { PIPELINE_ACTOR, type AuditActor, writeAuditEvent } from '../../audit/index.js';
+import { catalogLanguages, refreshCatalogEntry } from '../../catalog/index.js';
+import { storeOciArtifacts } from '../../oci/index.js';
+import { DATABASE, type Database } from '../../db/index.js';
+import type { PluginMetadata } from '../../domain/index.js';
 import { jobIdFor, PIPELINE_STEPS, type PipelineJob, type PipelineStepName, type StepState, type StepStatus } from './pipeline-steps.js';
 
 /** What the pipeline needs to know about a version to process it. */

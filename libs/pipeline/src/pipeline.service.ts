@@ -1,12 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { analyzeInWorker } from '../../analysis/src/analysis-runner.js';
-import { shorten } from '../../analysis/src/bound-report.js';
-import { decide, rejectionSummary } from '../../analysis/src/policy.js';
-import { summarizeAnalysis } from '../../analysis/src/stored-analysis.js';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import type { BlobStore } from '../../blobs/src/blob-store.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
+import { analyzeInWorker, shorten, decide, rejectionSummary, summarizeAnalysis } from '../../analysis/index.js';
+import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
 import { PIPELINE_STEPS, type PipelineJob, type PipelineStepName } from './pipeline-steps.js';

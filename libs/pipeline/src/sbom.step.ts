@@ -1,9 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { registryVersion } from '../../config/src/registry-version.js';
-import type { DeclaredDependencies } from '../../sbom/src/model.js';
-import { sbomBuilder } from '../../sbom/src/sbom-builder.js';
+import { REGISTRY_CONFIG, type RegistryConfig, registryVersion } from '../../config/index.js';
+import { type DeclaredDependencies, sbomBuilder } from '../../sbom/index.js';
 import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
 
 /**

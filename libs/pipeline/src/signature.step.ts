@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { digestHex } from '../../domain/src/digest.js';
-import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/src/bundles.js';
+import { digestHex } from '../../domain/index.js';
+import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/index.js';
 import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
 import { SigningKeys } from './signing-keys.js';
 

@@ -1,9 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { attestModule, signModule, type AttestationInput, type SerializedBundle } from '../../signing/src/bundles.js';
-import { createKeylessSigner, identityTokenFromFile, type KeylessSigner } from '../../signing/src/keyless.js';
-import { loadOrCreateSigningKey, type SigningKey } from '../../signing/src/signing-key.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import {
+  attestModule,
+  signModule,
+  type AttestationInput,
+  type SerializedBundle,
+  createKeylessSigner,
+  identityTokenFromFile,
+  type KeylessSigner,
+  loadOrCreateSigningKey,
+  type SigningKey,
+} from '../../signing/index.js';
 import { PipelineRepository } from './pipeline.repository.js';
 
 export interface ModuleSigner {

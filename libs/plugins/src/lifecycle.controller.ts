@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, Authenticated, CurrentPrincipal } from '../../auth/src/auth.guard.js';
-import type { Principal } from '../../auth/src/principal.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { AdminOnly, Authenticated, CurrentPrincipal, type Principal } from '../../auth/index.js';
+import { ApiProblems } from '../../http/index.js';
 import { LifecycleService, MAX_REASON_LENGTH } from './lifecycle.service.js';
 import { PluginView, VersionView } from './plugin.views.js';
 import type { PluginRecord, VersionRecord } from './plugins.repository.js';

@@ -1,11 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../db/src/database.js';
-import { Invalidations, type Invalidation } from '../../db/src/invalidations.js';
-import { applyMigrations } from '../../db/src/migrations.js';
-import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
-import { startPostgres, type PostgresServer } from '../../testing/src/postgres-server.js';
+import { openDatabase, type Database, Invalidations, type Invalidation, applyMigrations } from '../../db/index.js';
+import { DownloadsRepository } from '../../downloads/index.js';
+import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
 import { LifecycleRepository } from './lifecycle.repository.js';
 
 const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));

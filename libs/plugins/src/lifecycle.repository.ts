@@ -1,11 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuditActor } from '../../audit/src/audit-actions.js';
-import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
-import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import { notifyInvalidation } from '../../db/src/invalidations.js';
-import type { Prisma } from '../../db/src/generated/client.js';
+import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
+import { refreshCatalogEntry } from '../../catalog/index.js';
+import { DATABASE, type Database, notifyInvalidation, type Prisma } from '../../db/index.js';
 
 export interface VersionKey {
   namespace: string;

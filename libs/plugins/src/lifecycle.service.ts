@@ -1,11 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { actorOf, mayPublishTo, type Principal } from '../../auth/src/principal.js';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import type { BlobStore } from '../../blobs/src/blob-store.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
-import { textProblem } from '../../domain/src/text.js';
-import { versionProblem } from '../../domain/src/versions.js';
+import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
+import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
+import { nameProblem, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, textProblem, versionProblem } from '../../domain/index.js';
 import { LifecycleRepository, type LifecycleRefusal, type VersionKey } from './lifecycle.repository.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 

@@ -1,10 +1,9 @@
 import { Controller, Get, Param, Put, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AdminOnly, CurrentPrincipal } from '../../auth/src/auth.guard.js';
-import { actorOf, type Principal } from '../../auth/src/principal.js';
-import { assertNames } from '../../domain/src/names.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { AdminOnly, CurrentPrincipal, actorOf, type Principal } from '../../auth/index.js';
+import { assertNames } from '../../domain/index.js';
+import { ApiProblems } from '../../http/index.js';
 import { NamespaceView } from './plugin.views.js';
 import { PluginsRepository } from './plugins.repository.js';
 import { PluginsService } from './plugins.service.js';

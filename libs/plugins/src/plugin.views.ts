@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
-import { DeprecationView } from '../../catalog/src/catalog.views.js';
+import { CATEGORY_SLUGS } from '../../domain/index.js';
+import { DeprecationView } from '../../catalog/index.js';
 
 /** Response and request shapes of the plugins API; the OpenAPI document is generated from them. */
 

@@ -1,13 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import type { Prisma } from '../../db/src/generated/client.js';
-import type { AnalysisSummary, StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import type { PluginMetadata } from '../../domain/src/plugin-metadata.js';
-import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/src/pipeline-steps.js';
-import type { AuditActor } from '../../audit/src/audit-actions.js';
-import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
-import { refreshCatalogEntry } from '../../catalog/src/catalog-entries.js';
+import { DATABASE, type Database, type Prisma } from '../../db/index.js';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
+import type { PluginMetadata } from '../../domain/index.js';
+import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/index.js';
+import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
+import { refreshCatalogEntry } from '../../catalog/index.js';
 
 export type VersionStatus = 'pending' | 'ready' | 'rejected' | 'failed';
 

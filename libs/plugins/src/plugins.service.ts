@@ -1,18 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { digestProblem } from '../../domain/src/digest.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
-import { compareVersionsDescending, latestOf, versionProblem } from '../../domain/src/versions.js';
-import { InvalidatedCache, Invalidations } from '../../db/src/invalidations.js';
-import { answerAfterCommit } from '../../http/src/after-commit.js';
-import { DownloadMarks } from '../../downloads/src/download-marks.js';
-import { DownloadsRepository } from '../../downloads/src/downloads.repository.js';
-import { PIPELINE_STEPS, type StepStatus } from '../../pipeline/src/pipeline-steps.js';
-import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
-import { OciRepository } from '../../oci/src/oci.repository.js';
-import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import {
+  digestProblem,
+  nameProblem,
+  invalidInput,
+  notFound,
+  RegistryError,
+  type FieldProblem,
+  compareVersionsDescending,
+  latestOf,
+  versionProblem,
+} from '../../domain/index.js';
+import { InvalidatedCache, Invalidations } from '../../db/index.js';
+import { answerAfterCommit } from '../../http/index.js';
+import { DownloadMarks, DownloadsRepository } from '../../downloads/index.js';
+import { PIPELINE_STEPS, type StepStatus, PipelineRepository } from '../../pipeline/index.js';
+import { OciRepository } from '../../oci/index.js';
+import type { StoredAnalysis } from '../../analysis/index.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
 import { PluginsRepository, type NamespaceRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 

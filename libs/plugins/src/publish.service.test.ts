@@ -3,16 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Principal } from '../../auth/src/principal.js';
-import { BlobStore } from '../../blobs/src/blob-store.js';
-import { loadConfig } from '../../config/src/config.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { FilesystemStorageDriver } from '../../storage/src/filesystem.driver.js';
-import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
+import type { Principal } from '../../auth/index.js';
+import { BlobStore } from '../../blobs/index.js';
+import { loadConfig } from '../../config/index.js';
+import { RegistryError } from '../../domain/index.js';
+import { FilesystemStorageDriver } from '../../storage/index.js';
+import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import type { PluginsRepository, PublishTransaction, VersionRecord } from './plugins.repository.js';
 import { PublishService, type PublishRequest } from './publish.service.js';
-import type { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';
-import type { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
+import type { OutboxDispatcher, PipelineRepository } from '../../pipeline/index.js';
 
 /**
  * The publish rules with the database replaced by an in-memory stand-in and

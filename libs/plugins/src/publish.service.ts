@@ -1,19 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { actorOf, mayPublishTo, type Principal } from '../../auth/src/principal.js';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import { moduleTooLarge } from '../../blobs/src/module-inspector.js';
-import type { BlobStore, ReceivedUpload } from '../../blobs/src/blob-store.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { parsePluginMetadata } from '../../domain/src/plugin-metadata.js';
-import { forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/src/registry-error.js';
-import { versionProblem } from '../../domain/src/versions.js';
+import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
+import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { nameProblem, parsePluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, versionProblem } from '../../domain/index.js';
 import { PluginsRepository, type DeletedVersionRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
-import { afterCommit } from '../../http/src/after-commit.js';
-import { OutboxDispatcher } from '../../pipeline/src/outbox-dispatcher.js';
-import { PipelineRepository } from '../../pipeline/src/pipeline.repository.js';
+import { afterCommit } from '../../http/index.js';
+import { OutboxDispatcher, PipelineRepository } from '../../pipeline/index.js';
 
 export interface VersionCoordinates {
   namespace: string;

@@ -2,17 +2,11 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { moduleTooLarge } from '../../blobs/src/module-inspector.js';
-import { collectingYoungGarbage } from '../../blobs/src/young-garbage.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { invalidInput } from '../../domain/src/registry-error.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
-import { asMultipartError, multipartParts } from '../../http/src/multipart.js';
-import { RateLimited } from '../../http/src/rate-limit.js';
-import { readLimited } from '../../http/src/read-limited.js';
-import { BUNDLE_V03_MEDIA_TYPE } from '../../signing/src/bundles.js';
-import { StreamedArtifact } from '../../signing/src/verify.js';
+import { moduleTooLarge, collectingYoungGarbage } from '../../blobs/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { invalidInput } from '../../domain/index.js';
+import { ApiProblems, asMultipartError, multipartParts, RateLimited, readLimited } from '../../http/index.js';
+import { BUNDLE_V03_MEDIA_TYPE, StreamedArtifact } from '../../signing/index.js';
 import { AttestationsView, PublicKeyView, VerificationView, VerifyRequestBody } from './provenance.views.js';
 import { ProvenanceService } from './provenance.service.js';
 

@@ -1,19 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { BLOB_STORE } from '../../blobs/src/blobs.module.js';
-import type { BlobStore } from '../../blobs/src/blob-store.js';
-import { collectingYoungGarbage } from '../../blobs/src/young-garbage.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { digestHex, digestProblem, formatDigest } from '../../domain/src/digest.js';
-import { invalidInput, notFound, RegistryError } from '../../domain/src/registry-error.js';
-import { TtlCache } from '../../domain/src/ttl-cache.js';
-import { PipelineRepository, type SignatureKind } from '../../pipeline/src/pipeline.repository.js';
-import { PluginsService } from '../../plugins/src/plugins.service.js';
-import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
-import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/src/bundles.js';
-import { loadTrustedRoot, type TrustAnchors } from '../../signing/src/trusted-root.js';
-import { StreamedArtifact, verifyBundle } from '../../signing/src/verify.js';
+import { BLOB_STORE, type BlobStore, collectingYoungGarbage } from '../../blobs/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { digestHex, digestProblem, formatDigest, invalidInput, notFound, RegistryError, TtlCache } from '../../domain/index.js';
+import { PipelineRepository, type SignatureKind } from '../../pipeline/index.js';
+import { PluginsService, type VersionRecord } from '../../plugins/index.js';
+import { CYCLONEDX_PREDICATE_TYPE, loadTrustedRoot, type TrustAnchors, StreamedArtifact, verifyBundle } from '../../signing/index.js';
 import type { AttestationsView, PublicKeyView, VerificationView } from './provenance.views.js';
 
 // Stored modules never change, so a verification against one stands while the bundle and the keys do.

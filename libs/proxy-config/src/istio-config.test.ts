@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../domain/index.js';
 import { MANIFEST_DIGEST, MODULE_SHA256, NETWORK_ABI, sampleInput } from '../test/fixtures.js';
 import { ISTIO_API, ISTIO_SHA256_PATTERN, WASM_PLUGIN_RESOURCE } from '../test/istio-api.js';
 import { snapshotSchema, validateMessage } from '../test/proto-json.js';

@@ -1,4 +1,4 @@
-import { invalidInput } from '../../domain/src/registry-error.js';
+import { invalidInput } from '../../domain/index.js';
 import type { IstioPhase, IstioSource, PluginConfiguration } from './proxy-config-options.js';
 import { abiLine, compatibilityLine, coordinates, hexOf, type FilterType, type OciPin, type PluginCoordinates, type ProxyConfigInput } from './proxy-config.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../domain/index.js';
 import { HTTP_ABI, NETWORK_ABI } from '../test/fixtures.js';
 import { MAX_CONFIGURATION_BYTES, parseEnvoyQuery, parseIstioQuery, resolveFilter } from './proxy-config-options.js';
 

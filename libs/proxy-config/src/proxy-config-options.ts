@@ -1,4 +1,4 @@
-import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
+import { invalidInput, type FieldProblem } from '../../domain/index.js';
 import { coordinates, type AbiSummary, type FilterType, type PluginCoordinates } from './proxy-config.js';
 
 /**

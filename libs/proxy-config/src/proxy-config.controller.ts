@@ -1,7 +1,7 @@
 import { applyDecorators, Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiProblems } from '../../http/src/api-problems.js';
+import { ApiProblems } from '../../http/index.js';
 import {
   DEFAULT_CLUSTER,
   DEFAULT_RUNTIME,

@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { analyzeModule } from '../../analysis/src/analyze-module.js';
-import { decide, DEFAULT_POLICY } from '../../analysis/src/policy.js';
-import { summarizeAnalysis, type StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import { loadConfig, type RegistryConfig } from '../../config/src/config.js';
-import { notFound, RegistryError } from '../../domain/src/registry-error.js';
-import type { OciService } from '../../oci/src/oci.service.js';
-import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
-import type { PluginsService } from '../../plugins/src/plugins.service.js';
-import { proxyWasmFilter, rejectedFilter } from '../../testing/src/wasm-fixtures.js';
+import { analyzeModule, decide, DEFAULT_POLICY, summarizeAnalysis, type StoredAnalysis } from '../../analysis/index.js';
+import { loadConfig, type RegistryConfig } from '../../config/index.js';
+import { notFound, RegistryError } from '../../domain/index.js';
+import type { OciService } from '../../oci/index.js';
+import type { VersionRecord, PluginsService } from '../../plugins/index.js';
+import { proxyWasmFilter, rejectedFilter } from '../../../testing/wasm-fixtures.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import type { EnvoyConfigJson, IstioConfigJson } from './render.js';
 

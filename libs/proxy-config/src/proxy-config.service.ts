@@ -1,12 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { StoredAnalysis } from '../../analysis/src/stored-analysis.js';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { digestHex } from '../../domain/src/digest.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
-import { OciService } from '../../oci/src/oci.service.js';
-import type { VersionRecord } from '../../plugins/src/plugins.repository.js';
-import { PluginsService } from '../../plugins/src/plugins.service.js';
+import type { StoredAnalysis } from '../../analysis/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { digestHex, RegistryError } from '../../domain/index.js';
+import { OciService } from '../../oci/index.js';
+import { type VersionRecord, PluginsService } from '../../plugins/index.js';
 import { buildEnvoyConfig } from './envoy-config.js';
 import { buildIstioPlugins, resolveIstioSources } from './istio-config.js';
 import { parseEnvoyQuery, parseIstioQuery, resolveFilter, type OutputFormat } from './proxy-config-options.js';

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyzeModule } from '../../analysis/src/analyze-module.js';
-import type { AnalysisReport } from '../../analysis/src/report.js';
-import { REPORT_LIMITS } from '../../analysis/src/report-limits.js';
-import { producersBombModule } from '../../testing/src/hostile-modules.js';
-import { compileWatWithFeatures, customSection, HTTP_FILTER_0_2_1, producersPayload } from '../../testing/src/analysis-fixtures.js';
+import { analyzeModule, type AnalysisReport, REPORT_LIMITS } from '../../analysis/index.js';
+import { producersBombModule } from '../../../testing/hostile-modules.js';
+import { compileWatWithFeatures, customSection, HTTP_FILTER_0_2_1, producersPayload } from '../../../testing/analysis-fixtures.js';
 import { CARGO_LOCK, GO_MOD, GO_SUM, PACKAGE_LOCK, PROXY_WASM_COMMIT, PURLS_TXT, sha256Hex, sha512Hex } from '../test/samples.js';
 import { buildSbom, SbomInputError, type SbomInput } from './build-sbom.js';
 import { parseDeclaredDependencyFiles } from './dependencies.js';

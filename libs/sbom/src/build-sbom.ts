@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Contrib, Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
-import { shorten } from '../../analysis/src/bound-report.js';
-import type { AnalysisReport } from '../../analysis/src/report.js';
-import { REPORT_LIMITS } from '../../analysis/src/report-limits.js';
-import { DIGEST_PATTERN, digestProblem } from '../../domain/src/digest.js';
-import { licenseProblem } from '../../domain/src/licenses.js';
-import { nameProblem } from '../../domain/src/names.js';
-import type { FieldProblem } from '../../domain/src/registry-error.js';
-import { versionProblem } from '../../domain/src/versions.js';
+import { shorten, type AnalysisReport, REPORT_LIMITS } from '../../analysis/index.js';
+import { DIGEST_PATTERN, digestProblem, licenseProblem, nameProblem, type FieldProblem, versionProblem } from '../../domain/index.js';
 import type { DeclaredDependencies } from './model.js';
 import { makePurl } from './purl.js';
 import { assertValidSbom, type SbomValidationReport } from './validate-sbom.js';

@@ -1,5 +1,4 @@
-import type { FieldProblem } from '../../domain/src/registry-error.js';
-import { describeForbiddenCharacter, forbiddenCharacter } from '../../domain/src/text.js';
+import { type FieldProblem, describeForbiddenCharacter, forbiddenCharacter } from '../../domain/index.js';
 import { parseCargoLock } from './cargo-lock.js';
 import { parseGoMod, parseGoSum } from './go-modules.js';
 import {

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { projectRoot } from '../../config/src/project-root.js';
 import type { SbomInput } from './build-sbom.js';
 import type { DependencyFile } from './dependencies.js';
 import { DEFAULT_DEPENDENCY_LIMITS, type DependencyLimits, type DependencyParseResult } from './model.js';
@@ -103,7 +101,7 @@ export class SbomBuilder {
 /** The compiled worker: next to this file in dist/, or in dist/ when this file runs from the sources (tests). */
 function workerScript(): string {
   const beside = fileURLToPath(new URL('./sbom.worker.js', import.meta.url));
-  return existsSync(beside) ? beside : join(projectRoot(), 'dist/libs/sbom/src/sbom.worker.js');
+  return existsSync(beside) ? beside : fileURLToPath(new URL('../../../dist/libs/sbom/src/sbom.worker.js', import.meta.url));
 }
 
 /** The process's one SBOM worker, shared by publishing (lockfiles) and the pipeline (SBOMs). */

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { lowerThreadPriority } from '../../analysis/src/thread-priority.js';
+import { lowerThreadPriority } from '../../analysis/index.js';
 import { buildSbom, type SbomInput } from './build-sbom.js';
 import { parseDeclaredDependencyFiles, type DependencyFile } from './dependencies.js';
 import type { DependencyLimits } from './model.js';

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dssePae, opensslVerify } from '../../testing/src/sigstore-openssl.js';
-import { proxyWasmFilter } from '../../testing/src/wasm-fixtures.js';
+import { dssePae, opensslVerify } from '../../../testing/sigstore-openssl.js';
+import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import { CYCLONEDX_PREDICATE_TYPE, attestModule, signModule, type SerializedBundle } from './bundles.js';
 import { signingKeyFromPem, type SigningKey } from './signing-key.js';
 import { StreamedArtifact, verifyBundle, type VerificationReport } from './verify.js';

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { opensslKeyId, opensslPublicKeyOf } from '../../testing/src/sigstore-openssl.js';
+import { opensslKeyId, opensslPublicKeyOf } from '../../../testing/sigstore-openssl.js';
 import { GENERATED_KEY_PATH, SigningKeyError, keyIdOf, loadOrCreateSigningKey } from './signing-key.js';
 
 let dataDir: string;

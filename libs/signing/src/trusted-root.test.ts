@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMockSigstore, type MockSigstore } from '../../testing/src/sigstore-mock-servers.js';
+import { startMockSigstore, type MockSigstore } from '../../../testing/sigstore-mock-servers.js';
 import { TrustedRootError, loadTrustedRoot, parseTrustedRoot } from './trusted-root.js';
 
 let sigstore: MockSigstore;

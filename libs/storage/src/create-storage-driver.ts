@@ -1,4 +1,4 @@
-import type { StorageConfig } from '../../config/src/config.js';
+import type { StorageConfig } from '../../config/index.js';
 import { FilesystemStorageDriver } from './filesystem.driver.js';
 import { S3StorageDriver } from './s3.driver.js';
 import type { StorageDriver } from './storage.driver.js';

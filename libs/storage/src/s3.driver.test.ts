@@ -12,7 +12,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestS3Server, type TestS3Server } from '../../testing/src/s3-server.js';
+import { startTestS3Server, type TestS3Server } from '../../../testing/s3-server.js';
 import { createS3Client, S3StorageDriver, type S3StorageConfig } from './s3.driver.js';
 import { chunked, collect, describeStorageConformance, readAll } from './storage-conformance.js';
 

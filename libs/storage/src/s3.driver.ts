@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
-import type { StorageConfig } from '../../config/src/config.js';
+import type { StorageConfig } from '../../config/index.js';
 import { assertSafeKey, assertSafePrefix, assertValidRange } from './storage-keys.js';
 import {
   StorageNotFoundError,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnalysisReport } from '../../../analysis/src/report.js';
+import type { AnalysisReport } from '../../../analysis/index.js';
 import { analysisUnavailable, analysisView, type AnalysisAnswer } from './analysis-view.js';
 
 /** A Rust filter at ABI 0.2.1, as `GET …/analysis` answers for it (trimmed to what the view reads). */

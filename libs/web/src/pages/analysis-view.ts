@@ -1,4 +1,4 @@
-import type { AnalysisReport, Capability, Finding, HostCompatibility, ProducerValue } from '../../../analysis/src/report.js';
+import type { AnalysisReport, Capability, Finding, HostCompatibility, ProducerValue } from '../../../analysis/index.js';
 import { html, type Html } from '../html.js';
 
 /** `GET …/versions/{v}/analysis`: the policy's verdict beside the full report. */

@@ -1,5 +1,5 @@
-import type { PluginStatsView } from '../../../catalog/src/stats.views.js';
-import type { FindingView, PluginDetailView, VersionView } from '../../../plugins/src/plugin.views.js';
+import type { PluginStatsView } from '../../../catalog/index.js';
+import type { FindingView, PluginDetailView, VersionView } from '../../../plugins/index.js';
 import { html, type Html } from '../html.js';
 import { copyButton, layout } from '../layout.js';
 import type { ApiAnswer, PublicApi } from '../public-api.js';

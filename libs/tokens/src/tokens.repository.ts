@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../db/src/database.module.js';
-import type { Database } from '../../db/src/database.js';
-import type { AuditActor } from '../../audit/src/audit-actions.js';
-import { writeAuditEvent } from '../../audit/src/audit-log.repository.js';
+import { DATABASE, type Database } from '../../db/index.js';
+import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
 
 export interface StoredToken {
   id: string;

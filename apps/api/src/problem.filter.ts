@@ -1,10 +1,8 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientWentAway, describeError } from './client-errors.js';
-import { describeDependencyError } from './dependency-errors.js';
-import { lingerAfterAnswer } from './lingering-close.js';
+import { describeDependencyError, lingerAfterAnswer, toProblem } from '../../../libs/http/index.js';
 import { problemResponse } from './problem-response.js';
-import { toProblem } from './problem.js';
 
 /** The one place where errors become responses. */
 @Catch()

@@ -1,5 +1,5 @@
 import wabtFactory from 'wabt';
-import { encodeUnsignedLeb128 } from '../../analysis/src/wasm-binary.js';
+import { encodeUnsignedLeb128 } from '../../libs/analysis/index.js';
 
 /**
  * Proxy-Wasm plugins built from source for the demo catalog: WebAssembly text

@@ -9,7 +9,7 @@ import { chromium, type Browser, type BrowserContextOptions, type Page } from 'p
  */
 export const CHROMIUM = '/usr/bin/chromium';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Screenshots land here (ignored by git), for a person to look at after a run. */
 export const SCREENSHOT_DIR = join(ROOT, 'test-artifacts', 'screenshots');
 

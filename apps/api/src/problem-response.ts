@@ -1,7 +1,6 @@
-import { isOciPath, ociCodeForStatus } from '../../oci/src/oci-errors.js';
-import { errorPage } from '../../web/src/pages/catalog-pages.js';
-import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
-import { BASELINE_SECURITY_HEADERS } from './security-headers.js';
+import { isOciPath, ociCodeForStatus } from '../../../libs/oci/index.js';
+import { errorPage } from '../../../libs/web/index.js';
+import { PROBLEM_CONTENT_TYPE, type Problem, BASELINE_SECURITY_HEADERS } from '../../../libs/http/index.js';
 
 /**
  * A problem in the format of the surface it answers: the OCI error body on /v2, an HTML page for a

@@ -2,10 +2,10 @@ import type { Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { maxHeaderSize, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpConfig } from '../../config/src/config.js';
-import { isOciPath } from '../../oci/src/oci-errors.js';
+import type { HttpConfig } from '../../../libs/config/index.js';
+import { isOciPath } from '../../../libs/oci/index.js';
 import { problemResponse } from './problem-response.js';
-import { toProblem } from './problem.js';
+import { toProblem } from '../../../libs/http/index.js';
 
 /** Errors that mean the connection ended under the request: the client hung up or was cut off. */
 const CONNECTION_ERRORS = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'FST_MP_PREMATURE_CLOSE']);

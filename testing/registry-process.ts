@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const API_ENTRY = join(ROOT, 'dist/apps/api/src/main.js');
 export const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/src/main.js');
 

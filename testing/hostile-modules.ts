@@ -1,4 +1,4 @@
-import { encodeUnsignedLeb128 } from '../../analysis/src/wasm-binary.js';
+import { encodeUnsignedLeb128 } from '../libs/analysis/index.js';
 
 /**
  * Valid modules a hostile publisher could send to make the analysis report,

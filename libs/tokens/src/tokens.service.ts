@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { REGISTRY_CONFIG } from '../../config/src/config.module.js';
-import type { RegistryConfig } from '../../config/src/config.js';
-import { assertNames } from '../../domain/src/names.js';
-import { invalidInput, notFound, RegistryError, unauthenticated, type FieldProblem } from '../../domain/src/registry-error.js';
-import { actorOf, type Principal } from './principal.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { assertNames, invalidInput, notFound, RegistryError, unauthenticated, type FieldProblem } from '../../domain/index.js';
+import { actorOf, TokenAuthenticator, type Principal } from '../../auth/index.js';
 import { generateTokenSecret, hashTokenSecret, sameHash, visiblePrefix } from './token-secret.js';
 import { TokensRepository, type StoredToken } from './tokens.repository.js';
 
@@ -18,7 +16,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @Injectable()
-export class TokensService {
+export class TokensService implements TokenAuthenticator {
   private readonly logger = new Logger('Tokens');
   private readonly adminTokenHash: string | null;
 

@@ -1,5 +1,5 @@
 import wabtFactory from 'wabt';
-import { encodeUnsignedLeb128 } from '../../analysis/src/wasm-binary.js';
+import { encodeUnsignedLeb128 } from '../libs/analysis/index.js';
 
 const leb128 = (value: number): Buffer => Buffer.from(encodeUnsignedLeb128(value));
 

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import { RegistryError } from '../../../libs/domain/index.js';
 import { sendProblem } from './problem.filter.js';
 
 const logger = { error: () => undefined, debug: () => undefined } as unknown as Logger;

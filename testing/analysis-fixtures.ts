@@ -1,4 +1,4 @@
-import { encodeUnsignedLeb128 } from '../../analysis/src/wasm-binary.js';
+import { encodeUnsignedLeb128 } from '../libs/analysis/index.js';
 import { compileWat } from './wasm-fixtures.js';
 
 /**

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { analyzeModule } from '../../analysis/src/analyze-module.js';
-import { HOST_FUNCTIONS } from '../../analysis/src/proxy-wasm-abi.js';
-import { decide, DEFAULT_POLICY } from '../../analysis/src/policy.js';
-import { CATEGORY_SLUGS } from '../../domain/src/categories.js';
-import { nameProblem } from '../../domain/src/names.js';
-import { parsePluginMetadata } from '../../domain/src/plugin-metadata.js';
-import { versionProblem } from '../../domain/src/versions.js';
+import { analyzeModule, HOST_FUNCTIONS, decide, DEFAULT_POLICY } from '../../libs/analysis/index.js';
+import { CATEGORY_SLUGS, nameProblem, parsePluginMetadata, versionProblem } from '../../libs/domain/index.js';
 import { DEMO_PLUGINS, NAMESPACES, projectLinks, TOOLCHAINS } from './catalog.js';
 import { downloadHistory } from './download-history.js';
 import { buildPluginModule, type PluginModuleSpec } from './plugin-module.js';

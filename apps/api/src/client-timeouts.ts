@@ -1,11 +1,11 @@
 import type { Logger } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import type { Socket } from 'node:net';
-import type { HttpConfig } from '../../config/src/config.js';
-import { RegistryError } from '../../domain/src/registry-error.js';
+import type { HttpConfig } from '../../../libs/config/index.js';
+import { RegistryError } from '../../../libs/domain/index.js';
 import { writeAndClose } from './client-errors.js';
 import { problemResponse } from './problem-response.js';
-import { toProblem } from './problem.js';
+import { toProblem } from '../../../libs/http/index.js';
 
 /**
  * The Fastify options that bound how long a client may take. Node checks the whole-request and

@@ -1,10 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { invalidInput, type FieldProblem } from '../../domain/src/registry-error.js';
-import { textProblem } from '../../domain/src/text.js';
-import { ApiProblems } from '../../http/src/api-problems.js';
-import { AdminOnly, CurrentPrincipal } from './auth.guard.js';
-import type { Principal } from './principal.js';
+import { invalidInput, type FieldProblem, textProblem } from '../../domain/index.js';
+import { ApiProblems } from '../../http/index.js';
+import { AdminOnly, CurrentPrincipal, type Principal } from '../../auth/index.js';
 import { IssuedTokenView, TokenRequestBody, TokenView } from './token.views.js';
 import type { StoredToken } from './tokens.repository.js';
 import { TokensService, type TokenRequest } from './tokens.service.js';

@@ -1,0 +1,14 @@
+// The registry's configuration, read and validated once at boot; nothing else reads process.env.
+export { ConfigModule, REGISTRY_CONFIG } from './src/config.module.js';
+export {
+  ConfigError,
+  type DatabaseConfig,
+  type HttpConfig,
+  type RateLimitConfig,
+  type RegistryConfig,
+  type StorageConfig,
+  loadConfig,
+} from './src/config.js';
+export { projectRoot } from './src/project-root.js';
+export { registryVersion } from './src/registry-version.js';
+export { stopOnSignals } from './src/shutdown.js';

@@ -1,0 +1,12 @@
+// The database: the Prisma client (PostgreSQL or PGlite), migrations and cross-process cache invalidations.
+export { DATABASE, DatabaseModule } from './src/database.module.js';
+export { type Database, type PostgresDatabase, openDatabase } from './src/database.js';
+export { Prisma } from './src/generated/client.js';
+export {
+  InvalidatedCache,
+  type Invalidation,
+  Invalidations,
+  type VersionDeleted,
+  notifyInvalidation,
+} from './src/invalidations.js';
+export { applyMigrations, createMigration } from './src/migrations.js';

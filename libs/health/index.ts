@@ -1,0 +1,2 @@
+// Liveness and readiness: whether the process answers, and whether its database and storage do.
+export { HealthController } from './src/health.controller.js';

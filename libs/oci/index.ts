@@ -1,0 +1,6 @@
+// The OCI distribution API (/v2): plugins as OCI artifacts for Envoy, Istio and any OCI client.
+export { isOciPath, ociCodeForStatus } from './src/oci-errors.js';
+export { storeOciArtifacts } from './src/oci-store.js';
+export { OciController } from './src/oci.controller.js';
+export { OciRepository } from './src/oci.repository.js';
+export { OciService } from './src/oci.service.js';

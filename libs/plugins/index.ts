@@ -1,0 +1,10 @@
+// Plugins and their versions: publishing, reading, downloading, the lifecycle (deprecate, yank, delete) and namespaces.
+export { LifecycleController } from './src/lifecycle.controller.js';
+export { LifecycleRepository } from './src/lifecycle.repository.js';
+export { LifecycleService } from './src/lifecycle.service.js';
+export { NamespacesController } from './src/namespaces.controller.js';
+export { FindingView, PluginDetailView, VersionView } from './src/plugin.views.js';
+export { MAX_DEPENDENCY_FILES, PluginsController } from './src/plugins.controller.js';
+export { PluginsRepository, type VersionRecord } from './src/plugins.repository.js';
+export { PluginsService } from './src/plugins.service.js';
+export { PublishService } from './src/publish.service.js';
