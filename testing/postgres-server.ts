@@ -11,8 +11,17 @@ const run = promisify(execFile);
 export interface PostgresServer {
   url: string;
   port: number;
+  /** The server's log (deleted with it). */
+  logFile: string;
   /** Stops the server and deletes its files. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Stops the server but keeps its files, as an outage would: `fast` ends sessions with 57P01,
+   * `immediate` drops them without a word (a crash).
+   */
+  shutDown(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts it again after shutDown, on the same data directory and port. */
+  startUp(): Promise<void>;
 }
 
 export interface StartPostgresOptions {
@@ -68,9 +77,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   try {
     await exec('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
     let port = 0;
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      const serverOptions = [
+    const serverOptions = (): string =>
+      [
         `-p ${port}`,
         `-k ${socketDir}`,
         '-c listen_addresses=127.0.0.1',
@@ -79,8 +87,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         '-c full_page_writes=off',
         '-c max_connections=100',
       ].join(' ');
+    const startServer = (): Promise<void> => exec('pg_ctl', ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(root, 'server.log'), '-o', serverOptions()]);
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
       try {
-        await exec('pg_ctl', ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(root, 'server.log'), '-o', serverOptions]);
+        await startServer();
         break;
       } catch (error) {
         // Another process may have taken the port between probe and bind.
@@ -90,12 +101,19 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     return {
       url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
       port,
+      logFile: join(root, 'server.log'),
+      async shutDown(mode = 'fast') {
+        await exec('pg_ctl', ['stop', '-D', dataDir, '-m', mode, '-w', '-t', '60']);
+      },
+      async startUp() {
+        await startServer();
+      },
       async stop() {
         if (stopped) return;
         stopped = true;
         process.removeListener('exit', stopSync);
         try {
-          await exec('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+          if (existsSync(join(dataDir, 'postmaster.pid'))) await exec('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
         } finally {
           rmSync(root, { recursive: true, force: true });
         }

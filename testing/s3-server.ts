@@ -19,6 +19,10 @@ export interface TestS3Server {
   directory: string;
   /** Stops the server and deletes its files. Safe to call twice. */
   stop(): Promise<void>;
+  /** Stops listening but keeps the files, as an outage would (in-process servers only). */
+  shutDown(): Promise<void>;
+  /** Listens again after shutDown, on the same port, with the same files. */
+  startUp(): Promise<void>;
 }
 
 export interface StartTestS3ServerOptions {
@@ -66,30 +70,54 @@ async function startServer(options: StartTestS3ServerOptions): Promise<TestS3Ser
   const directory = await mkdtemp(join(tmpdir(), 's3rver-test-'));
   if (options.childProcess) return startInChild(bucket, directory);
   allowS3rverContinuationTokens();
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket }],
-  });
-  let address;
+  const listen = async (port: number): Promise<{ port: number; close: () => Promise<void> }> => {
+    const server = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket }] });
+    const address = await server.run();
+    return {
+      port: address.port,
+      close: async () => {
+        // Clients keep sockets alive; close() alone would wait for them.
+        server.httpServer?.closeAllConnections();
+        await server.close();
+      },
+    };
+  };
+  let running: { port: number; close: () => Promise<void> } | null;
   try {
-    address = await server.run();
+    running = await listen(0);
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
     throw error;
   }
-  return describeServer(bucket, directory, address.port, async () => {
-    // Clients keep sockets alive; close() alone would wait for them.
-    server.httpServer?.closeAllConnections();
-    await server.close();
+  const { port } = running;
+  const close = async (): Promise<void> => {
+    const closing = running;
+    running = null;
+    await closing?.close();
+  };
+  return describeServer(bucket, directory, port, close, {
+    shutDown: close,
+    startUp: async () => {
+      running ??= await listen(port);
+    },
   });
 }
 
-function describeServer(bucket: string, directory: string, port: number, close: () => Promise<void>): TestS3Server {
+const NOT_RESTARTABLE = {
+  shutDown: () => Promise.reject(new Error('only an in-process s3rver can be shut down and started again')),
+  startUp: () => Promise.reject(new Error('only an in-process s3rver can be shut down and started again')),
+};
+
+function describeServer(
+  bucket: string,
+  directory: string,
+  port: number,
+  close: () => Promise<void>,
+  restart: Pick<TestS3Server, 'shutDown' | 'startUp'> = NOT_RESTARTABLE,
+): TestS3Server {
   let stopped: Promise<void> | null = null;
   return {
+    ...restart,
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
     // s3rver only accepts continuation tokens minted for us-east-1.

@@ -1,5 +1,7 @@
 // HTTP helpers every controller shares: problem+json answers, multipart and bounded bodies, module responses, rate limits, security headers.
+export { afterCommit, answerAfterCommit } from './src/after-commit.js';
 export { ApiProblems } from './src/api-problems.js';
+export { RETRY_AFTER_SECONDS, describeDependencyError, unavailableDependency, type Dependency } from './src/dependency-errors.js';
 export { lingerAfterAnswer } from './src/lingering-close.js';
 export { matchesEtag, sendModule } from './src/module-response.js';
 export { asMultipartError, multipartParts } from './src/multipart.js';

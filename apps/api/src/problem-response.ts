@@ -10,20 +10,23 @@ import { PROBLEM_CONTENT_TYPE, type Problem, BASELINE_SECURITY_HEADERS } from '.
  */
 export function problemResponse(problem: Problem, url: string, accept: string | string[] | undefined): { status: number; headers: Record<string, string>; body: string } {
   const { status } = problem;
+  // A 503 says when to come back, whatever the surface.
+  const retryAfter: Record<string, string> =
+    status === 503 && typeof problem.retryAfterSeconds === 'number' ? { 'retry-after': String(problem.retryAfterSeconds) } : {};
   if (isOciPath(url)) {
     // OCI clients read the distribution spec's error body, not a problem document.
     const { ociCode, code: _code, type: _type, title, detail, instance: _instance, status: _status, ...rest } = problem;
     const code = typeof ociCode === 'string' ? ociCode : ociCodeForStatus(status);
-    const body = { errors: [{ code, message: status >= 500 ? title : detail, detail: rest }] };
-    return { status, headers: { ...BASELINE_SECURITY_HEADERS, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    const body = { errors: [{ code, message: status >= 500 && status !== 503 ? title : detail, detail: rest }] };
+    return { status, headers: { ...BASELINE_SECURITY_HEADERS, ...retryAfter, 'content-type': 'application/json' }, body: JSON.stringify(body) };
   }
   if (isPagePath(url) && String(accept ?? '').includes('text/html')) {
     // A browser on a web page (a mistyped URL, say) gets a page, not a JSON document.
     const title = status === 404 ? 'Page not found' : status >= 500 ? 'Something went wrong' : problem.title;
     const body = errorPage(status, title, status >= 500 ? 'The registry could not answer; try again in a moment.' : problem.detail);
-    return { status, headers: { ...BASELINE_SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' }, body };
+    return { status, headers: { ...BASELINE_SECURITY_HEADERS, ...retryAfter, 'content-type': 'text/html; charset=utf-8' }, body };
   }
-  const headers: Record<string, string> = { ...BASELINE_SECURITY_HEADERS, 'content-type': PROBLEM_CONTENT_TYPE };
+  const headers: Record<string, string> = { ...BASELINE_SECURITY_HEADERS, ...retryAfter, 'content-type': PROBLEM_CONTENT_TYPE };
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="wasm-registry"';
   return { status, headers, body: JSON.stringify(problem) };
 }

@@ -1,7 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientWentAway, describeError } from './client-errors.js';
-import { lingerAfterAnswer, toProblem } from '../../../libs/http/index.js';
+import { describeDependencyError, lingerAfterAnswer, toProblem } from '../../../libs/http/index.js';
 import { problemResponse } from './problem-response.js';
 
 /** The one place where errors become responses. */
@@ -22,7 +22,10 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     return;
   }
   const problem = toProblem(error, request.url);
-  if (problem.status >= 500) {
+  if (problem.code === 'service_unavailable') {
+    // An outage fails every request alike: one line each, no stack.
+    logger.warn(`${request.method} ${request.url}: ${String(problem.dependency)} unavailable (${describeDependencyError(error)}), answered 503`);
+  } else if (problem.status >= 500) {
     logger.error(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
   if (reply.sent || reply.raw.headersSent) {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { STORAGE_DRIVER } from '../../blobs/index.js';
 import { DATABASE, type Database } from '../../db/index.js';
 import { RegistryError } from '../../domain/index.js';
+import { RETRY_AFTER_SECONDS } from '../../http/index.js';
 import type { StorageDriver } from '../../storage/index.js';
 import type { LiveView, ReadyChecks, ReadyView } from './health.views.js';
 
@@ -41,7 +42,8 @@ export class HealthService {
         'not_ready',
         'Not ready',
         failing.map(([part, error]) => `${part} (${checks[part as keyof ReadyChecks].kind}) is unreachable: ${error}`).join('; '),
-        { checks },
+        // The same wait as any request that finds a dependency down.
+        { checks, retryAfterSeconds: RETRY_AFTER_SECONDS },
       );
     }
     return { status: 'ok', checks };
@@ -60,7 +62,9 @@ async function withTimeout(check: () => Promise<void>): Promise<string | null> {
     ]);
     return null;
   } catch (error) {
-    return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    // Prisma's messages start with blank lines and the call; the reason is on the last line (not a stack frame).
+    const lines = (error instanceof Error ? error.message : String(error)).split('\n').filter((line) => line.trim() !== '' && !/^\s*at /.test(line));
+    return lines.at(-1)?.trim() ?? 'no reason given';
   } finally {
     clearTimeout(timer);
   }

@@ -24,6 +24,10 @@ export class ProblemView {
   instance?: string;
   @ApiPropertyOptional({ type: [FieldProblemView], description: 'For invalid_input: every invalid field.' })
   errors?: FieldProblemView[];
+  @ApiPropertyOptional({ enum: ['database', 'object storage', 'job queue'], description: 'For service_unavailable: the dependency that is down.' })
+  dependency?: string;
+  @ApiPropertyOptional({ example: 5, description: 'Seconds to wait before trying again (503: also the Retry-After header).' })
+  retryAfterSeconds?: number;
 }
 
 const DESCRIPTIONS: Readonly<Record<number, string>> = {
@@ -37,14 +41,19 @@ const DESCRIPTIONS: Readonly<Record<number, string>> = {
   415: 'Wrong Content-Type (`unsupported_media_type`).',
   416: 'The Range lies outside the module (`range_not_satisfiable`).',
   429: 'Too many requests from this client address (`too_many_requests`); Retry-After says when to try again.',
-  503: 'A dependency is down (`not_ready`).',
+  503:
+    'A dependency is down (`service_unavailable`: `dependency` says which: database, object storage or job queue; ' +
+    '`not_ready` from /health/ready). Retry-After says when to try again, and retrying is safe.',
 };
 
-/** Documents the problem responses an operation can return. */
+/**
+ * Documents the problem responses an operation can return. Every operation reaches the database
+ * or storage, so each can also answer 503 while one is down.
+ */
 export const ApiProblems = (...statuses: number[]): MethodDecorator =>
   applyDecorators(
     ApiExtraModels(ProblemView),
-    ...statuses.map((status) =>
+    ...[...new Set([...statuses, 503])].map((status) =>
       ApiResponse({
         status,
         description: DESCRIPTIONS[status] ?? 'Problem',

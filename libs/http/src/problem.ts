@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { RegistryError } from '../../domain/index.js';
 import { StorageNotFoundError } from '../../storage/index.js';
+import { RETRY_AFTER_SECONDS, unavailableDependency } from './dependency-errors.js';
 import { PATH_PARAMETER_RULE } from './path-parameters.js';
 
 /** An RFC 9457 problem document with the registry's stable `code`. */
@@ -74,6 +75,21 @@ export function toProblem(error: unknown, instance?: string): Problem {
       detail: 'the module is not in storage (any more)',
       code: 'blob_not_found',
       ociCode: 'BLOB_UNKNOWN',
+      ...(instance ? { instance } : {}),
+    };
+  }
+  const dependency = unavailableDependency(error);
+  if (dependency !== null) {
+    // Not this server's fault, and it passes: say which part is down and when to ask again.
+    return {
+      type: problemType('service_unavailable'),
+      title: 'Service unavailable',
+      status: 503,
+      detail: `the ${dependency} is unavailable right now; try again in ${RETRY_AFTER_SECONDS} seconds`,
+      code: 'service_unavailable',
+      dependency,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      ociCode: 'UNAVAILABLE',
       ...(instance ? { instance } : {}),
     };
   }

@@ -11,6 +11,7 @@ export type OciErrorCode =
   | 'DENIED'
   | 'UNAUTHORIZED'
   | 'TOOMANYREQUESTS'
+  | 'UNAVAILABLE'
   | 'UNKNOWN';
 
 const TITLES: Record<OciErrorCode, string> = {
@@ -23,6 +24,8 @@ const TITLES: Record<OciErrorCode, string> = {
   DENIED: 'requested access to the resource is denied',
   UNAUTHORIZED: 'authentication required',
   TOOMANYREQUESTS: 'too many requests',
+  // Not in the OCI spec's list, but Docker Distribution's (errcode.ErrorCodeUnavailable), which clients know.
+  UNAVAILABLE: 'service unavailable',
   UNKNOWN: 'unknown error',
 };
 
@@ -49,6 +52,8 @@ export function ociCodeForStatus(status: number): OciErrorCode {
       return 'NAME_INVALID';
     case 429:
       return 'TOOMANYREQUESTS';
+    case 503:
+      return 'UNAVAILABLE';
     default:
       return 'UNKNOWN';
   }

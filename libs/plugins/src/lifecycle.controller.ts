@@ -4,6 +4,7 @@ import { AdminOnly, Authenticated, CurrentPrincipal, type Principal } from '../.
 import { ApiProblems } from '../../http/index.js';
 import { LifecycleService, MAX_REASON_LENGTH } from './lifecycle.service.js';
 import { PluginView, VersionView } from './plugin.views.js';
+import type { PluginRecord, VersionRecord } from './plugins.repository.js';
 import { PluginsService } from './plugins.service.js';
 
 @ApiTags('lifecycle')
@@ -33,8 +34,7 @@ export class LifecycleController {
     @Param('version') version: string,
     @Body() body: unknown,
   ): Promise<VersionView> {
-    await this.lifecycle.yank(principal, { namespace, plugin: name, version }, body);
-    return this.plugins.getVersion(namespace, name, version);
+    return this.answer(await this.lifecycle.yank(principal, { namespace, plugin: name, version }, body), namespace, name, version);
   }
 
   @Delete('versions/:version/yank')
@@ -48,8 +48,7 @@ export class LifecycleController {
     @Param('name') name: string,
     @Param('version') version: string,
   ): Promise<VersionView> {
-    await this.lifecycle.unyank(principal, { namespace, plugin: name, version });
-    return this.plugins.getVersion(namespace, name, version);
+    return this.answer(await this.lifecycle.unyank(principal, { namespace, plugin: name, version }), namespace, name, version);
   }
 
   @Delete('versions/:version')
@@ -90,9 +89,7 @@ export class LifecycleController {
     @Param('name') name: string,
     @Body() body: unknown,
   ): Promise<PluginView> {
-    await this.lifecycle.deprecate(principal, namespace, name, body);
-    const { versions: _versions, ...plugin } = await this.plugins.getPlugin(namespace, name);
-    return plugin;
+    return this.answerPlugin(await this.lifecycle.deprecate(principal, namespace, name, body), namespace, name);
   }
 
   @Delete('deprecation')
@@ -101,7 +98,16 @@ export class LifecycleController {
   @ApiOkResponse({ type: PluginView })
   @ApiProblems(400, 401, 403, 404)
   async undeprecate(@CurrentPrincipal() principal: Principal, @Param('namespace') namespace: string, @Param('name') name: string): Promise<PluginView> {
-    await this.lifecycle.undeprecate(principal, namespace, name);
+    return this.answerPlugin(await this.lifecycle.undeprecate(principal, namespace, name), namespace, name);
+  }
+
+  // A record is null only when the row appeared between the first read and the change (a race): read it then.
+  private answer(record: VersionRecord | null, namespace: string, name: string, version: string): Promise<VersionView> {
+    return record !== null ? this.plugins.committedVersion(record) : this.plugins.getVersion(namespace, name, version);
+  }
+
+  private async answerPlugin(record: PluginRecord | null, namespace: string, name: string): Promise<PluginView> {
+    if (record !== null) return this.plugins.committedPlugin(record);
     const { versions: _versions, ...plugin } = await this.plugins.getPlugin(namespace, name);
     return plugin;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../auth/index.js';
 import type { RegistryError } from '../../domain/index.js';
-import type { VersionCoordinates, DeletedVersion, VersionRefusal, VersionStore } from '../../versions/index.js';
+import type { VersionCoordinates, DeletedVersion, VersionRecord, VersionRefusal, VersionStore } from '../../versions/index.js';
 import { LifecycleService } from './lifecycle.service.js';
 
 /** What the owner answers, chosen per test; every call recorded. */
@@ -13,7 +13,8 @@ class FakeVersions implements Pick<VersionStore, 'setYanked' | 'delete' | 'remov
 
   async setYanked(version: VersionCoordinates, yank: { reason: string } | null) {
     this.calls.push(['setYanked', version, yank]);
-    return this.yankAnswer;
+    // The owner answers the version as committed when it does not refuse.
+    return this.yankAnswer ?? ({ ...version, yankedAt: yank === null ? null : new Date(), yankReason: yank?.reason ?? null } as unknown as VersionRecord);
   }
   async delete(version: VersionCoordinates) {
     this.calls.push(['delete', version]);

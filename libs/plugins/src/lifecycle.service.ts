@@ -4,7 +4,7 @@ import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
 import { nameProblem, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, textProblem, versionProblem } from '../../domain/index.js';
 import { formatCoordinates, type VersionCoordinates, VersionsRepository, type VersionRefusal, type VersionStore } from '../../versions/index.js';
 import { LifecycleRepository } from './lifecycle.repository.js';
-import { PluginsRepository } from './plugins.repository.js';
+import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 export const MAX_REASON_LENGTH = 500;
 
@@ -24,37 +24,48 @@ export class LifecycleService {
     @Inject(BLOB_STORE) private readonly blobs: Pick<BlobStore, 'remove'>,
   ) {}
 
-  async yank(principal: Principal, key: VersionCoordinates, body: unknown): Promise<void> {
+  /** Returns the version as the commit left it, for the answer (see PluginsService.committedVersion). */
+  async yank(principal: Principal, key: VersionCoordinates, body: unknown): Promise<VersionRecord> {
     assertCoordinates(key);
     const reason = optionalText(body, 'reason') ?? '';
     this.assertMayManage(principal, key.namespace);
-    await this.refusal(key, await this.versions.setYanked(key, { reason }, actorOf(principal), new Date()), 'yanked');
+    const outcome = await this.versions.setYanked(key, { reason }, actorOf(principal), new Date());
+    if (typeof outcome === 'string') return this.refusal(key, outcome, 'yanked');
+    return outcome;
   }
 
-  async unyank(principal: Principal, key: VersionCoordinates): Promise<void> {
+  async unyank(principal: Principal, key: VersionCoordinates): Promise<VersionRecord> {
     assertCoordinates(key);
     this.assertMayManage(principal, key.namespace);
-    await this.refusal(key, await this.versions.setYanked(key, null, actorOf(principal), new Date()), 'un-yanked');
+    const outcome = await this.versions.setYanked(key, null, actorOf(principal), new Date());
+    if (typeof outcome === 'string') return this.refusal(key, outcome, 'un-yanked');
+    return outcome;
   }
 
-  async deprecate(principal: Principal, namespace: string, plugin: string, body: unknown): Promise<void> {
+  /** Returns the plugin as the commit left it, for the answer. */
+  async deprecate(principal: Principal, namespace: string, plugin: string, body: unknown): Promise<PluginRecord | null> {
     assertPluginKey(namespace, plugin);
     const message = optionalText(body, 'message');
     if (message === null || message.trim() === '') {
       throw invalidInput([{ field: 'body.message', message: `is required: say why, and what to use instead (1 to ${MAX_REASON_LENGTH} characters)` }]);
     }
     this.assertMayManage(principal, namespace);
-    if (!(await this.lifecycle.setDeprecated(namespace, plugin, { message: message.trim() }, actorOf(principal), new Date()))) {
+    const before = await this.plugins.findPlugin(namespace, plugin);
+    const at = new Date();
+    if (!(await this.lifecycle.setDeprecated(namespace, plugin, { message: message.trim() }, actorOf(principal), at))) {
       throw notFound('plugin_not_found', `no plugin named ${namespace}/${plugin}`);
     }
+    return before && { ...before, deprecatedAt: before.deprecatedAt ?? at, deprecationMessage: message.trim() };
   }
 
-  async undeprecate(principal: Principal, namespace: string, plugin: string): Promise<void> {
+  async undeprecate(principal: Principal, namespace: string, plugin: string): Promise<PluginRecord | null> {
     assertPluginKey(namespace, plugin);
     this.assertMayManage(principal, namespace);
+    const before = await this.plugins.findPlugin(namespace, plugin);
     if (!(await this.lifecycle.setDeprecated(namespace, plugin, null, actorOf(principal), new Date()))) {
       throw notFound('plugin_not_found', `no plugin named ${namespace}/${plugin}`);
     }
+    return before && { ...before, deprecatedAt: null, deprecationMessage: null };
   }
 
   /** Admin only (the guard checks): deletes a version that was never downloaded, and its module if no other version uses it. */
@@ -74,11 +85,9 @@ export class LifecycleService {
     if (!mayPublishTo(principal, namespace)) throw forbidden(`token "${principal.tokenName}" may not manage plugins of namespace "${namespace}"`);
   }
 
-  private async refusal(key: VersionCoordinates, refusal: VersionRefusal | null, verb: string): Promise<void> {
+  private async refusal(key: VersionCoordinates, refusal: VersionRefusal, verb: string): Promise<never> {
     const name = formatCoordinates(key);
     switch (refusal) {
-      case null:
-        return;
       case 'not_found':
         throw (await this.plugins.findPlugin(key.namespace, key.plugin)) === null
           ? notFound('plugin_not_found', `no plugin named ${key.namespace}/${key.plugin}`)

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuditActor } from '../../audit/index.js';
 import { actorOf, requireAdmin, type Principal } from '../../auth/index.js';
 import { assertNames, notFound } from '../../domain/index.js';
+import { answerAfterCommit } from '../../http/index.js';
 import type { NamespaceView, PluginView } from './plugin.views.js';
 import { PluginsRepository, type NamespaceRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 import { PluginsService } from './plugins.service.js';
@@ -23,6 +24,8 @@ export interface PluginViews {
 /** Namespaces (publishers): anyone may read one; only admins create them. */
 @Injectable()
 export class NamespacesService {
+  private readonly logger = new Logger('Answers');
+
   constructor(
     @Inject(PluginsRepository) private readonly namespaces: NamespaceStore,
     @Inject(PluginsService) private readonly views: PluginViews,
@@ -41,7 +44,14 @@ export class NamespacesService {
   async createNamespace(principal: Principal, name: string): Promise<{ created: boolean; namespace: NamespaceView }> {
     requireAdmin(principal);
     assertNames({ 'path.namespace': name });
-    const { created } = await this.namespaces.ensureNamespace(name, actorOf(principal));
-    return { created, namespace: await this.getNamespace(name) };
+    const { namespace, created } = await this.namespaces.ensureNamespace(name, actorOf(principal));
+    // Committed: a read-back that fails must not turn the answer into a 5xx.
+    const view = await answerAfterCommit(
+      this.logger,
+      `a change of namespace ${name}`,
+      () => this.getNamespace(name),
+      () => ({ name: namespace.name, createdAt: namespace.createdAt.toISOString(), plugins: [] }),
+    );
+    return { created, namespace: view };
   }
 }

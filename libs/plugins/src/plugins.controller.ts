@@ -65,10 +65,9 @@ export class PluginsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PluginView> {
-    const { created } = await this.publishing.savePluginMetadata(principal, namespace, name, body);
+    const { plugin, created } = await this.publishing.savePluginMetadata(principal, namespace, name, body);
     void reply.status(created ? 201 : 200);
-    const { versions: _versions, ...plugin } = await this.plugins.getPlugin(namespace, name);
-    return plugin;
+    return this.plugins.committedPlugin(plugin);
   }
 
   @Put('plugins/:namespace/:name/versions/:version')
@@ -116,7 +115,7 @@ export class PluginsController {
   ): Promise<VersionView> {
     const target = { namespace, plugin: name, version };
     const result = await this.publishing.publish(principal, target, publishRequest(request));
-    const view = await this.plugins.getVersion(namespace, name, version);
+    const view = await this.plugins.committedVersion(result.version, result.created);
     void reply.status(result.created ? 202 : 200).header('location', view.links.self);
     return view;
   }
@@ -161,8 +160,7 @@ export class PluginsController {
     @Param('name') name: string,
     @Param('version') version: string,
   ): Promise<VersionView> {
-    await this.publishing.retry(principal, { namespace, plugin: name, version });
-    return this.plugins.getVersion(namespace, name, version);
+    return this.plugins.committedVersion(await this.publishing.retry(principal, { namespace, plugin: name, version }));
   }
 
   @Get('plugins/:namespace/:name/versions/:version/analysis')

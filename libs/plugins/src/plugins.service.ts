@@ -16,12 +16,13 @@ import {
   versionProblem,
 } from '../../domain/index.js';
 import { InvalidatedCache, Invalidations } from '../../db/index.js';
+import { answerAfterCommit } from '../../http/index.js';
 import { DownloadMarks, DownloadsRepository } from '../../downloads/index.js';
-import { type StepStatus, VersionsRepository } from '../../versions/index.js';
+import { PIPELINE_STEPS, type StepStatus, VersionsRepository } from '../../versions/index.js';
 import { OciRepository } from '../../oci/index.js';
 import type { StoredAnalysis } from '../../analysis/index.js';
-import type { AnalysisSummaryView, AnalysisView, FindingView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
-import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
+import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
+import { PluginsRepository, type NamespaceRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 // Long polling re-reads the version this often: short, so that a waiting publisher hears of `ready` soon.
 const WAIT_POLL_MS = 50;
@@ -50,6 +51,7 @@ export class PluginsService {
   private readonly logger = new Logger('Downloads');
   private readonly downloadTargets: InvalidatedCache<DownloadTarget>;
   private readonly reportedMissing = new Set<string>();
+  private readonly committedLogger = new Logger('Answers');
 
   constructor(
     private readonly plugins: PluginsRepository,
@@ -94,6 +96,36 @@ export class PluginsService {
     const steps = await this.versions.stepStatuses([record.id]);
     const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
     return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
+  }
+
+  /**
+   * The answer to a change of a version that has committed: read afresh, or, if the database went
+   * away right after the commit, built from the committed record (counts and steps it could not
+   * read are left at zero and empty, or at their start for a version just created).
+   */
+  committedVersion(record: VersionRecord, created = false): Promise<VersionView> {
+    const steps: StepStatus[] = created
+      ? PIPELINE_STEPS.map((step) => ({ step, state: 'pending', attempts: 0, error: null, startedAt: null, finishedAt: null }))
+      : [];
+    return answerAfterCommit(
+      this.committedLogger,
+      `a change of ${record.namespace}/${record.plugin}@${record.version}`,
+      () => this.getVersion(record.namespace, record.plugin, record.version),
+      () => this.versionView(record, 0, steps, null),
+    );
+  }
+
+  /** As committedVersion, for a plugin (its latest version is left out if it cannot be read). */
+  committedPlugin(record: PluginRecord): Promise<PluginView> {
+    return answerAfterCommit(
+      this.committedLogger,
+      `a change of ${record.namespace}/${record.name}`,
+      async () => {
+        const { versions: _versions, ...plugin } = await this.getPlugin(record.namespace, record.name);
+        return plugin;
+      },
+      () => this.pluginView(record, []),
+    );
   }
 
   /** A version's stored analysis (report and decision); null until analysed. */

@@ -13,6 +13,7 @@ import {
   type VersionStore,
 } from '../../versions/index.js';
 import { PluginsRepository, type PluginRecord } from './plugins.repository.js';
+import { afterCommit } from '../../http/index.js';
 import { OutboxDispatcher } from '../../pipeline/index.js';
 
 export type { VersionCoordinates };
@@ -104,8 +105,9 @@ export class PublishService {
   async record(principal: Principal, target: VersionCoordinates, upload: ReceivedUpload, declaredDependencies: object | null): Promise<PublishResult> {
     // Across retried attempts of the transaction: an object this publish moved into place.
     let promotedNewObject = false;
+    let result: PublishResult;
     try {
-      const result = await this.plugins.transaction(async (tx) => {
+      result = await this.plugins.transaction(async (tx) => {
         await tx.versions.lockVersion(target);
         await tx.versions.lockDigest(upload.digest);
         const actor = actorOf(principal);
@@ -137,15 +139,16 @@ export class PublishService {
         });
         return { version, created: true };
       });
-      if (result.created) {
-        this.logger.log(`published ${formatCoordinates(target)} ${upload.digest} (${upload.size} bytes)`);
-        this.dispatcher.kick();
-      }
-      return result;
     } catch (error) {
       if (promotedNewObject) await this.removeUnrecordedBlob(upload.digest);
       throw error;
     }
+    // Committed: nothing from here on may fail the request (the outbox poll hands the job over anyway).
+    if (result.created) {
+      this.logger.log(`published ${formatCoordinates(target)} ${upload.digest} (${upload.size} bytes)`);
+      await afterCommit(this.logger, 'handing the new version to the queue', () => this.dispatcher.kick());
+    }
+    return result;
   }
 
   /**
@@ -160,7 +163,7 @@ export class PublishService {
       throw new RegistryError(409, 'version_not_failed', 'Version ready', `${formatCoordinates(target)} is ready; only versions that are not ready (pending, failed or rejected) are retried`);
     }
     this.logger.log(`retrying ${formatCoordinates(target)}`);
-    this.dispatcher.kick();
+    await afterCommit(this.logger, 'handing the retried version to the queue', () => this.dispatcher.kick());
     return retried;
   }
 

@@ -87,7 +87,7 @@ export interface VersionStore {
   markReady(versionId: string, at: Date): Promise<boolean>;
   markFailed(versionId: string, reason: string): Promise<boolean>;
   retry(version: VersionCoordinates, actor: AuditActor): Promise<VersionRecord | 'not_found' | 'ready'>;
-  setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRefusal | null>;
+  setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRecord | VersionRefusal>;
   delete(version: VersionCoordinates, actor: AuditActor): Promise<DeletedVersion | VersionRefusal>;
   removeObjectUnlessRecorded(digest: string, remove: () => Promise<void>): Promise<void>;
   findDispatchedRounds(dispatchedBefore: Date, limit: number): Promise<DispatchedRound[]>;
@@ -259,23 +259,27 @@ export class VersionsRepository implements VersionStore {
     return (await this.findVersion(version)) ?? 'not_found';
   }
 
-  /** Yanks (reason given) or un-yanks (reason null) a ready version. */
-  async setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRefusal | null> {
+  /**
+   * Yanks (reason given) or un-yanks (reason null) a ready version; returns it as committed, so
+   * that the answer needs no read after the commit.
+   */
+  async setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRecord | VersionRefusal> {
     const id = await this.idOf(version);
     if (id === null) return 'not_found';
-    const refusal = await this.change(id, async (tx, row): Promise<VersionRefusal | null> => {
+    const outcome = await this.change(id, async (tx, row): Promise<VersionRecord | VersionRefusal> => {
       if (row.status !== 'ready') return 'not_ready';
       // Yanking twice keeps the first time and reason; un-yanking twice is a no-op.
-      if ((yank !== null) === (row.yankedAt !== null)) return null;
-      await tx.client.version.update({
-        where: { id },
-        data: yank === null ? { yankedAt: null, yankReason: null } : { yankedAt: at, yankReason: yank.reason },
-      });
-      if (yank === null) await tx.changed('unyanked', row, actor, { digest: row.digest });
-      else await tx.changed('yanked', row, actor, { digest: row.digest, reason: yank.reason });
-      return null;
+      if ((yank !== null) !== (row.yankedAt !== null)) {
+        await tx.client.version.update({
+          where: { id },
+          data: yank === null ? { yankedAt: null, yankReason: null } : { yankedAt: at, yankReason: yank.reason },
+        });
+        if (yank === null) await tx.changed('unyanked', row, actor, { digest: row.digest });
+        else await tx.changed('yanked', row, actor, { digest: row.digest, reason: yank.reason });
+      }
+      return toVersionRecord(await tx.client.version.findUniqueOrThrow({ where: { id }, ...versionRecordQuery }));
     });
-    return refusal === undefined ? 'not_found' : refusal;
+    return outcome ?? 'not_found';
   }
 
   /**
