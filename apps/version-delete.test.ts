@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, Invalidations, type Invalidation, applyMigrations } from '../libs/db/index.js';
-import { DownloadsRepository } from '../libs/downloads/index.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
 import { VersionsRepository } from '../libs/versions/index.js';
 import { VERSION_LIFECYCLE_HOOKS } from './version-hooks.js';
@@ -15,7 +14,6 @@ describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
   let server: PostgresServer;
   let db: Database;
   let versions: VersionsRepository;
-  let downloads: DownloadsRepository;
   let invalidations: Invalidations;
   const heard: Invalidation[] = [];
 
@@ -24,7 +22,6 @@ describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
     db = await openDatabase({ kind: 'postgres', url: server.url }, { poolSize: 4 });
     await applyMigrations(db, migrationsDir);
     versions = new VersionsRepository(db, VERSION_LIFECYCLE_HOOKS.map((Hook) => new Hook()));
-    downloads = new DownloadsRepository(db);
     invalidations = new Invalidations(db);
     await invalidations.onModuleInit();
     invalidations.subscribe((event) => heard.push(event));
@@ -51,10 +48,10 @@ describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
 
   it('refuses to delete a version whose first download was marked, flushed counts or not', async () => {
     const version = await readyVersion();
-    expect(await downloads.markVersionDownloaded(version.id)).toBe(true);
+    expect(await versions.markFirstDownloaded(version.id)).toBe(true);
     expect(await versions.delete(version.key, actor)).toBe('downloaded');
     // Marking again is a no-op that still reports the version present.
-    expect(await downloads.markVersionDownloaded(version.id)).toBe(true);
+    expect(await versions.markFirstDownloaded(version.id)).toBe(true);
   });
 
   it('makes a first download that races a delete wait for it, then report the version gone', async () => {
@@ -67,7 +64,7 @@ describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
       await deleting.query('SELECT id FROM versions WHERE id = $1 FOR UPDATE', [version.id]);
       await deleting.query('DELETE FROM versions WHERE id = $1', [version.id]);
       let settled = false;
-      const marking = downloads.markVersionDownloaded(version.id).finally(() => (settled = true));
+      const marking = versions.markFirstDownloaded(version.id).finally(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(settled).toBe(false);
       await deleting.query('COMMIT');
@@ -100,14 +97,14 @@ describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
   it('marks every version with the bytes on a download by digest, and reports them gone once none is left', async () => {
     const first = await readyVersion('1.0.0');
     const second = await readyVersion('2.0.0', first.digest);
-    expect(await downloads.markDigestDownloaded(first.digest)).toBe(true);
+    expect(await versions.markFirstDownloadedByDigest(first.digest)).toBe(true);
     expect(await versions.delete(first.key, actor)).toBe('downloaded');
     expect(await versions.delete(second.key, actor)).toBe('downloaded');
 
     const lone = await readyVersion();
     expect(await versions.delete(lone.key, actor)).toMatchObject({ digest: lone.digest, blobOrphaned: true });
-    expect(await downloads.markDigestDownloaded(lone.digest)).toBe(false);
-    expect(await downloads.markVersionDownloaded(lone.id)).toBe(false);
+    expect(await versions.markFirstDownloadedByDigest(lone.digest)).toBe(false);
+    expect(await versions.markFirstDownloaded(lone.id)).toBe(false);
   });
 
   it('burns the number and tells every process on commit', async () => {
@@ -119,7 +116,7 @@ describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
     await expect.poll(() => heard, { timeout: 5_000 }).toContainEqual({ kind: 'version_deleted', ...version.key, versionId: version.id, digest: version.digest });
     // A refused delete announces nothing.
     const downloaded = await readyVersion();
-    await downloads.markVersionDownloaded(downloaded.id);
+    await versions.markFirstDownloaded(downloaded.id);
     heard.length = 0;
     expect(await versions.delete(downloaded.key, actor)).toBe('downloaded');
     await new Promise((resolve) => setTimeout(resolve, 200));

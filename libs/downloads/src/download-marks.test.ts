@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DownloadMarks } from './download-marks.js';
-import type { DownloadsRepository } from './downloads.repository.js';
+import { DownloadMarks, type DownloadMarkStore } from './download-marks.js';
 
 /** Marks in memory; each write takes a moment, as a database round trip does. */
-class FakeDownloads {
+class FakeVersions implements DownloadMarkStore {
   versions = new Set<string>(['v1', 'v2']);
   writes: string[] = [];
-  async markVersionDownloaded(versionId: string): Promise<boolean> {
+  async markFirstDownloaded(versionId: string): Promise<boolean> {
     this.writes.push(versionId);
     await new Promise((resolve) => setTimeout(resolve, 5));
     return this.versions.has(versionId);
   }
-  async markDigestDownloaded(digest: string): Promise<boolean> {
+  async markFirstDownloadedByDigest(digest: string): Promise<boolean> {
     this.writes.push(digest);
     return digest === 'sha256:kept';
   }
@@ -19,8 +18,8 @@ class FakeDownloads {
 
 describe('DownloadMarks', () => {
   it('writes a version\'s mark once per process, however many downloads arrive at once', async () => {
-    const downloads = new FakeDownloads();
-    const marks = new DownloadMarks(downloads as unknown as DownloadsRepository);
+    const downloads = new FakeVersions();
+    const marks = new DownloadMarks(downloads);
     expect(await Promise.all(Array.from({ length: 50 }, () => marks.markVersion('v1')))).toEqual(Array(50).fill(true));
     expect(await marks.markVersion('v1')).toBe(true);
     expect(downloads.writes).toEqual(['v1']);
@@ -30,8 +29,8 @@ describe('DownloadMarks', () => {
   });
 
   it('reports a deleted version as absent, and asks again next time rather than remembering it', async () => {
-    const downloads = new FakeDownloads();
-    const marks = new DownloadMarks(downloads as unknown as DownloadsRepository);
+    const downloads = new FakeVersions();
+    const marks = new DownloadMarks(downloads);
     expect(await marks.markVersion('gone')).toBe(false);
     expect(await marks.markVersion('gone')).toBe(false);
     expect(await marks.markDigest('sha256:gone')).toBe(false);

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DownloadsRepository } from './downloads.repository.js';
+import { VersionsRepository } from '../../versions/index.js';
 
-/** Where marks are written (DownloadsRepository); each answers false when nothing is left to mark (deleted). */
+/** Where marks are written (VersionsRepository, the owner of version rows); each answers false when nothing is left to mark (deleted). */
 export interface DownloadMarkStore {
-  markVersionDownloaded(versionId: string): Promise<boolean>;
-  markDigestDownloaded(digest: string): Promise<boolean>;
+  markFirstDownloaded(versionId: string): Promise<boolean>;
+  markFirstDownloadedByDigest(digest: string): Promise<boolean>;
 }
 
 // What this process remembers as marked; past it, the oldest are forgotten and cost one more round trip.
@@ -22,11 +22,11 @@ export class DownloadMarks {
   private readonly marked = new Set<string>();
   private readonly writing = new Map<string, Promise<boolean>>();
 
-  constructor(@Inject(DownloadsRepository) private readonly downloads: DownloadMarkStore) {}
+  constructor(@Inject(VersionsRepository) private readonly versions: DownloadMarkStore) {}
 
   /** False when the version was deleted meanwhile: it must not be served. */
   markVersion(versionId: string): Promise<boolean> {
-    return this.once(`version:${versionId}`, () => this.downloads.markVersionDownloaded(versionId));
+    return this.once(`version:${versionId}`, () => this.versions.markFirstDownloaded(versionId));
   }
 
   /**
@@ -34,7 +34,7 @@ export class DownloadMarks {
    * process first serves them); false when none is left.
    */
   markDigest(digest: string): Promise<boolean> {
-    return this.once(`digest:${digest}`, () => this.downloads.markDigestDownloaded(digest));
+    return this.once(`digest:${digest}`, () => this.versions.markFirstDownloadedByDigest(digest));
   }
 
   private once(key: string, write: () => Promise<boolean>): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, retryOnConflict } from '../../db/index.js';
-import { lockPluginRows } from '../../versions/index.js';
+import { lockPluginRowsOfVersions } from '../../versions/index.js';
 
 export interface DownloadCountDelta {
   versionId: string;
@@ -25,8 +25,7 @@ export class DownloadsRepository {
     await retryOnConflict(() =>
       this.database.prisma.$transaction(async (tx) => {
         // The lock protocol (libs/versions/src/version-locks.ts): plugin rows before version rows.
-        const plugins = await tx.version.findMany({ where: { id: { in: versionIds } }, select: { pluginId: true } });
-        await lockPluginRows(tx, [...new Set(plugins.map((p) => p.pluginId))]);
+        await lockPluginRowsOfVersions(tx, versionIds);
         // One statement: the per-day rows and the plugins' totals move together.
         await tx.$executeRaw`
           WITH delta AS (
@@ -44,28 +43,6 @@ export class DownloadsRepository {
           WHERE plugins.id = totals.plugin_id`;
       }),
     );
-  }
-
-  /**
-   * Marks a version as downloaded (first_downloaded_at) unless it is already.
-   * False when the version is gone: a delete that locked its row first has
-   * committed, and nothing of it may be served. Once marked, a version cannot be
-   * deleted (the delete locks the row and reads the mark), so true stays true.
-   */
-  async markVersionDownloaded(versionId: string): Promise<boolean> {
-    const marked = await this.database.prisma.$queryRaw<{ id: string }[]>`
-      UPDATE versions SET first_downloaded_at = now() WHERE id = ${versionId}::uuid AND first_downloaded_at IS NULL RETURNING id`;
-    if (marked.length > 0) return true;
-    // Not updated: already marked (by another process), or deleted. A new statement sees which.
-    return (await this.database.prisma.version.count({ where: { id: versionId } })) > 0;
-  }
-
-  /** Marks every version with these bytes, as a download by digest does; false when no version has them any more. */
-  async markDigestDownloaded(digest: string): Promise<boolean> {
-    const marked = await this.database.prisma.$queryRaw<{ id: string }[]>`
-      UPDATE versions SET first_downloaded_at = now() WHERE digest = ${digest} AND first_downloaded_at IS NULL RETURNING id`;
-    if (marked.length > 0) return true;
-    return (await this.database.prisma.version.count({ where: { digest } })) > 0;
   }
 
   async totalForVersion(versionId: string): Promise<number> {

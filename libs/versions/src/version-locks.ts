@@ -62,9 +62,11 @@ export async function lockPluginRow(tx: Prisma.TransactionClient, pluginId: stri
   await tx.$queryRaw`SELECT 1 FROM plugins WHERE id = ${pluginId}::uuid FOR UPDATE`;
 }
 
-/** 4, for several plugins (the download counter): in id order, so that two such transactions agree too. */
-export async function lockPluginRows(tx: Pick<Prisma.TransactionClient, '$queryRaw'>, pluginIds: readonly string[]): Promise<void> {
-  await tx.$queryRaw`SELECT 1 FROM plugins WHERE id = ANY(${[...pluginIds]}::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
+/** 4, for the plugins of several versions (the download counter): in id order, so that two such transactions agree too. */
+export async function lockPluginRowsOfVersions(tx: Pick<Prisma.TransactionClient, '$queryRaw'>, versionIds: readonly string[]): Promise<void> {
+  await tx.$queryRaw`
+    SELECT 1 FROM plugins WHERE id IN (SELECT plugin_id FROM versions WHERE id = ANY(${[...versionIds]}::uuid[]))
+    ORDER BY id FOR NO KEY UPDATE`;
 }
 
 /** 6. */

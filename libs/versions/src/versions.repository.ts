@@ -328,6 +328,31 @@ export class VersionsRepository implements VersionStore {
     });
   }
 
+  // The download mark: a version once downloaded may be pinned somewhere, so it is never deleted (see delete).
+
+  /**
+   * Marks a version as downloaded (first_downloaded_at) unless it is already.
+   * False when the version is gone: a delete that locked its row first has
+   * committed, and nothing of it may be served. Once marked, a version cannot be
+   * deleted (the delete locks the row and reads the mark), so true stays true.
+   * One statement that locks only the version's row, outside the lock protocol.
+   */
+  async markFirstDownloaded(versionId: string): Promise<boolean> {
+    const marked = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE versions SET first_downloaded_at = now() WHERE id = ${versionId}::uuid AND first_downloaded_at IS NULL RETURNING id`;
+    if (marked.length > 0) return true;
+    // Not updated: already marked (by another process), or deleted. A new statement sees which.
+    return (await this.prisma.version.count({ where: { id: versionId } })) > 0;
+  }
+
+  /** Marks every version with these bytes, as a download by digest does; false when no version has them any more. */
+  async markFirstDownloadedByDigest(digest: string): Promise<boolean> {
+    const marked = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE versions SET first_downloaded_at = now() WHERE digest = ${digest} AND first_downloaded_at IS NULL RETURNING id`;
+    if (marked.length > 0) return true;
+    return (await this.prisma.version.count({ where: { digest } })) > 0;
+  }
+
   // The reconciler's.
 
   /** Pending versions whose latest round was handed to the queue before `dispatchedBefore`, oldest first. */
