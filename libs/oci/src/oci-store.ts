@@ -1,8 +1,8 @@
 import type { Prisma } from '../../db/index.js';
-import { lockOciArtifacts } from '../../versions/index.js';
+import { findVersionById, lockOciArtifacts } from '../../versions/index.js';
 import { buildOciArtifacts } from './oci-artifacts.js';
 
-type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;
+type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'sbom' | 'signature' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;
 
 /**
  * Stores a ready version's OCI manifests and small blobs unless they are
@@ -13,22 +13,21 @@ type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'ociManifest' | 'oci
 export async function storeOciArtifacts(client: OciWriter, versionId: string): Promise<void> {
   await lockOciArtifacts(client, versionId);
   if ((await client.ociManifest.count({ where: { versionId } })) > 0) return;
-  const version = await client.version.findUnique({
-    where: { id: versionId },
-    include: { plugin: { select: { name: true, namespace: { select: { name: true } } } }, sbom: { select: { json: true } }, signatures: { select: { kind: true, bundle: true } } },
-  });
+  const version = await findVersionById(client, versionId);
   if (version === null || version.status !== 'ready' || version.readyAt === null) return;
+  const sbom = await client.sbom.findUnique({ where: { versionId }, select: { json: true } });
+  const signatures = await client.signature.findMany({ where: { versionId }, select: { kind: true, bundle: true } });
   const artifacts = buildOciArtifacts({
-    namespace: version.plugin.namespace.name,
-    plugin: version.plugin.name,
+    namespace: version.namespace,
+    plugin: version.plugin,
     version: version.version,
     moduleDigest: version.digest,
     moduleSize: version.size,
     readyAt: version.readyAt,
     abiVersion: version.abiVersion,
     kind: version.kind,
-    sbom: version.sbom?.json ?? null,
-    signatures: version.signatures,
+    sbom: sbom?.json ?? null,
+    signatures,
   });
   // As base64 text, decoded by the database: PGlite encodes a bytea parameter in JavaScript a byte at a
   // time, seconds per MiB on the event loop (an SBOM of 2,000 declared packages is 0.5 MiB).

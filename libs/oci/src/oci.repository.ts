@@ -30,11 +30,6 @@ export class OciRepository {
     return this.prisma.plugin.findFirst({ where: { name, namespace: { name: namespace } }, select: { id: true, latestVersionId: true } });
   }
 
-  /** The ready version with this version string (a tag), or null. */
-  async findReadyVersion(pluginId: string, version: string): Promise<{ id: string } | null> {
-    return this.prisma.version.findFirst({ where: { pluginId, version, status: 'ready' }, select: { id: true } });
-  }
-
   /** The module manifest of a ready version, stored on first use for versions made ready before OCI serving. */
   async moduleManifest(versionId: string): Promise<OciManifestRecord | null> {
     const find = () => this.prisma.ociManifest.findFirst({ where: { versionId, subjectDigest: null } });
@@ -52,15 +47,8 @@ export class OciRepository {
     return row === null ? null : toRecord(row);
   }
 
-  /** A blob of this plugin: one of its ready modules, or a small blob one of its manifests names. */
-  async blob(pluginId: string, digest: string): Promise<OciBlobRecord | null> {
-    // Pulls count as downloads of the first version published with these bytes, as downloads by digest do.
-    const version = await this.prisma.version.findFirst({
-      where: { pluginId, digest, status: 'ready' },
-      select: { id: true, size: true },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    if (version !== null) return { kind: 'module', digest, size: version.size, versionId: version.id };
+  /** A small blob one of this plugin's manifests names (modules are the versions' own, in storage). */
+  async smallBlob(pluginId: string, digest: string): Promise<OciBlobRecord | null> {
     // As base64 text: PGlite decodes bytea in JavaScript a byte at a time, about 1 s per 5 MiB on the event loop.
     const [small] = await this.prisma.$queryRaw<{ digest: string; mediaType: string; content: string }[]>`
       SELECT b.digest, b.media_type AS "mediaType", encode(b.content, 'base64') AS content
@@ -70,16 +58,6 @@ export class OciRepository {
                     WHERE v.plugin_id = ${pluginId}::uuid AND v.status = 'ready'
                       AND position(convert_to(${digest}, 'UTF8') IN m.content) > 0)`;
     return small === undefined ? null : { kind: 'small', digest: small.digest, mediaType: small.mediaType, content: Buffer.from(small.content, 'base64') };
-  }
-
-  /** Versions of the plugin that are served over OCI (ready ones, yanked included: pinned pulls keep working). */
-  async readyVersions(pluginId: string): Promise<string[]> {
-    const rows = await this.prisma.version.findMany({ where: { pluginId, status: 'ready' }, select: { version: true } });
-    return rows.map((r) => r.version);
-  }
-
-  async latestVersion(latestVersionId: string): Promise<string | null> {
-    return (await this.prisma.version.findUnique({ where: { id: latestVersionId }, select: { version: true } }))?.version ?? null;
   }
 
   /** Manifests whose subject is `digest`, in this plugin. */

@@ -3,6 +3,7 @@ import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { NAME_PATTERN } from '../../domain/index.js';
 import { InvalidatedCache, Invalidations, type VersionDeleted } from '../../db/index.js';
 import { DownloadMarks } from '../../downloads/index.js';
+import { VersionsRepository } from '../../versions/index.js';
 import { MEDIA_TYPES } from './oci-artifacts.js';
 import { ociError } from './oci-errors.js';
 import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci.repository.js';
@@ -36,6 +37,7 @@ export class OciService {
 
   constructor(
     private readonly oci: OciRepository,
+    private readonly versions: VersionsRepository,
     private readonly marks: DownloadMarks,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
     invalidations: Invalidations,
@@ -60,7 +62,7 @@ export class OciService {
     }
     if (reference.includes(':')) throw ociError(400, 'DIGEST_INVALID', `${reference} is not a digest this registry uses: sha256:<64 lowercase hex>`);
     if (!TAG.test(reference)) throw ociError(404, 'MANIFEST_UNKNOWN', `${JSON.stringify(reference)} is not a valid tag`);
-    const versionId = reference === 'latest' ? plugin.latestVersionId : (await this.oci.findReadyVersion(plugin.id, reference))?.id ?? null;
+    const versionId = reference === 'latest' ? plugin.latestVersionId : (await this.versions.findReadyVersion(plugin.id, reference))?.id ?? null;
     const found = versionId === null ? null : await this.oci.moduleManifest(versionId);
     if (found === null) {
       throw ociError(
@@ -104,7 +106,9 @@ export class OciService {
   private async findBlob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
     const plugin = await this.plugin(namespace, name);
     if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
-    const found = await this.oci.blob(plugin.id, digest);
+    // Pulls count as downloads of the first version published with these bytes, as downloads by digest do.
+    const module = await this.versions.findFirstReadyVersionWithDigest(plugin.id, digest);
+    const found: OciBlobRecord | null = module !== null ? { kind: 'module', digest, size: module.size, versionId: module.id } : await this.oci.smallBlob(plugin.id, digest);
     if (found === null) throw ociError(404, 'BLOB_UNKNOWN', `${namespace}/${name} has no blob ${digest}`);
     return found;
   }
@@ -117,7 +121,7 @@ export class OciService {
       if (!/^\d+$/.test(n)) throw ociError(400, 'UNSUPPORTED', `n=${JSON.stringify(n)} must be a whole number`);
       limit = Math.min(Number(n), MAX_TAGS_PAGE);
     }
-    const tags = await this.oci.readyVersions(plugin.id);
+    const tags = await this.versions.readyVersionNumbers(plugin.id);
     if (plugin.latestVersionId !== null) tags.push('latest');
     const sorted = tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const after = last === undefined || last === '' ? sorted : sorted.filter((t) => t > last);
@@ -146,7 +150,7 @@ export class OciService {
    */
   async pinnedReference(namespace: string, plugin: string, version: string): Promise<{ reference: string; manifestDigest: string } | null> {
     const found = await this.oci.findPlugin(namespace, plugin);
-    const ready = found === null ? null : await this.oci.findReadyVersion(found.id, version);
+    const ready = found === null ? null : await this.versions.findReadyVersion(found.id, version);
     const manifest = ready === null ? null : await this.oci.moduleManifest(ready.id);
     return manifest === null ? null : { reference: `${this.registryHost()}/${namespace}/${plugin}:${version}`, manifestDigest: manifest.digest };
   }

@@ -35,6 +35,15 @@ export const toVersionRecord = (row: VersionRow): VersionRecord => ({
   firstDownloadedAt: row.firstDownloadedAt,
 });
 
+/**
+ * A version by id, read with the caller's client: a lifecycle hook reads the
+ * version in the transaction that changed it.
+ */
+export async function findVersionById(client: Pick<Prisma.TransactionClient, 'version'>, versionId: string): Promise<VersionRecord | null> {
+  const row = await client.version.findUnique({ where: { id: versionId }, ...versionRecordQuery });
+  return row === null ? null : toVersionRecord(row);
+}
+
 const byCoordinates = (v: VersionCoordinates) => ({ version: v.version, plugin: { name: v.plugin, namespace: { name: v.namespace } } });
 
 /** Why a change did not happen; the service turns each into a problem. */
@@ -129,6 +138,22 @@ export class VersionsRepository implements VersionStore {
     return row === null ? null : toVersionRecord(row);
   }
 
+  async findVersionById(versionId: string): Promise<VersionRecord | null> {
+    return findVersionById(this.prisma, versionId);
+  }
+
+  /** The ready version (yanked or not) with this number, or null: what is served by version. */
+  async findReadyVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
+    const row = await this.prisma.version.findFirst({ where: { pluginId, version, status: 'ready' }, ...versionRecordQuery });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  /** The numbers of the plugin's ready versions, yanked included (pinned pulls keep working). */
+  async readyVersionNumbers(pluginId: string): Promise<string[]> {
+    const rows = await this.prisma.version.findMany({ where: { pluginId, status: 'ready' }, select: { version: true } });
+    return rows.map((r) => r.version);
+  }
+
   async listVersions(pluginId: string): Promise<VersionRecord[]> {
     return (await this.prisma.version.findMany({ where: { pluginId }, ...versionRecordQuery })).map(toVersionRecord);
   }
@@ -136,6 +161,12 @@ export class VersionsRepository implements VersionStore {
   /** The first version published with these bytes: downloads by digest are counted for it. */
   async findFirstVersionWithDigest(digest: string): Promise<VersionRecord | null> {
     const row = await this.prisma.version.findFirst({ where: { digest }, ...versionRecordQuery, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  /** The plugin's first ready version with these bytes: OCI pulls of a layer are counted for it, as downloads by digest are. */
+  async findFirstReadyVersionWithDigest(pluginId: string, digest: string): Promise<VersionRecord | null> {
+    const row = await this.prisma.version.findFirst({ where: { pluginId, digest, status: 'ready' }, ...versionRecordQuery, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     return row === null ? null : toVersionRecord(row);
   }
 
