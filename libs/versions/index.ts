@@ -6,6 +6,7 @@ export { VERSION_HOOKS, type VersionChange, type VersionChangeKind, type Version
 export { lockDigest, lockNamespacePluginCount, lockOciArtifacts, lockPluginName, lockPluginRow, lockPluginRowsOfVersions, lockVersion, tryLockVersion } from './src/version-locks.js';
 export { VersionsModule } from './src/versions.module.js';
 export {
+  findLatestVersionId,
   findVersionById,
   toVersionRecord,
   versionRecordQuery,

@@ -1,6 +1,6 @@
 import type { Producers } from '../../analysis/index.js';
 import type { Prisma } from '../../db/index.js';
-import { latestOf } from '../../domain/index.js';
+import { findLatestVersionId } from '../../versions/index.js';
 
 /** A language name as the catalog's `language` filter takes it, lowercase ("rust", "c++", "assemblyscript"). */
 export const LANGUAGE_NAME = /^[a-z0-9][a-z0-9+#._-]{0,31}$/;
@@ -32,15 +32,11 @@ type CatalogWriter = Pick<Prisma.TransactionClient, 'version' | '$executeRaw'>;
  * so that search never sees one without the other.
  */
 export async function refreshCatalogEntry(client: CatalogWriter, pluginId: string): Promise<void> {
-  const candidates = await client.version.findMany({
-    where: { pluginId, status: 'ready', yankedAt: null },
-    select: { id: true, version: true, readyAt: true },
-  });
-  const latest = latestOf(candidates);
+  const latestVersionId = await findLatestVersionId(client, pluginId);
   // released_at only moves forward: a yank does not make a plugin look older.
   await client.$executeRaw`
     UPDATE plugins p SET
-      latest_version_id = ${latest?.id ?? null}::uuid,
+      latest_version_id = ${latestVersionId}::uuid,
       released_at = GREATEST(p.released_at, (SELECT max(v.ready_at) FROM versions v WHERE v.plugin_id = p.id AND v.status = 'ready')),
       search_document = catalog_search_document(n.name, p.name, p.keywords, p.description)
     FROM namespaces n

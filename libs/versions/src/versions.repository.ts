@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
 import { DATABASE, type Database, Prisma, transaction } from '../../db/index.js';
-import { PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
+import { latestOf, PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
 import { jobIdFor, PIPELINE_STEPS, type StepState, type StepStatus } from './pipeline-steps.js';
 import type { DeletedVersionRecord, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
 import { VERSION_HOOKS, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
@@ -42,6 +42,16 @@ export const toVersionRecord = (row: VersionRow): VersionRecord => ({
 export async function findVersionById(client: Pick<Prisma.TransactionClient, 'version'>, versionId: string): Promise<VersionRecord | null> {
   const row = await client.version.findUnique({ where: { id: versionId }, ...versionRecordQuery });
   return row === null ? null : toVersionRecord(row);
+}
+
+/**
+ * The plugin's latest version, the highest ready one not yanked (pre-releases
+ * only when nothing else is), read with the caller's client: the catalog
+ * refreshes its entry in the transaction that changed a version.
+ */
+export async function findLatestVersionId(client: Pick<Prisma.TransactionClient, 'version'>, pluginId: string): Promise<string | null> {
+  const candidates = await client.version.findMany({ where: { pluginId, status: 'ready', yankedAt: null }, select: { id: true, version: true, readyAt: true } });
+  return latestOf(candidates)?.id ?? null;
 }
 
 const byCoordinates = (v: VersionCoordinates) => ({ version: v.version, plugin: { name: v.plugin, namespace: { name: v.namespace } } });
