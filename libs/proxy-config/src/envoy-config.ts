@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { EnvoyRuntime, PluginConfiguration } from './proxy-config-options.js';
-import { abiLine, compatibilityLine, coordinates, type FilterType, type ProxyConfigInput } from './proxy-config.js';
+import { formatCoordinates } from '../../versions/index.js';
+import { abiLine, compatibilityLine, type FilterType, type ProxyConfigInput } from './proxy-config.js';
 
 /**
  * Envoy configuration that pulls a plugin from this registry by its pinned URL:
@@ -100,7 +101,7 @@ export function buildEnvoyConfig(input: ProxyConfigInput, options: EnvoyBuildOpt
 }
 
 export function envoyWasmFilter(input: ProxyConfigInput, options: EnvoyBuildOptions): EnvoyWasmFilter {
-  const { namespace, name } = input.plugin;
+  const { namespace, plugin: name } = input.coordinates;
   const config: EnvoyPluginConfig = {
     name: `${namespace}/${name}`,
     root_id: options.rootId ?? '',
@@ -164,7 +165,7 @@ export function envoyHeader(input: ProxyConfigInput, options: EnvoyBuildOptions,
   const list = options.filter === 'network' ? 'filters' : 'http_filters';
   const https = input.module.url.startsWith('https:');
   return [
-    `Envoy configuration for ${coordinates(input.plugin)} (${options.filter === 'network' ? 'network' : 'HTTP'} filter).`,
+    `Envoy configuration for ${formatCoordinates(input.coordinates)} (${options.filter === 'network' ? 'network' : 'HTTP'} filter).`,
     `${abiLine(input.abi)}.`,
     `Runs on: ${compatibilityLine(input.abi)}.`,
     ...warnings.map((w) => `WARNING: ${w}`),

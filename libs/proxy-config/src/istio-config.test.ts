@@ -129,13 +129,13 @@ describe('the Istio WasmPlugin resources', () => {
 
   it('are only the https one when the version is not served over OCI, and refuse source=oci then', () => {
     const input = sampleInput('https://registry.example.com', { oci: null });
-    const sources = resolveIstioSources(null, null, input.plugin);
+    const sources = resolveIstioSources(null, null, input.coordinates);
     expect(sources).toEqual(['https']);
     const { plugins, yaml } = generate({ sources }, input);
     expect(plugins).toHaveLength(1);
     expect(yaml).toContain('Not served over OCI (yet)');
-    expect(() => resolveIstioSources('oci', null, input.plugin)).toThrow(RegistryError);
-    expect(resolveIstioSources('oci', input.oci ?? sampleInput().oci, input.plugin)).toEqual(['oci']);
+    expect(() => resolveIstioSources('oci', null, input.coordinates)).toThrow(RegistryError);
+    expect(resolveIstioSources('oci', input.oci ?? sampleInput().oci, input.coordinates)).toEqual(['oci']);
   });
 
   it('name the resource as Kubernetes allows', () => {

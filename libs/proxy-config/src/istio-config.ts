@@ -1,6 +1,7 @@
 import { invalidInput } from '../../domain/index.js';
 import type { IstioPhase, IstioSource, PluginConfiguration } from './proxy-config-options.js';
-import { abiLine, compatibilityLine, coordinates, hexOf, type FilterType, type OciPin, type PluginCoordinates, type ProxyConfigInput } from './proxy-config.js';
+import { formatCoordinates, type VersionCoordinates } from '../../versions/index.js';
+import { abiLine, compatibilityLine, hexOf, type FilterType, type OciPin, type ProxyConfigInput } from './proxy-config.js';
 
 /**
  * Istio WasmPlugin resources (extensions.istio.io/v1alpha1, istio/api
@@ -54,9 +55,9 @@ export interface IstioDocument {
  * Which documents to give: the one asked for, or both when the version is
  * served over OCI (only the https one otherwise).
  */
-export function resolveIstioSources(requested: IstioSource | null, oci: OciPin | null, plugin: PluginCoordinates): IstioSource[] {
+export function resolveIstioSources(requested: IstioSource | null, oci: OciPin | null, version: VersionCoordinates): IstioSource[] {
   if (requested === 'oci' && oci === null) {
-    throw invalidInput([{ field: 'query.source', message: `${coordinates(plugin)} is not served over OCI (yet); use source=https` }]);
+    throw invalidInput([{ field: 'query.source', message: `${formatCoordinates(version)} is not served over OCI (yet); use source=https` }]);
   }
   if (requested !== null) return [requested];
   return oci === null ? ['https'] : ['https', 'oci'];
@@ -75,7 +76,7 @@ export function buildIstioPlugins(input: ProxyConfigInput, options: IstioBuildOp
       };
     }
     const oci = input.oci;
-    if (oci === null) throw new Error(`${coordinates(input.plugin)} has no OCI reference`);
+    if (oci === null) throw new Error(`${formatCoordinates(input.coordinates)} has no OCI reference`);
     const manifestHex = hexOf(oci.manifestDigest);
     const plainHttp = input.module.url.startsWith('http:');
     return {
@@ -95,7 +96,7 @@ function wasmPlugin(input: ProxyConfigInput, options: IstioBuildOptions, url: st
   return {
     apiVersion: WASM_PLUGIN_API_VERSION,
     kind: 'WasmPlugin',
-    metadata: { name: resourceName(input.plugin.name), ...(options.namespace === null ? {} : { namespace: options.namespace }) },
+    metadata: { name: resourceName(input.coordinates.plugin), ...(options.namespace === null ? {} : { namespace: options.namespace }) },
     spec: {
       ...(options.selector === null ? {} : { selector: { matchLabels: { ...options.selector } } }),
       url,
@@ -119,7 +120,7 @@ export function resourceName(plugin: string): string {
 export function istioHeader(input: ProxyConfigInput, options: IstioBuildOptions, warnings: readonly string[]): string[] {
   const both = options.sources.length > 1;
   return [
-    `Istio WasmPlugin for ${coordinates(input.plugin)} (${options.filter === 'network' ? 'NETWORK' : 'HTTP'}).`,
+    `Istio WasmPlugin for ${formatCoordinates(input.coordinates)} (${options.filter === 'network' ? 'NETWORK' : 'HTTP'}).`,
     `${abiLine(input.abi)}.`,
     `Runs on: ${compatibilityLine(input.abi)}.`,
     ...warnings.map((w) => `WARNING: ${w}`),

@@ -3,7 +3,7 @@ import { RegistryError } from '../../domain/index.js';
 import { HTTP_ABI, NETWORK_ABI } from '../test/fixtures.js';
 import { MAX_CONFIGURATION_BYTES, parseEnvoyQuery, parseIstioQuery, resolveFilter } from './proxy-config-options.js';
 
-const PLUGIN = { namespace: 'acme', name: 'jwt-auth', version: '1.0.0' };
+const PLUGIN = { namespace: 'acme', plugin: 'jwt-auth', version: '1.0.0' };
 
 /** The FieldProblems of the 400 that `run` throws. */
 function problems(run: () => unknown): { field: string; message: string }[] {

@@ -1,5 +1,6 @@
 import { invalidInput, type FieldProblem } from '../../domain/index.js';
-import { coordinates, type AbiSummary, type FilterType, type PluginCoordinates } from './proxy-config.js';
+import { formatCoordinates, type VersionCoordinates } from '../../versions/index.js';
+import { type AbiSummary, type FilterType } from './proxy-config.js';
 
 /**
  * The caller's choices, read from the query string. Each bad value is a
@@ -116,15 +117,15 @@ export function parseIstioQuery(query: Query, accept: string | undefined): Istio
  * callbacks and no HTTP ones). A choice the module cannot serve is a 400
  * that says why.
  */
-export function resolveFilter(requested: FilterType | null, abi: AbiSummary, plugin: PluginCoordinates): FilterType {
+export function resolveFilter(requested: FilterType | null, abi: AbiSummary, version: VersionCoordinates): FilterType {
   const fits = abi.filterTypes;
   if (requested === null) return fits.includes('http') || fits.length === 0 ? 'http' : 'network';
   if (fits.length === 0 || fits.includes(requested)) return requested;
   const message =
     requested === 'network'
-      ? `${coordinates(plugin)} exports HTTP callbacks only (${abi.callbacks.http.join(', ')}) and no TCP callbacks ` +
+      ? `${formatCoordinates(version)} exports HTTP callbacks only (${abi.callbacks.http.join(', ')}) and no TCP callbacks ` +
         '(proxy_on_new_connection, proxy_on_downstream_data …): a network filter would never call it. Use filter=http.'
-      : `${coordinates(plugin)} exports TCP callbacks only (${abi.callbacks.tcp.join(', ')}) and no HTTP callbacks ` +
+      : `${formatCoordinates(version)} exports TCP callbacks only (${abi.callbacks.tcp.join(', ')}) and no HTTP callbacks ` +
         '(proxy_on_request_headers …): an HTTP filter would never call it. Use filter=network.';
   throw invalidInput([{ field: 'query.filter', message }]);
 }

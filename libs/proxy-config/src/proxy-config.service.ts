@@ -3,11 +3,12 @@ import type { StoredAnalysis } from '../../analysis/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { digestHex, blobLink, RegistryError } from '../../domain/index.js';
 import { OciService } from '../../oci/index.js';
-import { type VersionRecord, PluginsService } from '../../plugins/index.js';
+import { PluginsService } from '../../plugins/index.js';
+import { formatCoordinates, type VersionRecord } from '../../versions/index.js';
 import { buildEnvoyConfig } from './envoy-config.js';
 import { buildIstioPlugins, resolveIstioSources } from './istio-config.js';
 import { parseEnvoyQuery, parseIstioQuery, resolveFilter, type OutputFormat } from './proxy-config-options.js';
-import { coordinates, warningsFor, type AbiSummary, type ProxyConfigInput } from './proxy-config.js';
+import { warningsFor, type AbiSummary, type ProxyConfigInput } from './proxy-config.js';
 import { envoyJson, envoyYaml, istioJson, istioYaml, JSON_CONTENT_TYPE, YAML_CONTENT_TYPE, type EnvoyConfigJson, type IstioConfigJson } from './render.js';
 
 /** A configuration ready to send: YAML text or the JSON document. */
@@ -36,7 +37,7 @@ export class ProxyConfigService {
   async envoy(namespace: string, name: string, version: string, query: Readonly<Record<string, unknown>>, accept: string | undefined): Promise<RenderedConfig> {
     const options = parseEnvoyQuery(query, accept);
     const input = await this.input(namespace, name, version);
-    const build = { ...options, filter: resolveFilter(options.filter, input.abi, input.plugin) };
+    const build = { ...options, filter: resolveFilter(options.filter, input.abi, input.coordinates) };
     const config = buildEnvoyConfig(input, build);
     const warnings = warningsFor(input);
     return options.format === 'json'
@@ -49,8 +50,8 @@ export class ProxyConfigService {
     const input = await this.input(namespace, name, version);
     const build = {
       ...options,
-      filter: resolveFilter(options.filter, input.abi, input.plugin),
-      sources: resolveIstioSources(options.source, input.oci, input.plugin),
+      filter: resolveFilter(options.filter, input.abi, input.coordinates),
+      sources: resolveIstioSources(options.source, input.oci, input.coordinates),
     };
     const documents = buildIstioPlugins(input, build);
     const warnings = warningsFor(input);
@@ -72,7 +73,7 @@ export class ProxyConfigService {
     const record = await this.plugins.findVersion(namespace, name, version);
     const analysis = await this.servableAnalysis(record);
     return {
-      plugin: { namespace: record.namespace, name: record.plugin, version: record.version },
+      coordinates: { namespace: record.namespace, plugin: record.plugin, version: record.version },
       module: { url: blobLink(this.config.publicUrl, record.digest), sha256: digestHex(record.digest) },
       oci: await this.oci.pinnedReference(record.namespace, record.plugin, record.version),
       abi: abiSummary(analysis),
@@ -82,7 +83,7 @@ export class ProxyConfigService {
 
   /** The version's analysis, when the version may be configured; a 409 saying why not otherwise. */
   private async servableAnalysis(record: VersionRecord): Promise<StoredAnalysis> {
-    const id = coordinates({ namespace: record.namespace, name: record.plugin, version: record.version });
+    const id = formatCoordinates(record);
     const analysisUrl = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.plugin}/versions/${record.version}/analysis`;
     if (record.status === 'pending') {
       throw new RegistryError(409, 'version_pending', 'Version pending', `${id} is still being checked; its configuration is given once its status is "ready"`, {

@@ -4,13 +4,9 @@
  * are pure functions from these to plain objects.
  */
 
-export type FilterType = 'http' | 'network';
+import { formatCoordinates, type VersionCoordinates } from '../../versions/index.js';
 
-export interface PluginCoordinates {
-  namespace: string;
-  name: string;
-  version: string;
-}
+export type FilterType = 'http' | 'network';
 
 /** The module by content: the pinned URL and the SHA-256 of its bytes. */
 export interface PinnedModule {
@@ -51,7 +47,7 @@ export interface AbiSummary {
 }
 
 export interface ProxyConfigInput {
-  plugin: PluginCoordinates;
+  coordinates: VersionCoordinates;
   module: PinnedModule;
   /** Null when the version is not served over OCI. */
   oci: OciPin | null;
@@ -59,8 +55,6 @@ export interface ProxyConfigInput {
   /** Set when the version is yanked: served, but not to be used for new deployments. */
   yanked: { reason: string | null } | null;
 }
-
-export const coordinates = ({ namespace, name, version }: PluginCoordinates): string => `${namespace}/${name}@${version}`;
 
 /** The hex part of `sha256:<hex>`. */
 export const hexOf = (digest: string): string => digest.replace(/^sha256:/, '');
@@ -70,7 +64,7 @@ export function warningsFor(input: ProxyConfigInput): string[] {
   const warnings: string[] = [];
   if (input.yanked !== null) {
     warnings.push(
-      `${coordinates(input.plugin)} is yanked${input.yanked.reason ? `: ${input.yanked.reason}` : ''}. ` +
+      `${formatCoordinates(input.coordinates)} is yanked${input.yanked.reason ? `: ${input.yanked.reason}` : ''}. ` +
         'It stays downloadable so that pinned deployments keep working; do not use it for new ones.',
     );
   }

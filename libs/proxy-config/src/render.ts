@@ -38,7 +38,8 @@ export interface IstioConfigJson extends ConfigSummary {
 
 export function summary(input: ProxyConfigInput, filter: FilterType, warnings: readonly string[]): ConfigSummary {
   return {
-    plugin: { ...input.plugin },
+    // The API's field keeps its name for clients: `name` is the plugin.
+    plugin: { namespace: input.coordinates.namespace, name: input.coordinates.plugin, version: input.coordinates.version },
     pinned: {
       url: input.module.url,
       sha256: input.module.sha256,

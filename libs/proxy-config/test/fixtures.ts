@@ -27,7 +27,7 @@ export const NETWORK_ABI: AbiSummary = {
 export function sampleInput(publicUrl = 'https://registry.example.com', overrides: Partial<ProxyConfigInput> = {}): ProxyConfigInput {
   const host = new URL(publicUrl).host;
   return {
-    plugin: { namespace: 'acme', name: 'jwt-auth', version: '1.0.0' },
+    coordinates: { namespace: 'acme', plugin: 'jwt-auth', version: '1.0.0' },
     module: { url: `${publicUrl}/api/v1/blobs/sha256:${MODULE_SHA256}`, sha256: MODULE_SHA256 },
     oci: { reference: `${host}/acme/jwt-auth:1.0.0`, manifestDigest: MANIFEST_DIGEST },
     abi: HTTP_ABI,
