@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { digestHex } from '../../domain/index.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/index.js';
-import type { VersionToProcess } from '../../versions/index.js';
+import { formatCoordinates, type VersionToProcess } from '../../versions/index.js';
 import { PipelineRepository } from './pipeline.repository.js';
 import { SigningKeys } from './signing-keys.js';
 
@@ -29,7 +29,7 @@ export class SignatureStep {
     }
     if (!existing.has('attestation')) {
       const bundle = await signer.attestModule({
-        name: `${version.namespace}/${version.plugin}@${version.version}`,
+        name: `${formatCoordinates(version)}`,
         digestHex: digestHex(version.digest),
         predicateType: CYCLONEDX_PREDICATE_TYPE,
         predicate: sbom.json as Record<string, unknown>,

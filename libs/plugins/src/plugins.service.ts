@@ -18,7 +18,7 @@ import {
 import { InvalidatedCache, Invalidations } from '../../db/index.js';
 import { answerAfterCommit } from '../../http/index.js';
 import { DownloadMarks, DownloadsRepository } from '../../downloads/index.js';
-import { PIPELINE_STEPS, type StepStatus, VersionsRepository } from '../../versions/index.js';
+import { formatCoordinates, PIPELINE_STEPS, type StepStatus, type VersionCoordinates, VersionsRepository } from '../../versions/index.js';
 import { OciRepository } from '../../oci/index.js';
 import type { StoredAnalysis } from '../../analysis/index.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
@@ -42,7 +42,7 @@ const DOWNLOAD_CACHE_ENTRIES = 10_000;
 // A backstop only: deletions reach every process's cache at once (Invalidations).
 const DOWNLOAD_CACHE_TTL_MS = 60_000;
 
-const versionKey = (namespace: string, plugin: string, version: string): string => `version:${namespace}/${plugin}@${version}`;
+const versionKey = (version: VersionCoordinates): string => `version:${formatCoordinates(version)}`;
 const digestKey = (digest: string): string => `blob:${digest}`;
 
 /** Reading the catalog: plugins, their versions, and where to fetch them. */
@@ -66,7 +66,7 @@ export class PluginsService {
       invalidations,
       DOWNLOAD_CACHE_ENTRIES,
       DOWNLOAD_CACHE_TTL_MS,
-      (key, deleted) => key === versionKey(deleted.namespace, deleted.plugin, deleted.version) || key === digestKey(deleted.digest),
+      (key, deleted) => key === versionKey(deleted) || key === digestKey(deleted.digest),
     );
   }
 
@@ -109,7 +109,7 @@ export class PluginsService {
       : [];
     return answerAfterCommit(
       this.committedLogger,
-      `a change of ${record.namespace}/${record.plugin}@${record.version}`,
+      `a change of ${formatCoordinates(record)}`,
       () => this.getVersion(record.namespace, record.plugin, record.version),
       () => this.versionView(record, 0, steps, null),
     );
@@ -177,7 +177,7 @@ export class PluginsService {
    */
   async versionDownload(namespace: string, name: string, version: string): Promise<DownloadTarget> {
     // Only ready versions are cached: pending ones change, rejected ones are refused.
-    return this.downloadTargets.getOrLoad(versionKey(namespace, name, version), async () => {
+    return this.downloadTargets.getOrLoad(versionKey({ namespace, plugin: name, version }), async () => {
       const record = await this.findVersion(namespace, name, version);
       if (record.status === 'pending') {
         throw new RegistryError(409, 'version_pending', 'Version pending', `${namespace}/${name}@${version} is still being checked; download it once its status is "ready"`, {
@@ -224,7 +224,7 @@ export class PluginsService {
     const present = by.kind === 'version' ? await this.marks.markVersion(target.versionId) : await this.marks.markDigest(target.digest);
     if (present) return;
     if (by.kind === 'version') {
-      this.downloadTargets.forget(versionKey(by.namespace, by.plugin, by.version));
+      this.downloadTargets.forget(versionKey(by));
       throw notFound('version_not_found', `${by.namespace}/${by.plugin} has no version ${by.version}`);
     }
     this.downloadTargets.forget(digestKey(target.digest));
@@ -234,7 +234,7 @@ export class PluginsService {
   /** Storage has no object for a target the database knows: forget it, and answer 404 rather than fail. */
   moduleMissing(target: DownloadTarget): RegistryError {
     const { by } = target;
-    this.downloadTargets.forget(by.kind === 'version' ? versionKey(by.namespace, by.plugin, by.version) : digestKey(target.digest));
+    this.downloadTargets.forget(by.kind === 'version' ? versionKey(by) : digestKey(target.digest));
     // Once per digest (for a while): a client asking again and again must not flood the log.
     if (!this.reportedMissing.has(target.digest)) {
       if (this.reportedMissing.size >= DOWNLOAD_CACHE_ENTRIES) this.reportedMissing.clear();

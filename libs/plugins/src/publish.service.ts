@@ -204,7 +204,7 @@ function versionDeleted(target: VersionCoordinates, deleted: DeletedVersionRecor
     409,
     'version_deleted',
     'Version deleted',
-    `${target.namespace}/${target.plugin}@${target.version} was deleted on ${deleted.deletedAt.toISOString()} and version numbers are never reused: ` +
+    `${formatCoordinates(target)} was deleted on ${deleted.deletedAt.toISOString()} and version numbers are never reused: ` +
       'publish a new version instead.',
     { deletedAt: deleted.deletedAt.toISOString(), deletedDigest: deleted.digest },
   );
@@ -240,7 +240,7 @@ function versionConflict(target: VersionCoordinates, existingDigest: string, upl
     409,
     'version_exists',
     'Version already exists',
-    `${target.namespace}/${target.plugin}@${target.version} is already published with digest ${existingDigest}; ` +
+    `${formatCoordinates(target)} is already published with digest ${existingDigest}; ` +
       `the uploaded module has digest ${uploadedDigest}. Versions are immutable: publish a new version instead.`,
     { existingDigest, uploadedDigest },
   );

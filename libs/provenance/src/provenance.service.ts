@@ -4,7 +4,8 @@ import { BLOB_STORE, type BlobStore, collectingYoungGarbage } from '../../blobs/
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { digestHex, digestProblem, formatDigest, invalidInput, notFound, RegistryError, TtlCache } from '../../domain/index.js';
 import { PipelineRepository, type SignatureKind } from '../../pipeline/index.js';
-import { PluginsService, type VersionRecord } from '../../plugins/index.js';
+import { PluginsService } from '../../plugins/index.js';
+import { formatCoordinates, type VersionRecord } from '../../versions/index.js';
 import { CYCLONEDX_PREDICATE_TYPE, loadTrustedRoot, type TrustAnchors, StreamedArtifact, verifyBundle } from '../../signing/index.js';
 import type { AttestationsView, PublicKeyView, VerificationView } from './provenance.views.js';
 
@@ -54,7 +55,7 @@ export class ProvenanceService {
   async sbom(namespace: string, name: string, version: string): Promise<{ json: unknown; xml: string }> {
     const record = await this.readyVersion(namespace, name, version);
     const sbom = await this.pipeline.findSbom(record.id);
-    if (sbom === null) throw notFound('sbom_not_found', `${namespace}/${name}@${version} has no SBOM`);
+    if (sbom === null) throw notFound('sbom_not_found', `${formatCoordinates(record)} has no SBOM`);
     return sbom;
   }
 
@@ -98,7 +99,7 @@ export class ProvenanceService {
   private async readyVersion(namespace: string, name: string, version: string): Promise<VersionRecord> {
     const record = await this.plugins.findVersion(namespace, name, version);
     if (record.status === 'pending') {
-      throw new RegistryError(409, 'version_pending', 'Version pending', `${namespace}/${name}@${version} is still being processed; wait for status "ready"`);
+      throw new RegistryError(409, 'version_pending', 'Version pending', `${formatCoordinates(record)} is still being processed; wait for status "ready"`);
     }
     return record;
   }
@@ -106,7 +107,7 @@ export class ProvenanceService {
   private async bundle(record: VersionRecord, kind: SignatureKind): Promise<object> {
     const signature = (await this.pipeline.findSignatures(record.id)).find((s) => s.kind === kind);
     if (signature === undefined) {
-      throw notFound('signature_not_found', `${record.namespace}/${record.plugin}@${record.version} is ${record.status} and was not signed`);
+      throw notFound('signature_not_found', `${formatCoordinates(record)} is ${record.status} and was not signed`);
     }
     return signature.bundle as object;
   }

@@ -1,5 +1,5 @@
 import type { Prisma } from '../../db/index.js';
-import type { VersionCoordinates } from './version.js';
+import { formatCoordinates, type VersionCoordinates } from './version.js';
 
 /**
  * The lock protocol. Every transaction that touches a plugin's or a version's
@@ -29,7 +29,7 @@ async function advisoryLock(tx: Pick<Prisma.TransactionClient, '$executeRaw'>, k
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
 }
 
-const versionKey = (v: VersionCoordinates): string => `version:${v.namespace}/${v.plugin}@${v.version}`;
+const versionKey = (v: VersionCoordinates): string => `version:${formatCoordinates(v)}`;
 
 /** 1. Held to the end of the transaction. */
 export async function lockVersion(tx: Prisma.TransactionClient, version: VersionCoordinates): Promise<void> {
