@@ -2,3 +2,5 @@
 export { type AuditActor, PIPELINE_ACTOR } from './src/audit-actions.js';
 export { AuditLogRepository, writeAuditEvent } from './src/audit-log.repository.js';
 export { AuditController } from './src/audit.controller.js';
+export { AuditService } from './src/audit.service.js';
+export { AuditVersionHook } from './src/audit.version-hook.js';

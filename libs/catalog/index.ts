@@ -3,6 +3,7 @@ export { catalogLanguages, refreshCatalogEntry } from './src/catalog-entries.js'
 export { CatalogController } from './src/catalog.controller.js';
 export { CatalogRepository } from './src/catalog.repository.js';
 export { CatalogService } from './src/catalog.service.js';
+export { CatalogVersionHook } from './src/catalog.version-hook.js';
 export { DeprecationView } from './src/catalog.views.js';
 export { type SearchParams, parseSearchQuery } from './src/search-query.js';
 export { StatsController } from './src/stats.controller.js';

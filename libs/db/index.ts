@@ -1,7 +1,7 @@
 // The database: the Prisma client (PostgreSQL or PGlite), migrations and cross-process cache invalidations.
 export { DATABASE, DatabaseModule } from './src/database.module.js';
 export { type Database, openDatabase } from './src/database.js';
-export { Prisma } from './src/generated/client.js';
+export { Prisma, type StepState, type VersionStatus } from './src/generated/client.js';
 export {
   InvalidatedCache,
   type Invalidation,
@@ -10,3 +10,4 @@ export {
   notifyInvalidation,
 } from './src/invalidations.js';
 export { applyMigrations, createMigration } from './src/migrations.js';
+export { isTransactionConflict, retryOnConflict, transaction, type TransactionOptions } from './src/transactions.js';

@@ -1,7 +1,9 @@
 // The registry's vocabulary: names, versions, digests, categories, licenses, plugin metadata and the error every library throws.
+export { type AuditActor, PIPELINE_ACTOR } from './src/actor.js';
 export { CATEGORIES, CATEGORY_SLUGS } from './src/categories.js';
 export { DIGEST_LENGTH, DIGEST_PATTERN, digestHex, digestProblem, formatDigest } from './src/digest.js';
 export { licenseProblem } from './src/licenses.js';
+export { blobLink, moduleLink, pluginLink, versionLink } from './src/links.js';
 export { MAX_NAME_LENGTH, NAME_PATTERN, assertNames, nameProblem } from './src/names.js';
 export { type PluginMetadata, parsePluginMetadata } from './src/plugin-metadata.js';
 export { type FieldProblem, RegistryError, forbidden, invalidInput, notFound, unauthenticated } from './src/registry-error.js';

@@ -4,3 +4,4 @@ export { storeOciArtifacts } from './src/oci-store.js';
 export { OciController } from './src/oci.controller.js';
 export { OciRepository } from './src/oci.repository.js';
 export { OciService } from './src/oci.service.js';
+export { OciVersionHook } from './src/oci.version-hook.js';

@@ -1,5 +1,5 @@
 // The processing pipeline: after a publish, a version is analysed, described (SBOM) and signed by jobs from the outbox.
 export { OutboxDispatcher } from './src/outbox-dispatcher.js';
-export { PIPELINE_STEPS, type StepStatus, jobIdFor } from './src/pipeline-steps.js';
+export { PipelineReconciler } from './src/pipeline-reconciler.js';
 export { PipelineModule, PipelineWorkerModule } from './src/pipeline.module.js';
 export { PipelineRepository, type SignatureKind } from './src/pipeline.repository.js';

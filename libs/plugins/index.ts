@@ -3,6 +3,7 @@ export { LifecycleController } from './src/lifecycle.controller.js';
 export { LifecycleRepository } from './src/lifecycle.repository.js';
 export { LifecycleService } from './src/lifecycle.service.js';
 export { NamespacesController } from './src/namespaces.controller.js';
+export { NamespacesService } from './src/namespaces.service.js';
 export { FindingView, PluginDetailView, VersionView } from './src/plugin.views.js';
 export { MAX_DEPENDENCY_FILES, PluginsController } from './src/plugins.controller.js';
 export { PluginsRepository, type VersionRecord } from './src/plugins.repository.js';

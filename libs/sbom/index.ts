@@ -2,4 +2,4 @@
 export { DEFAULT_DEPENDENCY_LIMITS, type DeclaredDependencies } from './src/model.js';
 export { dependencyFileProblem, type DependencyFile } from './src/dependencies.js';
 export { validateSbomJson } from './src/validate-sbom.js';
-export { sbomBuilder } from './src/sbom-builder.js';
+export { readDeclaredDependencies, sbomBuilder } from './src/sbom-builder.js';

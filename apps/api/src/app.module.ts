@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BearerAuthGuard, TokenAuthenticator } from '../../../libs/auth/index.js';
 import { TokensController, TokensRepository, TokensService } from '../../../libs/tokens/index.js';
-import { AuditController, AuditLogRepository } from '../../../libs/audit/index.js';
+import { AuditController, AuditLogRepository, AuditService } from '../../../libs/audit/index.js';
 import { CatalogController, CatalogRepository, CatalogService, StatsController, StatsRepository, StatsService } from '../../../libs/catalog/index.js';
 import { OciController, OciRepository, OciService } from '../../../libs/oci/index.js';
 import { PublicApi, WebController, WebService } from '../../../libs/web/index.js';
@@ -10,13 +10,14 @@ import { BlobsModule } from '../../../libs/blobs/index.js';
 import { ConfigModule, type RegistryConfig } from '../../../libs/config/index.js';
 import { DatabaseModule, Invalidations } from '../../../libs/db/index.js';
 import { DownloadCounter, DownloadMarks, DownloadsRepository } from '../../../libs/downloads/index.js';
-import { HealthController } from '../../../libs/health/index.js';
+import { HealthController, HealthService } from '../../../libs/health/index.js';
 import { ProblemFilter } from './problem.filter.js';
 import {
   LifecycleController,
   LifecycleRepository,
   LifecycleService,
   NamespacesController,
+  NamespacesService,
   PluginsController,
   PluginsRepository,
   PluginsService,
@@ -25,13 +26,15 @@ import {
 import { PipelineModule } from '../../../libs/pipeline/index.js';
 import { ProvenanceController, ProvenanceService } from '../../../libs/provenance/index.js';
 import { ProxyConfigController, ProxyConfigService } from '../../../libs/proxy-config/index.js';
+import { VersionsModule } from '../../../libs/versions/index.js';
+import { VERSION_LIFECYCLE_HOOKS } from '../../version-hooks.js';
 
 @Module({})
 export class ApiModule {
   static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, BlobsModule, PipelineModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
       controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -41,6 +44,7 @@ export class ApiModule {
         { provide: TokenAuthenticator, useExisting: TokensService },
         PluginsRepository,
         PluginsService,
+        NamespacesService,
         PublishService,
         DownloadsRepository,
         DownloadCounter,
@@ -52,6 +56,7 @@ export class ApiModule {
         StatsRepository,
         StatsService,
         AuditLogRepository,
+        AuditService,
         OciRepository,
         OciService,
         PublicApi,
@@ -59,6 +64,7 @@ export class ApiModule {
         LifecycleRepository,
         LifecycleService,
         ProxyConfigService,
+        HealthService,
       ],
     };
   }

@@ -1,3 +1,5 @@
+import type { AuditActor } from '../../domain/index.js';
+
 /** Every kind of audit event. The names are stable: admins filter on them. */
 export const AUDIT_ACTIONS = [
   'namespace.created',
@@ -19,13 +21,8 @@ export const AUDIT_ACTIONS = [
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-/** Who acted: a token, or the registry itself (the pipeline). */
-export interface AuditActor {
-  name: string;
-  tokenId: string | null;
-}
-
-export const PIPELINE_ACTOR: AuditActor = { name: 'pipeline', tokenId: null };
+// Defined with the domain so that libraries below audit (versions) can name an actor too.
+export { PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
 
 export interface AuditEventInput {
   action: AuditAction;

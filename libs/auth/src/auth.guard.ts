@@ -10,8 +10,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { forbidden, unauthenticated } from '../../domain/index.js';
-import type { Principal } from './principal.js';
+import { unauthenticated } from '../../domain/index.js';
+import { requireAdmin, type Principal } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,7 +45,7 @@ export class BearerAuthGuard implements CanActivate {
       throw unauthenticated('this operation needs "Authorization: Bearer <token>"');
     }
     const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [context.getHandler(), context.getClass()]);
-    if (adminOnly && !principal.admin) throw forbidden('this operation needs an admin token');
+    if (adminOnly) requireAdmin(principal);
     request.principal = principal;
     return true;
   }

@@ -1,3 +1,5 @@
+import { forbidden } from '../../domain/index.js';
+
 /** Who is calling: the holder of a valid API token. Anonymous callers have no principal. */
 export interface Principal {
   tokenId: string;
@@ -9,6 +11,14 @@ export interface Principal {
 
 export function mayPublishTo(principal: Principal, namespace: string): boolean {
   return principal.admin || principal.namespaces.has(namespace);
+}
+
+/**
+ * Refuses a principal that is not an admin. The guard's @AdminOnly() refuses
+ * them first; services say it again so that the rule holds whoever calls them.
+ */
+export function requireAdmin(principal: Principal): void {
+  if (!principal.admin) throw forbidden('this operation needs an admin token');
 }
 
 /** The principal as the audit log names it. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { CATEGORIES } from '../../domain/index.js';
+import { CATEGORIES, blobLink, pluginLink, versionLink } from '../../domain/index.js';
 import { CatalogRepository, type CatalogEntryRecord } from './catalog.repository.js';
 import type { CatalogEntryView, CatalogPage, CategoryList } from './catalog.views.js';
 import { encodeSearchCursor, parseSearchQuery, type SearchCursor, type SearchParams, type SearchQuery } from './search-query.js';
@@ -38,7 +38,8 @@ export class CatalogService {
   }
 
   entryView(row: CatalogEntryRecord): CatalogEntryView {
-    const self = `${this.config.publicUrl}/api/v1/plugins/${row.namespace}/${row.name}`;
+    const self = pluginLink(this.config.publicUrl, row.namespace, row.name);
+    const blob = blobLink(this.config.publicUrl, row.latestDigest);
     return {
       namespace: row.namespace,
       name: row.name,
@@ -67,8 +68,10 @@ export class CatalogService {
       score: row.score === null ? null : Number(row.score),
       links: {
         self,
-        latest: `${self}/versions/${row.latestVersion}`,
-        module: `${this.config.publicUrl}/api/v1/blobs/${row.latestDigest}`,
+        latest: versionLink(this.config.publicUrl, row.namespace, row.name, row.latestVersion),
+        blob,
+        // Kept for clients of the first release: `module` names the by-version URL everywhere else.
+        module: blob,
       },
     };
   }

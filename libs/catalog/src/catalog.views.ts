@@ -37,6 +37,11 @@ export class CatalogEntryLinks {
   @ApiProperty({ description: 'The latest version.' })
   latest!: string;
   @ApiProperty({ description: 'The latest version\'s module by digest: the URL to pin.' })
+  blob!: string;
+  @ApiProperty({
+    deprecated: true,
+    description: 'The same URL as `blob`, kept for backward compatibility. Elsewhere `links.module` is a version\'s module.wasm URL; read `blob`.',
+  })
   module!: string;
 }
 

@@ -72,6 +72,12 @@ export interface PipelineConfig {
   lockMs: number;
   /** How often the outbox is checked for work the queue has not received yet. */
   outboxPollMs: number;
+  /** How often the reconciler looks for pending versions whose work the queue lost. */
+  reconcileIntervalMs: number;
+  /** A round handed to the queue this long ago whose job the queue no longer holds is lost. */
+  stuckAfterMs: number;
+  /** Rounds of a version lost in a row before the reconciler marks it failed. */
+  reconcileMaxRounds: number;
 }
 
 export interface SigningConfig {
@@ -231,6 +237,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     concurrency: integer('PIPELINE_CONCURRENCY', 2, 1, 64),
     lockMs: integer('PIPELINE_LOCK_MS', 30_000, 1000, 3_600_000),
     outboxPollMs: integer('OUTBOX_POLL_MS', 1000, 10, 600_000),
+    reconcileIntervalMs: integer('PIPELINE_RECONCILE_INTERVAL_MS', 30_000, 100, 3_600_000),
+    stuckAfterMs: integer('PIPELINE_STUCK_AFTER_MS', 120_000, 100, 86_400_000),
+    reconcileMaxRounds: integer('PIPELINE_RECONCILE_MAX_ROUNDS', 5, 1, 100),
   };
 
   const fulcioUrl = url('SIGSTORE_FULCIO_URL', ['http:', 'https:']);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config/index.js';
 import { DownloadCounter } from './download-counter.js';
 import type { DownloadCountDelta, DownloadsRepository } from './downloads.repository.js';
@@ -18,6 +18,7 @@ const total = (writes: DownloadCountDelta[][]): number => writes.flat().reduce((
 describe('DownloadCounter', () => {
   let counter: DownloadCounter | null = null;
   afterEach(async () => {
+    vi.useRealTimers();
     await counter?.beforeApplicationShutdown();
     counter = null;
   });
@@ -65,5 +66,43 @@ describe('DownloadCounter', () => {
     counter.record('v1');
     await settle();
     expect(downloads.writes).toHaveLength(3);
+  });
+
+  it('writes what is buffered every DOWNLOAD_FLUSH_INTERVAL_MS, however few downloads it is', async () => {
+    vi.useFakeTimers();
+    const downloads = new FakeDownloads();
+    counter = new DownloadCounter(downloads, loadConfig({ DOWNLOAD_FLUSH_INTERVAL_MS: '1000', DOWNLOAD_FLUSH_MAX_PENDING: '100' }));
+    counter.onModuleInit();
+    counter.record('v1');
+    await vi.advanceTimersByTimeAsync(999);
+    expect(downloads.writes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(total(downloads.writes)).toBe(1);
+    // An interval with nothing counted writes nothing.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(downloads.writes).toHaveLength(1);
+  });
+
+  it('adds up one version\'s downloads of one UTC day into one delta, and keeps days apart', async () => {
+    const { counter, downloads } = start(100);
+    counter.record('v1', new Date('2027-01-01T00:00:00Z'));
+    counter.record('v1', new Date('2027-01-01T23:59:59Z'));
+    counter.record('v1', new Date('2027-01-02T00:00:00Z'));
+    counter.record('v2', new Date('2027-01-01T12:00:00Z'));
+    await counter.flush();
+    expect(downloads.writes).toEqual([
+      [
+        { versionId: 'v1', day: '2027-01-01', count: 2 },
+        { versionId: 'v1', day: '2027-01-02', count: 1 },
+        { versionId: 'v2', day: '2027-01-01', count: 1 },
+      ],
+    ]);
+  });
+
+  it('writes what is still buffered when the application shuts down', async () => {
+    const { counter, downloads } = start(100);
+    counter.record('v1');
+    await counter.beforeApplicationShutdown();
+    expect(total(downloads.writes)).toBe(1);
   });
 });

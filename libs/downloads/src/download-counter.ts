@@ -2,6 +2,11 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModu
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { DownloadsRepository, type DownloadCountDelta } from './downloads.repository.js';
 
+/** Where counts are written (DownloadsRepository): adds each delta to its version's day and to the plugin's total. */
+export interface DownloadCountStore {
+  addCounts(deltas: readonly DownloadCountDelta[]): Promise<void>;
+}
+
 /**
  * Counts downloads in memory and writes them in batches, so that serving a
  * module never waits for a database write. Counts not yet written survive a
@@ -23,7 +28,7 @@ export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown 
   private lastFlushFailed = false;
 
   constructor(
-    private readonly downloads: DownloadsRepository,
+    @Inject(DownloadsRepository) private readonly downloads: DownloadCountStore,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 

@@ -1,5 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DownloadsRepository } from './downloads.repository.js';
+
+/** Where marks are written (DownloadsRepository); each answers false when nothing is left to mark (deleted). */
+export interface DownloadMarkStore {
+  markVersionDownloaded(versionId: string): Promise<boolean>;
+  markDigestDownloaded(digest: string): Promise<boolean>;
+}
 
 // What this process remembers as marked; past it, the oldest are forgotten and cost one more round trip.
 const REMEMBERED_MARKS = 100_000;
@@ -16,7 +22,7 @@ export class DownloadMarks {
   private readonly marked = new Set<string>();
   private readonly writing = new Map<string, Promise<boolean>>();
 
-  constructor(private readonly downloads: DownloadsRepository) {}
+  constructor(@Inject(DownloadsRepository) private readonly downloads: DownloadMarkStore) {}
 
   /** False when the version was deleted meanwhile: it must not be served. */
   markVersion(versionId: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database } from '../../db/index.js';
+import { DATABASE, type Database, retryOnConflict } from '../../db/index.js';
+import { lockPluginRows } from '../../versions/index.js';
 
 export interface DownloadCountDelta {
   versionId: string;
@@ -13,28 +14,36 @@ export class DownloadsRepository {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   /**
-   * Adds the deltas in one statement. The increment happens in the database, so
+   * Adds the deltas in one statement (after locking the plugin rows). The increment happens in the database, so
    * several API processes flushing at once never lose each other's counts.
    */
   async addCounts(deltas: readonly DownloadCountDelta[]): Promise<void> {
     if (deltas.length === 0) return;
     // Rows in a stable order, so that two processes flushing at once take their row locks alike.
     const sorted = [...deltas].sort((a, b) => (a.versionId === b.versionId ? a.day.localeCompare(b.day) : a.versionId < b.versionId ? -1 : 1));
-    // One statement: the per-day rows and the plugins' totals move together.
-    await this.database.prisma.$executeRaw`
-      WITH delta AS (
-        SELECT delta.version_id, delta.day, delta.count, v.plugin_id
-        FROM unnest(${sorted.map((d) => d.versionId)}::uuid[], ${sorted.map((d) => d.day)}::date[], ${sorted.map((d) => d.count)}::int[])
-          AS delta(version_id, day, count)
-        JOIN versions v ON v.id = delta.version_id
-      ), counted AS (
-        INSERT INTO download_counts (version_id, day, count)
-        SELECT version_id, day, count FROM delta
-        ON CONFLICT (version_id, day) DO UPDATE SET count = download_counts.count + EXCLUDED.count
-      )
-      UPDATE plugins SET downloads = plugins.downloads + totals.count
-      FROM (SELECT plugin_id, sum(count) AS count FROM delta GROUP BY plugin_id) AS totals
-      WHERE plugins.id = totals.plugin_id`;
+    const versionIds = [...new Set(sorted.map((d) => d.versionId))];
+    await retryOnConflict(() =>
+      this.database.prisma.$transaction(async (tx) => {
+        // The lock protocol (libs/versions/src/version-locks.ts): plugin rows before version rows.
+        const plugins = await tx.version.findMany({ where: { id: { in: versionIds } }, select: { pluginId: true } });
+        await lockPluginRows(tx, [...new Set(plugins.map((p) => p.pluginId))]);
+        // One statement: the per-day rows and the plugins' totals move together.
+        await tx.$executeRaw`
+          WITH delta AS (
+            SELECT delta.version_id, delta.day, delta.count, v.plugin_id
+            FROM unnest(${sorted.map((d) => d.versionId)}::uuid[], ${sorted.map((d) => d.day)}::date[], ${sorted.map((d) => d.count)}::int[])
+              AS delta(version_id, day, count)
+            JOIN versions v ON v.id = delta.version_id
+          ), counted AS (
+            INSERT INTO download_counts (version_id, day, count)
+            SELECT version_id, day, count FROM delta
+            ON CONFLICT (version_id, day) DO UPDATE SET count = download_counts.count + EXCLUDED.count
+          )
+          UPDATE plugins SET downloads = plugins.downloads + totals.count
+          FROM (SELECT plugin_id, sum(count) AS count FROM delta GROUP BY plugin_id) AS totals
+          WHERE plugins.id = totals.plugin_id`;
+      }),
+    );
   }
 
   /**

@@ -1,21 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
+import type { ModuleSource } from '../../blobs/index.js';
 import { StorageNotFoundError, type ByteRange } from '../../storage/index.js';
 import { RegistryError } from '../../domain/index.js';
 import { parseRange } from './byte-range.js';
 
-export interface ServedModule {
+/** A module to answer with: where its bytes come from (ModuleDelivery decides redirect or stream), and the rules around it. */
+export interface ServedModule extends ModuleSource {
   digest: string;
   size: number;
   cacheControl: string;
   /** Default application/wasm; OCI blob pulls say application/octet-stream. */
   contentType?: string;
-  /** Rejects with StorageNotFoundError when storage has no object for the module. */
-  open(range?: ByteRange): Promise<{ body: Readable }>;
-  /** Whether storage has the object; HEAD asks this instead of opening it. */
-  stored(): Promise<boolean>;
-  /** A URL to redirect GETs to (a presigned object-store URL), or null to stream from here. */
-  redirectUrl(): Promise<string | null>;
   /**
    * Awaited before anything of the module goes out (bytes, a range, a 304 or a
    * redirect): records durably that it was downloaded. Rejects (404) when it was

@@ -1,4 +1,5 @@
 import type { Prisma } from '../../db/index.js';
+import { lockOciArtifacts } from '../../versions/index.js';
 import { buildOciArtifacts } from './oci-artifacts.js';
 
 type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;
@@ -10,7 +11,7 @@ type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'ociManifest' | 'oci
  * ready before OCI serving existed, on its first pull.
  */
 export async function storeOciArtifacts(client: OciWriter, versionId: string): Promise<void> {
-  await client.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`oci:${versionId}`}, 0))`;
+  await lockOciArtifacts(client, versionId);
   if ((await client.ociManifest.count({ where: { versionId } })) > 0) return;
   const version = await client.version.findUnique({
     where: { id: versionId },

@@ -1,8 +1,7 @@
-import { Controller, Delete, Get, Head, Inject, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Head, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
-import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { ModuleDelivery } from '../../blobs/index.js';
 import { DownloadCounter } from '../../downloads/index.js';
 import { matchesEtag, sendModule } from '../../http/index.js';
 import { ociError } from './oci-errors.js';
@@ -23,8 +22,7 @@ export class OciController {
   constructor(
     private readonly oci: OciService,
     private readonly counter: DownloadCounter,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+    private readonly delivery: ModuleDelivery,
   ) {}
 
   /** The API version check every client starts with. */
@@ -111,15 +109,12 @@ export class OciController {
       return void reply.status(200).send(request.method === 'HEAD' ? undefined : blob.content);
     }
     // The layer is the stored module itself: same object, same ranges and redirects as /api/v1/blobs.
-    const ttl = this.config.storage.kind === 's3' ? this.config.storage.presignedDownloadTtlSeconds : 0;
     await sendModule(request, reply, {
+      ...this.delivery.source(blob.digest),
       digest: blob.digest,
       size: blob.size,
       cacheControl: IMMUTABLE,
       contentType: 'application/octet-stream',
-      open: (range) => this.blobs.open(blob.digest, range),
-      stored: async () => (await this.blobs.stat(blob.digest)) !== null,
-      redirectUrl: () => (ttl > 0 ? this.blobs.signedUrl(blob.digest, ttl) : Promise.resolve(null)),
       markDownloaded: () => this.oci.markLayerPulled(namespace, name, blob.digest),
       missing: () => this.oci.layerMissing(namespace, name, blob.digest),
       onDownload: () => this.counter.record(blob.versionId),

@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { PipelineJob } from './pipeline-steps.js';
+import type { PipelineJob } from '../../versions/index.js';
 import { QUEUE_NAME, type JobProcessor, type JobQueue, type RetryOptions } from './job-queue.js';
 
 const ADD_TIMEOUT_MS = 5000;
+
+const ALIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
  * The production queue. The API only adds jobs; it fails fast while Redis is
@@ -48,6 +50,13 @@ export class BullMqQueue implements JobQueue {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async isAlive(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    if (job === undefined || job === null) return false;
+    // Anything but completed, failed for good, or unknown (removed meanwhile).
+    return ALIVE_STATES.has(await job.getState());
   }
 
   async ping(): Promise<void> {

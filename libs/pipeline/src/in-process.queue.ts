@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { PipelineJob } from './pipeline-steps.js';
+import type { PipelineJob } from '../../versions/index.js';
 import type { JobProcessor, JobQueue, RetryOptions } from './job-queue.js';
 
 /**
@@ -31,6 +31,10 @@ export class InProcessQueue implements JobQueue {
     }
     // Started on a later tick: the caller may still hold a database transaction.
     setImmediate(() => this.startNext());
+  }
+
+  async isAlive(jobId: string): Promise<boolean> {
+    return this.known.has(jobId);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { PipelineJob } from './pipeline-steps.js';
+import type { PipelineJob } from '../../versions/index.js';
 
 /** How a job is processed; `isLastAttempt` lets the processor record a final failure. */
 export type JobProcessor = (job: PipelineJob, attempt: { number: number; isLastAttempt: boolean }) => Promise<void>;
@@ -11,6 +11,8 @@ export interface JobQueue {
   readonly kind: 'redis' | 'in-process';
   /** Resolves once the queue holds the job; adding a job id it already holds is a no-op. */
   add(jobs: readonly PipelineJob[]): Promise<void>;
+  /** Whether the queue still holds the job to run: waiting, running, or waiting to be retried. */
+  isAlive(jobId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

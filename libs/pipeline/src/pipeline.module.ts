@@ -4,6 +4,7 @@ import { BullMqQueue, BullMqWorker } from './bullmq.queue.js';
 import { InProcessQueue } from './in-process.queue.js';
 import type { JobQueue } from './job-queue.js';
 import { JOB_QUEUE, OutboxDispatcher } from './outbox-dispatcher.js';
+import { PipelineReconciler, RUNS_PIPELINE_JOBS } from './pipeline-reconciler.js';
 import { PipelineRepository } from './pipeline.repository.js';
 import { PipelineService } from './pipeline.service.js';
 import { SbomStep } from './sbom.step.js';
@@ -24,6 +25,9 @@ const retryOf = (config: RegistryConfig) => ({ attempts: config.pipeline.attempt
     SignatureStep,
     SigningKeys,
     OutboxDispatcher,
+    PipelineReconciler,
+    // Embedded, jobs run in this process, and so does the reconciler; with Redis, in the workers.
+    { provide: RUNS_PIPELINE_JOBS, inject: [REGISTRY_CONFIG], useFactory: (config: RegistryConfig) => config.redisUrl === null },
     {
       provide: JOB_QUEUE,
       inject: [REGISTRY_CONFIG, PipelineService],
@@ -63,7 +67,22 @@ export class PipelineWorkerRunner implements OnApplicationBootstrap, BeforeAppli
   }
 }
 
+/**
+ * The worker process: runs jobs, dispatches the outbox too (so that work never
+ * waits for an API process), and reconciles lost work.
+ */
 @Module({
-  providers: [PipelineRepository, PipelineService, SbomStep, SignatureStep, SigningKeys, PipelineWorkerRunner],
+  providers: [
+    PipelineRepository,
+    PipelineService,
+    SbomStep,
+    SignatureStep,
+    SigningKeys,
+    PipelineWorkerRunner,
+    OutboxDispatcher,
+    PipelineReconciler,
+    { provide: RUNS_PIPELINE_JOBS, useValue: true },
+    { provide: JOB_QUEUE, inject: [REGISTRY_CONFIG], useFactory: (config: RegistryConfig): JobQueue => new BullMqQueue(config.redisUrl!, retryOf(config)) },
+  ],
 })
 export class PipelineWorkerModule {}

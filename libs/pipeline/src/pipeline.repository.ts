@@ -1,76 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
-import { PIPELINE_ACTOR, type AuditActor, writeAuditEvent } from '../../audit/index.js';
-import { catalogLanguages, refreshCatalogEntry } from '../../catalog/index.js';
-import { storeOciArtifacts } from '../../oci/index.js';
 import { DATABASE, type Database } from '../../db/index.js';
-import type { PluginMetadata } from '../../domain/index.js';
-import { jobIdFor, PIPELINE_STEPS, type PipelineJob, type PipelineStepName, type StepState, type StepStatus } from './pipeline-steps.js';
-
-/** What the pipeline needs to know about a version to process it. */
-export interface VersionToProcess {
-  id: string;
-  namespace: string;
-  plugin: string;
-  version: string;
-  digest: string;
-  size: number;
-  status: 'pending' | 'ready' | 'rejected' | 'failed';
-  statusReason: string | null;
-  createdAt: Date;
-  metadata: PluginMetadata;
-  analysis: StoredAnalysis | null;
-  declaredDependencies: unknown;
-  steps: StepStatus[];
-}
+import type { PipelineJob, PipelineStepName, StepState } from '../../versions/index.js';
 
 export type SignatureKind = 'message_signature' | 'attestation';
 
-/** The pipeline's reads and writes: steps, results, status, the outbox and signing keys. */
+/** The pipeline's reads and writes: step states, results, the outbox and signing keys (a version's status is its owner's: VersionsRepository). */
 @Injectable()
 export class PipelineRepository {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   private get prisma() {
     return this.database.prisma;
-  }
-
-  async findVersion(versionId: string): Promise<VersionToProcess | null> {
-    const row = await this.prisma.version.findUnique({
-      where: { id: versionId },
-      include: { plugin: { include: { namespace: true } }, steps: true },
-    });
-    if (row === null) return null;
-    const { plugin } = row;
-    return {
-      id: row.id,
-      namespace: plugin.namespace.name,
-      plugin: plugin.name,
-      version: row.version,
-      digest: row.digest,
-      size: row.size,
-      status: row.status,
-      statusReason: row.statusReason,
-      createdAt: row.createdAt,
-      metadata: {
-        description: plugin.description,
-        license: plugin.license,
-        homepage: plugin.homepage,
-        repository: plugin.repository,
-        keywords: plugin.keywords,
-        categories: plugin.categories,
-      },
-      analysis: row.analysis as StoredAnalysis | null,
-      declaredDependencies: row.declaredDependencies,
-      steps: sortSteps(row.steps),
-    };
-  }
-
-  async stepStatuses(versionIds: readonly string[]): Promise<Map<string, StepStatus[]>> {
-    const rows = await this.prisma.pipelineStep.findMany({ where: { versionId: { in: [...versionIds] } } });
-    const byVersion = new Map<string, StepStatus[]>();
-    for (const id of versionIds) byVersion.set(id, sortSteps(rows.filter((r) => r.versionId === id)));
-    return byVersion;
   }
 
   async startStep(versionId: string, step: PipelineStepName, at: Date): Promise<void> {
@@ -84,37 +24,6 @@ export class PipelineRepository {
     await this.prisma.pipelineStep.update({
       where: { versionId_step: { versionId, step } },
       data: { state, error, finishedAt: state === 'pending' ? null : at },
-    });
-  }
-
-  /** Stores the analysis; a rejected version leaves `pending` here, with the rest of its steps skipped. */
-  async recordAnalysis(
-    versionId: string,
-    outcome: { analysis: StoredAnalysis; summary: AnalysisSummary; kind: string; abiVersion: string | null; rejectedBecause: string | null },
-    at: Date,
-  ): Promise<void> {
-    const { report } = outcome.analysis;
-    await this.prisma.$transaction(async (tx) => {
-      const row = await tx.version.update({
-        where: { id: versionId },
-        data: {
-          analysis: outcome.analysis as object,
-          analysisSummary: outcome.summary as object,
-          kind: outcome.kind,
-          abiVersion: outcome.abiVersion,
-          analyzedAt: at,
-          languages: catalogLanguages(report.producers),
-          hosts: [...new Set(report.compatibility.map((c) => c.host))],
-        },
-        include: versionNames,
-      });
-      if (outcome.rejectedBecause !== null) {
-        const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'rejected', statusReason: outcome.rejectedBecause } });
-        await tx.pipelineStep.updateMany({ where: { versionId, step: { not: 'analysis' }, state: { not: 'done' } }, data: { state: 'skipped', finishedAt: at } });
-        if (count === 1) {
-          await writeAuditEvent(tx, { action: 'version.rejected', actor: PIPELINE_ACTOR, ...coordinates(row), details: { digest: row.digest, reason: outcome.rejectedBecause } });
-        }
-      }
     });
   }
 
@@ -135,46 +44,6 @@ export class PipelineRepository {
   /** Keeps the first bundle of each kind: signatures are randomised, so a re-run must not store a second one. */
   async saveSignatures(versionId: string, signatures: { kind: SignatureKind; keyId: string; bundle: object }[]): Promise<void> {
     await this.prisma.signature.createMany({ data: signatures.map((s) => ({ versionId, ...s })), skipDuplicates: true });
-  }
-
-  /** Ready, and in the catalog: the plugin's latest version is recomputed in the same transaction. */
-  async markReady(versionId: string, at: Date): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'ready', readyAt: at, statusReason: null } });
-      if (count === 0) return false;
-      const row = await tx.version.findUniqueOrThrow({ where: { id: versionId }, include: versionNames });
-      await refreshCatalogEntry(tx, row.pluginId);
-      // Served over OCI from now on: its manifests are written once, with the version's final state.
-      await storeOciArtifacts(tx, versionId);
-      await writeAuditEvent(tx, { action: 'version.ready', actor: PIPELINE_ACTOR, ...coordinates(row), details: { digest: row.digest } });
-      return true;
-    });
-  }
-
-  async markFailed(versionId: string, reason: string): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'pending' }, data: { status: 'failed', statusReason: reason } });
-      if (count === 0) return;
-      const row = await tx.version.findUniqueOrThrow({ where: { id: versionId }, include: versionNames });
-      await writeAuditEvent(tx, { action: 'version.failed', actor: PIPELINE_ACTOR, ...coordinates(row), details: { digest: row.digest, reason } });
-    });
-  }
-
-  /**
-   * Puts a failed version back to pending with its unfinished steps reset, and
-   * queues a new job for it, in one transaction. False when it is not failed.
-   */
-  async requeueFailed(versionId: string, actor: AuditActor): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.version.updateMany({ where: { id: versionId, status: 'failed' }, data: { status: 'pending', statusReason: null } });
-      if (count === 0) return false;
-      const row = await tx.version.findUniqueOrThrow({ where: { id: versionId }, include: versionNames });
-      await writeAuditEvent(tx, { action: 'version.retried', actor, ...coordinates(row) });
-      await tx.pipelineStep.updateMany({ where: { versionId, state: { in: ['failed', 'running', 'pending'] } }, data: { state: 'pending', attempts: 0, error: null, startedAt: null, finishedAt: null } });
-      const rounds = await tx.outboxEntry.count({ where: { versionId } });
-      await tx.outboxEntry.create({ data: { versionId, jobId: jobIdFor(versionId, rounds + 1) } });
-      return true;
-    });
   }
 
   /**
@@ -215,17 +84,4 @@ export class PipelineRepository {
   async signingKeys(): Promise<{ keyId: string; algorithm: string; publicKeyPem: string; createdAt: Date }[]> {
     return this.prisma.signingKey.findMany({ orderBy: { createdAt: 'asc' } });
   }
-}
-
-const versionNames = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
-
-function coordinates(row: { version: string; plugin: { name: string; namespace: { name: string } } }): { namespace: string; plugin: string; version: string } {
-  return { namespace: row.plugin.namespace.name, plugin: row.plugin.name, version: row.version };
-}
-
-function sortSteps(rows: { step: string; state: StepState; attempts: number; error: string | null; startedAt: Date | null; finishedAt: Date | null }[]): StepStatus[] {
-  return PIPELINE_STEPS.flatMap((step) => {
-    const row = rows.find((r) => r.step === step);
-    return row ? [{ step, state: row.state, attempts: row.attempts, error: row.error, startedAt: row.startedAt, finishedAt: row.finishedAt }] : [];
-  });
 }

@@ -1,38 +1,68 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { analyzeInWorker, shorten, decide, rejectionSummary, summarizeAnalysis } from '../../analysis/index.js';
+import { catalogLanguages } from '../../catalog/index.js';
 import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
-import { PIPELINE_STEPS, type PipelineJob, type PipelineStepName } from './pipeline-steps.js';
-import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+import {
+  PIPELINE_STEPS,
+  type PipelineJob,
+  type PipelineStepName,
+  formatCoordinates,
+  type VersionToProcess,
+  VersionsRepository,
+  type VersionStore,
+} from '../../versions/index.js';
+import { PipelineRepository } from './pipeline.repository.js';
 
-/** Characters of a step's error kept in its state and the version's status reason. */
+/** Characters of an error kept in a step's state and the version's status reason. */
 const MAX_STEP_ERROR_LENGTH = 2_048;
 
 /**
  * The rules of processing one version: run each step that is not done yet, in
  * order, recording its state; stop at a rejection; mark the version ready
- * when all are done, or failed after the last attempt. Every step is
- * idempotent, so a job that runs again after a crash or a retry stores the
- * same results, never second copies.
+ * when all are done, or failed after the last attempt, whatever failed (a step,
+ * or the database while finding or recording one). Every step is idempotent,
+ * so a job that runs again after a crash or a retry stores the same results,
+ * never second copies.
  */
 @Injectable()
 export class PipelineService {
   private readonly logger = new Logger('Pipeline');
 
   constructor(
-    private readonly pipeline: PipelineRepository,
-    private readonly sbom: SbomStep,
-    private readonly signature: SignatureStep,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(VersionsRepository) private readonly versions: Pick<VersionStore, 'findToProcess' | 'recordAnalysis' | 'markReady' | 'markFailed'>,
+    @Inject(PipelineRepository) private readonly steps: Pick<PipelineRepository, 'startStep' | 'finishStep'>,
+    @Inject(SbomStep) private readonly sbom: Pick<SbomStep, 'run'>,
+    @Inject(SignatureStep) private readonly signature: Pick<SignatureStep, 'run'>,
+    @Inject(BLOB_STORE) private readonly blobs: Pick<BlobStore, 'readAll'>,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
   async process(job: PipelineJob, attempt: { number: number; isLastAttempt: boolean }): Promise<void> {
-    let version = await this.pipeline.findVersion(job.versionId);
+    try {
+      await this.run(job, attempt);
+    } catch (error) {
+      if (attempt.isLastAttempt) await this.failForGood(job.versionId, attempt.number, error);
+      throw error;
+    }
+  }
+
+  /** Best effort: if even this fails (the database is down), the reconciler finds the version pending and lost. */
+  private async failForGood(versionId: string, attempts: number, error: unknown): Promise<void> {
+    const reason = `processing failed after ${attempts} attempt(s): ${errorMessage(error)}`;
+    try {
+      if (await this.versions.markFailed(versionId, reason)) this.logger.error(`version ${versionId}: ${reason}`);
+    } catch (markError) {
+      this.logger.error(`version ${versionId} failed for good, and could not be marked failed (${errorMessage(markError)}); the reconciler will find it`);
+    }
+  }
+
+  private async run(job: PipelineJob, attempt: { number: number; isLastAttempt: boolean }): Promise<void> {
+    let version = await this.versions.findToProcess(job.versionId);
     if (version === null || version.status !== 'pending') return;
-    const name = `${version.namespace}/${version.plugin}@${version.version}`;
+    const name = formatCoordinates(version);
     // Read from storage at most once per job: the analysis and the signature both need the bytes.
     const { digest, size } = version;
     let module: Promise<Uint8Array> | null = null;
@@ -40,30 +70,32 @@ export class PipelineService {
     for (const step of PIPELINE_STEPS) {
       const state = version.steps.find((s) => s.step === step)?.state;
       if (state === 'done' || state === 'skipped') continue;
-      await this.pipeline.startStep(version.id, step, new Date());
+      await this.steps.startStep(version.id, step, new Date());
       try {
         await this.runStep(step, version, readModule);
       } catch (error) {
         // Shown with the version in every view: an error may quote what the publisher sent.
-        const message = shorten(error instanceof Error ? error.message : String(error), MAX_STEP_ERROR_LENGTH);
-        await this.pipeline.finishStep(version.id, step, attempt.isLastAttempt ? 'failed' : 'pending', new Date(), message);
+        const message = errorMessage(error);
+        await this.steps.finishStep(version.id, step, attempt.isLastAttempt ? 'failed' : 'pending', new Date(), message);
         if (attempt.isLastAttempt) {
-          await this.pipeline.markFailed(version.id, `${step} failed after ${attempt.number} attempt(s): ${message}`);
+          await this.versions.markFailed(version.id, `${step} failed after ${attempt.number} attempt(s): ${message}`);
           this.logger.error(`${name}: ${step} failed for good: ${message}`);
         } else {
           this.logger.warn(`${name}: ${step} failed (attempt ${attempt.number}), will retry: ${message}`);
         }
         throw error;
       }
-      await this.pipeline.finishStep(version.id, step, 'done', new Date());
+      await this.steps.finishStep(version.id, step, 'done', new Date());
       // Later steps read what earlier ones stored (the analysis, the SBOM), and a rejection ends the run.
-      version = (await this.pipeline.findVersion(job.versionId))!;
+      const next = await this.versions.findToProcess(job.versionId);
+      if (next === null) return;
+      version = next;
       if (version.status !== 'pending') {
         this.logger.warn(`${name} ${version.status}: ${version.statusReason ?? ''}`);
         return;
       }
     }
-    if (await this.pipeline.markReady(version.id, new Date())) this.logger.log(`${name} ready`);
+    if (await this.versions.markReady(version.id, new Date())) this.logger.log(`${name} ready`);
   }
 
   private async runStep(step: PipelineStepName, version: VersionToProcess, readModule: () => Promise<Uint8Array>): Promise<void> {
@@ -81,16 +113,23 @@ export class PipelineService {
     // Copied, not transferred, to the worker thread: the signature step signs these same bytes.
     const report = await analyzeInWorker(bytes, this.config.analysis);
     const decision = decide(report.findings, this.config.analysis.policy);
-    await this.pipeline.recordAnalysis(
+    await this.versions.recordAnalysis(
       version.id,
       {
         analysis: { report, decision },
         summary: summarizeAnalysis({ report, decision }),
         kind: report.kind,
         abiVersion: report.proxyWasm?.abiVersion ?? null,
+        languages: catalogLanguages(report.producers),
+        hosts: [...new Set(report.compatibility.map((c) => c.host))],
         rejectedBecause: decision.status === 'rejected' ? rejectionSummary(decision) : null,
       },
       new Date(),
     );
   }
+}
+
+/** An error as a step's state and the version's status reason keep it: shortened. */
+function errorMessage(error: unknown): string {
+  return shorten(error instanceof Error ? error.message : String(error), MAX_STEP_ERROR_LENGTH);
 }

@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig, registryVersion } from '../../config/index.js';
+import { blobLink } from '../../domain/index.js';
 import { type DeclaredDependencies, sbomBuilder } from '../../sbom/index.js';
-import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+import type { VersionToProcess } from '../../versions/index.js';
+import { PipelineRepository } from './pipeline.repository.js';
 
 /**
  * Writes the version's CycloneDX SBOM from its metadata, its analysis and the
@@ -32,7 +34,7 @@ export class SbomStep implements OnModuleDestroy {
       description: version.metadata.description,
       homepage: version.metadata.homepage,
       repository: version.metadata.repository,
-      downloadUrl: `${base}/api/v1/blobs/${version.digest}`,
+      downloadUrl: blobLink(base, version.digest),
       supplierUrl: `${base}/api/v1/namespaces/${version.namespace}`,
       oci: null,
       analysis: version.analysis?.report ?? null,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { digestHex } from '../../domain/index.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/index.js';
-import { PipelineRepository, type VersionToProcess } from './pipeline.repository.js';
+import type { VersionToProcess } from '../../versions/index.js';
+import { PipelineRepository } from './pipeline.repository.js';
 import { SigningKeys } from './signing-keys.js';
 
 /**

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
 import { nameProblem, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, textProblem, versionProblem } from '../../domain/index.js';
-import { LifecycleRepository, type LifecycleRefusal, type VersionKey } from './lifecycle.repository.js';
+import { formatCoordinates, type VersionCoordinates, VersionsRepository, type VersionRefusal, type VersionStore } from '../../versions/index.js';
+import { LifecycleRepository } from './lifecycle.repository.js';
 import { PluginsRepository } from './plugins.repository.js';
 
 export const MAX_REASON_LENGTH = 500;
@@ -17,22 +18,23 @@ export class LifecycleService {
   private readonly logger = new Logger('Lifecycle');
 
   constructor(
-    private readonly lifecycle: LifecycleRepository,
-    private readonly plugins: PluginsRepository,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(LifecycleRepository) private readonly lifecycle: Pick<LifecycleRepository, 'setDeprecated'>,
+    @Inject(VersionsRepository) private readonly versions: Pick<VersionStore, 'setYanked' | 'delete' | 'removeObjectUnlessRecorded'>,
+    @Inject(PluginsRepository) private readonly plugins: Pick<PluginsRepository, 'findPlugin'>,
+    @Inject(BLOB_STORE) private readonly blobs: Pick<BlobStore, 'remove'>,
   ) {}
 
-  async yank(principal: Principal, key: VersionKey, body: unknown): Promise<void> {
-    assertVersionKey(key);
+  async yank(principal: Principal, key: VersionCoordinates, body: unknown): Promise<void> {
+    assertCoordinates(key);
     const reason = optionalText(body, 'reason') ?? '';
     this.assertMayManage(principal, key.namespace);
-    await this.refusal(key, await this.lifecycle.setYanked(key, { reason }, actorOf(principal), new Date()), 'yanked');
+    await this.refusal(key, await this.versions.setYanked(key, { reason }, actorOf(principal), new Date()), 'yanked');
   }
 
-  async unyank(principal: Principal, key: VersionKey): Promise<void> {
-    assertVersionKey(key);
+  async unyank(principal: Principal, key: VersionCoordinates): Promise<void> {
+    assertCoordinates(key);
     this.assertMayManage(principal, key.namespace);
-    await this.refusal(key, await this.lifecycle.setYanked(key, null, actorOf(principal), new Date()), 'un-yanked');
+    await this.refusal(key, await this.versions.setYanked(key, null, actorOf(principal), new Date()), 'un-yanked');
   }
 
   async deprecate(principal: Principal, namespace: string, plugin: string, body: unknown): Promise<void> {
@@ -56,14 +58,14 @@ export class LifecycleService {
   }
 
   /** Admin only (the guard checks): deletes a version that was never downloaded, and its module if no other version uses it. */
-  async deleteVersion(principal: Principal, key: VersionKey): Promise<void> {
-    assertVersionKey(key);
-    const result = await this.lifecycle.deleteVersion(key, actorOf(principal));
+  async deleteVersion(principal: Principal, key: VersionCoordinates): Promise<void> {
+    assertCoordinates(key);
+    const result = await this.versions.delete(key, actorOf(principal));
     if (typeof result === 'string') return this.refusal(key, result, 'deleted');
-    this.logger.log(`deleted ${key.namespace}/${key.plugin}@${key.version} (${result.digest}) for ${principal.tokenName}`);
+    this.logger.log(`deleted ${formatCoordinates(key)} (${result.digest}) for ${principal.tokenName}`);
     if (result.blobOrphaned) {
-      await this.lifecycle
-        .removeObjectIfUnrecorded(result.digest, () => this.blobs.remove(result.digest))
+      await this.versions
+        .removeObjectUnlessRecorded(result.digest, () => this.blobs.remove(result.digest))
         .catch((error: unknown) => this.logger.error(`could not remove the module ${result.digest}: ${String(error)}`));
     }
   }
@@ -72,8 +74,8 @@ export class LifecycleService {
     if (!mayPublishTo(principal, namespace)) throw forbidden(`token "${principal.tokenName}" may not manage plugins of namespace "${namespace}"`);
   }
 
-  private async refusal(key: VersionKey, refusal: LifecycleRefusal | null, verb: string): Promise<void> {
-    const name = `${key.namespace}/${key.plugin}@${key.version}`;
+  private async refusal(key: VersionCoordinates, refusal: VersionRefusal | null, verb: string): Promise<void> {
+    const name = formatCoordinates(key);
     switch (refusal) {
       case null:
         return;
@@ -101,7 +103,7 @@ function assertPluginKey(namespace: string, plugin: string): void {
   if (problems.length > 0) throw invalidInput(problems);
 }
 
-function assertVersionKey(key: VersionKey): void {
+function assertCoordinates(key: VersionCoordinates): void {
   const problems = [nameProblem('path.namespace', key.namespace), nameProblem('path.name', key.plugin), versionProblem('path.version', key.version)].filter(
     (p): p is FieldProblem => p !== null,
   );

@@ -1,27 +1,22 @@
 import { Controller, Get, Param, Put, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AdminOnly, CurrentPrincipal, actorOf, type Principal } from '../../auth/index.js';
-import { assertNames } from '../../domain/index.js';
+import { AdminOnly, CurrentPrincipal, type Principal } from '../../auth/index.js';
 import { ApiProblems } from '../../http/index.js';
+import { NamespacesService } from './namespaces.service.js';
 import { NamespaceView } from './plugin.views.js';
-import { PluginsRepository } from './plugins.repository.js';
-import { PluginsService } from './plugins.service.js';
 
 @ApiTags('namespaces')
 @Controller('api/v1/namespaces')
 export class NamespacesController {
-  constructor(
-    private readonly plugins: PluginsService,
-    private readonly repository: PluginsRepository,
-  ) {}
+  constructor(private readonly namespaces: NamespacesService) {}
 
   @Get(':namespace')
   @ApiOperation({ summary: 'Get a namespace (publisher) and its plugins' })
   @ApiOkResponse({ type: NamespaceView })
   @ApiProblems(400, 404)
   getNamespace(@Param('namespace') namespace: string): Promise<NamespaceView> {
-    return this.plugins.getNamespace(namespace);
+    return this.namespaces.getNamespace(namespace);
   }
 
   @Put(':namespace')
@@ -35,9 +30,8 @@ export class NamespacesController {
     @Param('namespace') namespace: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<NamespaceView> {
-    assertNames({ 'path.namespace': namespace });
-    const { created } = await this.repository.ensureNamespace(namespace, actorOf(principal));
-    void reply.status(created ? 201 : 200);
-    return this.plugins.getNamespace(namespace);
+    const result = await this.namespaces.createNamespace(principal, namespace);
+    void reply.status(result.created ? 201 : 200);
+    return result.namespace;
   }
 }

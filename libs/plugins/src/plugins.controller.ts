@@ -1,15 +1,14 @@
-import { applyDecorators, Body, Controller, Get, Head, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Head, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { AdminOnly, Authenticated, CurrentPrincipal, type Principal } from '../../auth/index.js';
-import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
-import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { ModuleDelivery } from '../../blobs/index.js';
 import { invalidInput, RegistryError } from '../../domain/index.js';
 import { DownloadCounter } from '../../downloads/index.js';
 import { ApiProblems, asMultipartError, multipartParts, readLimited, sendModule } from '../../http/index.js';
-import { dependencyFileProblem, type DependencyFile, sbomBuilder, DEFAULT_DEPENDENCY_LIMITS } from '../../sbom/index.js';
+import { DEFAULT_DEPENDENCY_LIMITS, readDeclaredDependencies, type DependencyFile } from '../../sbom/index.js';
 import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginView, VersionListView, VersionView } from './plugin.views.js';
 import { MAX_WAIT_SECONDS, PluginsService, type DownloadTarget } from './plugins.service.js';
 import { PublishService, type PublishRequest } from './publish.service.js';
@@ -38,8 +37,7 @@ export class PluginsController {
     private readonly plugins: PluginsService,
     private readonly publishing: PublishService,
     private readonly counter: DownloadCounter,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+    private readonly delivery: ModuleDelivery,
   ) {}
 
   @Get('plugins/:namespace/:name')
@@ -148,7 +146,13 @@ export class PluginsController {
   @Post('plugins/:namespace/:name/versions/:version/retry')
   @AdminOnly()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Retry a failed version (admin)', description: 'Puts a version whose processing failed through the pipeline again; its finished steps are kept.' })
+  @ApiOperation({
+    summary: 'Retry a version that is not ready (admin)',
+    description:
+      'Puts a pending, failed or rejected version through the pipeline again. Finished steps are kept, except for a rejected version, ' +
+      'whose analysis runs again (the policy may have changed). A pending version whose work was lost starts a new round at once, ' +
+      'instead of waiting for the reconciler. A ready version is refused with 409 `version_not_failed`.',
+  })
   @ApiResponse({ status: 202, description: 'Queued again; the version is pending.', type: VersionView })
   @ApiProblems(400, 401, 403, 404, 409)
   async retry(
@@ -157,7 +161,7 @@ export class PluginsController {
     @Param('name') name: string,
     @Param('version') version: string,
   ): Promise<VersionView> {
-    await this.publishing.retryFailed(principal, namespace, name, version);
+    await this.publishing.retry(principal, { namespace, plugin: name, version });
     return this.plugins.getVersion(namespace, name, version);
   }
 
@@ -226,14 +230,11 @@ export class PluginsController {
 
   private serve(request: FastifyRequest, reply: FastifyReply, target: DownloadTarget, cacheControl: string): Promise<void> {
     const { digest, size, versionId } = target;
-    const ttl = this.config.storage.kind === 's3' ? this.config.storage.presignedDownloadTtlSeconds : 0;
     return sendModule(request, reply, {
+      ...this.delivery.source(digest),
       digest,
       size,
       cacheControl,
-      open: (range) => this.blobs.open(digest, range),
-      stored: async () => (await this.blobs.stat(digest)) !== null,
-      redirectUrl: () => (ttl > 0 ? this.blobs.signedUrl(digest, ttl) : Promise.resolve(null)),
       markDownloaded: () => this.plugins.markDownloaded(target),
       missing: () => this.plugins.moduleMissing(target),
       onDownload: () => this.counter.record(versionId),
@@ -288,11 +289,7 @@ function publishRequest(request: FastifyRequest): PublishRequest {
             throw invalidInput([{ field: `body.${part.fieldname}`, message: 'is not a publish part; send `module` (file), `dependencies` (files) and `purls` (text)' }]);
           }
         }
-        if (files.length === 0) return null;
-        // Off the event loop: a 5 MiB Cargo.lock takes seconds to parse.
-        const parsed = await sbomBuilder.parseDependencies(files);
-        if (!parsed.ok) throw invalidInput([dependencyFileProblem(parsed.error, 'body.dependencies')]);
-        return parsed.value;
+        return readDeclaredDependencies(files, 'body.dependencies');
       },
     };
   }

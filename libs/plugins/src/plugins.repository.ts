@@ -1,12 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, type Prisma } from '../../db/index.js';
-import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
+import type { StoredAnalysis } from '../../analysis/index.js';
 import type { PluginMetadata } from '../../domain/index.js';
-import { jobIdFor, PIPELINE_STEPS } from '../../pipeline/index.js';
 import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
 import { refreshCatalogEntry } from '../../catalog/index.js';
-
-export type VersionStatus = 'pending' | 'ready' | 'rejected' | 'failed';
+import {
+  type DeletedVersionRecord,
+  type VersionCoordinates,
+  type VersionRecord,
+  lockNamespacePluginCount,
+  lockPluginName,
+  lockPluginRow,
+  toVersionRecord,
+  versionRecordQuery,
+  VersionsRepository,
+  type VersionTransaction,
+} from '../../versions/index.js';
 
 export interface NamespaceRecord {
   id: string;
@@ -24,58 +33,6 @@ export interface PluginRecord extends PluginMetadata {
   deprecationMessage: string | null;
   downloads: bigint;
 }
-
-export interface VersionRecord {
-  id: string;
-  namespace: string;
-  plugin: string;
-  version: string;
-  digest: string;
-  size: number;
-  status: VersionStatus;
-  statusReason: string | null;
-  createdAt: Date;
-  readyAt: Date | null;
-  kind: string | null;
-  abiVersion: string | null;
-  /** The analysis in brief; the report itself is read on its own (findAnalysis), never with lists. */
-  analysisSummary: AnalysisSummary | null;
-  analyzedAt: Date | null;
-  yankedAt: Date | null;
-  yankReason: string | null;
-  firstDownloadedAt: Date | null;
-}
-
-/** A version number an admin deleted: burned, never published again. */
-export interface DeletedVersionRecord {
-  digest: string;
-  deletedAt: Date;
-}
-
-const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
-// Neither is part of a VersionRecord, and both may be large: the report (a few hundred KiB; the
-// analysis endpoints read it with findAnalysis) and the declared dependencies (20,000 packages, 5 MiB).
-const versionOmit = { analysis: true, declaredDependencies: true } as const;
-type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude; omit: typeof versionOmit }>;
-const toVersionRecord = (row: VersionRow): VersionRecord => ({
-  id: row.id,
-  namespace: row.plugin.namespace.name,
-  plugin: row.plugin.name,
-  version: row.version,
-  digest: row.digest,
-  size: row.size,
-  status: row.status,
-  statusReason: row.statusReason,
-  createdAt: row.createdAt,
-  readyAt: row.readyAt,
-  kind: row.kind,
-  abiVersion: row.abiVersion,
-  analysisSummary: row.analysisSummary as AnalysisSummary | null,
-  analyzedAt: row.analyzedAt,
-  yankedAt: row.yankedAt,
-  yankReason: row.yankReason,
-  firstDownloadedAt: row.firstDownloadedAt,
-});
 
 const pluginInclude = { namespace: { select: { name: true } } } as const;
 type PluginRow = Prisma.PluginGetPayload<{ include: typeof pluginInclude }>;
@@ -96,15 +53,20 @@ const toPluginRecord = (row: PluginRow): PluginRecord => ({
   downloads: row.downloads,
 });
 
-/** Reads and writes of namespaces, plugins, versions and blob records. */
+/** Reads and writes of namespaces and plugins; versions are read and changed through their owner, VersionsRepository. */
 @Injectable()
 export class PluginsRepository {
-  constructor(@Inject(DATABASE) private readonly database: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly versions: VersionsRepository,
+  ) {}
 
-  /** Runs `work` in one database transaction; nothing it wrote survives a throw. */
+  /**
+   * Runs `work` in one database transaction; nothing it wrote survives a throw.
+   * Run again from the start when it loses a deadlock, so `work` must be safe to repeat.
+   */
   transaction<T>(work: (tx: PublishTransaction) => Promise<T>): Promise<T> {
-    // Publishing may move a large object in storage while the transaction is open.
-    return this.database.prisma.$transaction((tx) => work(new PublishTransaction(tx)), { maxWait: 30_000, timeout: 120_000 });
+    return this.versions.transaction((versions) => work(new PublishTransaction(versions)));
   }
 
   async findNamespace(name: string): Promise<NamespaceRecord | null> {
@@ -124,7 +86,7 @@ export class PluginsRepository {
   async listNamespacePluginsWithLatest(namespace: string): Promise<{ plugin: PluginRecord; latest: VersionRecord | null }[]> {
     const rows = await this.database.prisma.plugin.findMany({
       where: { namespace: { name: namespace } },
-      include: { ...pluginInclude, latestVersion: { include: versionInclude, omit: versionOmit } },
+      include: { ...pluginInclude, latestVersion: versionRecordQuery },
       orderBy: { name: 'asc' },
     });
     return rows.map((row) => ({ plugin: toPluginRecord(row), latest: row.latestVersion === null ? null : toVersionRecord(row.latestVersion) }));
@@ -135,43 +97,27 @@ export class PluginsRepository {
     return row === null ? null : toPluginRecord(row);
   }
 
-  async listVersions(pluginId: string): Promise<VersionRecord[]> {
-    const rows = await this.database.prisma.version.findMany({ where: { pluginId }, include: versionInclude, omit: versionOmit });
-    return rows.map(toVersionRecord);
+  listVersions(pluginId: string): Promise<VersionRecord[]> {
+    return this.versions.listVersions(pluginId);
   }
 
-  async findVersion(namespace: string, plugin: string, version: string): Promise<VersionRecord | null> {
-    const row = await this.database.prisma.version.findFirst({
-      where: { version, plugin: { name: plugin, namespace: { name: namespace } } },
-      include: versionInclude,
-      omit: versionOmit,
-    });
-    return row === null ? null : toVersionRecord(row);
+  findVersion(namespace: string, plugin: string, version: string): Promise<VersionRecord | null> {
+    return this.versions.findVersion({ namespace, plugin, version });
   }
 
   /** The first version published with these bytes: downloads by digest are counted for it. */
-  async findFirstVersionWithDigest(digest: string): Promise<VersionRecord | null> {
-    const row = await this.database.prisma.version.findFirst({
-      where: { digest },
-      include: versionInclude,
-      omit: versionOmit,
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    return row === null ? null : toVersionRecord(row);
+  findFirstVersionWithDigest(digest: string): Promise<VersionRecord | null> {
+    return this.versions.findFirstVersionWithDigest(digest);
   }
 
   /** When this version number was deleted (it is never published again), or null. */
-  async findDeletedVersion(namespace: string, plugin: string, version: string): Promise<DeletedVersionRecord | null> {
-    return this.database.prisma.deletedVersion.findFirst({
-      where: { version, plugin: { name: plugin, namespace: { name: namespace } } },
-      select: { digest: true, deletedAt: true },
-    });
+  findDeletedVersion(namespace: string, plugin: string, version: string): Promise<DeletedVersionRecord | null> {
+    return this.versions.findDeletedVersion({ namespace, plugin, version });
   }
 
   /** A version's stored analysis, report and all; null until analysed. */
-  async findAnalysis(versionId: string): Promise<StoredAnalysis | null> {
-    const row = await this.database.prisma.version.findUnique({ where: { id: versionId }, select: { analysis: true } });
-    return (row?.analysis ?? null) as StoredAnalysis | null;
+  findAnalysis(versionId: string): Promise<StoredAnalysis | null> {
+    return this.versions.findAnalysis(versionId);
   }
 
   async findBlob(digest: string): Promise<{ digest: string; size: number } | null> {
@@ -190,11 +136,12 @@ export class PluginsRepository {
     maxPluginsPerNamespace: number,
   ): Promise<{ plugin: PluginRecord; created: boolean } | 'plugin_quota_exceeded'> {
     return this.transaction(async (publish) => {
-      await publish.lock(`plugin:${namespace}/${name}`);
       const tx = publish.client;
+      await lockPluginName(tx, namespace, name);
       const ns = (await publish.findNamespace(namespace)) ?? (await publish.createNamespace(namespace, actor));
       const existing = await tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId: ns.id, name } } });
       if (existing === null && !(await publish.mayAddPlugin(ns, maxPluginsPerNamespace))) return 'plugin_quota_exceeded';
+      if (existing !== null) await lockPluginRow(tx, existing.id);
       const row = existing
         ? await tx.plugin.update({ where: { id: existing.id }, data: metadata, include: pluginInclude })
         : await tx.plugin.create({ data: { namespaceId: ns.id, name, ...metadata }, include: pluginInclude });
@@ -211,111 +158,49 @@ export class PluginsRepository {
   }
 }
 
-/** The writes of one publish, all in one transaction. */
+/**
+ * The writes of one publish, all in one transaction: the namespace and plugin
+ * here, the version through its owner (`versions`), locks in the protocol's
+ * order (libs/versions/src/version-locks.ts).
+ */
 export class PublishTransaction {
-  constructor(private readonly tx: Prisma.TransactionClient) {}
+  constructor(readonly versions: VersionTransaction) {}
 
   get client(): Prisma.TransactionClient {
-    return this.tx;
-  }
-
-  /**
-   * Holds a transaction-scoped lock on `key` across every process sharing the
-   * database. Publishing locks the version, then the digest, always in that order.
-   */
-  async lock(key: string): Promise<void> {
-    await this.tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+    return this.versions.client;
   }
 
   async findNamespace(name: string): Promise<NamespaceRecord | null> {
-    return this.tx.namespace.findUnique({ where: { name } });
+    return this.client.namespace.findUnique({ where: { name } });
   }
 
   async createNamespace(name: string, actor: AuditActor): Promise<NamespaceRecord> {
-    const [created] = await this.tx.namespace.createManyAndReturn({ data: [{ name }], skipDuplicates: true });
-    if (created !== undefined) await writeAuditEvent(this.tx, { action: 'namespace.created', actor, namespace: name });
-    return created ?? (await this.tx.namespace.findUnique({ where: { name } }))!;
+    const [created] = await this.client.namespace.createManyAndReturn({ data: [{ name }], skipDuplicates: true });
+    if (created !== undefined) await writeAuditEvent(this.client, { action: 'namespace.created', actor, namespace: name });
+    return created ?? (await this.client.namespace.findUnique({ where: { name } }))!;
   }
 
+  /** The plugin, created unless it exists, and locked (its row, before any version row is written). */
   async ensurePlugin(namespace: NamespaceRecord, name: string, actor: AuditActor): Promise<{ id: string }> {
-    const [created] = await this.tx.plugin.createManyAndReturn({ data: [{ namespaceId: namespace.id, name }], skipDuplicates: true, select: { id: true } });
-    if (created !== undefined) {
-      await writeAuditEvent(this.tx, { action: 'plugin.created', actor, namespace: namespace.name, plugin: name });
-      return created;
-    }
-    return (await this.tx.plugin.findUnique({ where: { namespaceId_name: { namespaceId: namespace.id, name } }, select: { id: true } }))!;
+    const [created] = await this.client.plugin.createManyAndReturn({ data: [{ namespaceId: namespace.id, name }], skipDuplicates: true, select: { id: true } });
+    if (created !== undefined) await writeAuditEvent(this.client, { action: 'plugin.created', actor, namespace: namespace.name, plugin: name });
+    const plugin = created ?? (await this.client.plugin.findUnique({ where: { namespaceId_name: { namespaceId: namespace.id, name } }, select: { id: true } }))!;
+    await this.versions.lockPlugin(plugin.id);
+    return plugin;
   }
 
   /**
    * Whether the namespace may get one more plugin. Holds the namespace's plugin-count lock to the end of the
-   * transaction, so concurrent creations count one after another. Lock order: plugin, version, digest, then this.
+   * transaction, so concurrent creations count one after another.
    */
   async mayAddPlugin(namespace: NamespaceRecord, max: number): Promise<boolean> {
-    await this.lock(`namespace-plugins:${namespace.name}`);
-    return (await this.tx.plugin.count({ where: { namespaceId: namespace.id } })) < max;
+    await lockNamespacePluginCount(this.client, namespace.name);
+    return (await this.client.plugin.count({ where: { namespaceId: namespace.id } })) < max;
   }
 
   async pluginExists(namespace: NamespaceRecord, name: string): Promise<boolean> {
-    return (await this.tx.plugin.count({ where: { namespaceId: namespace.id, name } })) > 0;
-  }
-
-  /** Whether the plugin may get one more version; like mayAddPlugin, under a lock held to the end (taken last). */
-  async mayAddVersion(pluginId: string, max: number): Promise<boolean> {
-    await this.lock(`plugin-versions:${pluginId}`);
-    return (await this.tx.version.count({ where: { pluginId } })) < max;
-  }
-
-  async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
-    const row = await this.tx.version.findUnique({ where: { pluginId_version: { pluginId, version } }, include: versionInclude, omit: versionOmit });
-    return row === null ? null : toVersionRecord(row);
-  }
-
-  async findDeletedVersion(pluginId: string, version: string): Promise<DeletedVersionRecord | null> {
-    return this.tx.deletedVersion.findUnique({ where: { pluginId_version: { pluginId, version } }, select: { digest: true, deletedAt: true } });
-  }
-
-  async blobExists(digest: string): Promise<boolean> {
-    return (await this.tx.blob.count({ where: { digest } })) > 0;
-  }
-
-  async insertBlob(blob: { digest: string; size: number; storageKey: string }): Promise<void> {
-    await this.tx.blob.createMany({ data: [blob], skipDuplicates: true });
-  }
-
-  /**
-   * Inserts the version with its pipeline steps and an outbox entry, so that
-   * the work to do commits with the version or not at all.
-   */
-  async insertVersion(actor: AuditActor, version: {
-    pluginId: string;
-    version: string;
-    digest: string;
-    size: number;
-    declaredDependencies: object | null;
-  }): Promise<VersionRecord> {
-    const row = await this.tx.version.create({
-      data: {
-        pluginId: version.pluginId,
-        version: version.version,
-        digest: version.digest,
-        size: version.size,
-        declaredDependencies: version.declaredDependencies ?? undefined,
-        steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
-      },
-      include: versionInclude,
-      omit: versionOmit,
-    });
-    await this.tx.outboxEntry.create({ data: { versionId: row.id, jobId: jobIdFor(row.id, 1) } });
-    // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
-    await this.tx.plugin.update({ where: { id: version.pluginId }, data: { updatedAt: new Date() } });
-    await writeAuditEvent(this.tx, {
-      action: 'version.published',
-      actor,
-      namespace: row.plugin.namespace.name,
-      plugin: row.plugin.name,
-      version: row.version,
-      details: { digest: row.digest, size: row.size },
-    });
-    return toVersionRecord(row);
+    return (await this.client.plugin.count({ where: { namespaceId: namespace.id, name } })) > 0;
   }
 }
+
+export type { DeletedVersionRecord, VersionCoordinates, VersionRecord };

@@ -3,6 +3,10 @@ import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import {
   digestProblem,
   nameProblem,
+  blobLink,
+  moduleLink,
+  pluginLink,
+  versionLink,
   invalidInput,
   notFound,
   RegistryError,
@@ -13,10 +17,10 @@ import {
 } from '../../domain/index.js';
 import { InvalidatedCache, Invalidations } from '../../db/index.js';
 import { DownloadMarks, DownloadsRepository } from '../../downloads/index.js';
-import { type StepStatus, PipelineRepository } from '../../pipeline/index.js';
+import { type StepStatus, VersionsRepository } from '../../versions/index.js';
 import { OciRepository } from '../../oci/index.js';
 import type { StoredAnalysis } from '../../analysis/index.js';
-import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
+import type { AnalysisSummaryView, AnalysisView, FindingView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 // Long polling re-reads the version this often: short, so that a waiting publisher hears of `ready` soon.
@@ -51,7 +55,7 @@ export class PluginsService {
     private readonly plugins: PluginsRepository,
     private readonly downloads: DownloadsRepository,
     private readonly marks: DownloadMarks,
-    private readonly pipeline: PipelineRepository,
+    private readonly versions: VersionsRepository,
     private readonly oci: OciRepository,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
     invalidations: Invalidations,
@@ -64,20 +68,11 @@ export class PluginsService {
     );
   }
 
-  async getNamespace(name: string): Promise<NamespaceView> {
-    assertValid([nameProblem('path.namespace', name)]);
-    const namespace = await this.plugins.findNamespace(name);
-    if (namespace === null) throw notFound('namespace_not_found', `no namespace named "${name}"`);
-    const records = await this.plugins.listNamespacePluginsWithLatest(name);
-    const plugins = records.map(({ plugin, latest }) => this.pluginView(plugin, latest === null ? [] : [latest]));
-    return { name: namespace.name, createdAt: namespace.createdAt.toISOString(), plugins };
-  }
-
   async getPlugin(namespace: string, name: string): Promise<PluginDetailView> {
     const plugin = await this.findPlugin(namespace, name);
     const versions = await this.plugins.listVersions(plugin.id);
     const totals = await this.downloads.totalsForVersions(versions.map((v) => v.id));
-    const steps = await this.pipeline.stepStatuses(versions.map((v) => v.id));
+    const steps = await this.versions.stepStatuses(versions.map((v) => v.id));
     const manifests = await this.oci.moduleManifestDigests(versions.map((v) => v.id));
     return {
       ...this.pluginView(plugin, versions),
@@ -96,7 +91,7 @@ export class PluginsService {
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
       record = await this.findVersion(namespace, name, version);
     }
-    const steps = await this.pipeline.stepStatuses([record.id]);
+    const steps = await this.versions.stepStatuses([record.id]);
     const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
     return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
   }
@@ -218,9 +213,9 @@ export class PluginsService {
   }
 
   versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[], manifestDigest: string | null): VersionView {
-    const plugin = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.plugin}`;
-    const self = `${plugin}/versions/${record.version}`;
-    const blob = `${this.config.publicUrl}/api/v1/blobs/${record.digest}`;
+    const plugin = pluginLink(this.config.publicUrl, record.namespace, record.plugin);
+    const self = versionLink(this.config.publicUrl, record.namespace, record.plugin, record.version);
+    const blob = blobLink(this.config.publicUrl, record.digest);
     const host = new URL(this.config.publicUrl).host;
     const repository = `${host}/${record.namespace}/${record.plugin}`;
     return {
@@ -266,7 +261,7 @@ export class PluginsService {
       })),
       links: {
         self,
-        module: `${self}/module.wasm`,
+        module: moduleLink(this.config.publicUrl, record.namespace, record.plugin, record.version),
         blob,
         plugin,
         analysis: `${self}/analysis`,
@@ -281,8 +276,8 @@ export class PluginsService {
     };
   }
 
-  private pluginView(record: PluginRecord, versions: readonly VersionRecord[]): PluginView {
-    const self = `${this.config.publicUrl}/api/v1/plugins/${record.namespace}/${record.name}`;
+  pluginView(record: PluginRecord, versions: readonly VersionRecord[]): PluginView {
+    const self = pluginLink(this.config.publicUrl, record.namespace, record.name);
     const latest = latestOf(versions.filter((v) => v.status === 'ready' && v.yankedAt === null));
     return {
       namespace: record.namespace,

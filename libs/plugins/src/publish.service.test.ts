@@ -9,9 +9,10 @@ import { loadConfig } from '../../config/index.js';
 import { RegistryError } from '../../domain/index.js';
 import { FilesystemStorageDriver } from '../../storage/index.js';
 import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
-import type { PluginsRepository, PublishTransaction, VersionRecord } from './plugins.repository.js';
+import type { VersionRecord, VersionStore } from '../../versions/index.js';
+import type { PluginsRepository, PublishTransaction } from './plugins.repository.js';
 import { PublishService, type PublishRequest } from './publish.service.js';
-import type { OutboxDispatcher, PipelineRepository } from '../../pipeline/index.js';
+import type { OutboxDispatcher } from '../../pipeline/index.js';
 
 /**
  * The publish rules with the database replaced by an in-memory stand-in and
@@ -26,6 +27,10 @@ class FakePlugins {
   /** A number burned by a delete that commits while the module is being uploaded. */
   deletedDuringUpload: string | null = null;
   failInsertVersion: Error | null = null;
+  /** Attempts the owner's retrying transaction loses to a deadlock, after the work ran (rolled back, run again). */
+  deadlocks = 0;
+  /** Fails the attempt after the deadlocks with this error. */
+  failAfterDeadlocks: Error | null = null;
 
   async findNamespace(name: string) {
     return this.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null;
@@ -36,30 +41,45 @@ class FakePlugins {
   }
 
   async transaction<T>(work: (tx: PublishTransaction) => Promise<T>): Promise<T> {
+    for (;;) {
+      const result = await this.attempt(work);
+      if (this.deadlocks === 0) return result;
+      // Lost to a deadlock: nothing staged commits, and the owner runs the work again.
+      this.deadlocks--;
+      if (this.deadlocks === 0 && this.failAfterDeadlocks !== null) this.failInsertVersion = this.failAfterDeadlocks;
+    }
+  }
+
+  private async attempt<T>(work: (tx: PublishTransaction) => Promise<T>): Promise<T> {
     const staged = { blobs: new Set(this.blobs), versions: new Map(this.versions), namespaces: new Set(this.namespaces) };
     if (this.deletedDuringUpload !== null) this.deleted.set(this.deletedDuringUpload, { digest: 'sha256:old', deletedAt: new Date('2026-11-30T10:00:00Z') });
-    const tx = {
-      lock: async () => undefined,
+    const versions = {
+      lockVersion: async () => undefined,
+      lockDigest: async () => undefined,
       findDeletedVersion: async (pluginId: string, version: string) => this.deleted.get(`${pluginId}@${version}`) ?? null,
+      mayAddVersion: async (pluginId: string, max: number) => [...staged.versions.keys()].filter((key) => key.startsWith(`${pluginId}@`)).length < max,
+      findVersion: async (pluginId: string, version: string) => staged.versions.get(`${pluginId}@${version}`) ?? null,
+      blobExists: async (digest: string) => staged.blobs.has(digest),
+      create: async (_actor: unknown, v: { pluginId: string; version: string; digest: string; size: number }) => {
+        staged.blobs.add(v.digest);
+        if (this.failInsertVersion) throw this.failInsertVersion;
+        const [namespace, plugin] = v.pluginId.split('/') as [string, string];
+        const record = { id: `${v.pluginId}@${v.version}`, namespace, plugin, version: v.version, digest: v.digest, size: v.size, status: 'pending', statusReason: null, createdAt: new Date(), readyAt: null } as VersionRecord;
+        staged.versions.set(`${v.pluginId}@${v.version}`, record);
+        return record;
+      },
+    };
+    const tx = {
+      versions,
       findNamespace: async (name: string) => (staged.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null),
       createNamespace: async (name: string) => (staged.namespaces.add(name), { id: name, name, createdAt: new Date() }),
       ensurePlugin: async (namespace: { id: string }, name: string) => ({ id: `${namespace.id}/${name}` }),
       pluginExists: async (namespace: { id: string }, name: string) => [...staged.versions.keys()].some((key) => key.startsWith(`${namespace.id}/${name}@`)),
       mayAddPlugin: async (namespace: { id: string }, max: number) =>
         new Set([...staged.versions.keys()].filter((key) => key.startsWith(`${namespace.id}/`)).map((key) => key.split('@')[0])).size < max,
-      mayAddVersion: async (pluginId: string, max: number) => [...staged.versions.keys()].filter((key) => key.startsWith(`${pluginId}@`)).length < max,
-      findVersion: async (pluginId: string, version: string) => staged.versions.get(`${pluginId}@${version}`) ?? null,
-      blobExists: async (digest: string) => staged.blobs.has(digest),
-      insertBlob: async (blob: { digest: string }) => void staged.blobs.add(blob.digest),
-      insertVersion: async (_actor: unknown, v: { pluginId: string; version: string; digest: string; size: number }) => {
-        if (this.failInsertVersion) throw this.failInsertVersion;
-        const [namespace, plugin] = v.pluginId.split('/') as [string, string];
-        const record: VersionRecord = { id: `${v.pluginId}@${v.version}`, namespace, plugin, version: v.version, digest: v.digest, size: v.size, status: 'pending', statusReason: null, createdAt: new Date(), readyAt: null };
-        staged.versions.set(`${v.pluginId}@${v.version}`, record);
-        return record;
-      },
     } as unknown as PublishTransaction;
     const result = await work(tx);
+    if (this.deadlocks > 0) return result;
     // Commit only when the work succeeded.
     this.blobs = staged.blobs;
     this.versions = staged.versions;
@@ -67,6 +87,14 @@ class FakePlugins {
     return result;
   }
 }
+
+/** The owner's removal of an object no blob row points at, against the fake's committed blobs. */
+const versionsOf = (plugins: FakePlugins) =>
+  ({
+    removeObjectUnlessRecorded: async (digest: string, remove: () => Promise<void>) => {
+      if (!plugins.blobs.has(digest)) await remove();
+    },
+  }) as unknown as VersionStore;
 
 /** The body of an application/wasm publish, as the controller hands it over. */
 const wasm = (body: Readable, declaredLength: number | null): PublishRequest => ({
@@ -94,8 +122,8 @@ describe('PublishService', () => {
     const config = loadConfig({ DATA_DIR: root, MAX_MODULE_SIZE: '4096' });
     service = new PublishService(
       plugins as unknown as PluginsRepository,
+      versionsOf(plugins),
       dispatcher,
-      {} as PipelineRepository,
       new BlobStore(new FilesystemStorageDriver({ root })),
       config,
     );
@@ -135,8 +163,8 @@ describe('PublishService', () => {
   it('refuses a version past the quota with 409 quota_exceeded, and removes the object it stored', async () => {
     const quoted = new PublishService(
       plugins as unknown as PluginsRepository,
+      versionsOf(plugins),
       { kick: () => enqueued.push('kick') } as unknown as OutboxDispatcher,
-      {} as PipelineRepository,
       new BlobStore(new FilesystemStorageDriver({ root })),
       loadConfig({ DATA_DIR: root, MAX_MODULE_SIZE: '4096', MAX_VERSIONS_PER_PLUGIN: '1' }),
     );
@@ -178,5 +206,40 @@ describe('PublishService', () => {
     expect(late).toMatchObject({ status: 409, code: 'version_deleted' });
     expect(plugins.versions.size).toBe(0);
     expect(await storedFiles()).toBe(0);
+  });
+
+  it('keeps the object when the transaction is run again after a deadlock, and records the version once', async () => {
+    plugins.deadlocks = 1;
+    const module = await proxyWasmFilter('deadlock');
+    const result = await service.publish(admin, target, wasm(Readable.from([module]), module.length));
+    expect(result.created).toBe(true);
+    expect([...plugins.versions.keys()]).toEqual(['acme/jwt@1.0.0']);
+    expect(await storedFiles()).toBe(1);
+  });
+
+  it('removes the object it stored when the attempt after a deadlock fails', async () => {
+    plugins.deadlocks = 1;
+    plugins.failAfterDeadlocks = new Error('database went away');
+    const module = await proxyWasmFilter('deadlock-then-gone');
+    await expect(service.publish(admin, target, wasm(Readable.from([module]), module.length))).rejects.toThrow('database went away');
+    expect(plugins.versions.size).toBe(0);
+    expect(await storedFiles()).toBe(0);
+  });
+
+  it('retries any version that is not ready and wakes the dispatcher; a ready one is 409 version_not_failed', async () => {
+    const answers: Record<string, unknown> = { '1.0.0': { ...target, status: 'pending' }, '2.0.0': 'ready', '3.0.0': 'not_found' };
+    const retrying = new PublishService(
+      plugins as unknown as PluginsRepository,
+      { retry: async (v: { version: string }) => answers[v.version] } as unknown as VersionStore,
+      { kick: () => enqueued.push('kick') } as unknown as OutboxDispatcher,
+      new BlobStore(new FilesystemStorageDriver({ root })),
+      loadConfig({ DATA_DIR: root }),
+    );
+    expect(await retrying.retry(admin, target)).toMatchObject({ status: 'pending' });
+    expect(enqueued).toEqual(['kick']);
+    const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as RegistryError);
+    expect(await refusal(retrying.retry(admin, { ...target, version: '2.0.0' }))).toMatchObject({ status: 409, code: 'version_not_failed' });
+    expect(await refusal(retrying.retry(admin, { ...target, version: '3.0.0' }))).toMatchObject({ status: 404, code: 'version_not_found' });
+    expect(enqueued).toEqual(['kick']);
   });
 });

@@ -4,14 +4,18 @@ import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { nameProblem, parsePluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, versionProblem } from '../../domain/index.js';
-import { PluginsRepository, type DeletedVersionRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
-import { OutboxDispatcher, PipelineRepository } from '../../pipeline/index.js';
+import {
+  formatCoordinates,
+  type DeletedVersionRecord,
+  type VersionCoordinates,
+  type VersionRecord,
+  VersionsRepository,
+  type VersionStore,
+} from '../../versions/index.js';
+import { PluginsRepository, type PluginRecord } from './plugins.repository.js';
+import { OutboxDispatcher } from '../../pipeline/index.js';
 
-export interface VersionCoordinates {
-  namespace: string;
-  plugin: string;
-  version: string;
-}
+export type { VersionCoordinates };
 
 /** How the controller hands over the request body, whatever its encoding. */
 export interface PublishRequest {
@@ -37,8 +41,8 @@ export class PublishService {
 
   constructor(
     private readonly plugins: PluginsRepository,
+    @Inject(VersionsRepository) private readonly versions: Pick<VersionStore, 'retry' | 'removeObjectUnlessRecorded'>,
     private readonly dispatcher: OutboxDispatcher,
-    private readonly pipeline: PipelineRepository,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
@@ -84,12 +88,26 @@ export class PublishService {
     if (received === null) {
       throw invalidInput([{ field: 'body.module', message: 'the WebAssembly module is missing (a file part named "module")' }]);
     }
-    const upload: ReceivedUpload = received;
+    try {
+      return await this.record(principal, target, received, declaredDependencies);
+    } finally {
+      await this.blobs.discard(received).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Records a received module as a new version, whichever way it came in (call
+   * checkBeforeUpload first): its
+   * blob is moved into place and the version row commits with its pipeline work,
+   * or neither is left behind. Returns the existing version for identical bytes.
+   */
+  async record(principal: Principal, target: VersionCoordinates, upload: ReceivedUpload, declaredDependencies: object | null): Promise<PublishResult> {
+    // Across retried attempts of the transaction: an object this publish moved into place.
     let promotedNewObject = false;
     try {
       const result = await this.plugins.transaction(async (tx) => {
-        await tx.lock(`version:${target.namespace}/${target.plugin}@${target.version}`);
-        await tx.lock(`digest:${upload.digest}`);
+        await tx.versions.lockVersion(target);
+        await tx.versions.lockDigest(upload.digest);
         const actor = actorOf(principal);
         const namespace = (await tx.findNamespace(target.namespace)) ?? (await tx.createNamespace(target.namespace, actor));
         const { quotas } = this.config;
@@ -97,49 +115,53 @@ export class PublishService {
           throw pluginQuotaExceeded(target.namespace, quotas.pluginsPerNamespace);
         }
         const plugin = await tx.ensurePlugin(namespace, target.plugin, actor);
-        const deleted = await tx.findDeletedVersion(plugin.id, target.version);
+        const deleted = await tx.versions.findDeletedVersion(plugin.id, target.version);
         if (deleted !== null) throw versionDeleted(target, deleted);
-        const existing = await tx.findVersion(plugin.id, target.version);
+        const existing = await tx.versions.findVersion(plugin.id, target.version);
         if (existing !== null) {
           if (existing.digest === upload.digest) return { version: existing, created: false };
           throw versionConflict(target, existing.digest, upload.digest);
         }
-        if (!(await tx.mayAddVersion(plugin.id, quotas.versionsPerPlugin))) throw versionQuotaExceeded(target, quotas.versionsPerPlugin);
-        const hadBlobRecord = await tx.blobExists(upload.digest);
+        if (!(await tx.versions.mayAddVersion(plugin.id, quotas.versionsPerPlugin))) throw versionQuotaExceeded(target, quotas.versionsPerPlugin);
+        const hadBlobRecord = await tx.versions.blobExists(upload.digest);
+        // Idempotent: an attempt run again after a deadlock finds the object in place.
         const promoted = await this.blobs.promote(upload);
-        promotedNewObject = promoted.created && !hadBlobRecord;
-        await tx.insertBlob({ digest: upload.digest, size: upload.size, storageKey: promoted.storageKey });
-        const version = await tx.insertVersion(actor, {
+        promotedNewObject ||= promoted.created && !hadBlobRecord;
+        const version = await tx.versions.create(actor, {
           pluginId: plugin.id,
           version: target.version,
           digest: upload.digest,
           size: upload.size,
+          storageKey: promoted.storageKey,
           declaredDependencies,
         });
         return { version, created: true };
       });
       if (result.created) {
-        this.logger.log(`published ${target.namespace}/${target.plugin}@${target.version} ${upload.digest} (${upload.size} bytes)`);
+        this.logger.log(`published ${formatCoordinates(target)} ${upload.digest} (${upload.size} bytes)`);
         this.dispatcher.kick();
       }
       return result;
     } catch (error) {
-      if (promotedNewObject) await this.removeUnrecordedBlob(upload);
+      if (promotedNewObject) await this.removeUnrecordedBlob(upload.digest);
       throw error;
-    } finally {
-      await this.blobs.discard(upload).catch(() => undefined);
     }
   }
 
-  /** Puts a failed version through the pipeline again (admin). */
-  async retryFailed(principal: Principal, namespace: string, name: string, version: string): Promise<void> {
-    const record = await this.plugins.findVersion(namespace, name, version);
-    if (record === null) throw notFound('version_not_found', `no version ${namespace}/${name}@${version}`);
-    if (!(await this.pipeline.requeueFailed(record.id, actorOf(principal)))) {
-      throw new RegistryError(409, 'version_not_failed', 'Version not failed', `${namespace}/${name}@${version} is ${record.status}; only failed versions are retried`);
+  /**
+   * Puts a version that is not ready (pending, failed or rejected) through the
+   * pipeline again (admin): whatever was lost or went wrong, this gets it moving.
+   */
+  async retry(principal: Principal, target: VersionCoordinates): Promise<VersionRecord> {
+    const retried = await this.versions.retry(target, actorOf(principal));
+    if (retried === 'not_found') throw notFound('version_not_found', `no version ${formatCoordinates(target)}`);
+    if (retried === 'ready') {
+      // The code predates retrying pending and rejected versions; clients match on it.
+      throw new RegistryError(409, 'version_not_failed', 'Version ready', `${formatCoordinates(target)} is ready; only versions that are not ready (pending, failed or rejected) are retried`);
     }
-    this.logger.log(`retrying ${namespace}/${name}@${version}`);
+    this.logger.log(`retrying ${formatCoordinates(target)}`);
     this.dispatcher.kick();
+    return retried;
   }
 
   /** Creates or replaces a plugin's metadata. */
@@ -164,14 +186,11 @@ export class PublishService {
   }
 
   /** After a failed publish: delete the object it promoted unless a committed blob record now points at it. */
-  private async removeUnrecordedBlob(upload: ReceivedUpload): Promise<void> {
+  private async removeUnrecordedBlob(digest: string): Promise<void> {
     try {
-      await this.plugins.transaction(async (tx) => {
-        await tx.lock(`digest:${upload.digest}`);
-        if (!(await tx.blobExists(upload.digest))) await this.blobs.remove(upload.digest);
-      });
+      await this.versions.removeObjectUnlessRecorded(digest, () => this.blobs.remove(digest));
     } catch (error) {
-      this.logger.error(`could not remove unrecorded blob ${upload.digest}: ${String(error)}`);
+      this.logger.error(`could not remove unrecorded blob ${digest}: ${String(error)}`);
     }
   }
 }

@@ -8,6 +8,21 @@ import { PluginsService, type VersionRecord } from '../../plugins/index.js';
 import { CYCLONEDX_PREDICATE_TYPE, loadTrustedRoot, type TrustAnchors, StreamedArtifact, verifyBundle } from '../../signing/index.js';
 import type { AttestationsView, PublicKeyView, VerificationView } from './provenance.views.js';
 
+/** What provenance reads of the pipeline's results (PipelineRepository). */
+export interface ProvenanceRecords {
+  findSbom(versionId: string): Promise<{ json: unknown; xml: string } | null>;
+  findSignatures(versionId: string): Promise<{ kind: SignatureKind; bundle: unknown }[]>;
+  signingKeys(): Promise<{ keyId: string; algorithm: string; publicKeyPem: string; createdAt: Date }[]>;
+}
+
+/** Finds a version or throws its 400/404 (PluginsService). */
+export interface VersionFinder {
+  findVersion(namespace: string, name: string, version: string): Promise<VersionRecord>;
+}
+
+/** The stored modules a bundle is verified against (BlobStore). */
+export type StoredModules = Pick<BlobStore, 'stat' | 'open'>;
+
 // Stored modules never change, so a verification against one stands while the bundle and the keys do.
 const STORED_VERIFICATIONS = 1000;
 const STORED_VERIFICATION_TTL_MS = 10 * 60_000;
@@ -20,9 +35,9 @@ export class ProvenanceService {
   private readonly storedVerifications = new TtlCache<string, Promise<VerificationView>>(STORED_VERIFICATIONS, STORED_VERIFICATION_TTL_MS);
 
   constructor(
-    private readonly plugins: PluginsService,
-    private readonly pipeline: PipelineRepository,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(PluginsService) private readonly plugins: VersionFinder,
+    @Inject(PipelineRepository) private readonly pipeline: ProvenanceRecords,
+    @Inject(BLOB_STORE) private readonly blobs: StoredModules,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 

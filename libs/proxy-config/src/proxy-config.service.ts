@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredAnalysis } from '../../analysis/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { digestHex, RegistryError } from '../../domain/index.js';
+import { digestHex, blobLink, RegistryError } from '../../domain/index.js';
 import { OciService } from '../../oci/index.js';
 import { type VersionRecord, PluginsService } from '../../plugins/index.js';
 import { buildEnvoyConfig } from './envoy-config.js';
@@ -73,7 +73,7 @@ export class ProxyConfigService {
     const analysis = await this.servableAnalysis(record);
     return {
       plugin: { namespace: record.namespace, name: record.plugin, version: record.version },
-      module: { url: `${this.config.publicUrl}/api/v1/blobs/${record.digest}`, sha256: digestHex(record.digest) },
+      module: { url: blobLink(this.config.publicUrl, record.digest), sha256: digestHex(record.digest) },
       oci: await this.oci.pinnedReference(record.namespace, record.plugin, record.version),
       abi: abiSummary(analysis),
       yanked: record.yankedAt === null ? null : { reason: record.yankReason },

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SbomInput } from './build-sbom.js';
-import type { DependencyFile } from './dependencies.js';
-import { DEFAULT_DEPENDENCY_LIMITS, type DependencyLimits, type DependencyParseResult } from './model.js';
+import { invalidInput } from '../../domain/index.js';
+import { dependencyFileProblem, type DependencyFile } from './dependencies.js';
+import { DEFAULT_DEPENDENCY_LIMITS, type DeclaredDependencies, type DependencyLimits, type DependencyParseResult } from './model.js';
 import type { SbomWorkerRequest } from './sbom.worker.js';
 
 /** Longest a build or a parse may take, queue included: the largest take a few seconds. */
@@ -106,3 +107,15 @@ function workerScript(): string {
 
 /** The process's one SBOM worker, shared by publishing (lockfiles) and the pipeline (SBOMs). */
 export const sbomBuilder = new SbomBuilder();
+
+/**
+ * What a publisher's dependency files (lockfiles, purl lists) declare, parsed in
+ * the SBOM worker: a 5 MiB Cargo.lock takes seconds. Null when none were sent; a
+ * file that does not parse is the publisher's mistake, a 400 naming `field`.
+ */
+export async function readDeclaredDependencies(files: DependencyFile[], field: string, builder: Pick<SbomBuilder, 'parseDependencies'> = sbomBuilder): Promise<DeclaredDependencies | null> {
+  if (files.length === 0) return null;
+  const parsed = await builder.parseDependencies(files);
+  if (!parsed.ok) throw invalidInput([dependencyFileProblem(parsed.error, field)]);
+  return parsed.value;
+}

@@ -26,8 +26,8 @@ export class TokensController {
   @ApiOperation({ summary: 'List API tokens (admin)' })
   @ApiOkResponse({ type: [TokenView] })
   @ApiProblems(401, 403)
-  async list(): Promise<TokenView[]> {
-    return (await this.tokens.list()).map(toView);
+  async list(@CurrentPrincipal() principal: Principal): Promise<TokenView[]> {
+    return (await this.tokens.list(principal)).map(toView);
   }
 
   @Delete(':id')

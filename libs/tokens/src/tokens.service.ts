@@ -1,9 +1,25 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { assertNames, invalidInput, notFound, RegistryError, unauthenticated, type FieldProblem } from '../../domain/index.js';
-import { actorOf, TokenAuthenticator, type Principal } from '../../auth/index.js';
+import type { AuditActor } from '../../audit/index.js';
+import { actorOf, requireAdmin, TokenAuthenticator, type Principal } from '../../auth/index.js';
 import { generateTokenSecret, hashTokenSecret, sameHash, visiblePrefix } from './token-secret.js';
-import { TokensRepository, type StoredToken } from './tokens.repository.js';
+import { TokensRepository, type NewToken, type StoredToken } from './tokens.repository.js';
+
+/** What the service needs of the tokens' rows (TokensRepository). Only hashes are stored, never a secret. */
+export interface TokenStore {
+  /** The names among `names` that are not namespaces. */
+  missingNamespaces(names: readonly string[]): Promise<string[]>;
+  findByHash(tokenHash: string): Promise<StoredToken | null>;
+  /** Stores the token with its audit event. */
+  create(token: NewToken, actor: AuditActor): Promise<StoredToken>;
+  list(): Promise<StoredToken[]>;
+  /** Revoking twice keeps the first time. Null when no such token exists. */
+  revoke(id: string, at: Date, actor: AuditActor): Promise<StoredToken | null>;
+  touch(id: string, at: Date): Promise<void>;
+  /** False when an unrevoked admin token exists already (then nothing is created). */
+  createFirstAdminToken(token: NewToken): Promise<boolean>;
+}
 
 export interface TokenRequest {
   name: string;
@@ -21,7 +37,7 @@ export class TokensService implements TokenAuthenticator {
   private readonly adminTokenHash: string | null;
 
   constructor(
-    private readonly tokens: TokensRepository,
+    @Inject(TokensRepository) private readonly tokens: TokenStore,
     @Inject(REGISTRY_CONFIG) config: RegistryConfig,
   ) {
     this.adminTokenHash = config.adminToken === null ? null : hashTokenSecret(config.adminToken);
@@ -66,7 +82,9 @@ export class TokensService implements TokenAuthenticator {
     return { tokenId: token.id, tokenName: token.name, admin: token.admin, namespaces: new Set(token.namespaces) };
   }
 
+  /** The secret is returned here, once: only its hash is stored. */
   async issue(issuer: Principal, request: TokenRequest, now = new Date()): Promise<{ token: StoredToken; secret: string }> {
+    requireAdmin(issuer);
     const problems: FieldProblem[] = [];
     if (!request.admin && request.namespaces.length === 0) {
       problems.push({ field: 'body.namespaces', message: 'a token that is not admin needs at least one namespace' });
@@ -98,11 +116,13 @@ export class TokensService implements TokenAuthenticator {
     return { token, secret };
   }
 
-  list(): Promise<StoredToken[]> {
+  async list(reader: Principal): Promise<StoredToken[]> {
+    requireAdmin(reader);
     return this.tokens.list();
   }
 
   async revoke(revoker: Principal, id: string, now = new Date()): Promise<StoredToken> {
+    requireAdmin(revoker);
     const token = UUID.test(id) ? await this.tokens.revoke(id, now, actorOf(revoker)) : null;
     if (token === null) throw notFound('token_not_found', `no token with id ${JSON.stringify(id)}`);
     return token;

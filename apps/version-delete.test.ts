@@ -1,19 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database, Invalidations, type Invalidation, applyMigrations } from '../../db/index.js';
-import { DownloadsRepository } from '../../downloads/index.js';
-import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
-import { LifecycleRepository } from './lifecycle.repository.js';
+import { openDatabase, type Database, Invalidations, type Invalidation, applyMigrations } from '../libs/db/index.js';
+import { DownloadsRepository } from '../libs/downloads/index.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { VersionsRepository } from '../libs/versions/index.js';
+import { VERSION_LIFECYCLE_HOOKS } from './version-hooks.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
+const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
 const actor = { name: 'admin', tokenId: null };
 
 /** Deleting a version against a first download of it, on a real PostgreSQL server. */
-describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)', () => {
+describe('VersionsRepository.delete and the download mark (PostgreSQL)', () => {
   let server: PostgresServer;
   let db: Database;
-  let lifecycle: LifecycleRepository;
+  let versions: VersionsRepository;
   let downloads: DownloadsRepository;
   let invalidations: Invalidations;
   const heard: Invalidation[] = [];
@@ -22,7 +23,7 @@ describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)',
     server = await startPostgres();
     db = await openDatabase({ kind: 'postgres', url: server.url }, { poolSize: 4 });
     await applyMigrations(db, migrationsDir);
-    lifecycle = new LifecycleRepository(db);
+    versions = new VersionsRepository(db, VERSION_LIFECYCLE_HOOKS.map((Hook) => new Hook()));
     downloads = new DownloadsRepository(db);
     invalidations = new Invalidations(db);
     await invalidations.onModuleInit();
@@ -51,7 +52,7 @@ describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)',
   it('refuses to delete a version whose first download was marked, flushed counts or not', async () => {
     const version = await readyVersion();
     expect(await downloads.markVersionDownloaded(version.id)).toBe(true);
-    expect(await lifecycle.deleteVersion(version.key, actor)).toBe('downloaded');
+    expect(await versions.delete(version.key, actor)).toBe('downloaded');
     // Marking again is a no-op that still reports the version present.
     expect(await downloads.markVersionDownloaded(version.id)).toBe(true);
   });
@@ -85,7 +86,7 @@ describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)',
       await marking.query('BEGIN');
       await marking.query('UPDATE versions SET first_downloaded_at = now() WHERE id = $1', [version.id]);
       let settled = false;
-      const deleting = lifecycle.deleteVersion(version.key, actor).finally(() => (settled = true));
+      const deleting = versions.delete(version.key, actor).finally(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(settled).toBe(false);
       await marking.query('COMMIT');
@@ -100,11 +101,11 @@ describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)',
     const first = await readyVersion('1.0.0');
     const second = await readyVersion('2.0.0', first.digest);
     expect(await downloads.markDigestDownloaded(first.digest)).toBe(true);
-    expect(await lifecycle.deleteVersion(first.key, actor)).toBe('downloaded');
-    expect(await lifecycle.deleteVersion(second.key, actor)).toBe('downloaded');
+    expect(await versions.delete(first.key, actor)).toBe('downloaded');
+    expect(await versions.delete(second.key, actor)).toBe('downloaded');
 
     const lone = await readyVersion();
-    expect(await lifecycle.deleteVersion(lone.key, actor)).toMatchObject({ digest: lone.digest, blobOrphaned: true });
+    expect(await versions.delete(lone.key, actor)).toMatchObject({ digest: lone.digest, blobOrphaned: true });
     expect(await downloads.markDigestDownloaded(lone.digest)).toBe(false);
     expect(await downloads.markVersionDownloaded(lone.id)).toBe(false);
   });
@@ -112,7 +113,7 @@ describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)',
   it('burns the number and tells every process on commit', async () => {
     const version = await readyVersion();
     heard.length = 0;
-    expect(await lifecycle.deleteVersion(version.key, actor)).toMatchObject({ digest: version.digest });
+    expect(await versions.delete(version.key, actor)).toMatchObject({ digest: version.digest });
     const burned = await db.prisma.deletedVersion.findFirst({ where: { version: version.key.version, plugin: { name: version.key.plugin } } });
     expect(burned).toMatchObject({ digest: version.digest, actor: 'admin', deletedAt: expect.any(Date) });
     await expect.poll(() => heard, { timeout: 5_000 }).toContainEqual({ kind: 'version_deleted', ...version.key, versionId: version.id, digest: version.digest });
@@ -120,7 +121,7 @@ describe('LifecycleRepository.deleteVersion and the download mark (PostgreSQL)',
     const downloaded = await readyVersion();
     await downloads.markVersionDownloaded(downloaded.id);
     heard.length = 0;
-    expect(await lifecycle.deleteVersion(downloaded.key, actor)).toBe('downloaded');
+    expect(await versions.delete(downloaded.key, actor)).toBe('downloaded');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(heard).toEqual([]);
   });

@@ -1,3 +1,5 @@
+import type { StepState } from '../../db/index.js';
+
 /**
  * The steps every published version goes through, in order. Their names are
  * the names of what they produce, as in the API: …/analysis, …/sbom, …/signature.
@@ -7,7 +9,7 @@ export const PIPELINE_STEPS = ['analysis', 'sbom', 'signature'] as const;
 
 export type PipelineStepName = (typeof PIPELINE_STEPS)[number];
 
-export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+export type { StepState };
 
 export interface StepStatus {
   step: PipelineStepName;
@@ -24,4 +26,5 @@ export interface PipelineJob {
   versionId: string;
 }
 
+/** Round 1 is the publish; each retry or re-dispatch of lost work is the next round. */
 export const jobIdFor = (versionId: string, round: number): string => `version-${versionId}-${round}`;

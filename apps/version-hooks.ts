@@ -1,0 +1,12 @@
+import type { Type } from '@nestjs/common';
+import { AuditVersionHook } from '../libs/audit/index.js';
+import { CatalogVersionHook } from '../libs/catalog/index.js';
+import { OciVersionHook } from '../libs/oci/index.js';
+import { InvalidationVersionHook, type VersionLifecycleHook } from '../libs/versions/index.js';
+
+/**
+ * What reacts to a change of a version, in every process (API and worker), in
+ * this order: the catalog first (OCI manifests and events see the plugin's new
+ * latest version), then OCI artifacts, the audit event, and caches last.
+ */
+export const VERSION_LIFECYCLE_HOOKS: readonly Type<VersionLifecycleHook>[] = [CatalogVersionHook, OciVersionHook, AuditVersionHook, InvalidationVersionHook];

@@ -1,0 +1,48 @@
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
+import type { VersionStatus } from '../../db/index.js';
+import type { PluginMetadata } from '../../domain/index.js';
+import type { StepStatus } from './pipeline-steps.js';
+
+export type { VersionStatus };
+
+/** Which version: the one name for `namespace/plugin@version` everywhere. */
+export interface VersionCoordinates {
+  namespace: string;
+  plugin: string;
+  version: string;
+}
+
+export const formatCoordinates = (v: VersionCoordinates): string => `${v.namespace}/${v.plugin}@${v.version}`;
+
+/** A version as every reader sees it. */
+export interface VersionRecord extends VersionCoordinates {
+  id: string;
+  digest: string;
+  size: number;
+  status: VersionStatus;
+  statusReason: string | null;
+  createdAt: Date;
+  readyAt: Date | null;
+  kind: string | null;
+  abiVersion: string | null;
+  /** The analysis in brief; the report itself is read on its own (findAnalysis), never with lists. */
+  analysisSummary: AnalysisSummary | null;
+  analyzedAt: Date | null;
+  yankedAt: Date | null;
+  yankReason: string | null;
+  firstDownloadedAt: Date | null;
+}
+
+/** A version with what the pipeline needs to process it. */
+export interface VersionToProcess extends VersionRecord {
+  metadata: PluginMetadata;
+  analysis: StoredAnalysis | null;
+  declaredDependencies: unknown;
+  steps: StepStatus[];
+}
+
+/** A version number an admin deleted: burned, never published again. */
+export interface DeletedVersionRecord {
+  digest: string;
+  deletedAt: Date;
+}

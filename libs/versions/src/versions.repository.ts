@@ -1,0 +1,529 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
+import { DATABASE, type Database, Prisma, transaction } from '../../db/index.js';
+import { PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
+import { jobIdFor, PIPELINE_STEPS, type StepState, type StepStatus } from './pipeline-steps.js';
+import type { DeletedVersionRecord, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
+import { VERSION_HOOKS, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
+import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockVersion, tryLockVersion } from './version-locks.js';
+
+const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
+// Neither is part of a VersionRecord, and both may be large: the report (a few hundred KiB; the
+// analysis endpoints read it with findAnalysis) and the declared dependencies (20,000 packages, 5 MiB).
+const versionOmit = { analysis: true, declaredDependencies: true } as const;
+/** How to read a VersionRecord as part of another query (a plugin's latest version). */
+export const versionRecordQuery = { include: versionInclude, omit: versionOmit } as const;
+type VersionRow = Prisma.VersionGetPayload<{ include: typeof versionInclude; omit: typeof versionOmit }>;
+
+export const toVersionRecord = (row: VersionRow): VersionRecord => ({
+  id: row.id,
+  namespace: row.plugin.namespace.name,
+  plugin: row.plugin.name,
+  version: row.version,
+  digest: row.digest,
+  size: row.size,
+  status: row.status,
+  statusReason: row.statusReason,
+  createdAt: row.createdAt,
+  readyAt: row.readyAt,
+  kind: row.kind,
+  abiVersion: row.abiVersion,
+  analysisSummary: row.analysisSummary as AnalysisSummary | null,
+  analyzedAt: row.analyzedAt,
+  yankedAt: row.yankedAt,
+  yankReason: row.yankReason,
+  firstDownloadedAt: row.firstDownloadedAt,
+});
+
+const byCoordinates = (v: VersionCoordinates) => ({ version: v.version, plugin: { name: v.plugin, namespace: { name: v.namespace } } });
+
+/** Why a change did not happen; the service turns each into a problem. */
+export type VersionRefusal = 'not_found' | 'not_ready' | 'pending' | 'downloaded';
+
+export interface DeletedVersion {
+  digest: string;
+  /** True when no other version uses the digest: its blob record is gone and the object may be removed. */
+  blobOrphaned: boolean;
+}
+
+export interface AnalysisOutcome {
+  analysis: StoredAnalysis;
+  summary: AnalysisSummary;
+  kind: string;
+  abiVersion: string | null;
+  languages: string[];
+  hosts: string[];
+  /** Why the policy rejects the version; null when it passes. */
+  rejectedBecause: string | null;
+}
+
+/** A version whose latest round was handed to the queue and is still pending. */
+export interface DispatchedRound {
+  versionId: string;
+  jobId: string;
+  dispatchedAt: Date;
+}
+
+export type ReconcileOutcome = 'redispatched' | 'gave_up' | 'skipped';
+
+export interface NewVersion {
+  pluginId: string;
+  version: string;
+  digest: string;
+  size: number;
+  /** Where the blob's object is stored; its blob row is inserted unless it exists. */
+  storageKey: string;
+  declaredDependencies: object | null;
+}
+
+/**
+ * What services need of the owner of a version's life: the interface they
+ * depend on, so that their tests hand them an in-memory stand-in.
+ */
+export interface VersionStore {
+  findVersion(version: VersionCoordinates): Promise<VersionRecord | null>;
+  findToProcess(versionId: string): Promise<VersionToProcess | null>;
+  recordAnalysis(versionId: string, outcome: AnalysisOutcome, at: Date): Promise<void>;
+  markReady(versionId: string, at: Date): Promise<boolean>;
+  markFailed(versionId: string, reason: string): Promise<boolean>;
+  retry(version: VersionCoordinates, actor: AuditActor): Promise<VersionRecord | 'not_found' | 'ready'>;
+  setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRefusal | null>;
+  delete(version: VersionCoordinates, actor: AuditActor): Promise<DeletedVersion | VersionRefusal>;
+  removeObjectUnlessRecorded(digest: string, remove: () => Promise<void>): Promise<void>;
+  findDispatchedRounds(dispatchedBefore: Date, limit: number): Promise<DispatchedRound[]>;
+  redispatchLost(round: DispatchedRound, maxRounds: number): Promise<ReconcileOutcome>;
+}
+
+/**
+ * The owner of the `versions` table and of a version's life: creating it (with
+ * its blob row, steps and outbox entry), every change of its status, yanking
+ * and deleting. Each change is one transaction that follows the lock protocol
+ * (version-locks.ts), runs the lifecycle hooks (catalog, OCI, audit, caches)
+ * before it commits, and is run again when it loses a deadlock.
+ */
+@Injectable()
+export class VersionsRepository implements VersionStore {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(VERSION_HOOKS) private readonly hooks: readonly VersionLifecycleHook[],
+  ) {}
+
+  private get prisma() {
+    return this.database.prisma;
+  }
+
+  /**
+   * Runs `work` in one transaction, from the start again if it loses a deadlock:
+   * `work` must be safe to run twice (its writes are rolled back; its side effects
+   * outside the database must be idempotent).
+   */
+  transaction<T>(work: (tx: VersionTransaction) => Promise<T>): Promise<T> {
+    // Publishing may move a large object in storage while the transaction is open.
+    return transaction(this.prisma, (tx) => work(new VersionTransaction(tx, this.hooks)), { maxWait: 30_000, timeout: 120_000 });
+  }
+
+  // Reads.
+
+  async findVersion(version: VersionCoordinates): Promise<VersionRecord | null> {
+    const row = await this.prisma.version.findFirst({ where: byCoordinates(version), ...versionRecordQuery });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  async listVersions(pluginId: string): Promise<VersionRecord[]> {
+    return (await this.prisma.version.findMany({ where: { pluginId }, ...versionRecordQuery })).map(toVersionRecord);
+  }
+
+  /** The first version published with these bytes: downloads by digest are counted for it. */
+  async findFirstVersionWithDigest(digest: string): Promise<VersionRecord | null> {
+    const row = await this.prisma.version.findFirst({ where: { digest }, ...versionRecordQuery, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  /** When this version number was deleted (it is never published again), or null. */
+  async findDeletedVersion(version: VersionCoordinates): Promise<DeletedVersionRecord | null> {
+    return this.prisma.deletedVersion.findFirst({ where: byCoordinates(version), select: { digest: true, deletedAt: true } });
+  }
+
+  /** A version's stored analysis, report and all; null until analysed. */
+  async findAnalysis(versionId: string): Promise<StoredAnalysis | null> {
+    const row = await this.prisma.version.findUnique({ where: { id: versionId }, select: { analysis: true } });
+    return (row?.analysis ?? null) as StoredAnalysis | null;
+  }
+
+  async findToProcess(versionId: string): Promise<VersionToProcess | null> {
+    const row = await this.prisma.version.findUnique({
+      where: { id: versionId },
+      include: { plugin: { include: { namespace: { select: { name: true } } } }, steps: true },
+    });
+    if (row === null) return null;
+    const { plugin } = row;
+    return {
+      ...toVersionRecord(row),
+      metadata: {
+        description: plugin.description,
+        license: plugin.license,
+        homepage: plugin.homepage,
+        repository: plugin.repository,
+        keywords: plugin.keywords,
+        categories: plugin.categories,
+      },
+      analysis: row.analysis as StoredAnalysis | null,
+      declaredDependencies: row.declaredDependencies,
+      steps: sortSteps(row.steps),
+    };
+  }
+
+  async stepStatuses(versionIds: readonly string[]): Promise<Map<string, StepStatus[]>> {
+    const rows = await this.prisma.pipelineStep.findMany({ where: { versionId: { in: [...versionIds] } } });
+    const byVersion = new Map<string, StepStatus[]>();
+    for (const id of versionIds) byVersion.set(id, sortSteps(rows.filter((r) => r.versionId === id)));
+    return byVersion;
+  }
+
+  // Changes of status, each one transaction.
+
+  /** Stores the analysis; a version the policy rejects leaves `pending` here, with the rest of its steps skipped. */
+  async recordAnalysis(versionId: string, outcome: AnalysisOutcome, at: Date): Promise<void> {
+    await this.change(versionId, async (tx, row) => {
+      await tx.client.version.update({
+        where: { id: versionId },
+        data: {
+          analysis: outcome.analysis as object,
+          analysisSummary: outcome.summary as object,
+          kind: outcome.kind,
+          abiVersion: outcome.abiVersion,
+          analyzedAt: at,
+          languages: outcome.languages,
+          hosts: outcome.hosts,
+        },
+      });
+      if (outcome.rejectedBecause === null || row.status !== 'pending') return;
+      await tx.client.version.update({ where: { id: versionId }, data: { status: 'rejected', statusReason: outcome.rejectedBecause } });
+      await tx.client.pipelineStep.updateMany({ where: { versionId, step: { not: 'analysis' }, state: { not: 'done' } }, data: { state: 'skipped', finishedAt: at } });
+      await tx.changed('rejected', row, PIPELINE_ACTOR, { digest: row.digest, reason: outcome.rejectedBecause });
+    });
+  }
+
+  /** Ready, and in the catalog and over OCI (the hooks), in one transaction. False when it was not pending. */
+  async markReady(versionId: string, at: Date): Promise<boolean> {
+    const marked = await this.change(versionId, async (tx, row) => {
+      if (row.status !== 'pending') return false;
+      await tx.client.version.update({ where: { id: versionId }, data: { status: 'ready', readyAt: at, statusReason: null } });
+      await tx.changed('ready', row, PIPELINE_ACTOR, { digest: row.digest });
+      return true;
+    });
+    return marked ?? false;
+  }
+
+  /** False when it was not pending (another run finished it). */
+  async markFailed(versionId: string, reason: string): Promise<boolean> {
+    const marked = await this.change(versionId, async (tx, row) => {
+      if (row.status !== 'pending') return false;
+      await tx.markFailed(row, reason);
+      return true;
+    });
+    return marked ?? false;
+  }
+
+  /**
+   * Runs a version that is not ready through the pipeline again: pending (its
+   * work may be lost), failed, or rejected (the policy may have changed; its
+   * analysis is run again). Its unfinished steps start over and a new round goes
+   * to the outbox. Returns the version, pending.
+   */
+  async retry(version: VersionCoordinates, actor: AuditActor): Promise<VersionRecord | 'not_found' | 'ready'> {
+    const id = await this.idOf(version);
+    if (id === null) return 'not_found';
+    const retried = await this.change(id, async (tx, row) => {
+      if (row.status === 'ready') return 'ready' as const;
+      const rejected = row.status === 'rejected';
+      await tx.client.version.update({
+        where: { id },
+        data: {
+          status: 'pending',
+          statusReason: null,
+          ...(rejected ? { analysis: Prisma.DbNull, analysisSummary: Prisma.DbNull, kind: null, abiVersion: null, analyzedAt: null, languages: [], hosts: [] } : {}),
+        },
+      });
+      const unfinished: StepState[] = rejected ? ['done', 'skipped', 'failed', 'running', 'pending'] : ['failed', 'running', 'pending'];
+      await tx.client.pipelineStep.updateMany({
+        where: { versionId: id, state: { in: unfinished } },
+        data: { state: 'pending', attempts: 0, error: null, startedAt: null, finishedAt: null },
+      });
+      await tx.addRound(id, 'retry');
+      await tx.changed('retried', row, actor, {});
+      return 'retried' as const;
+    });
+    if (retried === undefined) return 'not_found';
+    if (retried === 'ready') return 'ready';
+    return (await this.findVersion(version)) ?? 'not_found';
+  }
+
+  /** Yanks (reason given) or un-yanks (reason null) a ready version. */
+  async setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRefusal | null> {
+    const id = await this.idOf(version);
+    if (id === null) return 'not_found';
+    const refusal = await this.change(id, async (tx, row): Promise<VersionRefusal | null> => {
+      if (row.status !== 'ready') return 'not_ready';
+      // Yanking twice keeps the first time and reason; un-yanking twice is a no-op.
+      if ((yank !== null) === (row.yankedAt !== null)) return null;
+      await tx.client.version.update({
+        where: { id },
+        data: yank === null ? { yankedAt: null, yankReason: null } : { yankedAt: at, yankReason: yank.reason },
+      });
+      if (yank === null) await tx.changed('unyanked', row, actor, { digest: row.digest });
+      else await tx.changed('yanked', row, actor, { digest: row.digest, reason: yank.reason });
+      return null;
+    });
+    return refusal === undefined ? 'not_found' : refusal;
+  }
+
+  /**
+   * Deletes a version nobody can have pinned: never downloaded (by version or
+   * by digest, in any process: the mark is written before any byte goes out)
+   * and not being processed. Its number is burned (deleted_versions), its counts,
+   * steps, signatures and SBOM go with it; the hooks keep its digest in the
+   * audit log and tell every API process to drop what it cached.
+   */
+  async delete(version: VersionCoordinates, actor: AuditActor): Promise<DeletedVersion | VersionRefusal> {
+    const id = await this.idOf(version);
+    if (id === null) return 'not_found';
+    const result = await this.change(
+      id,
+      async (tx, row): Promise<DeletedVersion | VersionRefusal> => {
+        if (row.status === 'pending') return 'pending';
+        // The row lock makes a concurrent first download wait: it either marked the version before
+        // (read here) or finds the row gone after the commit and answers 404.
+        const [locked] = await tx.client.$queryRaw<{ firstDownloadedAt: Date | null }[]>`
+          SELECT first_downloaded_at AS "firstDownloadedAt" FROM versions WHERE id = ${id}::uuid FOR UPDATE`;
+        if (locked === undefined) return 'not_found';
+        if (locked.firstDownloadedAt !== null) return 'downloaded';
+        const downloads = await tx.client.downloadCount.aggregate({ where: { versionId: id }, _sum: { count: true } });
+        if ((downloads._sum.count ?? 0) > 0) return 'downloaded';
+        await tx.client.version.delete({ where: { id } });
+        const othersWithDigest = await tx.client.version.count({ where: { digest: row.digest } });
+        if (othersWithDigest === 0) await tx.client.blob.delete({ where: { digest: row.digest } });
+        await tx.client.deletedVersion.create({ data: { pluginId: row.pluginId, version: row.version, digest: row.digest, actor: actor.name } });
+        await tx.changed('deleted', row, actor, { digest: row.digest, size: row.size, status: row.status, yanked: row.yankedAt !== null });
+        return { digest: row.digest, blobOrphaned: othersWithDigest === 0 };
+      },
+      { lockDigest: true },
+    );
+    return result ?? 'not_found';
+  }
+
+  /**
+   * Runs `remove` (which deletes the object) under the digest's lock unless a
+   * blob row points at the digest: a publish of the same bytes may have
+   * recorded it meanwhile. After a failed publish, and after a delete.
+   */
+  async removeObjectUnlessRecorded(digest: string, remove: () => Promise<void>): Promise<void> {
+    await transaction(this.prisma, async (tx) => {
+      await lockDigest(tx, digest);
+      if ((await tx.blob.count({ where: { digest } })) === 0) await remove();
+    });
+  }
+
+  // The reconciler's.
+
+  /** Pending versions whose latest round was handed to the queue before `dispatchedBefore`, oldest first. */
+  async findDispatchedRounds(dispatchedBefore: Date, limit: number): Promise<DispatchedRound[]> {
+    const rows = await this.prisma.$queryRaw<{ version_id: string; job_id: string; dispatched_at: Date }[]>`
+      SELECT version_id, job_id, dispatched_at FROM (
+        SELECT DISTINCT ON (o.version_id) o.version_id, o.job_id, o.dispatched_at
+        FROM outbox o JOIN versions v ON v.id = o.version_id
+        WHERE v.status = 'pending'
+        ORDER BY o.version_id, o.id DESC
+      ) latest
+      WHERE dispatched_at IS NOT NULL AND dispatched_at < ${dispatchedBefore}
+      ORDER BY dispatched_at
+      LIMIT ${limit}`;
+    return rows.map((r) => ({ versionId: r.version_id, jobId: r.job_id, dispatchedAt: r.dispatched_at }));
+  }
+
+  /**
+   * The queue lost the work of `round` (its job is gone, or failed for good
+   * while the version stayed pending): puts a new round in the outbox, or marks
+   * the version failed once `maxRounds` rounds in a row were lost. Skipped when
+   * another process holds the version (it may be doing the same) or the version
+   * moved on since `round` was read, so no round is ever dispatched twice.
+   */
+  async redispatchLost(round: DispatchedRound, maxRounds: number): Promise<ReconcileOutcome> {
+    const coordinates = await this.coordinatesOf(round.versionId);
+    if (coordinates === null) return 'skipped';
+    return transaction(this.prisma, async (client) => {
+      if (!(await tryLockVersion(client, coordinates))) return 'skipped';
+      const tx = new VersionTransaction(client, this.hooks);
+      const row = await tx.lockedRow(round.versionId);
+      if (row === null || row.status !== 'pending') return 'skipped';
+      const rounds = await client.outboxEntry.findMany({ where: { versionId: round.versionId }, orderBy: { id: 'desc' }, select: { jobId: true, origin: true } });
+      if (rounds[0]?.jobId !== round.jobId) return 'skipped';
+      // This round and the reconciler's rounds before it, back to the publish or an admin's retry.
+      const reconciled = rounds.findIndex((r) => r.origin !== 'reconcile');
+      const lost = (reconciled === -1 ? rounds.length - 1 : reconciled) + 1;
+      if (lost >= maxRounds) {
+        await tx.markFailed(row, `the pipeline's work was lost ${lost} time(s) in a row (its queued job disappeared or failed for good); an admin can retry it`);
+        return 'gave_up';
+      }
+      await tx.addRound(round.versionId, 'reconcile');
+      return 'redispatched';
+    });
+  }
+
+  // The lock protocol for changing an existing version.
+
+  private async idOf(version: VersionCoordinates): Promise<string | null> {
+    return (await this.prisma.version.findFirst({ where: byCoordinates(version), select: { id: true } }))?.id ?? null;
+  }
+
+  private async coordinatesOf(versionId: string): Promise<VersionCoordinates | null> {
+    const row = await this.prisma.version.findUnique({ where: { id: versionId }, select: { version: true, ...versionInclude } });
+    return row === null ? null : { namespace: row.plugin.namespace.name, plugin: row.plugin.name, version: row.version };
+  }
+
+  /**
+   * Runs `work` on the version in one transaction, its locks taken in the
+   * protocol's order: the version, its digest (if asked), its plugin row, then
+   * the version row read again. Undefined when the version is gone (deleted).
+   */
+  private async change<T>(versionId: string, work: (tx: VersionTransaction, row: LockedVersion) => Promise<T>, options: { lockDigest?: boolean } = {}): Promise<T | undefined> {
+    // A version's coordinates and digest never change, so they are read before the locks.
+    const coordinates = await this.coordinatesOf(versionId);
+    if (coordinates === null) return undefined;
+    return transaction(this.prisma, async (client) => {
+      await lockVersion(client, coordinates);
+      const tx = new VersionTransaction(client, this.hooks);
+      if (options.lockDigest) {
+        const digest = await client.version.findUnique({ where: { id: versionId }, select: { digest: true } });
+        if (digest === null) return undefined;
+        await lockDigest(client, digest.digest);
+      }
+      const row = await tx.lockedRow(versionId);
+      return row === null ? undefined : work(tx, row);
+    });
+  }
+}
+
+/** The version row a change works on, read under its plugin's row lock. */
+export interface LockedVersion extends VersionCoordinates {
+  id: string;
+  pluginId: string;
+  digest: string;
+  size: number;
+  status: VersionRecord['status'];
+  yankedAt: Date | null;
+}
+
+/**
+ * Writes that run inside a transaction someone opened through the owner (a
+ * publish). Its lock methods are the protocol's steps; call them in order.
+ */
+export class VersionTransaction {
+  constructor(
+    readonly client: Prisma.TransactionClient,
+    private readonly hooks: readonly VersionLifecycleHook[],
+  ) {}
+
+  lockVersion(version: VersionCoordinates): Promise<void> {
+    return lockVersion(this.client, version);
+  }
+
+  lockDigest(digest: string): Promise<void> {
+    return lockDigest(this.client, digest);
+  }
+
+  lockNamespacePluginCount(namespace: string): Promise<void> {
+    return lockNamespacePluginCount(this.client, namespace);
+  }
+
+  /** Before any version row of the plugin is written. */
+  lockPlugin(pluginId: string): Promise<void> {
+    return lockPluginRow(this.client, pluginId);
+  }
+
+  async findVersion(pluginId: string, version: string): Promise<VersionRecord | null> {
+    const row = await this.client.version.findUnique({ where: { pluginId_version: { pluginId, version } }, ...versionRecordQuery });
+    return row === null ? null : toVersionRecord(row);
+  }
+
+  async findDeletedVersion(pluginId: string, version: string): Promise<DeletedVersionRecord | null> {
+    return this.client.deletedVersion.findUnique({ where: { pluginId_version: { pluginId, version } }, select: { digest: true, deletedAt: true } });
+  }
+
+  /** Whether the plugin may get one more version; call with the plugin row locked (lockPlugin), which serialises the count. */
+  async mayAddVersion(pluginId: string, max: number): Promise<boolean> {
+    return (await this.client.version.count({ where: { pluginId } })) < max;
+  }
+
+  async blobExists(digest: string): Promise<boolean> {
+    return (await this.client.blob.count({ where: { digest } })) > 0;
+  }
+
+  /**
+   * Records a new version: its blob row (unless there is one), the version, its
+   * pipeline steps and its first outbox entry, so that the work to do commits
+   * with the version or not at all. Call with the version, digest and plugin locked.
+   */
+  async create(actor: AuditActor, input: NewVersion): Promise<VersionRecord> {
+    await this.client.blob.createMany({ data: [{ digest: input.digest, size: input.size, storageKey: input.storageKey }], skipDuplicates: true });
+    const row = await this.client.version.create({
+      data: {
+        pluginId: input.pluginId,
+        version: input.version,
+        digest: input.digest,
+        size: input.size,
+        declaredDependencies: input.declaredDependencies ?? undefined,
+        steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
+      },
+      ...versionRecordQuery,
+    });
+    await this.addRound(row.id, 'publish');
+    // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
+    await this.client.plugin.update({ where: { id: input.pluginId }, data: { updatedAt: new Date() } });
+    const record = toVersionRecord(row);
+    await this.changed('published', { ...record, pluginId: input.pluginId }, actor, { digest: record.digest, size: record.size });
+    return record;
+  }
+
+  /** @internal The version row, after taking its plugin's row lock (the protocol's step 4). */
+  async lockedRow(versionId: string): Promise<LockedVersion | null> {
+    const plugin = await this.client.version.findUnique({ where: { id: versionId }, select: { pluginId: true } });
+    if (plugin === null) return null;
+    await lockPluginRow(this.client, plugin.pluginId);
+    const row = await this.client.version.findUnique({
+      where: { id: versionId },
+      select: { id: true, pluginId: true, version: true, digest: true, size: true, status: true, yankedAt: true, ...versionInclude },
+    });
+    return row === null ? null : { ...row, namespace: row.plugin.namespace.name, plugin: row.plugin.name };
+  }
+
+  /** @internal */
+  async markFailed(row: LockedVersion, reason: string): Promise<void> {
+    await this.client.version.update({ where: { id: row.id }, data: { status: 'failed', statusReason: reason } });
+    await this.changed('failed', row, PIPELINE_ACTOR, { digest: row.digest, reason });
+  }
+
+  /** @internal A new round of the pipeline for the version, through the outbox. */
+  async addRound(versionId: string, origin: 'publish' | 'retry' | 'reconcile'): Promise<void> {
+    const rounds = await this.client.outboxEntry.count({ where: { versionId } });
+    await this.client.outboxEntry.create({ data: { versionId, jobId: jobIdFor(versionId, rounds + 1), origin } });
+  }
+
+  /** @internal Runs the hooks, in order, in this transaction. */
+  async changed(kind: VersionChange['kind'], version: VersionChange['version'], actor: AuditActor, details: Record<string, unknown>): Promise<void> {
+    const change: VersionChange = {
+      kind,
+      version: { id: version.id, pluginId: version.pluginId, namespace: version.namespace, plugin: version.plugin, version: version.version, digest: version.digest },
+      actor,
+      details,
+    };
+    for (const hook of this.hooks) await hook.onVersionChange(this.client, change);
+  }
+}
+
+function sortSteps(rows: { step: string; state: StepState; attempts: number; error: string | null; startedAt: Date | null; finishedAt: Date | null }[]): StepStatus[] {
+  return PIPELINE_STEPS.flatMap((step) => {
+    const row = rows.find((r) => r.step === step);
+    return row ? [{ step, state: row.state, attempts: row.attempts, error: row.error, startedAt: row.startedAt, finishedAt: row.finishedAt }] : [];
+  });
+}
