@@ -1,4 +1,4 @@
-// Wasm module analysis: what a module imports, exports and needs from its host, the findings and the policy that judges them. Plain TypeScript; runs in a worker thread.
+// Wasm analysis: the header check at upload, and what a module imports, exports and needs from its host, judged by the policy. Plain TypeScript; the analysis runs in a worker thread and loads no other library.
 export { analyzeInWorker } from './src/analysis-runner.js';
 export { analyzeModule } from './src/analyze-module.js';
 export { shorten } from './src/bound-report.js';
@@ -18,3 +18,4 @@ export { type AnalysisSummary, type StoredAnalysis, summarizeAnalysis } from './
 export { lowerThreadPriority } from './src/thread-priority.js';
 export { validateModule } from './src/validate.js';
 export { encodeUnsignedLeb128, parseWasm } from './src/wasm-binary.js';
+export { WASM_HEADER_LENGTH, type WasmBinaryKind, checkWasmHeader } from './src/wasm-header.js';

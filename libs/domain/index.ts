@@ -10,4 +10,3 @@ export { type FieldProblem, RegistryError, forbidden, invalidInput, notFound, un
 export { TEXT_RULE, describeForbiddenCharacter, forbiddenCharacter, textProblem } from './src/text.js';
 export { TtlCache } from './src/ttl-cache.js';
 export { MAX_VERSION_LENGTH, compareVersionsDescending, latestOf, versionProblem } from './src/versions.js';
-export { WASM_HEADER_LENGTH, type WasmBinaryKind, checkWasmHeader } from './src/wasm-header.js';

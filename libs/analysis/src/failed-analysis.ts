@@ -1,4 +1,4 @@
-import { checkWasmHeader } from '../../domain/index.js';
+import { checkWasmHeader } from './wasm-header.js';
 import { shorten } from './bound-report.js';
 import { REPORT_LIMITS } from './report-limits.js';
 import { ANALYSIS_REPORT_VERSION, type AnalysisReport } from './report.js';

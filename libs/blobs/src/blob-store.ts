@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { digestHex, formatDigest, type WasmBinaryKind } from '../../domain/index.js';
+import type { WasmBinaryKind } from '../../analysis/index.js';
+import { digestHex, formatDigest } from '../../domain/index.js';
 import { blobKey, uploadKey, type ByteRange, type StorageDriver, type StoredObjectInfo, type StoredObjectStream } from '../../storage/index.js';
 import { ModuleInspector } from './module-inspector.js';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { RegistryError, checkWasmHeader, WASM_HEADER_LENGTH, type WasmBinaryKind } from '../../domain/index.js';
+import { checkWasmHeader, WASM_HEADER_LENGTH, type WasmBinaryKind } from '../../analysis/index.js';
+import { RegistryError } from '../../domain/index.js';
 import { collectYoungGarbage, YOUNG_GARBAGE_INTERVAL_BYTES } from './young-garbage.js';
 
 export interface InspectedModule {

@@ -5,7 +5,6 @@ import { nameProblem } from './names.js';
 import { parsePluginMetadata } from './plugin-metadata.js';
 import { RegistryError } from './registry-error.js';
 import { versionProblem } from './versions.js';
-import { checkWasmHeader } from './wasm-header.js';
 
 describe('names', () => {
   it.each(['a', 'acme', 'jwt-auth', 'a1', '0day', 'x'.repeat(64)])('accepts %s', (name) => {
@@ -32,22 +31,6 @@ describe('digests', () => {
     expect(digestProblem('d', `sha256:${'A'.repeat(64)}`)).not.toBeNull();
     expect(digestProblem('d', `sha512:${'a'.repeat(64)}`)).not.toBeNull();
     expect(digestProblem('d', 'a'.repeat(64))).not.toBeNull();
-  });
-});
-
-describe('wasm header', () => {
-  const header = (...bytes: number[]) => Uint8Array.from(bytes);
-  it('recognises core modules and components', () => {
-    expect(checkWasmHeader(header(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0))).toEqual({ ok: true, kind: 'module' });
-    expect(checkWasmHeader(header(0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0))).toEqual({ ok: true, kind: 'component' });
-  });
-  it('explains what is wrong', () => {
-    const badMagic = checkWasmHeader(header(0x7f, 0x45, 0x4c, 0x46, 1, 0, 0, 0));
-    expect(badMagic.ok || badMagic.reason).toContain('magic bytes 00 61 73 6d (got 7f 45 4c 46)');
-    const badVersion = checkWasmHeader(header(0, 0x61, 0x73, 0x6d, 2, 0, 0, 0));
-    expect(badVersion.ok || badVersion.reason).toContain('unknown WebAssembly version/layer 02 00 00 00');
-    const short = checkWasmHeader(header(0, 0x61));
-    expect(short.ok || short.reason).toContain('2 bytes long');
   });
 });
 
