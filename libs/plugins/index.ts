@@ -6,6 +6,6 @@ export { NamespacesController } from './src/namespaces.controller.js';
 export { NamespacesService } from './src/namespaces.service.js';
 export { FindingView, PluginDetailView, VersionView } from './src/plugin.views.js';
 export { MAX_DEPENDENCY_FILES, PluginsController } from './src/plugins.controller.js';
-export { PluginsRepository, type VersionRecord } from './src/plugins.repository.js';
+export { PluginsRepository } from './src/plugins.repository.js';
 export { PluginsService } from './src/plugins.service.js';
 export { PublishService } from './src/publish.service.js';

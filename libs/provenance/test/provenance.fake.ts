@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { VersionRecord } from '../../plugins/index.js';
+import type { VersionRecord } from '../../versions/index.js';
 import type { SignatureKind } from '../../pipeline/index.js';
 import { notFound } from '../../domain/index.js';
 import { StorageNotFoundError, type StoredObjectInfo, type StoredObjectStream } from '../../storage/index.js';

@@ -5,7 +5,8 @@ import { analyzeModule, decide, DEFAULT_POLICY, summarizeAnalysis, type StoredAn
 import { loadConfig, type RegistryConfig } from '../../config/index.js';
 import { notFound, RegistryError } from '../../domain/index.js';
 import type { OciService } from '../../oci/index.js';
-import type { VersionRecord, PluginsService } from '../../plugins/index.js';
+import type { PluginsService } from '../../plugins/index.js';
+import type { VersionRecord } from '../../versions/index.js';
 import { proxyWasmFilter, rejectedFilter } from '../../../testing/wasm-fixtures.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import type { EnvoyConfigJson, IstioConfigJson } from './render.js';
