@@ -9,4 +9,4 @@ export { type PluginMetadata, parsePluginMetadata } from './src/plugin-metadata.
 export { type FieldProblem, RegistryError, forbidden, invalidInput, notFound, unauthenticated } from './src/registry-error.js';
 export { TEXT_RULE, describeForbiddenCharacter, forbiddenCharacter, textProblem } from './src/text.js';
 export { TtlCache } from './src/ttl-cache.js';
-export { MAX_VERSION_LENGTH, compareVersionsDescending, latestOf, versionProblem } from './src/versions.js';
+export { MAX_VERSION_LENGTH, assertVersionPath, compareVersionsDescending, latestOf, versionProblem } from './src/versions.js';

@@ -1,5 +1,6 @@
 import semver from 'semver';
-import type { FieldProblem } from './registry-error.js';
+import { nameProblem } from './names.js';
+import { invalidInput, type FieldProblem } from './registry-error.js';
 
 export const MAX_VERSION_LENGTH = 128;
 
@@ -33,4 +34,14 @@ export function compareVersionsDescending(a: string, b: string): number {
 export function latestOf<T extends { version: string }>(candidates: readonly T[]): T | null {
   const sorted = [...candidates].sort((a, b) => compareVersionsDescending(a.version, b.version));
   return sorted.find((c) => semver.prerelease(c.version) === null) ?? sorted[0] ?? null;
+}
+
+/** Refuses (400, naming each path field) coordinates whose namespace, plugin name or version is malformed. */
+export function assertVersionPath(coordinates: { namespace: string; plugin: string; version: string }): void {
+  const problems = [
+    nameProblem('path.namespace', coordinates.namespace),
+    nameProblem('path.name', coordinates.plugin),
+    versionProblem('path.version', coordinates.version),
+  ].filter((p): p is FieldProblem => p !== null);
+  if (problems.length > 0) throw invalidInput(problems);
 }

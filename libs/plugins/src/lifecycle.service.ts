@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
-import { nameProblem, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, textProblem, versionProblem } from '../../domain/index.js';
+import { assertVersionPath, nameProblem, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, textProblem } from '../../domain/index.js';
 import { formatCoordinates, type VersionCoordinates, VersionsRepository, type VersionRefusal, type VersionStore } from '../../versions/index.js';
 import { LifecycleRepository } from './lifecycle.repository.js';
 import { PluginsRepository, type PluginRecord, type VersionRecord } from './plugins.repository.js';
@@ -26,7 +26,7 @@ export class LifecycleService {
 
   /** Returns the version as the commit left it, for the answer (see PluginsService.committedVersion). */
   async yank(principal: Principal, key: VersionCoordinates, body: unknown): Promise<VersionRecord> {
-    assertCoordinates(key);
+    assertVersionPath(key);
     const reason = optionalText(body, 'reason') ?? '';
     this.assertMayManage(principal, key.namespace);
     const outcome = await this.versions.setYanked(key, { reason }, actorOf(principal), new Date());
@@ -35,7 +35,7 @@ export class LifecycleService {
   }
 
   async unyank(principal: Principal, key: VersionCoordinates): Promise<VersionRecord> {
-    assertCoordinates(key);
+    assertVersionPath(key);
     this.assertMayManage(principal, key.namespace);
     const outcome = await this.versions.setYanked(key, null, actorOf(principal), new Date());
     if (typeof outcome === 'string') return this.refusal(key, outcome, 'un-yanked');
@@ -70,7 +70,7 @@ export class LifecycleService {
 
   /** Admin only (the guard checks): deletes a version that was never downloaded, and its module if no other version uses it. */
   async deleteVersion(principal: Principal, key: VersionCoordinates): Promise<void> {
-    assertCoordinates(key);
+    assertVersionPath(key);
     const result = await this.versions.delete(key, actorOf(principal));
     if (typeof result === 'string') return this.refusal(key, result, 'deleted');
     this.logger.log(`deleted ${formatCoordinates(key)} (${result.digest}) for ${principal.tokenName}`);
@@ -112,12 +112,6 @@ function assertPluginKey(namespace: string, plugin: string): void {
   if (problems.length > 0) throw invalidInput(problems);
 }
 
-function assertCoordinates(key: VersionCoordinates): void {
-  const problems = [nameProblem('path.namespace', key.namespace), nameProblem('path.name', key.plugin), versionProblem('path.version', key.version)].filter(
-    (p): p is FieldProblem => p !== null,
-  );
-  if (problems.length > 0) throw invalidInput(problems);
-}
 
 /** A string field of an optional JSON object body; null when absent. */
 function optionalText(body: unknown, field: string): string | null {

@@ -242,4 +242,19 @@ describe('PublishService', () => {
     expect(await refusal(retrying.retry(admin, { ...target, version: '3.0.0' }))).toMatchObject({ status: 404, code: 'version_not_found' });
     expect(enqueued).toEqual(['kick']);
   });
+
+  it('refuses a malformed version path on retry with 400 naming the field, before asking the owner', async () => {
+    let asked = false;
+    const retrying = new PublishService(
+      plugins as unknown as PluginsRepository,
+      { retry: async () => ((asked = true), 'not_found') } as unknown as VersionStore,
+      { kick: () => undefined } as unknown as OutboxDispatcher,
+      new BlobStore(new FilesystemStorageDriver({ root })),
+      loadConfig({ DATA_DIR: root }),
+    );
+    const error = await retrying.retry(admin, { ...target, version: 'not-a-version' }).then(() => null, (e: unknown) => e as RegistryError);
+    expect(error).toMatchObject({ status: 400, code: 'invalid_input' });
+    expect(JSON.stringify(error?.extensions)).toContain('path.version');
+    expect(asked).toBe(false);
+  });
 });

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { nameProblem, parsePluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, versionProblem } from '../../domain/index.js';
+import { assertVersionPath, nameProblem, parsePluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/index.js';
 import {
   formatCoordinates,
   type DeletedVersionRecord,
@@ -53,12 +53,7 @@ export class PublishService {
    * version syntax, rights, and a declared length over the limit.
    */
   async checkBeforeUpload(principal: Principal, target: VersionCoordinates, declaredLength: number | null): Promise<void> {
-    const problems = [
-      nameProblem('path.namespace', target.namespace),
-      nameProblem('path.name', target.plugin),
-      versionProblem('path.version', target.version),
-    ].filter((p): p is FieldProblem => p !== null);
-    if (problems.length > 0) throw invalidInput(problems);
+    assertVersionPath(target);
     await this.assertMayPublish(principal, target.namespace);
     // Checked again under the version's lock; here it saves reading a module that will be refused.
     const deleted = await this.plugins.findDeletedVersion(target.namespace, target.plugin, target.version);
@@ -156,6 +151,7 @@ export class PublishService {
    * pipeline again (admin): whatever was lost or went wrong, this gets it moving.
    */
   async retry(principal: Principal, target: VersionCoordinates): Promise<VersionRecord> {
+    assertVersionPath(target);
     const retried = await this.versions.retry(target, actorOf(principal));
     if (retried === 'not_found') throw notFound('version_not_found', `no version ${formatCoordinates(target)}`);
     if (retried === 'ready') {
