@@ -13,19 +13,16 @@ import { SigningKeys } from './signing-keys.js';
 
 const retryOf = (config: RegistryConfig) => ({ attempts: config.pipeline.attempts, backoffMs: config.pipeline.backoffMs });
 
+/** What processes versions, in the API (embedded) and in the worker alike: steps, outbox and reconciler. */
+const PROCESSING = [PipelineRepository, PipelineService, SbomStep, SignatureStep, SigningKeys, OutboxDispatcher, PipelineReconciler];
+
 /**
  * The processing pipeline. With REDIS_URL the queue is BullMQ and jobs run in
  * worker processes (PipelineWorkerModule); without it they run in this process.
  */
 @Module({
   providers: [
-    PipelineRepository,
-    PipelineService,
-    SbomStep,
-    SignatureStep,
-    SigningKeys,
-    OutboxDispatcher,
-    PipelineReconciler,
+    ...PROCESSING,
     // Embedded, jobs run in this process, and so does the reconciler; with Redis, in the workers.
     { provide: RUNS_PIPELINE_JOBS, inject: [REGISTRY_CONFIG], useFactory: (config: RegistryConfig) => config.redisUrl === null },
     {
@@ -73,14 +70,8 @@ export class PipelineWorkerRunner implements OnApplicationBootstrap, BeforeAppli
  */
 @Module({
   providers: [
-    PipelineRepository,
-    PipelineService,
-    SbomStep,
-    SignatureStep,
-    SigningKeys,
+    ...PROCESSING,
     PipelineWorkerRunner,
-    OutboxDispatcher,
-    PipelineReconciler,
     { provide: RUNS_PIPELINE_JOBS, useValue: true },
     { provide: JOB_QUEUE, inject: [REGISTRY_CONFIG], useFactory: (config: RegistryConfig): JobQueue => new BullMqQueue(config.redisUrl!, retryOf(config)) },
   ],
