@@ -39,6 +39,7 @@ td code,.digests code,.compatibility .small{overflow-wrap:anywhere}pre[tabindex]
 figure.chart{margin:0 0 .5rem}.chart svg{width:100%;display:block}.chart text{font-size:11px}.chart .axis{stroke:var(--muted)}.chart .grid{stroke:var(--line);stroke-dasharray:3 3}.chart figcaption{font-size:.875rem;margin-top:.25rem}
 td.empty-row{color:var(--muted);text-align:center;padding:1rem}
 .visually-hidden{position:absolute;left:-9999px}.entry-title{margin:0;font-size:1.05rem}.entry-description{margin:.25rem 0}.card-text{margin:0}.card-count{margin:.25rem 0 0}
+.config-form .field{margin:0 0 .75rem}.config-form legend{font-weight:600;padding:0 .25rem}.config-form input[type=number],.config-form textarea{width:100%;padding:.35rem;border:1px solid var(--line);border-radius:6px;font:inherit}.config-form textarea.json{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}textarea:focus-visible{outline:3px solid #7fb2ea;outline-offset:2px}.config-form [aria-invalid=true]{border-color:var(--bad)}.field-help,.field-hint{margin:.15rem 0;font-size:.8rem;color:var(--muted);overflow-wrap:anywhere}.field-error{margin:.15rem 0;font-size:.875rem;color:var(--bad);font-weight:600;overflow-wrap:anywhere}.field-required{font-size:.75rem;color:var(--muted);font-weight:400}.config-examples{font-size:.875rem}.config-examples a[aria-current]{font-weight:700}
 `;
 
 /** Copy buttons: the only script, and the pages work without it (the values are on the page). */
