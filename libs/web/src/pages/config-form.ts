@@ -273,6 +273,7 @@ function renderNode(context: RenderContext, site: Site, raw: unknown, value: unk
 }
 
 function renderObject(context: RenderContext, site: Site, schema: SchemaObject, shape: Extract<Shape, { kind: 'object' }>, value: unknown, budget: number, isRoot: boolean): Rendered {
+  const id = isRoot ? CONFIG_FORM_ID : idFor(context);
   const children: Html[] = [];
   let used = 0;
   let left = shape.properties.size;
@@ -286,12 +287,13 @@ function renderObject(context: RenderContext, site: Site, schema: SchemaObject, 
     children.push(rendered.markup);
     used += rendered.fields;
   }
-  if (isRoot) return { markup: html`${help(CONFIG_FORM_ID, schema, [])}${children}`, fields: used };
+  if (isRoot) return { markup: html`${help(id, schema, [])}${children}`, fields: used };
   const hints = site.required || site.item ? [] : ['Optional: left out when every field in it is blank.'];
-  return { markup: group(context, site, schema, hints, children), fields: used };
+  return { markup: group(context, id, site, schema, hints, children), fields: used };
 }
 
 function renderArray(context: RenderContext, site: Site, schema: SchemaObject, shape: Extract<Shape, { kind: 'array' }>, value: unknown[] | undefined): Rendered {
+  const id = idFor(context);
   const items = value ?? [];
   const itemSchema = resolve(context.root, shape.items, site.depth + 1).schema;
   const itemName = titleOf(itemSchema) ?? site.label;
@@ -312,17 +314,15 @@ function renderArray(context: RenderContext, site: Site, schema: SchemaObject, s
     used += rendered.fields;
   }
   const hints = [...arrayHints(schema), shape.itemKind === 'object' ? 'The new item is left out when every field in it is blank.' : 'Blank entries are left out.'];
-  return { markup: group(context, site, schema, hints, children), fields: used };
+  return { markup: group(context, id, site, schema, hints, children), fields: used };
 }
 
-/** A fieldset for an object or an array, with the errors under it that no field inside took. */
-function group(context: RenderContext, site: Site, schema: SchemaObject, hints: string[], children: Html[]): Html {
-  const id = idFor(context);
-  const body = html`${children}`; // rendered first, so the fields inside take their errors
+/** A fieldset for an object or an array, with the errors under it that no field inside took (the children are rendered first). */
+function group(context: RenderContext, id: string, site: Site, schema: SchemaObject, hints: string[], children: Html[]): Html {
   const errors = takeErrors(context, id, (p) => p === site.pointer || p.startsWith(`${site.pointer}/`));
   return html`<fieldset id="${id}"${describedBy(id, schema, hints, errors)}${errors.length > 0 ? html` aria-invalid="true"` : ''}>
 <legend>${site.label}${requiredMark(site)}</legend>
-${errorBlock(id, errors)}${help(id, schema, hints)}${body}
+${errorBlock(id, errors)}${help(id, schema, hints)}${children}
 </fieldset>`;
 }
 
@@ -416,7 +416,7 @@ const requiredMark = (site: Site): Html | string => (site.required ? html` <span
 function errorSummary(context: RenderContext, total: number): Html | string {
   if (context.errors.length === 0) return '';
   const more = total - context.errors.length;
-  return html`<div class="notice bad" role="alert" id="config-form-summary"><p><strong>${total === 1 ? 'This configuration breaks the schema once' : `This configuration breaks the schema in ${total} places`}:</strong></p>
+  return html`<div class="notice bad" role="alert" id="config-form-summary"><p><strong>${total === 1 ? 'One problem' : `${total} problems`} with this configuration:</strong></p>
 <ul>${context.errors.map((e) => html`<li><a href="#${context.placedAt.get(e) ?? CONFIG_FORM_ID}"><code>${bound(e.pointer || '/', CONFIG_FORM_LIMITS.hintChars)}</code></a> ${bound(e.message, CONFIG_FORM_LIMITS.descriptionChars)}</li>`)}${more > 0 ? html`<li>…and ${more} more.</li>` : ''}</ul></div>`;
 }
 
