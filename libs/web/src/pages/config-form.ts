@@ -411,7 +411,7 @@ function errorBlock(id: string, errors: readonly ConfigurationError[]): Html | s
   return errors.length === 0 ? '' : html`<p class="field-error" id="${id}-error">${errorLines(errors)}</p>\n`;
 }
 
-const requiredMark = (site: Site): Html | string => (site.required ? html` <span class="field-required">required</span>` : '');
+const requiredMark = (site: Site): Html | string => (site.required && site.pointer !== '' ? html` <span class="field-required">required</span>` : '');
 
 function errorSummary(context: RenderContext, total: number): Html | string {
   if (context.errors.length === 0) return '';
