@@ -124,6 +124,8 @@ type Step = { key: string } | { index: number } | 'item' | 'entry';
 type Resolved = { identity: object; schema: SchemaObject } | 'nothing';
 
 const ANYTHING: SchemaObject = Object.freeze({});
+/** Keywords beside a `$ref` that change nothing a configuration must meet: such a node is its target (so a root `{$ref, definitions}` meets itself again). */
+const INERT_BESIDE_REF = new Set(['$ref', '$schema', '$id', '$comment', 'definitions', '$defs', 'title', 'description', 'examples']);
 const MAX_REF_HOPS = 16;
 
 /** Keywords compared as a whole: their meaning depends on too much to compare part by part. */
@@ -386,7 +388,7 @@ function resolve(root: SchemaObject, subschema: unknown): Resolved {
   if (subschema === false) return 'nothing';
   if (!isSchemaObject(subschema)) return { identity: ANYTHING, schema: ANYTHING };
   let node = subschema;
-  for (let hop = 0; hop < MAX_REF_HOPS && typeof node.$ref === 'string' && Object.keys(node).length === 1; hop++) {
+  for (let hop = 0; hop < MAX_REF_HOPS && typeof node.$ref === 'string' && Object.keys(node).every((key) => INERT_BESIDE_REF.has(key)); hop++) {
     const target = resolveLocalRef(root, node.$ref);
     if (target === null) break;
     node = target;
