@@ -69,12 +69,13 @@ export interface UpgradeNotes {
 }
 
 /**
- * How far one comparison goes: subschema pairs compared, how deep, and the
- * values (enum values, required names, property names, types) looked at.
- * Each subschema pair does work proportional to its own values, so together
- * these bound the time any pair of schemas can take.
+ * How far one comparison goes: subschema pairs compared, how deep, the values
+ * (enum values, required names, property names, types) looked at, and the
+ * notes written. Each subschema pair does work proportional to its own values,
+ * so together these bound the time any pair of schemas can take (tens of
+ * milliseconds) and the length of the page that shows the notes.
  */
-export const UPGRADE_NOTES_BOUNDS = { nodes: 5_000, depth: 32, values: 200_000 } as const;
+export const UPGRADE_NOTES_BOUNDS = { nodes: 5_000, depth: 32, values: 200_000, notes: 1_000 } as const;
 
 export function upgradeNotes(from: ContractSide, to: ContractSide): UpgradeNotes {
   const notes: UpgradeNote[] = [];
@@ -323,7 +324,7 @@ class SchemaComparison {
       const field = [...path, { key: name }];
       const Subject = subject(field, true);
       if (refusesField(to, name))
-        this.note(field, 'field_removed', true, `${Subject} was removed and unknown fields are refused: configurations${within} that set it are refused.`);
+        this.note(field, 'field_removed', true, `${Subject} was removed, and unknown fields are not accepted: configurations${within} that set it are refused.`);
       else if (isSchemaObject(to.additionalProperties))
         this.note(field, 'field_removed', false, `${Subject} was removed: the plugin no longer reads it, and it is now checked like any other extra field.`);
       else this.note(field, 'field_removed', false, `${Subject} was removed: the plugin no longer reads it, and configurations that set it are still accepted.`);
@@ -370,15 +371,17 @@ class SchemaComparison {
   private stop(path: Step[], where: string): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.note(
-      path,
-      'comparison_stopped',
-      false,
-      `The comparison stopped at ${subject(path, false)} (${where}): changes from there on are not listed; validate your configuration against the new schema.`,
-    );
+    this.notes.push({
+      pointer: pointerOf(path),
+      change: 'comparison_stopped',
+      breaking: false,
+      message: `The comparison stopped at ${subject(path, false)} (${where}): changes from there on are not listed; validate your configuration against the new schema.`,
+    });
   }
 
   private note(path: Step[], change: UpgradeChange, breaking: boolean, message: string): void {
+    if (this.stopped) return;
+    if (this.notes.length >= UPGRADE_NOTES_BOUNDS.notes) return this.stop(path, `after ${UPGRADE_NOTES_BOUNDS.notes.toLocaleString('en')} notes`);
     this.notes.push({ pointer: pointerOf(path), change, breaking, message });
   }
 }
@@ -499,6 +502,7 @@ function restOf(schema: SchemaObject): unknown {
 }
 
 const fingerprints = new WeakMap<object, string>();
+let unserializable = 0;
 /** Equal for equal JSON values, whatever the key order; computed once per object. */
 function fingerprint(value: unknown): string {
   if (typeof value !== 'object' || value === null) return `${typeof value}:${String(JSON.stringify(value))}`;
@@ -511,7 +515,7 @@ function fingerprint(value: unknown): string {
       );
     } catch {
       // Too deep to serialize: unlike anything else.
-      canonical = `unserializable:${Math.random()}`;
+      canonical = `unserializable:${++unserializable}`;
     }
     known = `object:${createHash('sha256').update(canonical).digest('hex')}`;
     fingerprints.set(value, known);
