@@ -44,7 +44,7 @@ export function parseBoundedDocument(text: string, format: DocumentFormat, field
   } else {
     let yamlProblem: string | null = null;
     try {
-      const document = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, logLevel: 'silent' });
+      const document = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
       const [problem] = [...document.errors, ...document.warnings];
       if (problem !== undefined) yamlProblem = problem.message;
       else value = document.toJS({ maxAliasCount: CONTRACT_LIMITS.yamlAliases });
