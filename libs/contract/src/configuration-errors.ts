@@ -29,8 +29,11 @@ export function configurationErrors(errors: readonly ErrorObject[], limit: numbe
  */
 function withoutBranchNoise(errors: readonly ErrorObject[]): ErrorObject[] {
   const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const namesChecked = errors.some((e) => e.propertyName !== undefined);
   return errors.filter((error) => {
     if (error.keyword === 'if') return errors.length === 1;
+    // The rule a field name broke is reported on that name; the wrapper adds nothing.
+    if (error.keyword === 'propertyNames' && namesChecked) return false;
     return !combinators.some((c) => c !== error && error.schemaPath.startsWith(`${c.schemaPath}/`));
   });
 }
@@ -42,6 +45,11 @@ function describe(error: ErrorObject): ConfigurationError {
   const rule = error.keyword;
   const params = p(error);
   const say = (message: string, pointer = at): ConfigurationError => ({ pointer, rule, message });
+  if (error.propertyName !== undefined) {
+    // Inside propertyNames: the value checked is the field's name.
+    const inner = describe({ ...error, propertyName: undefined });
+    return { pointer: `${at}/${pointerToken(error.propertyName)}`, rule, message: `the field name ${JSON.stringify(error.propertyName)} ${inner.message}` };
+  }
   switch (rule) {
     case 'required': {
       const name = String(params.missingProperty);
@@ -88,7 +96,7 @@ function describe(error: ErrorObject): ConfigurationError {
     case 'maxProperties':
       return say(`must have at most ${count(params.limit, 'field')}`);
     case 'uniqueItems':
-      return say(`must not hold the same item twice (items ${String(params.j)} and ${String(params.i)} are equal)`);
+      return say(`must not hold the same item twice (items ${Math.min(Number(params.i), Number(params.j))} and ${Math.max(Number(params.i), Number(params.j))} are equal)`);
     case 'pattern':
       return say(`must match the pattern ${String(params.pattern)}`);
     case 'format':
