@@ -145,6 +145,12 @@ describe('ContractChecker.prepare', () => {
     expect(requests).toBe(0);
   });
 
+  it('refuses a draft built without readContract that nests too deep, before it is copied to a thread', async () => {
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 10_000; i++) deep = { items: deep };
+    expect(await problemsOf(checker.prepare(draftWith(deep)))).toEqual([{ field: 'body.schema', message: 'nests objects and arrays deeper than 32 levels' }]);
+  });
+
   it('stops a schema check past the deadline: 400 naming the schema', async () => {
     const draft = draftWith(exponentialSchema(), [{ name: 'x', description: null, configuration: 'x' }]);
     expect(await problemsOf(checker.prepare(draft))).toEqual([
@@ -234,5 +240,17 @@ describe('ContractChecker.validate', () => {
     expect(ticks).toBeGreaterThanOrEqual(Math.floor(DEADLINE_MS / 10 / 2));
     // The pool replaced the terminated thread.
     expect(await checker.validate(JWT_SCHEMA_JSON, {})).toMatchObject({ valid: false });
+  });
+
+  it('counts the deadline from when a thread starts a task, not while it waits in the queue', async () => {
+    const single = new ContractChecker({ deadlineMs: 300, maxThreads: 1 });
+    try {
+      const stuck = single.validate(JSON.stringify(exponentialSchema()), 'x').catch((e: unknown) => e);
+      const waiting = single.validate(JWT_SCHEMA_JSON, { issuer: 'https://a.example/', audiences: ['x'], jwks: { keys: [{ kty: 'oct' }] } });
+      expect(await stuck).toMatchObject({ code: 'configuration_check_timeout' });
+      expect(await waiting).toEqual({ valid: true, errors: [] });
+    } finally {
+      await single.close();
+    }
   });
 });

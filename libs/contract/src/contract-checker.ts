@@ -14,7 +14,7 @@ export interface ContractCheckerOptions {
   deadlineMs?: number;
   maxThreads?: number;
   heapMb?: number;
-  /** A thread idle this long ends; the pool starts one again when work comes. */
+  /** A thread beyond the first idle this long ends. */
   idleTimeoutMs?: number;
 }
 
@@ -37,7 +37,9 @@ export class ContractChecker {
     this.heapMb = options.heapMb ?? CONTRACT_LIMITS.workerHeapMb;
     this.pool = new Piscina({
       filename: workerScript(),
-      minThreads: 0,
+      // One thread always: piscina hands queued tasks only to a live thread, and after terminating
+      // one past its deadline it starts a new one only up to minThreads.
+      minThreads: 1,
       maxThreads: options.maxThreads ?? CONTRACT_LIMITS.workerThreads,
       idleTimeout: options.idleTimeoutMs ?? 30_000,
       maxQueue: CONTRACT_LIMITS.queuedTasks,
@@ -52,6 +54,16 @@ export class ContractChecker {
    */
   async prepare(draft: ContractDraft): Promise<VersionContract> {
     const schemaField = draft.origin?.configSchema ?? 'body.schema';
+    const exampleField = (i: number): string => draft.origin?.examples[i] ?? `body.examples[${i}].configuration`;
+    // readContract bounds what it reads; a draft built elsewhere (the seed) is bounded here before it is copied to a thread.
+    const unbounded: FieldProblem[] = [];
+    const schemaDepth = draft.configSchema === null ? null : jsonValueProblem(draft.configSchema.value, CONTRACT_LIMITS.schemaDepth);
+    if (schemaDepth !== null) unbounded.push({ field: schemaField, message: schemaDepth });
+    draft.examples.forEach((example, i) => {
+      const depth = jsonValueProblem(example.configuration, CONTRACT_LIMITS.configurationDepth);
+      if (depth !== null) unbounded.push({ field: exampleField(i), message: depth });
+    });
+    if (unbounded.length > 0) throw invalidInput(unbounded);
     const tooSlow = (field: string, what: string) => (outcome: 'deadline' | 'memory'): RegistryError =>
       invalidInput([
         {
@@ -73,7 +85,7 @@ export class ContractChecker {
               examples: draft.examples,
               fields: {
                 schema: schemaField,
-                examples: draft.examples.map((_, i) => draft.origin?.examples[i] ?? `body.examples[${i}].configuration`),
+                examples: draft.examples.map((_, i) => exampleField(i)),
               },
             },
             tooSlow(schemaField, 'checking the schema and validating the examples against it'),
