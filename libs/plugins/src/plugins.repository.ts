@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, type Prisma } from '../../db/index.js';
 import type { StoredAnalysis } from '../../analysis/index.js';
@@ -196,6 +197,26 @@ export class PublishTransaction {
   async mayAddPlugin(namespace: NamespaceRecord, max: number): Promise<boolean> {
     await lockNamespacePluginCount(this.client, namespace.name);
     return (await this.client.plugin.count({ where: { namespaceId: namespace.id } })) < max;
+  }
+
+  /**
+   * Replaces the plugin's metadata with what a publish's manifest says, unless
+   * a higher version exists (a backport does not roll the description back).
+   * Returns whether it did. Call with the plugin row locked.
+   */
+  async applyManifestMetadata(plugin: { id: string; namespace: string; name: string }, version: string, metadata: PluginMetadata, actor: AuditActor): Promise<boolean> {
+    const others = await this.client.version.findMany({ where: { pluginId: plugin.id, version: { not: version } }, select: { version: true } });
+    if (others.some((other) => semver.valid(other.version) !== null && semver.gt(other.version, version))) return false;
+    await this.client.plugin.update({ where: { id: plugin.id }, data: metadata });
+    await refreshCatalogEntry(this.client, plugin.id);
+    await writeAuditEvent(this.client, {
+      action: 'plugin.metadata_updated',
+      actor,
+      namespace: plugin.namespace,
+      plugin: plugin.name,
+      details: { ...metadata, fromManifestOf: version },
+    });
+    return true;
   }
 
   async pluginExists(namespace: NamespaceRecord, name: string): Promise<boolean> {

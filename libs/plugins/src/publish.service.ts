@@ -131,6 +131,7 @@ export class PublishService {
           size: upload.size,
           storageKey: promoted.storageKey,
           declaredDependencies,
+          contract: null,
         });
         return { version, created: true };
       });
