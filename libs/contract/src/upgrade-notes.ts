@@ -1,5 +1,5 @@
 import type { ConfigExample } from './contract.js';
-import { dereference, isSchemaObject, pointerToken, type SchemaObject } from './schema-refs.js';
+import { dereference, isSchemaObject, pointerToken, resolveLocalRef, type SchemaObject } from './schema-refs.js';
 
 /**
  * Upgrade notes: what changed in a plugin's configuration contract between two
@@ -98,8 +98,8 @@ function exampleNotes(before: ConfigExample[], after: ConfigExample[]): UpgradeN
 
 function byBreakingThenPointer(a: UpgradeNote, b: UpgradeNote): number {
   if (a.breaking !== b.breaking) return a.breaking ? -1 : 1;
-  if (a.pointer !== b.pointer) return a.pointer < b.pointer ? -1 : 1;
-  return a.change < b.change ? -1 : a.change > b.change ? 1 : 0;
+  // Equal pointers keep the order they were found in (the sort is stable).
+  return a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0;
 }
 
 // Boolean subschemas: `true` accepts anything, `false` nothing (no type is left).
@@ -143,7 +143,7 @@ class SchemaComparison {
       return;
     }
     // A pair already on the path: the notes for it are given where it was first met.
-    const pair = `${this.id(fromRaw)}:${this.id(toRaw)}`;
+    const pair = `${this.id(referredTo(this.fromRoot, fromRaw))}:${this.id(referredTo(this.toRoot, toRaw))}`;
     if (this.onPath.has(pair)) return;
     this.onPath.add(pair);
     const before = dereference(this.fromRoot, fromRaw);
@@ -342,6 +342,25 @@ class SchemaComparison {
     }
     return id;
   }
+}
+
+/** Keywords beside a `$ref` that do not change what it accepts (a root schema's definitions among them). */
+const REFERENCE_ANNOTATIONS = new Set(['$ref', '$schema', '$id', '$comment', '$defs', 'definitions', 'title', 'description', 'examples']);
+
+/**
+ * The subschema a bare `$ref` chain ends at, so that a recursive schema is
+ * recognised on its first repetition; a `$ref` with siblings that add rules is
+ * a subschema of its own.
+ */
+function referredTo(root: SchemaObject, schema: SchemaObject): SchemaObject {
+  let current = schema;
+  for (let hop = 0; hop < 16 && typeof current.$ref === 'string'; hop++) {
+    if (Object.keys(current).some((keyword) => !REFERENCE_ANNOTATIONS.has(keyword))) break;
+    const target = resolveLocalRef(root, current.$ref);
+    if (target === null) break;
+    current = target;
+  }
+  return current;
 }
 
 /** Bound keywords: whether a larger value is tighter, and which values the new bound refuses. */
