@@ -56,7 +56,7 @@ describe('upgradeNotes', () => {
     const result = upgradeNotes(before, after);
     expect(result.breaking).toBe(false);
     expect(summary(before, after)).toEqual(['enum_widened /mode', 'field_added /retries', 'type_widened /timeout', 'constraint_loosened /timeout']);
-    expect(result.notes.find((note) => note.change === 'type_widened')?.message).toBe('`timeout` now also accepts a number or a string (was integer).');
+    expect(result.notes.find((note) => note.change === 'type_widened')?.message).toBe('`timeout` now also accepts a non-integer number or a string (was integer).');
   });
 
   it('labels number → integer, a type swap and a type appearing where any was accepted as breaking', () => {
