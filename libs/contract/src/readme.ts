@@ -27,6 +27,12 @@ const IMAGE_SCHEMES = ['http', 'https'];
 const LANGUAGE_CLASS = /^language-[A-Za-z0-9_+#.-]{1,32}$/;
 const SLUG_LENGTH = 64;
 /**
+ * Inline HTML tags kept per README; later ones show as text. Thousands of
+ * unclosed tags (`<b><b>…`) make the HTML parser's element stack deep and
+ * slow; a real README has a few dozen.
+ */
+const INLINE_HTML_TAGS = 2_000;
+/**
  * What a dropped link or image becomes: its text in a bare span. (Transforming
  * to a disallowed tag instead would leave sanitize-html 2.18 renaming a later
  * closing tag at the same depth.)
@@ -61,11 +67,15 @@ export function renderReadme(readme: string): string {
   return sanitizeHtml(html, sanitizerOptions(marker));
 }
 
-/** Gives each Markdown heading a unique id, and table alignment as `align` (style attributes are never kept). */
+/** Gives each Markdown heading a unique id, table alignment as `align` (style attributes are never kept), and bounds inline HTML. */
 function markTokens(state: StateCore): void {
   const marker = markerOf(state.env);
   const ids = new HeadingIds();
+  let inlineHtmlTags = 0;
   state.tokens.forEach((token, i) => {
+    for (const child of token.children ?? []) {
+      if (child.type === 'html_inline' && ++inlineHtmlTags > INLINE_HTML_TAGS) child.type = 'text';
+    }
     if (token.type === 'heading_open') {
       const text = (state.tokens[i + 1]?.children ?? [])
         .filter((child) => child.type === 'text' || child.type === 'code_inline')
