@@ -55,12 +55,23 @@ export function demoContract(plugin: DemoPlugin, version: string): DemoContract 
     const readme = catalogReadme(plugin, version);
     return { format: 'manifest', authored: false, readme, schema: null, examples: [], parts: { manifest: yamlFile(MANIFEST_FILE, catalogManifest(plugin, version)), readme: markdown(readme) } };
   }
-  const value = authored.schema(version);
-  const schema =
-    authored.format === 'manifest' ? { dialect: authored.dialect, value: { $schema: DIALECT_URIS[authored.dialect], ...value } } : { dialect: 'draft-07' as const, value };
   const examples = authored.examples(version);
+  const schema = publishedSchema(authored, version, examples);
   const readme = authoredReadme(plugin, version, authored, schema.value, examples);
-  return { format: authored.format, authored: true, readme, schema, examples, parts: authoredParts(plugin, version, authored, schema.value, examples, readme) };
+  return { format: authored.format, authored: true, readme, schema, examples, parts: authoredParts(plugin, version, authored, schema.value, readme) };
+}
+
+/** The schema as its format publishes it: ours declares its dialect; Higress's is draft-07 and holds its one example. */
+function publishedSchema(authored: AuthoredContract, version: string, examples: DemoExample[]): NonNullable<DemoContract['schema']> {
+  const value = authored.schema(version);
+  switch (authored.format) {
+    case 'manifest':
+      return { dialect: authored.dialect, value: { $schema: DIALECT_URIS[authored.dialect], ...value } };
+    case 'higress':
+      return { dialect: 'draft-07', value: examples[0] === undefined ? value : { ...value, example: examples[0].configuration } };
+    case 'kong':
+      return { dialect: 'draft-07', value };
+  }
 }
 
 function authoredParts(
@@ -68,12 +79,10 @@ function authoredParts(
   version: string,
   authored: AuthoredContract,
   schema: Record<string, unknown>,
-  examples: DemoExample[],
   readme: string,
 ): PublishContract {
   switch (authored.format) {
     case 'higress': {
-      const [example] = examples;
       const spec = {
         apiVersion: '1.0.0',
         info: {
@@ -89,7 +98,7 @@ function authoredParts(
         spec: {
           phase: authored.host.istio?.phase,
           priority: authored.host.istio?.priority,
-          configSchema: { openAPIV3Schema: example === undefined ? schema : { ...schema, example: example.configuration } },
+          configSchema: { openAPIV3Schema: schema },
         },
       };
       return { manifest: yamlFile(HIGRESS_FILE, spec), readme: markdown(readme) };
@@ -103,7 +112,7 @@ function authoredParts(
       const manifest = {
         ...catalogManifest(plugin, version),
         configSchema: authored.schemaFile ? SCHEMA_FILE : schema,
-        examples: examples.map(({ name, description, configuration }) => ({ name, description, configuration })),
+        examples: authored.examples(version),
         host: manifestHost(authored.host),
       };
       const parts: PublishContract = { manifest: yamlFile(MANIFEST_FILE, manifest), readme: markdown(readme) };
