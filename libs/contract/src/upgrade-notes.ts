@@ -369,13 +369,17 @@ const BOUNDS: Record<string, { lower: boolean; refused: (bound: number) => strin
   exclusiveMinimum: { lower: true, refused: (n) => `a value of ${n} or below` },
   maximum: { lower: false, refused: (n) => `a value above ${n}` },
   exclusiveMaximum: { lower: false, refused: (n) => `a value of ${n} or above` },
-  minLength: { lower: true, refused: (n) => `a string shorter than ${n} characters` },
-  maxLength: { lower: false, refused: (n) => `a string longer than ${n} characters` },
-  minItems: { lower: true, refused: (n) => `fewer than ${n} items` },
-  maxItems: { lower: false, refused: (n) => `more than ${n} items` },
-  minProperties: { lower: true, refused: (n) => `fewer than ${n} fields` },
-  maxProperties: { lower: false, refused: (n) => `more than ${n} fields` },
+  minLength: { lower: true, refused: (n) => `a string shorter than ${count(n, 'character')}` },
+  maxLength: { lower: false, refused: (n) => `a string longer than ${count(n, 'character')}` },
+  minItems: { lower: true, refused: (n) => `fewer than ${count(n, 'item')}` },
+  maxItems: { lower: false, refused: (n) => `more than ${count(n, 'item')}` },
+  minProperties: { lower: true, refused: (n) => `fewer than ${count(n, 'field')}` },
+  maxProperties: { lower: false, refused: (n) => `more than ${count(n, 'field')}` },
 };
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
 
 function requiredFields(schema: SchemaObject): Set<string> {
   return new Set(Array.isArray(schema.required) ? schema.required.filter((name): name is string => typeof name === 'string') : []);

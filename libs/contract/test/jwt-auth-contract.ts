@@ -1,4 +1,4 @@
-import type { ContractSide } from '../index.js';
+import type { ContractSide } from '../src/upgrade-notes.js';
 
 /**
  * acme/jwt-auth 1.0.0 (draft-07) and 2.0.0 (2020-12): a realistic upgrade whose
