@@ -152,6 +152,12 @@ describe('renderReadme renders what a README needs', () => {
     expect(renderReadme('~~old~~ *new* **bold** `code`')).toBe('<p><s>old</s> <em>new</em> <strong>bold</strong> <code>code</code></p>\n');
   });
 
+  it('shows entities written in code and text as written', () => {
+    expect(renderReadme('```html\n&lt;div&gt; &amp;\n```\n\n`&lt;` &amp;lt;')).toBe(
+      '<pre><code class="language-html">&amp;lt;div&amp;gt; &amp;amp;\n</code></pre>\n<p><code>&amp;lt;</code> &amp;lt;</p>\n',
+    );
+  });
+
   it('marks code fences with their language class only', () => {
     expect(renderReadme('```yaml\nissuer: "<x>"\n```')).toBe('<pre><code class="language-yaml">issuer: "&lt;x&gt;"\n</code></pre>\n');
     expect(renderReadme('```c++ extra words\nx\n```')).toContain('<code class="language-c++">');
