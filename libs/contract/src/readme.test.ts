@@ -1,266 +1,266 @@
+import { performance } from 'node:perf_hooks';
 import { parseDocument } from 'htmlparser2';
-import { describe, expect, it } from 'vitest';
-import { RegistryError } from '../../domain/index.js';
-import { renderReadme } from '../index.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { XSS_PAYLOADS } from '../test/xss-payloads.js';
-import { README_HTML_LIMIT } from './readme.js';
+import { README_LINK_REL, renderReadme } from './readme.js';
 
-/**
- * The policy, written out here on its own so that the test does not trust the
- * renderer's allowlist: every element and attribute a rendered README may hold.
- */
-const ALLOWED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  ...Object.fromEntries(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((h) => [h, ['id', 'align']])),
-  p: ['align'], div: ['align'], th: ['align'], td: ['align'],
-  a: ['href', 'title', 'rel'],
-  code: ['class'],
-  ol: ['start'],
-  details: ['open'],
-  br: [], hr: [], blockquote: [], pre: [], kbd: [], span: [], ul: [], li: [], dl: [], dt: [], dd: [],
-  em: [], strong: [], b: [], i: [], s: [], del: [], ins: [], sub: [], sup: [], mark: [],
-  table: [], caption: [], thead: [], tbody: [], tfoot: [], tr: [], summary: [],
+// The test keeps its own allowlist so that widening the renderer's is a visible decision.
+const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
+  h1: ['id'], h2: ['id'], h3: ['id'], h4: ['id'], h5: ['id'], h6: ['id'],
+  p: [], br: [], hr: [], blockquote: [], pre: [], code: ['class'],
+  em: [], strong: [], del: [], s: [], b: [], i: [], kbd: [], sub: [], sup: [], span: [],
+  a: ['href', 'rel', 'title'],
+  ul: [], ol: ['start'], li: [], dl: [], dt: [], dd: [],
+  table: [], thead: [], tbody: [], tr: [], th: ['align'], td: ['align'],
+  details: [], summary: [],
 };
-const NEVER = ['script', 'style', 'iframe', 'object', 'embed', 'form', 'input', 'button', 'svg', 'math', 'img', 'base', 'meta', 'link', 'template'];
-const LINK_REL = 'nofollow noopener noreferrer ugc';
-const PAGE = 'https://registry.example/plugins/acme/jwt-auth/1.0.0';
+const URL_ATTRIBUTES = ['href', 'src', 'srcset', 'action', 'formaction', 'data', 'poster', 'background', 'cite', 'xlink:href'];
 
-interface ParsedElement {
-  name: string;
-  attribs: Record<string, string>;
-  depth: number;
-}
+interface RenderedElement { name: string; attributes: Record<string, string>; text: string }
 
-interface DomNode {
-  type: string;
-  name?: string;
-  attribs?: Record<string, string>;
-  children?: DomNode[];
-}
-
-/** Every element of `html` as a real HTML parser (htmlparser2, entities decoded) sees it. */
-function elementsOf(html: string): ParsedElement[] {
-  const found: ParsedElement[] = [];
-  const walk = (nodes: readonly DomNode[], depth: number): void => {
-    for (const node of nodes) {
-      if (node.name !== undefined && node.attribs !== undefined) found.push({ name: node.name, attribs: node.attribs, depth });
-      if (node.children !== undefined) walk(node.children, node.name !== undefined ? depth + 1 : depth);
+/** Every element of the rendered HTML, as a browser-like parser (htmlparser2, entities decoded) sees it. */
+function elementsOf(html: string, withText = true): RenderedElement[] {
+  const elements: RenderedElement[] = [];
+  // Walked with an explicit stack: a hostile README may nest deeper than the call stack.
+  const pending = [...parseDocument(html).children].reverse();
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node.type === 'tag' || node.type === 'script' || node.type === 'style') {
+      elements.push({ name: node.name, attributes: node.attribs, text: withText ? textOf(node.children) : '' });
     }
-  };
-  walk(parseDocument(html).children as unknown as DomNode[], 1);
-  return found;
-}
-
-/** A URL's scheme once the characters a browser ignores are gone; '' for a relative URL. */
-function schemeOf(url: string): string {
-  const stripped = url.replace(/[\u0000-\u0020\u007f-\u009f]/g, '');
-  return /^([a-z][a-z0-9+.-]*):/i.exec(stripped)?.[1]?.toLowerCase() ?? '';
-}
-
-/** What in `html` breaks the README policy; empty when nothing does. */
-function policyBreaches(html: string): string[] {
-  const breaches: string[] = [];
-  // Without a parser: every '<' opens or closes an allowed element (no comment, CDATA, doctype or processing instruction).
-  for (const [markup, name] of html.matchAll(/<\/?([^\s/>]*)/g)) {
-    if (!Object.hasOwn(ALLOWED_ATTRIBUTES, name!.toLowerCase())) breaches.push(`markup ${markup}`);
+    if ('children' in node) pending.push(...[...node.children].reverse());
   }
-  for (const { name, attribs } of elementsOf(html)) {
-    if (NEVER.includes(name) || !Object.hasOwn(ALLOWED_ATTRIBUTES, name)) breaches.push(`element <${name}>`);
-    for (const [attribute, value] of Object.entries(attribs)) {
-      if (/^on/i.test(attribute)) breaches.push(`event handler ${attribute} on <${name}>`);
-      else if (!(ALLOWED_ATTRIBUTES[name] ?? []).includes(attribute)) breaches.push(`attribute ${attribute} on <${name}>`);
-      if (attribute === 'id' && !/^readme-/.test(value)) breaches.push(`id ${value}`);
-      if (attribute === 'class' && !/^language-[\w+#.-]+$/.test(value)) breaches.push(`class ${value}`);
+  return elements;
+}
+
+function textOf(nodes: ReturnType<typeof parseDocument>['children']): string {
+  let text = '';
+  const pending = [...nodes].reverse();
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node.type === 'text') text += node.data;
+    if ('children' in node) pending.push(...[...node.children].reverse());
+  }
+  return text;
+}
+
+/** A URL's scheme as a browser finds it: whitespace and control characters do not hide one. */
+function schemeOf(url: string): string | null {
+  const compact = url.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '');
+  return /^([a-z][a-z0-9+.-]*):/i.exec(compact)?.[1]?.toLowerCase() ?? null;
+}
+
+/** What is wrong with rendered README HTML; empty when nothing is. */
+function unsafePartsOf(html: string): string[] {
+  const problems: string[] = [];
+  for (const { name, attributes } of elementsOf(html, false)) {
+    const allowed = ALLOWED_ATTRIBUTES[name];
+    if (allowed === undefined) {
+      problems.push(`element <${name}> is not allowed`);
+      continue;
     }
-    if (name === 'a' && attribs.href !== undefined) {
-      const href = attribs.href;
-      const resolved = new URL(href, PAGE);
-      if (href.startsWith('#')) {
-        if (!/^#readme-/.test(href)) breaches.push(`fragment ${href}`);
-      } else if (!['http', 'https', 'mailto'].includes(schemeOf(href)) || !['http:', 'https:', 'mailto:'].includes(resolved.protocol)) {
-        breaches.push(`href ${JSON.stringify(href)}`);
+    for (const [attribute, value] of Object.entries(attributes)) {
+      if (/^on/i.test(attribute)) problems.push(`<${name} ${attribute}>: event handler`);
+      else if (!allowed.includes(attribute)) problems.push(`<${name} ${attribute}>: attribute not allowed`);
+      if (URL_ATTRIBUTES.includes(attribute)) {
+        const scheme = schemeOf(value);
+        const fragment = scheme === null && /^#readme-/.test(value);
+        if (!fragment && !['http', 'https', 'mailto'].includes(scheme ?? '')) {
+          problems.push(`<${name} ${attribute}="${value}">: only http, https, mailto or #readme- fragments`);
+        }
       }
-      if (attribs.rel !== LINK_REL) breaches.push(`rel ${attribs.rel} on ${href}`);
+      if (attribute === 'id' && !value.startsWith('readme-')) problems.push(`<${name} id="${value}">: id without the readme- prefix`);
+      if (attribute === 'class' && !/^language-[\w+#.-]+$/.test(value)) problems.push(`<${name} class="${value}">: class other than one language-*`);
     }
+    if (name === 'a' && attributes.rel !== README_LINK_REL) problems.push(`<a rel="${attributes.rel}">: rel must be "${README_LINK_REL}"`);
   }
-  return breaches;
+  return problems;
 }
 
 const linksOf = (html: string) => elementsOf(html).filter((e) => e.name === 'a');
-const textOf = (html: string) => html.replace(/<[^>]*>/g, '');
 
-describe('renderReadme against hostile READMEs', () => {
-  it('has at least 40 payloads, each with a unique name', () => {
+describe('renderReadme: hostile READMEs', () => {
+  it('has at least 40 payloads, each with its own name', () => {
     expect(XSS_PAYLOADS.length).toBeGreaterThanOrEqual(40);
     expect(new Set(XSS_PAYLOADS.map((p) => p.name)).size).toBe(XSS_PAYLOADS.length);
   });
 
-  it('the policy check itself catches what it must', () => {
-    expect(policyBreaches('<img src="https://x.example/a.png">')).not.toEqual([]);
-    expect(policyBreaches('<a href="jav&#x09;ascript:alert(1)" rel="nofollow noopener noreferrer ugc">x</a>')).not.toEqual([]);
-    expect(policyBreaches('<a href="docs/x.md" rel="nofollow noopener noreferrer ugc">x</a>')).not.toEqual([]);
-    expect(policyBreaches('<p onclick="x">x</p>')).not.toEqual([]);
-    expect(policyBreaches('<!-- x --><p>x</p>')).not.toEqual([]);
-    expect(policyBreaches('<p><a href="https://x.example/" rel="nofollow noopener noreferrer ugc">x</a></p>')).toEqual([]);
+  it.each(XSS_PAYLOADS)('$name: only allowlisted elements and attributes, no handler, no unsafe URL, no img', ({ markdown }) => {
+    const html = renderReadme(markdown);
+    expect(unsafePartsOf(html)).toEqual([]);
+    // The same payload inside a README with real content around it.
+    expect(unsafePartsOf(renderReadme(`# Title\n\nSome text.\n\n${markdown}\n\n- item ${markdown}\n\n> ${markdown}\n`))).toEqual([]);
   });
 
-  it.each(XSS_PAYLOADS.map((p) => [p.name, p.markdown]))('%s', (_name, markdown) => {
-    expect(policyBreaches(renderReadme(markdown))).toEqual([]);
+  it('the checker itself catches what the renderer must never emit', () => {
+    expect(unsafePartsOf('<img src="https://x.example/a.png">')).toEqual(['element <img> is not allowed']);
+    expect(unsafePartsOf('<p onclick="x">a</p>')).toEqual(['<p onclick>: event handler']);
+    expect(unsafePartsOf(`<a href="jav&#x09;ascript:alert(1)" rel="${README_LINK_REL}">a</a>`)).toHaveLength(1);
+    expect(unsafePartsOf(`<a href="./x.md" rel="${README_LINK_REL}">a</a>`)).toHaveLength(1);
+    expect(unsafePartsOf('<h2 id="config">a</h2>')).toHaveLength(1);
+    expect(unsafePartsOf('<code class="evil">a</code>')).toHaveLength(1);
+    expect(unsafePartsOf('<a href="https://x.example">a</a>')).toHaveLength(1);
   });
 
-  it('keeps the visible text of a payload but no alert in a live position', () => {
-    const html = renderReadme('<a href="javascript:alert(1)">click me</a>');
-    expect(textOf(html)).toContain('click me');
+  it('keeps the text of a dropped link or element, escaped', () => {
+    const html = renderReadme('<a href="javascript:alert(1)">click me</a> and <x-widget>inner</x-widget>');
     expect(linksOf(html)).toEqual([]);
+    expect(elementsOf(html).find((e) => e.name === 'p')?.text).toBe('click me and inner');
   });
 
-  it('never lets the author set an id, name or class', () => {
-    const html = renderReadme('<h2 id="readme-usage" name="x" class="verdict ok">Forged</h2>\n\n# Usage\n\n<code class="language-js">x</code>');
-    expect(elementsOf(html).filter((e) => e.attribs.id !== undefined).map((e) => e.attribs.id)).toEqual(['readme-usage']);
-    expect(elementsOf(html).find((e) => e.name === 'h1')?.attribs.id).toBe('readme-usage');
-    expect(html).not.toMatch(/class=|name=/);
+  it('drops script and style content entirely', () => {
+    const html = renderReadme('before <script>alert("s")</script><style>p{color:red}</style> after');
+    expect(html).not.toContain('alert');
+    expect(html).not.toContain('color:red');
+    expect(html).toContain('before');
   });
 });
 
-describe('renderReadme renders what a README needs', () => {
-  it('gives headings stable, unique ids prefixed readme-', () => {
-    const html = renderReadme('# Hello *World*\n\n## Usage\n\n## Usage\n\n### `config` & Options!\n\n## Über Straße\n\n## ???');
-    expect(elementsOf(html).filter((e) => /^h\d$/.test(e.name)).map((e) => e.attribs.id)).toEqual([
-      'readme-hello-world',
-      'readme-usage',
-      'readme-usage-1',
-      'readme-config--options',
-      'readme-über-straße',
-      'readme-section',
+describe('renderReadme: what a README author gets', () => {
+  it('gives headings unique readme-<slug> ids, and points #fragment links at them', () => {
+    const html = renderReadme('# Install\n\n## Install\n\n## Usage & `config`\n\n## !!!\n\nSee [usage](#usage--config) and [the second](#install-1).');
+    const headings = elementsOf(html).filter((e) => /^h\d$/.test(e.name)).map((e) => [e.name, e.attributes.id, e.text]);
+    expect(headings).toEqual([
+      ['h1', 'readme-install', 'Install'],
+      ['h2', 'readme-install-1', 'Install'],
+      ['h2', 'readme-usage--config', 'Usage & config'],
+      ['h2', 'readme-section', '!!!'],
     ]);
-    expect(renderReadme('## Usage')).toBe(renderReadme('## Usage'));
-  });
-
-  it('points fragment links at the README headings', () => {
-    const html = renderReadme('- [Usage](#usage)\n\n## Usage');
-    expect(linksOf(html).map((a) => a.attribs.href)).toEqual(['#readme-usage']);
-    expect(elementsOf(html).find((e) => e.name === 'h2')?.attribs.id).toBe('readme-usage');
-  });
-
-  it('renders GFM tables with alignment as attributes, not styles', () => {
-    const html = renderReadme('| name | size |\n|:-----|-----:|\n| a | 1 |');
-    expect(html).toContain('<th align="left">name</th>');
-    expect(html).toContain('<td align="right">1</td>');
-    expect(html).not.toContain('style');
-  });
-
-  it('renders strikethrough, emphasis and inline code', () => {
-    expect(renderReadme('~~old~~ *new* **bold** `code`')).toBe('<p><s>old</s> <em>new</em> <strong>bold</strong> <code>code</code></p>\n');
-  });
-
-  it('shows entities written in code and text as written', () => {
-    expect(renderReadme('```html\n&lt;div&gt; &amp;\n```\n\n`&lt;` &amp;lt;')).toBe(
-      '<pre><code class="language-html">&amp;lt;div&amp;gt; &amp;amp;\n</code></pre>\n<p><code>&amp;lt;</code> &amp;lt;</p>\n',
-    );
-  });
-
-  it('marks code fences with their language class only', () => {
-    expect(renderReadme('```yaml\nissuer: "<x>"\n```')).toBe('<pre><code class="language-yaml">issuer: "&lt;x&gt;"\n</code></pre>\n');
-    expect(renderReadme('```c++ extra words\nx\n```')).toContain('<code class="language-c++">');
-    expect(renderReadme('```{weird}\nx\n```')).toContain('<pre><code>x');
-  });
-
-  it('keeps links with their text, normalized, with rel and no target', () => {
-    const html = renderReadme('[the docs](<https://Example.com/a b?q=1&r=2> "Docs") <https://example.org> https://example.net/x and <me@example.com>');
-    expect(linksOf(html).map((a) => a.attribs)).toEqual([
-      { href: 'https://example.com/a%20b?q=1&r=2', title: 'Docs', rel: LINK_REL },
-      { href: 'https://example.org/', rel: LINK_REL },
-      { href: 'https://example.net/x', rel: LINK_REL },
-      { href: 'mailto:me@example.com', rel: LINK_REL },
+    expect(linksOf(html).map((a) => [a.attributes.href, a.text])).toEqual([
+      ['#readme-usage--config', 'usage'],
+      ['#readme-install-1', 'the second'],
     ]);
-    expect(textOf(html)).toContain('the docs');
   });
 
-  it('drops relative and path-absolute links but keeps their text', () => {
-    const html = renderReadme('[guide](docs/guide.md) [api](/api/v1/plugins) [up](../other) <a href="x.html">raw</a>');
+  it('never keeps an id the author wrote, even one with our prefix', () => {
+    const html = renderReadme('<h2 id="readme-install">Raw</h2>\n\n# Install\n');
+    const ids = elementsOf(html).flatMap((e) => (e.attributes.id === undefined ? [] : [e.attributes.id]));
+    expect(ids).toEqual(['readme-install']);
+    expect(elementsOf(html).find((e) => e.name === 'h1')?.attributes.id).toBe('readme-install');
+  });
+
+  it('keeps ids unique across many headings with the same text', () => {
+    const html = renderReadme('# a\n\n# a-1\n\n'.repeat(200) + '# a\n');
+    const ids = elementsOf(html).map((e) => e.attributes.id).filter((id) => id !== undefined);
+    expect(ids).toHaveLength(401);
+    expect(new Set(ids).size).toBe(401);
+  });
+
+  it('renders a table, with column alignment as align attributes', () => {
+    const html = renderReadme('| name | size |\n|:-----|-----:|\n| jwt-auth | ~~12~~ 10 KiB |\n');
+    const cells = elementsOf(html).filter((e) => e.name === 'th' || e.name === 'td').map((e) => [e.name, e.attributes.align, e.text]);
+    expect(cells).toEqual([
+      ['th', 'left', 'name'],
+      ['th', 'right', 'size'],
+      ['td', 'left', 'jwt-auth'],
+      ['td', 'right', '12 10 KiB'],
+    ]);
+    expect(elementsOf(html).map((e) => e.name)).toEqual(expect.arrayContaining(['table', 'thead', 'tbody', 's']));
+  });
+
+  it('renders a fenced code block with its language class, escaped; classes the author wrote are dropped', () => {
+    const html = renderReadme('```rust title="x"\nlet x = "<b>";\n```\n\n<code class="language-js">y</code>\n');
+    const codes = elementsOf(html).filter((e) => e.name === 'code').map((e) => [e.attributes.class, e.text]);
+    expect(codes).toEqual([
+      ['language-rust', 'let x = "<b>";\n'],
+      [undefined, 'y'],
+    ]);
+  });
+
+  it('keeps link text and http, https and mailto targets, each with rel', () => {
+    const html = renderReadme('[the spec](https://spec.example/a "Spec") <http://plain.example> <me@mail.example> [mail](mailto:a@b.example)');
+    expect(linksOf(html).map((a) => [a.attributes.href, a.text, a.attributes.rel])).toEqual([
+      ['https://spec.example/a', 'the spec', README_LINK_REL],
+      ['http://plain.example', 'http://plain.example', README_LINK_REL],
+      ['mailto:me@mail.example', 'me@mail.example', README_LINK_REL],
+      ['mailto:a@b.example', 'mail', README_LINK_REL],
+    ]);
+    expect(linksOf(html)[0]!.attributes.title).toBe('Spec');
+  });
+
+  it('turns relative links into their text: they would resolve against the registry, not the repository', () => {
+    const html = renderReadme('[docs](./docs/a.md), [root](/x), [host](//evil.example)');
     expect(linksOf(html)).toEqual([]);
-    expect(textOf(html)).toBe('guide api up raw\n');
+    expect(elementsOf(html).find((e) => e.name === 'p')?.text).toBe('docs, root, host');
   });
 
-  it('turns images into links to their source, never loading them', () => {
-    const html = renderReadme('![Architecture](https://example.com/arch.png) ![](https://example.com/x.png) <img src="https://example.com/logo.svg" alt="Logo">');
-    expect(elementsOf(html).some((e) => e.name === 'img')).toBe(false);
-    expect(html).toBe(
-      '<p><a href="https://example.com/arch.png" rel="nofollow noopener noreferrer ugc">Architecture</a> ' +
-        '<a href="https://example.com/x.png" rel="nofollow noopener noreferrer ugc">image</a> ' +
-        '<a href="https://example.com/logo.svg" rel="nofollow noopener noreferrer ugc">Logo</a></p>\n',
-    );
+  it('never loads an image: http(s) images become links named by their alt text, others only their alt text', () => {
+    const html = renderReadme([
+      '![diagram](https://img.example/d.png)',
+      '![](https://img.example/blank.png)',
+      '<img src="http://img.example/h.png" alt="html image">',
+      '![local](./d.png)',
+      '![inline](data:image/png;base64,iVBORw0KGgo=)',
+    ].join(' '));
+    expect(elementsOf(html).filter((e) => e.name === 'img')).toEqual([]);
+    expect(linksOf(html).map((a) => [a.attributes.href, a.text])).toEqual([
+      ['https://img.example/d.png', 'diagram'],
+      ['https://img.example/blank.png', 'image'],
+      ['http://img.example/h.png', 'html image'],
+    ]);
+    expect(elementsOf(html).find((e) => e.name === 'p')?.text).toContain('local inline');
   });
 
-  it('shows an image inside a link, or with a non-http source, as its alt text', () => {
-    const badge = renderReadme('[![build passing](https://ci.example/badge.svg)](https://ci.example/acme) and <a href="https://acme.example"><img src="https://acme.example/logo.png" alt="Acme"></a>');
-    expect(linksOf(badge).map((a) => a.attribs.href)).toEqual(['https://ci.example/acme', 'https://acme.example/']);
-    expect(textOf(badge)).toBe('build passing and Acme\n');
-    const local = renderReadme('![diagram](docs/diagram.png) ![inline](data:image/png;base64,iVBORw0KGgo=)');
-    expect(linksOf(local)).toEqual([]);
-    expect(textOf(local)).toBe('diagram inline\n');
-  });
-
-  it('keeps harmless raw HTML: details, kbd, sup, centered paragraphs', () => {
-    expect(renderReadme('<details open><summary>More</summary>\n\nPress <kbd>Ctrl</kbd>+<kbd>C</kbd><sup>1</sup>\n\n</details>')).toBe(
-      '<details open><summary>More</summary>\n<p>Press <kbd>Ctrl</kbd>+<kbd>C</kbd><sup>1</sup></p>\n</details>',
-    );
-    expect(renderReadme('<p align="center" style="color:red">Hi</p>')).toBe('<p align="center">Hi</p>');
-    expect(renderReadme('3. three\n4. four')).toContain('<ol start="3">');
-  });
-
-  it('refuses a README whose HTML would pass the limit (reference links repeating a long URL)', () => {
-    const url = `https://example.com/${'a'.repeat(2000)}`;
-    const readme = `[r]: ${url}\n\n${'[r] '.repeat(50_000)}`;
-    expect(readme.length).toBeLessThan(256 * 1024);
-    let refusal: unknown;
-    try {
-      renderReadme(readme);
-    } catch (error) {
-      refusal = error;
-    }
-    expect(refusal).toBeInstanceOf(RegistryError);
-    expect((refusal as RegistryError).status).toBe(400);
-    expect((refusal as RegistryError).extensions).toMatchObject({ errors: [{ field: 'body.readme' }] });
+  it('turns a badge (an image inside a link) into the link with the alt text, not a link inside a link', () => {
+    const html = renderReadme('[![build passing](https://ci.example/badge.svg)](https://ci.example/job) after');
+    expect(linksOf(html).map((a) => [a.attributes.href, a.text])).toEqual([['https://ci.example/job', 'build passing']]);
+    expect(elementsOf(html).find((e) => e.name === 'p')?.text).toBe('build passing after');
   });
 });
 
-describe('renderReadme on 256 KiB pathological READMEs', () => {
-  const SIZE = 256 * 1024;
-  const fill = (unit: string): string => unit.repeat(Math.floor(SIZE / unit.length));
-  const PATHOLOGICAL: Record<string, string> = {
-    '50,000+ opening brackets': fill('['),
-    'opening brackets of images': fill('!['),
-    'unclosed link destinations': fill('[a]('),
-    'a run of asterisks': fill('*'),
-    'alternating emphasis': fill('*a'),
-    'a long emphasis chain': fill('*a **b ***c '),
-    'underscore emphasis chain': fill('_a __b '),
-    'backtick runs of growing length': Array.from({ length: 2000 }, (_, i) => '`'.repeat((i % 60) + 1) + 'a').join('').slice(0, SIZE),
-    'nested lists on one line': fill('- + '),
-    'nested ordered lists': fill('1. '),
-    'deeply indented list': Array.from({ length: 200 }, (_, i) => `${'  '.repeat(i)}- a`).join('\n').padEnd(SIZE, 'a'),
-    'nested blockquotes': fill('>'),
-    'nested blockquotes on every line': fill('> > > > > > > > > > > > > > > > a\n'),
-    'deeply nested HTML': `${'<div>'.repeat(25_000)}${'a'.repeat(SIZE - 125_000)}`,
-    'links nested in links': fill('<a href="https://x.example/">'),
-    'images in links': fill('<a href="https://x.example/"><img src="https://x.example/i.png">'),
-    'a wide table': `|${'a|'.repeat(20_000)}\n|${'-|'.repeat(20_000)}\n${'a\n'.repeat(40_000)}`,
-    'bare URLs': fill('https://a.'),
-    'at signs': fill('a@'),
-    'less-than signs': fill('<'),
-    'ampersands': fill('&'),
-    'reference definitions': fill('[a]: https://x.example/\n'),
-  };
+/** 256 KiB of one pattern: the largest README a publisher may send. */
+const README_BYTES = 256 * 1024;
+const filled = (unit: string, prefix = ''): string => prefix + unit.repeat(Math.floor((README_BYTES - prefix.length) / unit.length));
 
-  it.each(Object.entries(PATHOLOGICAL))('%s: bounded and within the policy', (name, readme) => {
-    expect(readme.length).toBeLessThanOrEqual(SIZE);
+const PATHOLOGICAL: { name: string; markdown: string }[] = [
+  { name: 'nested lists on one line', markdown: filled('- ') },
+  { name: 'nested lists, indented', markdown: Array.from({ length: 700 }, (_, i) => `${' '.repeat(i * 2)}- x`).join('\n').slice(0, README_BYTES) },
+  { name: 'nested ordered lists', markdown: filled('1. ') },
+  { name: 'nested blockquotes', markdown: filled('>') },
+  { name: 'nested blockquotes with spaces', markdown: filled('> ') },
+  { name: '50,000 [ then text', markdown: '['.repeat(50_000) + filled('a', '') .slice(50_000) },
+  { name: '[ only', markdown: filled('[') },
+  { name: '* only', markdown: filled('*') },
+  { name: '50,000 * then text', markdown: '*'.repeat(50_000) + 'a'.repeat(README_BYTES - 50_000) },
+  { name: 'unclosed link labels with text', markdown: filled('[a ') },
+  { name: 'unclosed link destinations', markdown: filled('[a](b ') },
+  { name: 'nested link brackets', markdown: '['.repeat(131_000) + 'a' + ']'.repeat(131_000) + '(b)' },
+  { name: 'unclosed images', markdown: filled('![a](') },
+  { name: 'emphasis chain *a **a', markdown: filled('*a **a ') },
+  { name: 'emphasis chain _a __a', markdown: filled('_a __a ') },
+  { name: 'emphasis openers only', markdown: filled('*a ') },
+  { name: 'alternating *_', markdown: filled('*_') },
+  { name: 'strikethrough chain', markdown: filled('~~a ') },
+  { name: 'backticks of growing length', markdown: Array.from({ length: 700 }, (_, i) => '`'.repeat(i + 1) + 'a').join(' ').slice(0, README_BYTES) },
+  { name: 'unclosed HTML tags', markdown: filled('<b>') },
+  { name: 'unclosed HTML divs', markdown: filled('<div>') },
+  { name: 'unclosed links in HTML', markdown: filled('<a href="https://x.example/">') },
+  { name: 'HTML images', markdown: filled('<img src="https://i.example/x.png" alt="y">') },
+  { name: 'unclosed comments', markdown: filled('<!-- ') },
+  { name: 'unclosed attributes', markdown: filled('<a href="') },
+  { name: 'table with many cells auto-completed', markdown: `${'|a'.repeat(1000)}|\n${'|-'.repeat(1000)}|\n${filled('|\n', '').slice(0, README_BYTES - 8004)}` },
+  { name: 'many headings with the same text', markdown: filled('# a\n') },
+  { name: 'one enormous heading', markdown: filled('a', '# ') },
+  { name: 'many fragment links', markdown: filled('[x](#Some-Heading) ') },
+  { name: 'linkified URLs', markdown: filled('https://a.example/x ') },
+  { name: 'one enormous URL', markdown: filled('a', 'https://a.example/') },
+  { name: 'many reference definitions', markdown: Array.from({ length: 12_000 }, (_, i) => `[r${i}]: https://a.example/${i}`).join('\n').slice(0, README_BYTES) },
+  { name: 'entities', markdown: filled('&#x6A;&amp;') },
+];
+
+describe('renderReadme: a pathological README renders quickly', () => {
+  const times: string[] = [];
+  afterAll(() => {
+    console.log(`renderReadme on 256 KiB pathological READMEs (ms):\n${times.join('\n')}`);
+  });
+
+  it.each(PATHOLOGICAL)('$name', ({ name, markdown }) => {
+    expect(markdown.length).toBeGreaterThan(README_BYTES * 0.9);
+    expect(markdown.length).toBeLessThanOrEqual(README_BYTES);
     const started = performance.now();
-    const html = renderReadme(readme);
-    const elapsed = performance.now() - started;
-    // Timing is reported, not asserted (the machine is shared); the deadline is the worker's.
-    console.log(`renderReadme ${name}: ${elapsed.toFixed(0)} ms, ${html.length} characters`);
-    expect(html.length).toBeLessThanOrEqual(README_HTML_LIMIT);
-    expect(Math.max(0, ...elementsOf(html).map((e) => e.depth))).toBeLessThanOrEqual(101);
-    expect(policyBreaches(html)).toEqual([]);
+    const html = renderReadme(markdown);
+    times.push(`${(performance.now() - started).toFixed(0).padStart(6)}  ${name}  (${(html.length / 1024).toFixed(0)} KiB out)`);
+    // Some render to (nearly) nothing: markdown-it stops nesting at 20 levels, and tags or comments alone have no text.
+    expect(unsafePartsOf(html)).toEqual([]);
   });
 });

@@ -1,236 +1,221 @@
 import { randomBytes } from 'node:crypto';
-import MarkdownIt, { type Env, type Token } from 'markdown-it';
+import MarkdownIt, { type Env, type StateCore } from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
-import { invalidInput } from '../../domain/index.js';
 
 /**
- * A plugin's README, rendered for the version page. The Markdown is untrusted:
- * markdown-it renders it (CommonMark, GFM tables and strikethrough, bare URLs
- * as links, raw HTML passed through) and sanitize-html then keeps only an
- * explicit allowlist, so the raw HTML an author writes is exactly as safe as
- * the Markdown. The page's Content-Security-Policy is the second wall, not the
- * first.
- *
- * What survives:
- * - Links to http(s) and mailto only, rewritten to the URL a browser would
- *   resolve, each with rel="nofollow noopener noreferrer ugc" and no target.
- *   Relative and path-absolute links are dropped (their text stays): the page
- *   lives at /plugins/<ns>/<name>/<version>, so they would point into the
- *   registry, not into the author's repository. `#fragment` links stay and
- *   are prefixed like the heading ids, so a table of contents keeps working.
- * - Images are never loaded: each <img> becomes a link to its http(s) source
- *   whose text is its alt text (or "image"); inside a link it is only that text.
- * - Headings get ids `readme-<slug>` (deduplicated), so they never clash with
- *   the page's own ids; the author's `id`, `name` and `class` attributes are
- *   dropped (DOM clobbering, borrowing the page's styles). The only class is
- *   the renderer's own `language-*` on a code fence.
- * - No style attribute (table alignment becomes `align`), no event handler, no
- *   script, style, frame, object, form, SVG or MathML.
+ * A plugin README is untrusted. markdown-it renders it (raw HTML allowed, since
+ * everything it produces then goes through sanitize-html under the allowlist
+ * below); nothing in the result runs script, loads a resource or names a DOM
+ * property the page could confuse with its own.
  */
 
-/** Rendered HTML past this is refused: reference links let a few bytes of Markdown repeat a long URL many times. */
-export const README_HTML_LIMIT = 2 * 1024 * 1024;
+/** Every link a README makes: no ranking credit, no window.opener, no Referer. */
+export const README_LINK_REL = 'nofollow noopener noreferrer ugc';
 
-/** Deeper than this, elements are dropped and their text kept (markdown-it stops nesting at the same depth). */
-const NESTING_LIMIT = 100;
+/** Prefix of every id in a rendered README, so none collides with the page's own. */
+export const README_ID_PREFIX = 'readme-';
 
-const LINK_REL = 'nofollow noopener noreferrer ugc';
-const HEADING_ID_PREFIX = 'readme-';
-const SLUG_LENGTH = 64;
-const FENCE_LANGUAGE = /^[A-Za-z0-9_+#.-]{1,32}$/;
-const ALIGNMENTS = new Set(['left', 'center', 'right']);
-
-const HEADINGS = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
 const ALLOWED_TAGS = [
-  ...HEADINGS,
-  'p', 'br', 'hr', 'blockquote', 'pre', 'code', 'kbd', 'div', 'span',
-  'ul', 'ol', 'li', 'dl', 'dt', 'dd',
-  'em', 'strong', 'b', 'i', 's', 'del', 'ins', 'sub', 'sup', 'mark',
-  'a',
-  'table', 'caption', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td',
-  'details', 'summary',
+  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'p', 'br', 'hr', 'blockquote', 'pre', 'code',
+  'em', 'strong', 'del', 's', 'b', 'i', 'kbd', 'sub', 'sup', 'a',
+  'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
+  'details', 'summary', 'span',
 ];
-const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
-  a: ['href', 'title', 'rel'],
-  ...Object.fromEntries(HEADINGS.map((h) => [h, ['id', 'align']])),
-  code: ['class'],
-  p: ['align'],
-  div: ['align'],
-  th: ['align'],
-  td: ['align'],
-  ol: ['start'],
-  details: ['open'],
-};
-/** Disallowed elements whose content is not text for a reader: dropped with the element. */
-const DROPPED_WITH_CONTENT = ['script', 'style', 'textarea', 'option', 'select', 'xmp', 'noscript', 'noembed', 'noframes', 'plaintext', 'title', 'template', 'iframe'];
-
+const HEADINGS = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+const LINK_SCHEMES = ['http', 'https', 'mailto'];
+const IMAGE_SCHEMES = ['http', 'https'];
+const LANGUAGE_CLASS = /^language-[A-Za-z0-9_+#.-]{1,32}$/;
+const SLUG_LENGTH = 64;
 /**
- * The env key of the mark on the ids and classes the renderer generates. The
- * mark is fresh for every render, so raw HTML in the README cannot forge it;
- * the sanitizer keeps an id or class only if it carries the mark, and removes it.
+ * Inline HTML tags kept per README; later ones show as text. Thousands of
+ * unclosed tags (`<b><b>…`) make the HTML parser's element stack deep and
+ * slow; a real README has a few dozen.
  */
-const GENERATED_MARK = 'readmeGeneratedMark';
-const generatedMarkOf = (env: Env | undefined): string => {
-  const mark = env?.[GENERATED_MARK];
-  if (typeof mark !== 'string') throw new Error('README rendered without its generated mark');
-  return mark;
-};
+const INLINE_HTML_TAGS = 2_000;
+/**
+ * What a dropped link or image becomes: its text in a bare span. (Transforming
+ * to a disallowed tag instead would leave sanitize-html 2.18 renaming a later
+ * closing tag at the same depth.)
+ */
+const TEXT_ONLY = 'span';
 
-const markdown = new MarkdownIt('default', { html: true, linkify: true, typographer: false, maxNesting: NESTING_LIMIT });
-markdown.core.ruler.push('readme_generated_attributes', (state) => {
-  const mark = generatedMarkOf(state.env);
-  const slugCounts = new Map<string, number>();
-  for (const [index, token] of state.tokens.entries()) {
-    if (token.type === 'heading_open') {
-      const inline = state.tokens[index + 1];
-      const text = (inline?.children ?? []).map((child) => (child.type === 'text' || child.type === 'code_inline' ? child.content : '')).join('');
-      token.attrSet('id', mark + HEADING_ID_PREFIX + uniqueSlug(text, slugCounts));
-    } else if (token.type === 'th_open' || token.type === 'td_open') {
-      // markdown-it aligns cells with a style attribute, which no README keeps.
-      const align = /^text-align:(left|center|right)$/.exec(String(token.attrGet('style') ?? ''))?.[1];
-      token.attrs = align === undefined ? null : [['align', align]];
-    }
-  }
-});
-markdown.renderer.rules.fence = (tokens, index, _options, env) => {
-  const token = tokens[index]!;
-  const language = markdown.utils.unescapeAll(token.info).trim().split(/\s+/)[0] ?? '';
-  const languageClass = FENCE_LANGUAGE.test(language) ? ` class="${generatedMarkOf(env)}language-${markdown.utils.escapeHtml(language)}"` : '';
+type Attributes = Record<string, string>;
+const MARKER = Symbol('readme marker');
+
+function markerOf(env: Env | undefined): string {
+  const marker = env?.[MARKER];
+  if (typeof marker !== 'string') throw new Error('renderReadme: rendering without a marker');
+  return marker;
+}
+
+const markdown = new MarkdownIt('commonmark', { html: true, linkify: true })
+  .enable(['table', 'strikethrough', 'linkify']);
+markdown.core.ruler.push('readme_headings_and_tables', markTokens);
+markdown.renderer.rules.fence = (tokens, idx, _options, env) => {
+  const token = tokens[idx]!;
+  const language = `language-${token.info.trim().split(/\s/, 1)[0]}`;
+  const languageClass = LANGUAGE_CLASS.test(language) ? ` class="${markerOf(env)}${language}"` : '';
   return `<pre><code${languageClass}>${markdown.utils.escapeHtml(token.content)}</code></pre>\n`;
 };
 
-/** The README as sanitized HTML; a README that would render past README_HTML_LIMIT is refused (400, `body.readme`). */
+/** The README as sanitized HTML for the version page. */
 export function renderReadme(readme: string): string {
-  const generatedMark = `g${randomBytes(16).toString('hex')}-`;
-  const env: Env = { [GENERATED_MARK]: generatedMark };
-  const tokens = markdown.parse(readme, env);
-  // Measured before rendering, so an amplifying README is refused before it costs anything.
-  if (renderedLengthAtLeast(tokens, generatedMark.length) > README_HTML_LIMIT) throw tooLarge();
-  const html = sanitize(markdown.renderer.render(tokens, markdown.options, env), generatedMark);
-  if (html.length > README_HTML_LIMIT) throw tooLarge();
-  return html;
+  // Heading ids and code classes are ours only when they carry this marker: the
+  // author cannot guess it, so an id or class written in raw HTML never survives.
+  const marker = `m${randomBytes(12).toString('hex')}-`;
+  const html = markdown.render(readme, { [MARKER]: marker });
+  return sanitizeHtml(html, sanitizerOptions(marker));
 }
 
-const tooLarge = () =>
-  invalidInput([{ field: 'body.readme', message: `would render to more than ${README_HTML_LIMIT / 1024 / 1024} MiB of HTML (reference links repeating a long URL, or tens of thousands of headings or table cells); shorten it` }]);
-
-/** A lower bound of the rendered length: the text and attribute values (less the generated mark) that every token writes. */
-function renderedLengthAtLeast(tokens: readonly Token[], markLength: number): number {
-  let length = 0;
-  for (const token of tokens) {
-    length += token.content.length;
-    for (const [name, value] of token.attrs ?? []) length += String(value).length - (name === 'id' ? markLength : 0);
-    if (token.children !== null) length += renderedLengthAtLeast(token.children, markLength);
-  }
-  return length;
-}
-
-/** GitHub's heading slug (lower case, punctuation dropped, spaces to dashes), bounded, with -1, -2… for repeats. */
-function uniqueSlug(text: string, counts: Map<string, number>): string {
-  const slug =
-    text
-      .trim()
-      .toLowerCase()
-      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
-      .replace(/ /g, '-')
-      .slice(0, SLUG_LENGTH) || 'section';
-  let candidate = slug;
-  let repeats = counts.get(slug);
-  if (repeats !== undefined) {
-    do candidate = `${slug}-${++repeats}`;
-    while (counts.has(candidate));
-    counts.set(slug, repeats);
-  }
-  counts.set(candidate, 0);
-  return candidate;
-}
-
-function sanitize(html: string, generatedMark: string): string {
-  const generated = (value: string | undefined): string | null => (value?.startsWith(generatedMark) ? value.slice(generatedMark.length) : null);
-  const alignOnly = (tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => ({
-    tagName,
-    attribs: ALIGNMENTS.has(attribs.align?.trim().toLowerCase() ?? '') ? { align: attribs.align!.trim().toLowerCase() } : {},
+/** Gives each Markdown heading a unique id, table alignment as `align` (style attributes are never kept), and bounds inline HTML. */
+function markTokens(state: StateCore): void {
+  const marker = markerOf(state.env);
+  const ids = new HeadingIds();
+  let inlineHtmlTags = 0;
+  state.tokens.forEach((token, i) => {
+    for (const child of token.children ?? []) {
+      if (child.type === 'html_inline' && ++inlineHtmlTags > INLINE_HTML_TAGS) child.type = 'text';
+    }
+    if (token.type === 'heading_open') {
+      const text = (state.tokens[i + 1]?.children ?? [])
+        .filter((child) => child.type === 'text' || child.type === 'code_inline')
+        .map((child) => child.content)
+        .join('');
+      token.attrSet('id', `${marker}${ids.claim(slugOf(text) || 'section')}`);
+    }
+    if (token.type === 'th_open' || token.type === 'td_open') {
+      const align = /^text-align:(left|center|right)$/.exec(String(token.attrGet('style') ?? ''))?.[1];
+      token.attrs = align === undefined ? null : [['align', align]];
+    }
   });
-  // An image inside a link becomes the link's text, not a link within a link.
-  let openLinks = 0;
+}
 
-  return sanitizeHtml(html, {
-    allowedTags: ALLOWED_TAGS,
-    allowedAttributes: ALLOWED_ATTRIBUTES,
-    disallowedTagsMode: 'discard',
-    nonTextTags: DROPPED_WITH_CONTENT,
-    nestingLimit: NESTING_LIMIT,
-    // Belt and braces: the transforms below already keep only these.
-    allowedSchemes: ['http', 'https', 'mailto'],
-    allowedSchemesByTag: {},
-    allowedSchemesAppliedToAttributes: ['href', 'src', 'cite', 'action', 'formaction', 'srcset', 'poster', 'background'],
-    allowProtocolRelative: false,
-    onOpenTag: (name) => {
-      if (name === 'a') openLinks++;
-    },
-    onCloseTag: (name) => {
-      if (name === 'a' && openLinks > 0) openLinks--;
-    },
-    transformTags: {
-      a: (_tagName, attribs) => {
-        const href = attribs.href === undefined ? null : linkDestination(attribs.href);
-        if (href === null) return { tagName: 'span', attribs: {} };
-        return { tagName: 'a', attribs: { href, ...(attribs.title ? { title: attribs.title } : {}), rel: LINK_REL } };
-      },
-      img: (_tagName, attribs) => {
-        const text = attribs.alt?.trim() || 'image';
-        const href = openLinks > 0 || attribs.src === undefined ? null : imageDestination(attribs.src);
-        if (href === null) return { tagName: 'span', attribs: {}, text };
-        return { tagName: 'a', attribs: { href, ...(attribs.title ? { title: attribs.title } : {}), rel: LINK_REL }, text };
-      },
-      ...Object.fromEntries(
-        HEADINGS.map((heading) => [
-          heading,
-          (tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
-            const id = generated(attribs.id);
-            const aligned = alignOnly(tagName, attribs);
-            return id === null ? aligned : { tagName, attribs: { id, ...aligned.attribs } };
-          },
-        ]),
-      ),
-      code: (tagName, attribs): sanitizeHtml.Tag => {
-        const languageClass = generated(attribs.class);
-        return { tagName, attribs: languageClass === null ? {} : { class: languageClass } };
-      },
-      p: alignOnly,
-      div: alignOnly,
-      th: alignOnly,
-      td: alignOnly,
-      ol: (tagName, attribs): sanitizeHtml.Tag => ({ tagName, attribs: /^\d{1,9}$/.test(attribs.start ?? '') ? { start: attribs.start! } : {} }),
-      details: (tagName, attribs): sanitizeHtml.Tag => ({ tagName, attribs: attribs.open === undefined ? {} : { open: '' } }),
-    },
-  });
+class HeadingIds {
+  private readonly taken = new Set<string>();
+  private readonly lastSuffix = new Map<string, number>();
+
+  claim(slug: string): string {
+    let suffix = this.lastSuffix.get(slug) ?? 0;
+    let id = suffix === 0 ? slug : `${slug}-${suffix}`;
+    while (this.taken.has(id)) {
+      suffix += 1;
+      id = `${slug}-${suffix}`;
+    }
+    this.lastSuffix.set(slug, suffix);
+    this.taken.add(id);
+    return `${README_ID_PREFIX}${id}`;
+  }
+}
+
+/** GitHub's way: lower case, punctuation dropped, each space a hyphen; so `#fragment` links written for GitHub still land. */
+function slugOf(text: string): string {
+  return text
+    .slice(0, SLUG_LENGTH * 4)
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\s_-]/gu, '')
+    .replace(/\s/gu, '-')
+    .slice(0, SLUG_LENGTH);
+}
+
+/** What a URL means to a browser for our purposes: its scheme once entities are decoded (the parser did that) and whitespace and controls removed. */
+function compactUrl(url: string): string {
+  return url.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '');
+}
+
+function schemeOf(url: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
 }
 
 /**
- * Where a link may lead, as the URL a browser would follow: an absolute
- * http(s) or mailto URL (normalized by the WHATWG parser, so what is checked
- * is what is written), or a fragment pointing at a README heading. Null for
- * anything else, including every relative link.
+ * Where a README link may point: an absolute http, https or mailto URL, or a
+ * `#fragment`, rewritten to the id our heading slugs give (`#usage` → `#readme-usage`).
+ * Any other relative link (`./docs/x.md`, `/path`, `//host`) would resolve
+ * against the registry's own pages, not the author's repository, so it is
+ * dropped and its text kept.
  */
-export function linkDestination(href: string): string | null {
-  // What the URL parser ignores: leading and trailing C0 controls and spaces, tabs and newlines anywhere.
-  const trimmed = href.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '');
-  if (trimmed.startsWith('#')) return trimmed.length > 1 ? `#${HEADING_ID_PREFIX}${trimmed.slice(1)}` : null;
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(trimmed)) return null;
-  let url: URL;
-  try {
-    url = new URL(trimmed);
-  } catch {
-    return null;
+function linkTarget(href: string | undefined): string | null {
+  if (href === undefined) return null;
+  const url = compactUrl(href);
+  if (url.startsWith('#')) {
+    let fragment = url.slice(1);
+    try {
+      fragment = decodeURIComponent(fragment);
+    } catch {
+      // A malformed escape: slug the text as written.
+    }
+    const slug = slugOf(fragment);
+    return slug === '' ? null : `#${README_ID_PREFIX}${slug}`;
   }
-  if (url.protocol === 'mailto:') return url.href;
-  if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return url.href;
-  return null;
+  const scheme = schemeOf(url);
+  return scheme !== undefined && LINK_SCHEMES.includes(scheme) ? url : null;
 }
 
-/** An image's source as a link: absolute http(s) only. */
-function imageDestination(src: string): string | null {
-  const href = linkDestination(src);
-  return href !== null && /^https?:/.test(href) ? href : null;
+function imageSource(src: string | undefined): string | null {
+  const url = compactUrl(src ?? '');
+  const scheme = schemeOf(url);
+  return scheme !== undefined && IMAGE_SCHEMES.includes(scheme) ? url : null;
+}
+
+function sanitizerOptions(marker: string): sanitizeHtml.IOptions {
+  // Kept links that are open where an image starts: a link inside a link would
+  // break the outer one (a badge `[![build](svg)](ci)`), so such an image is only its alt text.
+  const openLinks: boolean[] = [];
+  let keptLinksOpen = 0;
+
+  const ourAttribute = (attribs: Attributes, name: string): Attributes => {
+    const value = attribs[name];
+    return value?.startsWith(marker) ? { [name]: value.slice(marker.length) } : {};
+  };
+  const headings = Object.fromEntries(
+    HEADINGS.map((tag) => [tag, (tagName: string, attribs: Attributes) => ({ tagName, attribs: ourAttribute(attribs, 'id') })]),
+  );
+
+  return {
+    allowedTags: ALLOWED_TAGS,
+    allowedAttributes: {
+      a: ['href', 'title', 'rel'],
+      ...Object.fromEntries(HEADINGS.map((tag) => [tag, ['id']])),
+      code: ['class'],
+      ol: ['start'],
+      th: [{ name: 'align', multiple: false, values: ['left', 'center', 'right'] }],
+      td: [{ name: 'align', multiple: false, values: ['left', 'center', 'right'] }],
+    },
+    allowedClasses: { code: [LANGUAGE_CLASS] },
+    allowedSchemes: LINK_SCHEMES,
+    allowedSchemesByTag: {},
+    allowedSchemesAppliedToAttributes: ['href', 'src', 'cite'],
+    allowProtocolRelative: false,
+    allowVulnerableTags: false,
+    disallowedTagsMode: 'discard',
+    // Dropped with their content, not only their tags.
+    nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'template', 'xmp', 'noembed', 'noframes', 'iframe', 'select'],
+    onOpenTag: (name, attribs) => {
+      if (name !== 'a') return;
+      const kept = linkTarget(attribs.href) !== null;
+      openLinks.push(kept);
+      if (kept) keptLinksOpen += 1;
+    },
+    onCloseTag: (name) => {
+      if (name === 'a' && openLinks.pop() === true) keptLinksOpen -= 1;
+    },
+    transformTags: {
+      ...headings,
+      code: (tagName, attribs) => ({ tagName, attribs: ourAttribute(attribs, 'class') }),
+      a: (_tagName, attribs) => {
+        const href = linkTarget(attribs.href);
+        if (href === null) return { tagName: TEXT_ONLY, attribs: {} };
+        const kept: Attributes = { href, rel: README_LINK_REL };
+        if (attribs.title !== undefined) kept.title = attribs.title;
+        return { tagName: 'a', attribs: kept };
+      },
+      // Images are never loaded by the page: each becomes a link to its source.
+      img: (_tagName, attribs) => {
+        const alt = attribs.alt?.trim() ?? '';
+        const src = imageSource(attribs.src);
+        if (src === null || keptLinksOpen > 0) return { tagName: TEXT_ONLY, attribs: {} as Attributes, text: alt };
+        return { tagName: 'a', attribs: { href: src, rel: README_LINK_REL } as Attributes, text: alt || 'image' };
+      },
+    },
+  };
 }
