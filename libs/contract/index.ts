@@ -9,4 +9,4 @@ export { readContract, type ContractParts, type PartText } from './src/read-cont
 export { renderReadme } from './src/readme.js';
 export { DIALECT_URIS } from './src/schema-dialect.js';
 export { dereference, isSchemaObject, pointerToken, resolveLocalRef, type SchemaObject } from './src/schema-refs.js';
-export { upgradeNotes, type ContractSide, type UpgradeNote, type UpgradeNotes } from './src/upgrade-notes.js';
+export { UPGRADE_NOTES_LIMITS, upgradeNotes, type ContractSide, type UpgradeChange, type UpgradeNote, type UpgradeNotes } from './src/upgrade-notes.js';
