@@ -96,7 +96,7 @@ export class ContractsController {
   @ApiBody({ required: false, description: 'The configuration.', schema: {} })
   @ApiQuery({ name: 'example', required: false, type: String, description: 'Check one of the version\'s examples instead of a body.' })
   @ApiOkResponse({ type: ConfigurationCheckView })
-  @ApiProblems(400, 404, 413, 415, 422)
+  @ApiProblems(400, 404, 413, 415, 422, 503)
   validate(
     @Param('namespace') namespace: string,
     @Param('name') name: string,
