@@ -151,6 +151,11 @@ describe('ContractChecker.prepare', () => {
     expect(await problemsOf(checker.prepare(draftWith(deep)))).toEqual([{ field: 'body.schema', message: 'nests objects and arrays deeper than 32 levels' }]);
   });
 
+  it('refuses a README whose HTML would pass the limit: 400 naming body.readme, not a failed thread', async () => {
+    const readme = `[r]: https://example.com/${'a'.repeat(4000)}\n\n${'[r] '.repeat(1_000)}`;
+    expect(await problemsOf(checker.prepare({ ...draftWith(null), readme }))).toEqual([{ field: 'body.readme', message: expect.stringContaining('more than 2 MiB of HTML') }]);
+  });
+
   it('stops a schema check past the deadline: 400 naming the schema', async () => {
     const draft = draftWith(exponentialSchema(), [{ name: 'x', description: null, configuration: 'x' }]);
     expect(await problemsOf(checker.prepare(draft))).toEqual([

@@ -6,6 +6,8 @@
 export const CONTRACT_LIMITS = {
   /** The `readme` part (Markdown, UTF-8). */
   readmeBytes: 256 * 1024,
+  /** The README rendered to HTML (stored, and sent with every view of the version page). */
+  readmeHtmlBytes: 2 * 1024 * 1024,
   /** The `schema` part, or an inline schema as compact JSON. */
   schemaBytes: 64 * 1024,
   /** The `manifest` part, an inline schema and the examples included. */

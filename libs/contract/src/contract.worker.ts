@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessagePort } from 'node:worker_threads';
-import type { FieldProblem } from '../../domain/index.js';
+import { RegistryError, type FieldProblem } from '../../domain/index.js';
 import { CONTRACT_LIMITS } from './contract-limits.js';
 import type { ConfigExample, ConfigurationCheck, SchemaDialect } from './contract.js';
 import { configurationErrors } from './configuration-errors.js';
@@ -39,9 +39,18 @@ export default function runContractTask(task: ContractTask): ContractTaskResult 
     case 'schema':
       return checkSchema(task);
     case 'readme':
-      return { ok: true, kind: 'readme', html: renderReadme(task.markdown), digest: digestOf(task.markdown) };
+      return renderedReadme(task.markdown);
     case 'validate':
       return { ok: true, kind: 'validate', check: validate(task.schemaJson, task.configuration) };
+  }
+}
+
+function renderedReadme(markdown: string): ContractTaskResult {
+  try {
+    return { ok: true, kind: 'readme', html: renderReadme(markdown), digest: digestOf(markdown) };
+  } catch (error) {
+    if (error instanceof RegistryError && error.code === 'invalid_input') return { ok: false, problems: error.extensions.errors as FieldProblem[] };
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseDocument } from 'htmlparser2';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RegistryError } from '../../domain/index.js';
 import { XSS_PAYLOADS } from '../test/xss-payloads.js';
 import { README_LINK_REL, renderReadme } from './readme.js';
 
@@ -199,6 +200,30 @@ describe('renderReadme: what a README author gets', () => {
       ['http://img.example/h.png', 'html image'],
     ]);
     expect(elementsOf(html).find((e) => e.name === 'p')?.text).toContain('local inline');
+  });
+
+  it('drops http(s) links and images that name no host: on a page of the same scheme they resolve into the registry', () => {
+    const html = renderReadme('[tokens](https:/api/v1/tokens) [x](http:evil.example) ![i](https:/i.png) [ok](https://ok.example/p) <a href="https:\\\\back.example">back</a>');
+    expect(linksOf(html).map((a) => [a.attributes.href, a.text])).toEqual([
+      ['https://ok.example/p', 'ok'],
+      ['https:\\\\back.example', 'back'],
+    ]);
+    expect(elementsOf(html).find((e) => e.name === 'p')?.text).toBe('tokens x i ok back');
+  });
+
+  it('refuses a README whose HTML would pass 2 MiB (one reference link used thousands of times), naming body.readme', () => {
+    const readme = `[r]: https://example.com/${'a'.repeat(600)}\n\n${'[r] '.repeat(60_000)}`;
+    expect(readme.length).toBeLessThanOrEqual(README_BYTES);
+    let refusal: unknown;
+    try {
+      renderReadme(readme);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(RegistryError);
+    expect((refusal as RegistryError).status).toBe(400);
+    expect((refusal as RegistryError).extensions.errors).toEqual([{ field: 'body.readme', message: expect.stringContaining('more than 2 MiB of HTML') }]);
+    expect(Buffer.byteLength(renderReadme(`[r]: https://example.com/${'a'.repeat(600)}\n\n${'[r] '.repeat(1_000)}`))).toBeLessThan(2 * 1024 * 1024);
   });
 
   it('turns a badge (an image inside a link) into the link with the alt text, not a link inside a link', () => {

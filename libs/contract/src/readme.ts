@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import MarkdownIt, { type Env, type StateCore } from 'markdown-it';
+import MarkdownIt, { type Env, type StateCore, type Token } from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
+import { invalidInput } from '../../domain/index.js';
+import { CONTRACT_LIMITS } from './contract-limits.js';
 
 /**
  * A plugin README is untrusted. markdown-it renders it (raw HTML allowed, since
@@ -58,13 +60,42 @@ markdown.renderer.rules.fence = (tokens, idx, _options, env) => {
   return `<pre><code${languageClass}>${markdown.utils.escapeHtml(token.content)}</code></pre>\n`;
 };
 
-/** The README as sanitized HTML for the version page. */
+/**
+ * The README as sanitized HTML for the version page. A README whose HTML would
+ * pass CONTRACT_LIMITS.readmeHtmlBytes is refused (400, `body.readme`): a
+ * reference link repeats its URL wherever it is used, so 240 KiB of Markdown
+ * can ask for 40 MB of HTML.
+ */
 export function renderReadme(readme: string): string {
   // Heading ids and code classes are ours only when they carry this marker: the
   // author cannot guess it, so an id or class written in raw HTML never survives.
   const marker = `m${randomBytes(12).toString('hex')}-`;
-  const html = markdown.render(readme, { [MARKER]: marker });
-  return sanitizeHtml(html, sanitizerOptions(marker));
+  const env = { [MARKER]: marker };
+  const tokens = markdown.parse(readme, env);
+  // Counted before rendering, so an amplifying README costs no more than its parse.
+  if (textLengthOf(tokens, marker.length) > CONTRACT_LIMITS.readmeHtmlBytes) throw renderedTooLarge();
+  const html = sanitizeHtml(markdown.renderer.render(tokens, markdown.options, env), sanitizerOptions(marker));
+  if (Buffer.byteLength(html, 'utf8') > CONTRACT_LIMITS.readmeHtmlBytes) throw renderedTooLarge();
+  return html;
+}
+
+const renderedTooLarge = () =>
+  invalidInput([
+    {
+      field: 'body.readme',
+      message: `would render to more than ${CONTRACT_LIMITS.readmeHtmlBytes / 1024 / 1024} MiB of HTML (a reference link used thousands of times, or tens of thousands of headings or table cells); shorten it`,
+    },
+  ]);
+
+/** Characters the rendered HTML holds at least: every token's text and attribute values (less our marker), each written once. */
+function textLengthOf(tokens: readonly Token[], markerLength: number): number {
+  let length = 0;
+  for (const token of tokens) {
+    length += token.content.length;
+    for (const [name, value] of token.attrs ?? []) length += String(value).length - (name === 'id' ? markerLength : 0);
+    if (token.children !== null) length += textLengthOf(token.children, markerLength);
+  }
+  return length;
 }
 
 /** Gives each Markdown heading a unique id, table alignment as `align` (style attributes are never kept), and bounds inline HTML. */
@@ -148,13 +179,28 @@ function linkTarget(href: string | undefined): string | null {
     return slug === '' ? null : `#${README_ID_PREFIX}${slug}`;
   }
   const scheme = schemeOf(url);
-  return scheme !== undefined && LINK_SCHEMES.includes(scheme) ? url : null;
+  if (scheme === undefined || !LINK_SCHEMES.includes(scheme)) return null;
+  return scheme === 'mailto' || namesItsHost(url) ? url : null;
 }
 
 function imageSource(src: string | undefined): string | null {
   const url = compactUrl(src ?? '');
   const scheme = schemeOf(url);
-  return scheme !== undefined && IMAGE_SCHEMES.includes(scheme) ? url : null;
+  return scheme !== undefined && IMAGE_SCHEMES.includes(scheme) && namesItsHost(url) ? url : null;
+}
+
+/**
+ * An http(s) URL that names a host of its own. `https:/api/v1/tokens` or
+ * `http:x` is relative to a page of the same scheme, so it would lead into the
+ * registry while looking like an external link.
+ */
+function namesItsHost(url: string): boolean {
+  if (!/^[a-z]+:[\\/]{2}/i.test(url)) return false;
+  try {
+    return new URL(url).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function sanitizerOptions(marker: string): sanitizeHtml.IOptions {

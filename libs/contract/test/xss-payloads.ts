@@ -92,6 +92,23 @@ export const XSS_PAYLOADS: { name: string; markdown: string }[] = [
   { name: 'CDATA holding a script', markdown: '<![CDATA[<script>alert(1)</script>]]>' },
   { name: 'CDATA in svg closing early', markdown: '<svg><![CDATA[><img src=x onerror=alert(1)>]]></svg>' },
 
+  // Parser differentials: markup a sanitizer and a browser may read differently.
+  { name: 'textarea closed by </textarea/>', markdown: '<textarea></textarea/><img src=x onerror=alert(1)>' },
+  { name: 'svg textarea holding markup', markdown: '<svg><textarea><img src=x onerror=alert(1)></textarea></svg>' },
+  { name: 'form math mtext mglyph style (namespace confusion)', markdown: '<form><math><mtext></form><form><mglyph><style></math><img src onerror=alert(1)>' },
+  { name: 'svg p style a id (style closed inside an attribute)', markdown: '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">' },
+  { name: 'xmp holding markup', markdown: '<xmp><img src=x onerror=alert(1)></xmp>' },
+  { name: 'processing instruction before a handler', markdown: '<?xml version="1.0"?><img src=x onerror=alert(1)>' },
+  { name: 'script split by a nested script', markdown: '<scr<script>ipt>alert(1)</scr</script>ipt>' },
+  { name: 'handler glued to a quoted attribute', markdown: '<img src="x"onerror="alert(1)">' },
+  { name: 'img with slashes for spaces', markdown: '<img/src/onerror=alert(1)>' },
+  { name: 'href closing its quote with an entity', markdown: '<a href="https://ok.example/&#x22; onmouseover=&#x22;alert(1)">x</a>' },
+  { name: 'Markdown image alt breaking out into a handler', markdown: '![x" onerror="alert(1)](https://img.example/x.png)' },
+  { name: 'Markdown code fence info breaking out into a handler', markdown: '```js" onmouseover="alert(1)\ncode\n```' },
+  { name: 'heading holding an img onerror', markdown: '# <img src=x onerror=alert(1)> Title' },
+  { name: 'table cell holding an img onerror', markdown: '| a |\n|---|\n| <img src=x onerror=alert(1)> |' },
+  { name: 'meta refresh to data:text/html', markdown: '<meta http-equiv="refresh" content="0;url=data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">' },
+
   // DOM clobbering: ids, names and classes the page might read.
   { name: 'id and name on an image', markdown: '<img id="config" name="getElementById" src="https://img.example/x.png">' },
   { name: 'form with id', markdown: '<form id="csrf"><input name="token"></form>' },
@@ -99,4 +116,5 @@ export const XSS_PAYLOADS: { name: string; markdown: string }[] = [
   { name: 'heading with a __proto__ id', markdown: '<h1 id="__proto__">x</h1>' },
   { name: 'div with our id prefix', markdown: '<div id="readme-install">x</div>' },
   { name: 'classes on code and paragraphs', markdown: '<p class="admin-only">x</p><code class="language-js hljs evil">y</code>' },
+  { name: "class borrowing the page's verified badge", markdown: '<p class="verdict ok"><strong>Verified</strong></p>' },
 ];
