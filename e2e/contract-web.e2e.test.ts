@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { XSS_PAYLOADS } from '../libs/contract/test/xss-payloads.js';
 import { launchChromium } from '../testing/browser.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
@@ -159,9 +160,9 @@ describe('a version\'s contract in Chromium', () => {
         await page.locator('#configured-envoy').waitFor();
         expect(await page.locator('#configure .notice.bad').count()).toBe(0);
         const envoy = (await page.locator('#configured-envoy').textContent())!;
-        expect(envoy).toContain('type.googleapis.com/google.protobuf.StringValue');
-        expect(envoy).toContain('\\"clock_skew_seconds\\":30');
-        expect(envoy).toContain('https://login.example');
+        const wasm = (parse(envoy) as { http_filters: { typed_config: { config: { configuration: { '@type': string; value: string } } } }[] }).http_filters[0]!.typed_config.config;
+        expect(wasm.configuration['@type']).toBe('type.googleapis.com/google.protobuf.StringValue');
+        expect(JSON.parse(wasm.configuration.value)).toMatchObject({ issuer: 'https://login.example', clock_skew_seconds: 30, rules: [{ path: '/health', allow_anonymous: true }] });
         const istio = (await page.locator('#configured-istio').textContent())!;
         expect(istio).toMatch(/pluginConfig:\n\s+issuer: https:\/\/login\.example/);
         expect(istio).toContain('phase: AUTHN');
