@@ -16,6 +16,8 @@ export interface ContractCheckerOptions {
   heapMb?: number;
   /** A thread beyond the first idle this long ends. */
   idleTimeoutMs?: number;
+  /** Told about a thread that failed outside any task (it is replaced); without it such an error is only dropped. */
+  onThreadError?: (error: unknown) => void;
 }
 
 type TaskInput = ContractTask extends infer T ? (T extends ContractTask ? Omit<T, 'started'> : never) : never;
@@ -45,6 +47,9 @@ export class ContractChecker {
       maxQueue: CONTRACT_LIMITS.queuedTasks,
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
     });
+    // Piscina emits 'error' for a thread that fails between tasks (say, out of memory while starting); an
+    // EventEmitter with no listener would throw it and take the whole process down.
+    this.pool.on('error', (error: unknown) => options.onThreadError?.(error));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   ContractChecker,
   upgradeNotes,
@@ -31,7 +31,8 @@ export type ConfigurationInput = { configuration: unknown } | { example: string 
  */
 @Injectable()
 export class ContractsService implements OnModuleDestroy {
-  private readonly checker = new ContractChecker();
+  private readonly logger = new Logger('Contracts');
+  private readonly checker = new ContractChecker({ onThreadError: (error) => this.logger.warn(`a contract-check thread failed between tasks: ${String(error)}`) });
 
   constructor(
     private readonly plugins: PluginsService,
