@@ -38,6 +38,11 @@ ul.versions>li{padding:.4rem .5rem;border-bottom:1px solid var(--line)}ul.versio
 td code,.digests code,.compatibility .small{overflow-wrap:anywhere}pre[tabindex]:focus-visible{outline:3px solid #7fb2ea}
 figure.chart{margin:0 0 .5rem}.chart svg{width:100%;display:block}.chart text{font-size:11px}.chart .axis{stroke:var(--muted)}.chart .grid{stroke:var(--line);stroke-dasharray:3 3}.chart figcaption{font-size:.875rem;margin-top:.25rem}
 td.empty-row{color:var(--muted);text-align:center;padding:1rem}
+.config-form .field{margin:.4rem 0}.config-form input[type=number],.config-form textarea{width:100%;padding:.35rem;border:1px solid var(--line);border-radius:6px;font:inherit}
+.config-form textarea.json{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}.config-form ol.items{padding-left:1.25rem;margin:.25rem 0}
+.config-form [aria-invalid=true]{border-color:var(--bad)}.field-error{color:var(--bad);font-size:.875rem;margin:.15rem 0}.required{color:var(--bad);font-size:.75rem}
+.help{margin:.15rem 0}.notice.ok{border-color:var(--ok);background:#eaf6ec}ul.examples{list-style:none;padding:0}ul.examples>li{margin:.5rem 0}
+.readme{border:1px solid var(--line);border-radius:8px;padding:.25rem 1rem;max-height:40rem;overflow:auto}.readme h1{font-size:1.3rem}ul.upgrade-notes{padding-left:1rem}
 .visually-hidden{position:absolute;left:-9999px}.entry-title{margin:0;font-size:1.05rem}.entry-description{margin:.25rem 0}.card-text{margin:0}.card-count{margin:.25rem 0 0}
 `;
 
