@@ -230,4 +230,53 @@ describe('upgradeNotes', () => {
     expect(result.notes).toEqual([expect.objectContaining({ change: 'comparison_truncated', pointer: '/n'.repeat(UPGRADE_NOTES_LIMITS.depth + 1) })]);
     expect(upgradeNotes(side('1.0.0', nested(UPGRADE_NOTES_LIMITS.depth)), side('1.0.1', nested(UPGRADE_NOTES_LIMITS.depth))).notes).toEqual([]);
   });
+
+  /** A schema under the 64 KiB publish limit whose one big keyword value is met at thousands of places through a $ref fan-out. */
+  function sharedAtEveryLeaf(leaf: SchemaObject): SchemaObject {
+    const definitions: Record<string, SchemaObject> = { leaf };
+    for (let level = 0; level < 4; level++) {
+      const next = { $ref: level === 3 ? '#/definitions/leaf' : `#/definitions/d${level + 1}` };
+      definitions[`d${level}`] = { type: 'object', properties: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`f${i}`, { ...next }])) };
+    }
+    return { $ref: '#/definitions/d0', definitions };
+  }
+
+  it.each([
+    ['an enum of 9,000 values', (shift: number): SchemaObject => ({ enum: Array.from({ length: 9_000 }, (_, i) => i + shift) })],
+    ['a default of 9,000 items', (shift: number): SchemaObject => ({ type: 'array', default: Array.from({ length: 9_000 }, (_, i) => i + shift) })],
+  ])('stays quick on a 45 KB hostile pair: %s met at every leaf of a fan-out', (_name, leaf) => {
+    const before = sharedAtEveryLeaf(leaf(0));
+    expect(JSON.stringify(before).length).toBeLessThan(64 * 1024);
+    const started = performance.now();
+    const result = upgradeNotes(side('1.0.0', before), side('2.0.0', sharedAtEveryLeaf(leaf(1))));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result.notes.filter((note) => note.change === 'comparison_truncated')).toHaveLength(1);
+  });
+
+  it('stops once the values it looks at (enum values, fields, required names) pass UPGRADE_NOTES_LIMITS.values', () => {
+    const values = Array.from({ length: UPGRADE_NOTES_LIMITS.values / 2 }, (_, i) => `v${i}`);
+    const under = upgradeNotes(side('1.0.0', { enum: values.slice(1) }), side('2.0.0', { enum: values.slice(1) }));
+    expect(under.notes).toEqual([]);
+    const over = upgradeNotes(side('1.0.0', { properties: { v: { enum: values } } }), side('2.0.0', { properties: { v: { enum: [...values, 'w'] } } }));
+    expect(over.notes.map((note) => `${note.change} ${note.pointer}`)).toEqual(['comparison_truncated /v']);
+  });
+
+  it('labels a changed or added rule that is compared as a whole (oneOf, anyOf, if/then, patternProperties, …) as breaking, a removed one not', () => {
+    const either = (types: string[]): SchemaObject => ({ type: 'object', properties: { port: { oneOf: types.map((type) => ({ type })) } } });
+    expect(upgradeNotes(side('1.0.0', either(['integer', 'string'])), side('2.0.0', either(['integer']))).notes).toEqual([
+      {
+        pointer: '/port',
+        change: 'rule_changed',
+        breaking: true,
+        message: 'The `oneOf` rule of `port` changed: configurations valid before may be refused; check yours against the new schema.',
+      },
+    ]);
+    const open: SchemaObject = { type: 'object', properties: { port: {} } };
+    expect(summary(side('1.0.0', open), side('2.0.0', either(['integer'])))).toEqual(['rule_added /port']);
+    expect(upgradeNotes(side('1.0.0', either(['integer'])), side('2.0.0', open)).notes.map((note) => [note.change, note.breaking])).toEqual([['rule_removed', false]]);
+    const conditional = (then: SchemaObject): SchemaObject => ({ type: 'object', if: { required: ['tls'] }, then });
+    expect(summary(side('1.0.0', conditional({ required: ['cert'] })), side('2.0.0', conditional({ required: ['cert', 'key'] })))).toEqual(['rule_changed ']);
+    const reordered = { type: 'object', properties: { port: { anyOf: [{ type: 'integer', minimum: 1 }] } } };
+    expect(summary(side('1.0.0', reordered), side('2.0.0', { type: 'object', properties: { port: { anyOf: [{ minimum: 1, type: 'integer' }] } } }))).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConfigExample } from './contract.js';
 import { dereference, isSchemaObject, pointerToken, resolveLocalRef, type SchemaObject } from './schema-refs.js';
 
@@ -33,6 +34,10 @@ export type UpgradeChange =
   | 'constraint_loosened'
   | 'additional_properties_closed'
   | 'additional_properties_opened'
+  /** A keyword compared as a whole (oneOf, anyOf, allOf, not, if/then/else, patternProperties, …) appeared, changed or went. */
+  | 'rule_added'
+  | 'rule_changed'
+  | 'rule_removed'
   | 'example_added'
   | 'example_removed'
   /** Appended by the caller: an example of the older version that the newer schema refuses. */
@@ -56,8 +61,14 @@ export interface UpgradeNotes {
   notes: UpgradeNote[];
 }
 
-/** Bounds on the parallel walk: `$ref` fan-out can make a 64 KiB schema describe an exponential tree. */
-export const UPGRADE_NOTES_LIMITS = { subschemas: 5_000, depth: 32 } as const;
+/**
+ * Bounds on the parallel walk: `$ref` fan-out can make a 64 KiB schema describe
+ * an exponential tree, and meet one large enum or list of fields at each of its
+ * leaves, so the values looked at (enum values, fields, required names, types,
+ * tuple items) are counted too. It runs on the event loop: these keep it to
+ * tens of milliseconds.
+ */
+export const UPGRADE_NOTES_LIMITS = { subschemas: 5_000, depth: 32, values: 200_000 } as const;
 
 export function upgradeNotes(from: ContractSide, to: ContractSide): UpgradeNotes {
   const notes: UpgradeNote[] = [];
@@ -114,6 +125,7 @@ function asSchema(value: unknown): SchemaObject {
 /** Walks both schemas in parallel, from the configuration's root, and writes a note per difference. */
 class SchemaComparison {
   private subschemas = 0;
+  private values = 0;
   private truncated = false;
   /** Pairs being compared on the current path: a recursive schema (a tree) ends where it repeats. */
   private readonly onPath = new Set<string>();
@@ -132,16 +144,7 @@ class SchemaComparison {
 
   private compare(fromRaw: SchemaObject, toRaw: SchemaObject, pointer: string, depth: number): void {
     if (this.truncated) return;
-    if (depth > UPGRADE_NOTES_LIMITS.depth || ++this.subschemas > UPGRADE_NOTES_LIMITS.subschemas) {
-      this.truncated = true;
-      this.note(
-        pointer,
-        'comparison_truncated',
-        true,
-        `The schemas are too large or too deeply nested to compare in full (the comparison stopped at ${where(pointer)}): changes beyond it are not listed, so check configurations against the new schema before upgrading.`,
-      );
-      return;
-    }
+    if (depth > UPGRADE_NOTES_LIMITS.depth || ++this.subschemas > UPGRADE_NOTES_LIMITS.subschemas) return this.truncate(pointer);
     // A pair already on the path: the notes for it are given where it was first met.
     const pair = `${this.id(referredTo(this.fromRoot, fromRaw))}:${this.id(referredTo(this.toRoot, toRaw))}`;
     if (this.onPath.has(pair)) return;
@@ -152,6 +155,7 @@ class SchemaComparison {
     this.compareEnums(before, after, pointer);
     this.compareConstraints(before, after, pointer);
     this.compareDefaults(before, after, pointer);
+    this.compareRules(before, after, pointer);
     this.compareObjects(before, after, pointer, depth);
     this.compareArrays(before, after, pointer, depth);
     this.onPath.delete(pair);
@@ -160,6 +164,7 @@ class SchemaComparison {
   private compareTypes(before: SchemaObject, after: SchemaObject, pointer: string): void {
     const beforeTypes = acceptedTypes(before);
     const afterTypes = acceptedTypes(after);
+    if (!this.spend((beforeTypes?.size ?? 0) + (afterTypes?.size ?? 0), pointer)) return;
     const lost = typesNotCovered(beforeTypes, afterTypes);
     const gained = typesNotCovered(afterTypes, beforeTypes);
     if (lost && gained) {
@@ -174,6 +179,7 @@ class SchemaComparison {
   private compareEnums(before: SchemaObject, after: SchemaObject, pointer: string): void {
     const beforeValues = Array.isArray(before.enum) ? before.enum : null;
     const afterValues = Array.isArray(after.enum) ? after.enum : null;
+    if (!this.spend((beforeValues?.length ?? 0) + (afterValues?.length ?? 0), pointer)) return;
     if (afterValues === null) {
       if (beforeValues !== null) this.note(pointer, 'enum_widened', false, `${atStart(pointer)} is no longer limited to ${valueList(beforeValues)}.`);
       return;
@@ -182,10 +188,12 @@ class SchemaComparison {
       this.note(pointer, 'enum_narrowed', true, `${atStart(pointer)} is now limited to ${valueList(afterValues)}: configurations with any other value are refused.`);
       return;
     }
-    const afterKeys = new Set(afterValues.map(canonicalJson));
-    const beforeKeys = new Set(beforeValues.map(canonicalJson));
-    const removed = beforeValues.filter((value) => !afterKeys.has(canonicalJson(value)));
-    const added = afterValues.filter((value) => !beforeKeys.has(canonicalJson(value)));
+    const beforeKeys = valueKeys(beforeValues);
+    const afterKeys = valueKeys(afterValues);
+    const beforeSet = new Set(beforeKeys);
+    const afterSet = new Set(afterKeys);
+    const removed = beforeValues.filter((_value, i) => !afterSet.has(beforeKeys[i]!));
+    const added = afterValues.filter((_value, i) => !beforeSet.has(afterKeys[i]!));
     if (removed.length > 0) {
       this.note(pointer, 'enum_narrowed', true, `${atStart(pointer)} no longer accepts ${valueList(removed)}: configurations using ${removed.length === 1 ? 'it' : 'them'} are refused.`);
     }
@@ -198,7 +206,7 @@ class SchemaComparison {
     for (const [keyword, bound] of Object.entries(BOUNDS)) {
       const was = before[keyword];
       const now = after[keyword];
-      if (canonicalJson(was) === canonicalJson(now)) continue;
+      if (valueKey(was) === valueKey(now)) continue;
       if (now === undefined) {
         this.note(pointer, 'constraint_loosened', false, `${atStart(pointer)}: ${keyword} ${display(was)} no longer applies.`);
       } else if (was === undefined || typeof was !== 'number' || typeof now !== 'number' || (bound.lower ? now > was : now < was)) {
@@ -219,7 +227,7 @@ class SchemaComparison {
   }
 
   private compareMultipleOf(was: unknown, now: unknown, pointer: string): void {
-    if (canonicalJson(was) === canonicalJson(now)) return;
+    if (valueKey(was) === valueKey(now)) return;
     if (now === undefined) {
       this.note(pointer, 'constraint_loosened', false, `${atStart(pointer)}: multipleOf ${display(was)} no longer applies.`);
     } else if (typeof was === 'number' && typeof now === 'number' && isWholeMultiple(was, now)) {
@@ -234,7 +242,7 @@ class SchemaComparison {
   private compareExact(before: SchemaObject, after: SchemaObject, pointer: string, keyword: 'const' | 'pattern', rule: (now: unknown) => string): void {
     const was = before[keyword];
     const now = after[keyword];
-    if (canonicalJson(was) === canonicalJson(now)) return;
+    if (valueKey(was) === valueKey(now)) return;
     if (now === undefined) {
       this.note(pointer, 'constraint_loosened', false, `${atStart(pointer)}: ${keyword} ${display(was)} no longer applies.`);
     } else {
@@ -245,7 +253,7 @@ class SchemaComparison {
   private compareDefaults(before: SchemaObject, after: SchemaObject, pointer: string): void {
     const was = before.default;
     const now = after.default;
-    if (canonicalJson(was) === canonicalJson(now)) return;
+    if (valueKey(was) === valueKey(now)) return;
     if (was === undefined) {
       this.note(pointer, 'default_added', false, `${atStart(pointer)} now defaults to ${display(now)}: configurations that leave it out may behave differently.`);
     } else if (now === undefined) {
@@ -262,6 +270,8 @@ class SchemaComparison {
     const afterRequired = requiredFields(after);
     const beforeOthers = before.additionalProperties;
     const afterOthers = after.additionalProperties;
+    const fieldCount = Object.keys(beforeFields).length + Object.keys(afterFields).length;
+    if (!this.spend(fieldCount + beforeRequired.size + afterRequired.size, pointer)) return;
 
     for (const name of Object.keys(beforeFields).sort()) {
       const field = `${pointer}/${pointerToken(name)}`;
@@ -317,6 +327,7 @@ class SchemaComparison {
     const afterTuple = tupleItems(after);
     const beforeRest = restItems(before);
     const afterRest = restItems(after);
+    if (!this.spend(beforeTuple.length + afterTuple.length, pointer)) return;
     for (let index = 0; index < Math.max(beforeTuple.length, afterTuple.length); index++) {
       this.compare(
         asSchema(index < beforeTuple.length ? beforeTuple[index] : beforeRest),
@@ -328,6 +339,41 @@ class SchemaComparison {
     if (beforeRest !== undefined || afterRest !== undefined) {
       this.compare(asSchema(beforeRest), asSchema(afterRest), `${pointer}/*`, depth + 1);
     }
+  }
+
+  /** Keywords whose meaning depends on too much to compare part by part: any change may refuse configurations. */
+  private compareRules(before: SchemaObject, after: SchemaObject, pointer: string): void {
+    for (const keyword of WHOLE_RULES) {
+      const was = before[keyword];
+      const now = after[keyword];
+      if (valueKey(was) === valueKey(now)) continue;
+      if (was === undefined) {
+        this.note(pointer, 'rule_added', true, `${atStart(pointer)} has a new \`${keyword}\` rule: configurations valid before may be refused; check yours against the new schema.`);
+      } else if (now === undefined) {
+        this.note(pointer, 'rule_removed', false, `${atStart(pointer)} no longer has its \`${keyword}\` rule.`);
+      } else {
+        this.note(pointer, 'rule_changed', true, `The \`${keyword}\` rule of ${inSentence(pointer)} changed: configurations valid before may be refused; check yours against the new schema.`);
+      }
+    }
+  }
+
+  /** Counts values looked at; past UPGRADE_NOTES_LIMITS.values the comparison stops and this says false. */
+  private spend(count: number, pointer: string): boolean {
+    this.values += count;
+    if (this.values <= UPGRADE_NOTES_LIMITS.values) return true;
+    this.truncate(pointer);
+    return false;
+  }
+
+  private truncate(pointer: string): void {
+    if (this.truncated) return;
+    this.truncated = true;
+    this.note(
+      pointer,
+      'comparison_truncated',
+      true,
+      `The schemas are too large or too deeply nested to compare in full (the comparison stopped at ${where(pointer)}): changes beyond it are not listed, so check configurations against the new schema before upgrading.`,
+    );
   }
 
   private note(pointer: string, change: UpgradeChange, breaking: boolean, message: string): void {
@@ -432,18 +478,84 @@ function valueList(values: unknown[]): string {
   return values.length > LISTED_VALUES ? `${shown} and ${values.length - LISTED_VALUES} more` : shown;
 }
 
+const displayed = new WeakMap<object, string>();
+
+/** A value as JSON, shortened for a sentence; computed once per object (a large default can be met at thousands of places). */
 function display(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+  const known = typeof value === 'object' && value !== null ? displayed.get(value) : undefined;
+  if (known !== undefined) return known;
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = '(too deeply nested to show)';
+  }
+  const shown = text.length > 80 ? `${text.slice(0, 77)}…` : text;
+  if (typeof value === 'object' && value !== null) displayed.set(value, shown);
+  return shown;
 }
 
-/** JSON with object keys sorted, so equal values compare equal; undefined stays distinct. */
-function canonicalJson(value: unknown): string {
+const objectKeys = new WeakMap<object, string>();
+let unserializable = 0;
+
+/**
+ * Equal for equal JSON values whatever their key order; undefined stays
+ * distinct. An object's key is a digest of its canonical JSON, computed once
+ * per object: a large default or `oneOf` met at thousands of places through
+ * `$ref`s is serialized once, and compared in constant time.
+ */
+function valueKey(value: unknown): string {
   if (value === undefined) return 'undefined';
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    isSchemaObject(inner) ? Object.fromEntries(Object.keys(inner).sort().map((key) => [key, inner[key]])) : inner,
-  );
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  let key = objectKeys.get(value);
+  if (key === undefined) {
+    let canonical: string;
+    try {
+      canonical = JSON.stringify(value, (_key, inner: unknown) =>
+        isSchemaObject(inner) ? Object.fromEntries(Object.keys(inner).sort().map((name) => [name, inner[name]])) : inner,
+      );
+    } catch {
+      // Too deep to serialize: equal to nothing else.
+      canonical = `unserializable ${++unserializable}`;
+    }
+    key = `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
+    objectKeys.set(value, key);
+  }
+  return key;
 }
+
+const enumKeys = new WeakMap<unknown[], string[]>();
+
+/** The keys of an enum's values, computed once per enum. */
+function valueKeys(values: unknown[]): string[] {
+  let keys = enumKeys.get(values);
+  if (keys === undefined) {
+    keys = values.map(valueKey);
+    enumKeys.set(values, keys);
+  }
+  return keys;
+}
+
+/** Keywords compared as a whole. */
+const WHOLE_RULES = [
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'dependencies',
+  'dependentRequired',
+  'dependentSchemas',
+  'patternProperties',
+  'propertyNames',
+  'contains',
+  'minContains',
+  'maxContains',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+] as const;
 
 function isWholeMultiple(value: number, step: number): boolean {
   const quotient = value / step;
