@@ -1,6 +1,8 @@
 // npm run seed: fills an empty registry with the demo catalog (scripts/demo-catalog):
 // plugins in every category from several publishers, a few versions each built
-// from source, a yank, a deprecation and eight weeks of download history.
+// from source with its README (and for many a configuration schema, examples and
+// host hints: demo-catalog/contracts.ts), a yank, a deprecation and eight weeks
+// of download history.
 // It boots the real API in-process on the configured database and storage and
 // publishes over HTTP, so every version goes through the pipeline like any other.
 import 'reflect-metadata';
@@ -10,6 +12,7 @@ import { generateTokenSecret, hashTokenSecret, visiblePrefix, TokensRepository }
 import { ConfigError, loadConfig, type RegistryConfig } from '../libs/config/index.js';
 import { openDatabase, type Database, DATABASE } from '../libs/db/index.js';
 import { DEMO_PLUGINS, NAMESPACES, projectLinks, TOOLCHAINS, type DemoPlugin } from './demo-catalog/catalog.js';
+import { authoredContractOf, demoContract } from './demo-catalog/contracts.js';
 import { downloadHistory, releaseTimes } from './demo-catalog/download-history.js';
 import { buildPluginModule } from './demo-catalog/plugin-module.js';
 import { RegistryClient, type VersionState } from './demo-catalog/registry-client.js';
@@ -174,6 +177,7 @@ async function publishCatalog(client: RegistryClient, config: RegistryConfig): P
     await client.describePlugin(namespace, name, { description, license, keywords, categories, ...projectLinks(plugin) });
     const toolchain = TOOLCHAINS[plugin.language];
     const states: string[] = [];
+    const contractSource = authoredContractOf(plugin)?.format ?? 'README only';
     for (const version of plugin.versions) {
       const module = await buildPluginModule({
         plugin: `${namespace}/${name}`,
@@ -183,7 +187,8 @@ async function publishCatalog(client: RegistryClient, config: RegistryConfig): P
         features: plugin.features,
         header: plugin.header,
       });
-      let state: VersionState = await client.publish(namespace, name, version, module);
+      const contract = demoContract(plugin, version);
+      let state: VersionState = await client.publish(namespace, name, version, module, contract.parts);
       if (state.status === 'pending') state = await client.settle(namespace, name, version, pipelineStalled ? 0 : WAIT_SECONDS);
       if (state.status === 'pending') {
         pipelineStalled = true;
@@ -193,7 +198,7 @@ async function publishCatalog(client: RegistryClient, config: RegistryConfig): P
       }
       states.push(state.status === 'ready' ? version : `${version} (${state.status})`);
     }
-    log(`  ${`${namespace}/${name}`.padEnd(36)} ${states.join(', ')}  [ABI ${toolchain.abi}, ${toolchain.language[0]}]`);
+    log(`  ${`${namespace}/${name}`.padEnd(36)} ${states.join(', ')}  [ABI ${toolchain.abi}, ${toolchain.language[0]}, ${contractSource}]`);
   });
 
   if (problems.length > 0) {

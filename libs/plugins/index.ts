@@ -4,6 +4,8 @@ export { LifecycleRepository } from './src/lifecycle.repository.js';
 export { LifecycleService } from './src/lifecycle.service.js';
 export { NamespacesController } from './src/namespaces.controller.js';
 export { NamespacesService } from './src/namespaces.service.js';
+export { ContractsController, YAML_MEDIA_TYPES } from './src/contracts.controller.js';
+export { ContractsService, type CheckedConfiguration, type ConfigurationInput } from './src/contracts.service.js';
 export { FindingView, PluginDetailView, VersionView } from './src/plugin.views.js';
 export { MAX_DEPENDENCY_FILES, PluginsController } from './src/plugins.controller.js';
 export { PluginsRepository } from './src/plugins.repository.js';

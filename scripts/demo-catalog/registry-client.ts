@@ -20,6 +20,20 @@ export interface PluginDescription {
   categories: string[];
 }
 
+/** One file of a version's contract, as a publisher keeps it in their repository. */
+export interface ContractFile {
+  filename: string;
+  contentType: string;
+  text: string;
+}
+
+/** The multipart parts beside the module: the manifest (ours, a Higress spec.yaml or a Kong meta.json), the README, a schema file. */
+export interface PublishContract {
+  manifest: ContractFile;
+  readme?: ContractFile;
+  schema?: ContractFile;
+}
+
 /** A call the registry answered with an unexpected status; the message carries its problem document. */
 export class RegistryCallError extends Error {
   constructor(
@@ -46,9 +60,11 @@ export class RegistryClient {
     await this.call('PUT', `/api/v1/plugins/${namespace}/${name}`, [200, 201], { json: description });
   }
 
-  async publish(namespace: string, name: string, version: string, module: Buffer): Promise<VersionState> {
+  /** With a contract, the module and the contract's files go as multipart/form-data parts; without, the module alone as application/wasm. */
+  async publish(namespace: string, name: string, version: string, module: Buffer, contract?: PublishContract): Promise<VersionState> {
+    const body = contract === undefined ? { module } : { form: publishForm(module, contract) };
     // 200: the same bytes were published before (a re-run after a crash), 202: new.
-    return (await this.call('PUT', `/api/v1/plugins/${namespace}/${name}/versions/${version}`, [200, 202], { module })) as VersionState;
+    return (await this.call('PUT', `/api/v1/plugins/${namespace}/${name}/versions/${version}`, [200, 202], body)) as VersionState;
   }
 
   /** The version once it has left pending, or still pending after `waitSeconds`. */
@@ -78,19 +94,32 @@ export class RegistryClient {
     }
   }
 
-  private async call(method: string, path: string, expected: number[], body: { json?: unknown; module?: Buffer } = {}): Promise<unknown> {
+  private async call(method: string, path: string, expected: number[], body: { json?: unknown; module?: Buffer; form?: FormData } = {}): Promise<unknown> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    let payload: string | Uint8Array | undefined;
+    let payload: string | Uint8Array | FormData | undefined;
     if (body.json !== undefined) {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(body.json);
     } else if (body.module !== undefined) {
       headers['content-type'] = 'application/wasm';
       payload = new Uint8Array(body.module);
+    } else if (body.form !== undefined) {
+      // fetch writes the multipart content type with its boundary.
+      payload = body.form;
     }
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: payload });
     const text = await response.text();
     if (!expected.includes(response.status)) throw new RegistryCallError(`${method} ${path}`, response.status, text);
     return text === '' ? null : (JSON.parse(text) as unknown);
   }
+}
+
+export function publishForm(module: Buffer, contract: PublishContract): FormData {
+  const form = new FormData();
+  form.append('module', new Blob([new Uint8Array(module)], { type: 'application/wasm' }), 'module.wasm');
+  for (const field of ['manifest', 'readme', 'schema'] as const) {
+    const file = contract[field];
+    if (file !== undefined) form.append(field, new Blob([file.text], { type: file.contentType }), file.filename);
+  }
+  return form;
 }

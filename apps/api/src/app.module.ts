@@ -13,6 +13,8 @@ import { DownloadCounter, DownloadMarks, DownloadsRepository } from '../../../li
 import { HealthController, HealthService } from '../../../libs/health/index.js';
 import { ProblemFilter } from './problem.filter.js';
 import {
+  ContractsController,
+  ContractsService,
   LifecycleController,
   LifecycleRepository,
   LifecycleService,
@@ -35,7 +37,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
+      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -46,6 +48,7 @@ export class ApiModule {
         PluginsService,
         NamespacesService,
         PublishService,
+        ContractsService,
         DownloadsRepository,
         DownloadCounter,
         DownloadMarks,

@@ -7,7 +7,9 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/index.js';
 import type { RegistryConfig } from '../../../libs/config/index.js';
 import { ApiModule } from './app.module.js';
-import { MAX_DEPENDENCY_FILES } from '../../../libs/plugins/index.js';
+import { MAX_DEPENDENCY_FILES, YAML_MEDIA_TYPES } from '../../../libs/plugins/index.js';
+import { CONTRACT_LIMITS } from '../../../libs/contract/index.js';
+import { FORM_BODY_LIMIT } from '../../../libs/web/index.js';
 import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isOciPath } from '../../../libs/oci/index.js';
 import {
@@ -59,12 +61,17 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   // Above what any route accepts (publish: a module and MAX_DEPENDENCY_FILES), so the route refuses the extra part
   // with a 400 that names it before the parser's own limit would answer.
   await app.register(fastifyMultipart as never, {
-    limits: { fileSize: config.maxModuleSize, files: 2 + MAX_DEPENDENCY_FILES, fields: 4, parts: 8, fieldSize: 1024 * 1024 },
+    limits: { fileSize: config.maxModuleSize, files: 5 + MAX_DEPENDENCY_FILES, fields: 4, parts: 11, fieldSize: 1024 * 1024 },
   });
   await registerRateLimit(app, config.verifyRateLimit, config.redisUrl, logger);
   cutStalledClients(fastify, config.http, logger);
   // Modules are streamed, never buffered: the handler gets the raw body stream.
   fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));
+  // Configurations to check may come as YAML, as operators keep them: read as text, parsed under the contract's bounds.
+  fastify.addContentTypeParser([...YAML_MEDIA_TYPES], { parseAs: 'string', bodyLimit: CONTRACT_LIMITS.configurationBytes }, (_request, body, done) => done(null, body));
+  // The configuration form on a version's page posts application/x-www-form-urlencoded; the page reads the fields.
+  // Registered through Nest, which would otherwise add its own at init: the text is kept (the page reads repeated fields).
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body.toString('utf8')));
   // Any other media type is refused (415) as before, except on /v2, where OCI clients push manifests and
   // blobs with their own types: they must reach the read-only routes and hear 405 UNSUPPORTED.
   fastify.addContentTypeParser('*', (request, payload, done) => {

@@ -52,6 +52,12 @@ export interface ContractDraft {
   hostHints: HostHints;
   /** Plugin metadata the manifest sets; null when it sets none. */
   metadata: PluginMetadata | null;
+  /**
+   * Where the schema and each example came from, as the request fields a
+   * problem names (`body.schema`, `body.manifest.examples[0].configuration`, …).
+   * Absent: `body.schema` and `body.examples[i].configuration`.
+   */
+  origin?: { configSchema: string; examples: string[] };
 }
 
 /** A checked contract, as stored with the version. The JSON texts are what the API serves, byte for byte. */

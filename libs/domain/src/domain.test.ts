@@ -72,6 +72,17 @@ describe('plugin metadata', () => {
     for (const slug of CATEGORY_SLUGS) expect(categoryMessage).toContain(slug);
   });
 
+  it('names the fields under the prefix it is given (a manifest carries metadata under body.manifest)', () => {
+    let error: unknown;
+    try {
+      parsePluginMetadata({ license: 'Apache 2', keywords: ['Bad Word'] }, 'body.manifest');
+    } catch (e) {
+      error = e;
+    }
+    const fields = ((error as RegistryError).extensions.errors as { field: string }[]).map((e) => e.field);
+    expect(fields).toEqual(['body.manifest.license', 'body.manifest.keywords[0]']);
+  });
+
   it('refuses text PostgreSQL cannot store or pages should not show, keeping line breaks in the description', () => {
     const problems = (input: object) => {
       try {

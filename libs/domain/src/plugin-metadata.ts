@@ -25,18 +25,20 @@ const FIELDS = ['description', 'license', 'homepage', 'repository', 'keywords', 
 
 /**
  * Checks a metadata document field by field and reports every problem at once,
- * each naming the field, what was wrong and what is allowed.
+ * each naming the field, what was wrong and what is allowed. `fieldPrefix`
+ * names where the document sits in the request (`body`, or `body.manifest`
+ * when a version's manifest carries it).
  */
-export function parsePluginMetadata(input: unknown): PluginMetadata {
+export function parsePluginMetadata(input: unknown, fieldPrefix = 'body'): PluginMetadata {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw invalidInput([{ field: 'body', message: 'must be a JSON object with the plugin metadata' }]);
+    throw invalidInput([{ field: fieldPrefix, message: 'must be a JSON object with the plugin metadata' }]);
   }
   const body = input as Record<string, unknown>;
   const problems: FieldProblem[] = [];
 
   for (const key of Object.keys(body)) {
     if (!FIELDS.includes(key)) {
-      problems.push({ field: `body.${key}`, message: `is not a metadata field; allowed: ${FIELDS.join(', ')}` });
+      problems.push({ field: `${fieldPrefix}.${key}`, message: `is not a metadata field; allowed: ${FIELDS.join(', ')}` });
     }
   }
 
@@ -44,11 +46,11 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
     const value = body[key];
     if (value === undefined || value === null || value === '') return null;
     if (typeof value !== 'string') {
-      problems.push({ field: `body.${key}`, message: 'must be a string' });
+      problems.push({ field: `${fieldPrefix}.${key}`, message: 'must be a string' });
       return null;
     }
-    if (value.length > max) problems.push({ field: `body.${key}`, message: `must be at most ${max} characters (got ${value.length})` });
-    const text = textProblem(`body.${key}`, value, kind);
+    if (value.length > max) problems.push({ field: `${fieldPrefix}.${key}`, message: `must be at most ${max} characters (got ${value.length})` });
+    const text = textProblem(`${fieldPrefix}.${key}`, value, kind);
     if (text !== null) {
       problems.push(text);
       return null;
@@ -65,7 +67,7 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
       // reported below
     }
     if (protocol !== 'https:' && protocol !== 'http:') {
-      problems.push({ field: `body.${key}`, message: `${JSON.stringify(value)} must be an absolute http:// or https:// URL` });
+      problems.push({ field: `${fieldPrefix}.${key}`, message: `${JSON.stringify(value)} must be an absolute http:// or https:// URL` });
     }
     return value;
   };
@@ -73,7 +75,7 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
     const value = body[key];
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
-      problems.push({ field: `body.${key}`, message: 'must be an array of strings' });
+      problems.push({ field: `${fieldPrefix}.${key}`, message: 'must be an array of strings' });
       return [];
     }
     return [...new Set(value as string[])];
@@ -82,7 +84,7 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
   const description = optionalString('description', METADATA_LIMITS.description, 'lines') ?? '';
   const license = optionalString('license', 256);
   if (license !== null) {
-    const problem = licenseProblem('body.license', license);
+    const problem = licenseProblem(`${fieldPrefix}.license`, license);
     if (problem) problems.push(problem);
   }
   const homepage = httpUrl('homepage');
@@ -90,12 +92,12 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
 
   const keywords = stringList('keywords');
   if (keywords.length > METADATA_LIMITS.keywords) {
-    problems.push({ field: 'body.keywords', message: `at most ${METADATA_LIMITS.keywords} keywords are allowed (got ${keywords.length})` });
+    problems.push({ field: `${fieldPrefix}.keywords`, message: `at most ${METADATA_LIMITS.keywords} keywords are allowed (got ${keywords.length})` });
   }
   keywords.forEach((keyword, i) => {
     if (!METADATA_LIMITS.keyword.test(keyword)) {
       problems.push({
-        field: `body.keywords[${i}]`,
+        field: `${fieldPrefix}.keywords[${i}]`,
         message: `${JSON.stringify(keyword)} must be 1-32 lowercase letters, digits or "-", starting with a letter or digit`,
       });
     }
@@ -103,12 +105,12 @@ export function parsePluginMetadata(input: unknown): PluginMetadata {
 
   const categories = stringList('categories');
   if (categories.length > METADATA_LIMITS.categories) {
-    problems.push({ field: 'body.categories', message: `at most ${METADATA_LIMITS.categories} categories are allowed (got ${categories.length})` });
+    problems.push({ field: `${fieldPrefix}.categories`, message: `at most ${METADATA_LIMITS.categories} categories are allowed (got ${categories.length})` });
   }
   categories.forEach((category, i) => {
     if (!CATEGORY_SLUGS.includes(category)) {
       problems.push({
-        field: `body.categories[${i}]`,
+        field: `${fieldPrefix}.categories[${i}]`,
         message: `${JSON.stringify(category)} is not a category; valid categories: ${CATEGORY_SLUGS.join(', ')}`,
       });
     }

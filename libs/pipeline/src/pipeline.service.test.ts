@@ -25,7 +25,7 @@ class FakePipeline implements Pick<VersionStore, 'findToProcess' | 'recordAnalys
     this.db('findToProcess');
     return {
       id, namespace: 'acme', plugin: 'jwt', version: '1.0.0', digest: 'sha256:x', size: this.bytes.length, status: this.status, statusReason: this.statusReason,
-      createdAt: new Date(), readyAt: null, kind: null, abiVersion: null, analysisSummary: null, analyzedAt: null, yankedAt: null, yankReason: null, firstDownloadedAt: null,
+      createdAt: new Date(), readyAt: null, kind: null, abiVersion: null, analysisSummary: null, analyzedAt: null, yankedAt: null, yankReason: null, firstDownloadedAt: null, contract: null,
       metadata: { description: null, license: null, homepage: null, repository: null, keywords: [], categories: [] },
       analysis: null, declaredDependencies: null,
       steps: PIPELINE_STEPS.map((step) => ({ step, state: this.states.get(step)!, attempts: 0, error: null, startedAt: null, finishedAt: null })),

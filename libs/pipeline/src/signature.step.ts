@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { digestHex } from '../../domain/index.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../../signing/index.js';
-import { formatCoordinates, type VersionToProcess } from '../../versions/index.js';
+import { formatCoordinates, type VersionRecord, type VersionToProcess } from '../../versions/index.js';
 import { PipelineRepository } from './pipeline.repository.js';
 import { SigningKeys } from './signing-keys.js';
 
@@ -31,6 +31,7 @@ export class SignatureStep {
       const bundle = await signer.attestModule({
         name: `${formatCoordinates(version)}`,
         digestHex: digestHex(version.digest),
+        documents: contractDocuments(version),
         predicateType: CYCLONEDX_PREDICATE_TYPE,
         predicate: sbom.json as Record<string, unknown>,
       });
@@ -38,4 +39,21 @@ export class SignatureStep {
     }
     await this.pipeline.saveSignatures(version.id, signatures as { kind: 'message_signature' | 'attestation'; keyId: string; bundle: object }[]);
   }
+}
+
+/**
+ * The contract's documents as further subjects, named `<coordinates>/<file>`:
+ * a verifier holding the README or schema finds its digest signed beside the module's.
+ */
+export function contractDocuments(version: VersionRecord): { name: string; digestHex: string }[] {
+  const contract = version.contract;
+  if (contract === null) return [];
+  const documents: [string, string | null][] = [
+    ['README.md', contract.readmeDigest],
+    ['config-schema.json', contract.configSchemaDigest],
+    ['examples.json', contract.examplesDigest],
+  ];
+  return documents
+    .filter((d): d is [string, string] => d[1] !== null)
+    .map(([file, digest]) => ({ name: `${formatCoordinates(version)}/${file}`, digestHex: digestHex(digest) }));
 }

@@ -56,6 +56,7 @@ const readyVersion: VersionRecord = {
   yankedAt: null,
   yankReason: null,
   firstDownloadedAt: null,
+  contract: null,
 };
 const plugin: PluginRecord = {
   id: 'p1',

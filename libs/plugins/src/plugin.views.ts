@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CATEGORY_SLUGS } from '../../domain/index.js';
 import { DeprecationView } from '../../catalog/index.js';
+import { ContractSummaryView } from './contract.views.js';
 
 /** Response and request shapes of the plugins API; the OpenAPI document is generated from them. */
 
@@ -29,6 +30,10 @@ export class VersionLinks {
   istioConfig!: string;
   @ApiProperty({ description: 'Download statistics of the plugin, per version.' })
   stats!: string;
+  @ApiProperty({ description: 'POST a configuration (JSON or YAML) to check it against the version\'s configuration schema.' })
+  validateConfig!: string;
+  @ApiProperty({ description: 'What changed in the configuration contract since the version before (?from=<version> for another).' })
+  upgradeNotes!: string;
 }
 
 export class PipelineStepView {
@@ -172,6 +177,12 @@ export class VersionView {
   pinned!: PinnedView | null;
   @ApiProperty({ type: [PipelineStepView], description: 'Each processing step, in order.' })
   pipeline!: PipelineStepView[];
+  @ApiProperty({
+    type: ContractSummaryView,
+    nullable: true,
+    description: 'The README, configuration schema, examples and host hints the publisher gave with the module; null when none.',
+  })
+  contract!: ContractSummaryView | null;
   @ApiProperty({ type: VersionLinks })
   links!: VersionLinks;
 }

@@ -8,10 +8,11 @@ import { ModuleDelivery } from '../../blobs/index.js';
 import { invalidInput, RegistryError } from '../../domain/index.js';
 import { DownloadCounter } from '../../downloads/index.js';
 import { ApiProblems, asMultipartError, multipartParts, readLimited, sendModule } from '../../http/index.js';
-import { DEFAULT_DEPENDENCY_LIMITS, readDeclaredDependencies, type DependencyFile } from '../../sbom/index.js';
+import { CONTRACT_LIMITS, type ContractParts } from '../../contract/index.js';
+import { DEFAULT_DEPENDENCY_LIMITS, type DependencyFile } from '../../sbom/index.js';
 import { AnalysisView, PluginDetailView, PluginMetadataBody, PluginView, VersionListView, VersionView } from './plugin.views.js';
 import { MAX_WAIT_SECONDS, PluginsService, type DownloadTarget } from './plugins.service.js';
-import { PublishService, type PublishRequest } from './publish.service.js';
+import { NO_PUBLISH_PARTS, PublishService, type PublishRequest } from './publish.service.js';
 
 /** The responses of both module download routes, by version and by digest. */
 const ApiModuleDownload = (): MethodDecorator =>
@@ -255,7 +256,7 @@ function publishRequest(request: FastifyRequest): PublishRequest {
       declaredLength,
       read: async (receiveModule) => {
         await receiveModule(body);
-        return null;
+        return NO_PUBLISH_PARTS;
       },
     };
   }
@@ -265,6 +266,7 @@ function publishRequest(request: FastifyRequest): PublishRequest {
       declaredLength: null,
       read: async (receiveModule) => {
         const files: DependencyFile[] = [];
+        const contract: ContractParts = {};
         let dependencyFiles = 0;
         // A body cut short surfaces in the part being read: a 400, like any other malformed multipart.
         const malformed = (error: unknown): never => {
@@ -282,12 +284,25 @@ function publishRequest(request: FastifyRequest): PublishRequest {
             files.push({ filename: part.filename, content });
           } else if (part.type === 'field' && part.fieldname === 'purls') {
             files.push({ filename: 'purls.txt', content: String(part.value) });
+          } else if (part.type === 'file' && isContractPart(part.fieldname)) {
+            const field = part.fieldname;
+            if (contract[field] !== undefined) {
+              part.file.resume();
+              throw invalidInput([{ field: `body.${field}`, message: 'send it once' }]);
+            }
+            const bytes = await readLimited(part.file, CONTRACT_PART_LIMITS[field], `body.${field}`).catch(malformed);
+            contract[field] = { filename: part.filename, bytes };
           } else {
             if (part.type === 'file') part.file.resume();
-            throw invalidInput([{ field: `body.${part.fieldname}`, message: 'is not a publish part; send `module` (file), `dependencies` (files) and `purls` (text)' }]);
+            throw invalidInput([
+              {
+                field: `body.${part.fieldname}`,
+                message: 'is not a publish part; send `module` (file), `dependencies` (files), `purls` (text), `manifest`, `readme` and `schema` (files)',
+              },
+            ]);
           }
         }
-        return readDeclaredDependencies(files, 'body.dependencies');
+        return { dependencyFiles: files, contract };
       },
     };
   }
@@ -297,6 +312,16 @@ function publishRequest(request: FastifyRequest): PublishRequest {
     'Unsupported media type',
     `send the module as the request body with Content-Type: application/wasm, or as the "module" part of multipart/form-data (got ${JSON.stringify(mediaType || 'none')})`,
   );
+}
+
+const CONTRACT_PART_LIMITS = {
+  manifest: CONTRACT_LIMITS.manifestBytes,
+  readme: CONTRACT_LIMITS.readmeBytes,
+  schema: CONTRACT_LIMITS.schemaBytes,
+} as const;
+
+function isContractPart(name: string): name is keyof typeof CONTRACT_PART_LIMITS {
+  return Object.hasOwn(CONTRACT_PART_LIMITS, name);
 }
 
 function parseWait(raw: string | undefined): number {

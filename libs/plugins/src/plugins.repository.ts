@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, type Prisma } from '../../db/index.js';
 import type { StoredAnalysis } from '../../analysis/index.js';
@@ -101,6 +102,12 @@ export class PluginsRepository {
     return this.versions.listVersions(pluginId);
   }
 
+  /** Every version number of a plugin, whatever its status. */
+  async listVersionNumbers(namespace: string, plugin: string): Promise<string[]> {
+    const rows = await this.database.prisma.version.findMany({ where: { plugin: { name: plugin, namespace: { name: namespace } } }, select: { version: true } });
+    return rows.map((row) => row.version);
+  }
+
   findVersion(namespace: string, plugin: string, version: string): Promise<VersionRecord | null> {
     return this.versions.findVersion({ namespace, plugin, version });
   }
@@ -196,6 +203,29 @@ export class PublishTransaction {
   async mayAddPlugin(namespace: NamespaceRecord, max: number): Promise<boolean> {
     await lockNamespacePluginCount(this.client, namespace.name);
     return (await this.client.plugin.count({ where: { namespaceId: namespace.id } })) < max;
+  }
+
+  /**
+   * Replaces the plugin's metadata fields a publish's manifest gives, unless
+   * a higher version exists (a backport does not roll the description back).
+   * Returns whether it did. Call with the plugin row locked.
+   */
+  async applyManifestMetadata(plugin: { id: string; namespace: string; name: string }, version: string, metadata: PluginMetadata, actor: AuditActor): Promise<boolean> {
+    const others = await this.client.version.findMany({ where: { pluginId: plugin.id, version: { not: version } }, select: { version: true } });
+    if (others.some((other) => semver.valid(other.version) !== null && semver.gt(other.version, version))) return false;
+    // Only what the manifest says: a Higress spec names a description and a category, not a license.
+    const given = Object.fromEntries(Object.entries(metadata).filter(([, value]) => value !== null && value !== '' && !(Array.isArray(value) && value.length === 0)));
+    if (Object.keys(given).length === 0) return false;
+    await this.client.plugin.update({ where: { id: plugin.id }, data: given });
+    await refreshCatalogEntry(this.client, plugin.id);
+    await writeAuditEvent(this.client, {
+      action: 'plugin.metadata_updated',
+      actor,
+      namespace: plugin.namespace,
+      plugin: plugin.name,
+      details: { ...given, fromManifestOf: version },
+    });
+    return true;
   }
 
   async pluginExists(namespace: NamespaceRecord, name: string): Promise<boolean> {

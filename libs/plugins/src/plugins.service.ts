@@ -18,7 +18,8 @@ import {
 import { InvalidatedCache, Invalidations } from '../../db/index.js';
 import { answerAfterCommit } from '../../http/index.js';
 import { DownloadMarks, DownloadsRepository } from '../../downloads/index.js';
-import { formatCoordinates, PIPELINE_STEPS, type StepStatus, type VersionCoordinates, VersionsRepository } from '../../versions/index.js';
+import { formatCoordinates, PIPELINE_STEPS, type ContractSummary, type StepStatus, type VersionCoordinates, VersionsRepository } from '../../versions/index.js';
+import type { ContractSummaryView } from './contract.views.js';
 import { OciRepository } from '../../oci/index.js';
 import type { StoredAnalysis } from '../../analysis/index.js';
 import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, PluginDetailView, PluginView, VersionView } from './plugin.views.js';
@@ -283,6 +284,7 @@ export class PluginsService {
                       sha256: manifestDigest.slice('sha256:'.length),
                     },
             },
+      contract: contractSummaryView(record.contract, self),
       pipeline: steps.map((s) => ({
         step: s.step,
         state: s.state,
@@ -304,6 +306,8 @@ export class PluginsService {
         envoyConfig: `${self}/config/envoy`,
         istioConfig: `${self}/config/istio`,
         stats: `${plugin}/stats`,
+        validateConfig: `${self}/config/validate`,
+        upgradeNotes: `${self}/upgrade-notes`,
       },
     };
   }
@@ -371,4 +375,16 @@ function assertValid(problems: readonly (FieldProblem | null)[]): void {
 
 function sortNewestFirst(versions: readonly VersionRecord[]): VersionRecord[] {
   return [...versions].sort((a, b) => compareVersionsDescending(a.version, b.version));
+}
+
+function contractSummaryView(contract: ContractSummary | null, self: string): ContractSummaryView | null {
+  if (contract === null) return null;
+  return {
+    source: contract.source,
+    readme: contract.readmeDigest === null ? null : { digest: contract.readmeDigest, url: `${self}/readme` },
+    configSchema:
+      contract.configSchemaDigest === null ? null : { digest: contract.configSchemaDigest, dialect: contract.configSchemaDialect ?? 'draft-07', url: `${self}/schema` },
+    examples: contract.examplesDigest === null ? null : { digest: contract.examplesDigest, names: contract.exampleNames, url: `${self}/examples` },
+    hostHints: contract.hostHints,
+  };
 }

@@ -11,7 +11,8 @@ import { FilesystemStorageDriver } from '../../storage/index.js';
 import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import type { VersionRecord, VersionStore } from '../../versions/index.js';
 import type { PluginsRepository, PublishTransaction } from './plugins.repository.js';
-import { PublishService, type PublishRequest } from './publish.service.js';
+import { NO_PUBLISH_PARTS, PublishService, type PublishRequest } from './publish.service.js';
+import type { ContractsService } from './contracts.service.js';
 import type { OutboxDispatcher } from '../../pipeline/index.js';
 
 /**
@@ -101,9 +102,12 @@ const wasm = (body: Readable, declaredLength: number | null): PublishRequest => 
   declaredLength,
   read: async (receiveModule) => {
     await receiveModule(body);
-    return null;
+    return NO_PUBLISH_PARTS;
   },
 });
+
+/** These tests publish bare modules: a contract to check would be a mistake. */
+const noContracts = { prepare: () => Promise.reject(new Error('no contract was sent')) } as unknown as ContractsService;
 
 const admin: Principal = { tokenId: 'a', tokenName: 'admin', admin: true, namespaces: new Set() };
 const acmeOnly: Principal = { tokenId: 't', tokenName: 'acme CI', admin: false, namespaces: new Set(['acme']) };
@@ -126,6 +130,7 @@ describe('PublishService', () => {
       dispatcher,
       new BlobStore(new FilesystemStorageDriver({ root })),
       config,
+      noContracts,
     );
   });
   afterEach(async () => {
@@ -167,6 +172,7 @@ describe('PublishService', () => {
       { kick: () => enqueued.push('kick') } as unknown as OutboxDispatcher,
       new BlobStore(new FilesystemStorageDriver({ root })),
       loadConfig({ DATA_DIR: root, MAX_MODULE_SIZE: '4096', MAX_VERSIONS_PER_PLUGIN: '1' }),
+      noContracts,
     );
     const first = await proxyWasmFilter('q1');
     await quoted.publish(admin, target, wasm(Readable.from([first]), first.length));

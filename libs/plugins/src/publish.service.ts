@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { assertVersionPath, nameProblem, parsePluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/index.js';
+import { assertVersionPath, nameProblem, parsePluginMetadata, type PluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/index.js';
 import {
   formatCoordinates,
   type DeletedVersionRecord,
@@ -15,6 +15,9 @@ import {
 import { PluginsRepository, type PluginRecord } from './plugins.repository.js';
 import { afterCommit } from '../../http/index.js';
 import { OutboxDispatcher } from '../../pipeline/index.js';
+import { readContract, type ContractParts, type VersionContract } from '../../contract/index.js';
+import { readDeclaredDependencies, type DependencyFile } from '../../sbom/index.js';
+import { ContractsService } from './contracts.service.js';
 
 export type { VersionCoordinates };
 
@@ -24,10 +27,30 @@ export interface PublishRequest {
   declaredLength: number | null;
   /**
    * Reads the body: hands the module stream to `receiveModule` once and
-   * returns the dependencies declared beside it (parsed), or null.
+   * returns what came beside it, each part read under its byte limit.
    */
-  read(receiveModule: (module: Readable) => Promise<void>): Promise<object | null>;
+  read(receiveModule: (module: Readable) => Promise<void>): Promise<PublishParts>;
 }
+
+/** What a publish carries beside the module (multipart); empty for a bare application/wasm body. */
+export interface PublishParts {
+  /** Lockfiles and purl lists; null when the body was not multipart. */
+  dependencyFiles: DependencyFile[] | null;
+  /** The manifest (ours, a Higress spec.yaml or a Kong meta.json), README and schema parts. */
+  contract: ContractParts;
+}
+
+export const NO_PUBLISH_PARTS: PublishParts = { dependencyFiles: null, contract: {} };
+
+/** What is recorded with a new version beside its module. */
+export interface PublishExtras {
+  declaredDependencies: object | null;
+  contract: VersionContract | null;
+  /** Plugin metadata from the manifest: applied unless a higher version exists. */
+  metadata: PluginMetadata | null;
+}
+
+export const NO_EXTRAS: PublishExtras = { declaredDependencies: null, contract: null, metadata: null };
 
 export interface PublishResult {
   version: VersionRecord;
@@ -46,6 +69,7 @@ export class PublishService {
     private readonly dispatcher: OutboxDispatcher,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+    @Inject(ContractsService) private readonly contracts: Pick<ContractsService, 'prepare'>,
   ) {}
 
   /**
@@ -71,24 +95,37 @@ export class PublishService {
   async publish(principal: Principal, target: VersionCoordinates, request: PublishRequest): Promise<PublishResult> {
     await this.checkBeforeUpload(principal, target, request.declaredLength);
     let received: ReceivedUpload | null = null;
-    let declaredDependencies: object | null;
+    let extras: PublishExtras;
     try {
-      declaredDependencies = await request.read(async (module) => {
+      const parts = await request.read(async (module) => {
         if (received !== null) throw invalidInput([{ field: 'body.module', message: 'send exactly one module' }]);
         received = await this.blobs.receive(module, this.config.maxModuleSize);
       });
+      if (received === null) {
+        throw invalidInput([{ field: 'body.module', message: 'the WebAssembly module is missing (a file part named "module")' }]);
+      }
+      extras = await this.readExtras(parts, target);
     } catch (error) {
       if (received !== null) await this.blobs.discard(received).catch(() => undefined);
       throw error;
     }
-    if (received === null) {
-      throw invalidInput([{ field: 'body.module', message: 'the WebAssembly module is missing (a file part named "module")' }]);
-    }
     try {
-      return await this.record(principal, target, received, declaredDependencies);
+      return await this.record(principal, target, received, extras);
     } finally {
       await this.blobs.discard(received).catch(() => undefined);
     }
+  }
+
+  /**
+   * The parts beside the module, parsed and checked before anything is
+   * recorded: declared dependencies, and the contract (schema against its
+   * meta-schema, examples against the schema, README rendered) off the event loop.
+   */
+  private async readExtras(parts: PublishParts, target: VersionCoordinates): Promise<PublishExtras> {
+    const declaredDependencies = parts.dependencyFiles === null ? null : await readDeclaredDependencies(parts.dependencyFiles, 'body.dependencies');
+    const draft = readContract(parts.contract, target.version);
+    if (draft === null) return { declaredDependencies, contract: null, metadata: null };
+    return { declaredDependencies, contract: await this.contracts.prepare(draft), metadata: draft.metadata };
   }
 
   /**
@@ -97,7 +134,7 @@ export class PublishService {
    * blob is moved into place and the version row commits with its pipeline work,
    * or neither is left behind. Returns the existing version for identical bytes.
    */
-  async record(principal: Principal, target: VersionCoordinates, upload: ReceivedUpload, declaredDependencies: object | null): Promise<PublishResult> {
+  async record(principal: Principal, target: VersionCoordinates, upload: ReceivedUpload, extras: PublishExtras = NO_EXTRAS): Promise<PublishResult> {
     // Across retried attempts of the transaction: an object this publish moved into place.
     let promotedNewObject = false;
     let result: PublishResult;
@@ -130,8 +167,12 @@ export class PublishService {
           digest: upload.digest,
           size: upload.size,
           storageKey: promoted.storageKey,
-          declaredDependencies,
+          declaredDependencies: extras.declaredDependencies,
+          contract: extras.contract,
         });
+        if (extras.metadata !== null) {
+          await tx.applyManifestMetadata({ id: plugin.id, namespace: target.namespace, name: target.plugin }, target.version, extras.metadata, actor);
+        }
         return { version, created: true };
       });
     } catch (error) {

@@ -54,6 +54,8 @@ interface CommonOptions {
   rootId: string | null;
   failOpen: boolean;
   configuration: PluginConfiguration | null;
+  /** The name of one of the version's examples to embed instead of `configuration`. */
+  example: string | null;
 }
 
 export interface EnvoyOptions extends CommonOptions {
@@ -75,8 +77,8 @@ export interface IstioOptions extends CommonOptions {
   source: IstioSource | null;
 }
 
-export const ENVOY_QUERY_OPTIONS = ['format', 'filter', 'runtime', 'root_id', 'vm_id', 'fail_open', 'configuration', 'cluster', 'timeout'] as const;
-export const ISTIO_QUERY_OPTIONS = ['format', 'filter', 'root_id', 'fail_open', 'configuration', 'phase', 'priority', 'namespace', 'selector', 'source'] as const;
+export const ENVOY_QUERY_OPTIONS = ['format', 'filter', 'runtime', 'root_id', 'vm_id', 'fail_open', 'configuration', 'example', 'cluster', 'timeout'] as const;
+export const ISTIO_QUERY_OPTIONS = ['format', 'filter', 'root_id', 'fail_open', 'configuration', 'example', 'phase', 'priority', 'namespace', 'selector', 'source'] as const;
 
 type Query = Readonly<Record<string, unknown>>;
 
@@ -131,12 +133,14 @@ export function resolveFilter(requested: FilterType | null, abi: AbiSummary, ver
 }
 
 function commonOptions(read: QueryReader, accept: string | undefined): CommonOptions {
+  if (read.has('configuration') && read.has('example')) read.problem('example', 'give a configuration or an example, not both');
   return {
     format: read.optional('format', oneOf(OUTPUT_FORMATS)) ?? formatFromAccept(accept),
     filter: read.optional('filter', oneOf(FILTER_TYPES)),
     rootId: read.optional('root_id', parseId),
     failOpen: read.optional('fail_open', parseBoolean) ?? false,
     configuration: read.optional('configuration', parseConfiguration),
+    example: read.optional('example', parseExampleName),
   };
 }
 
@@ -174,6 +178,10 @@ class QueryReader {
       return null;
     }
     return result.value;
+  }
+
+  has(name: string): boolean {
+    return this.query[name] !== undefined;
   }
 
   problem(name: string, message: string): void {
@@ -214,6 +222,10 @@ function parseId(raw: string): { value: string } | { problem: string } {
     return { problem: `must be 1-${MAX_ID_LENGTH} printable characters` };
   }
   return { value: raw };
+}
+
+function parseExampleName(raw: string): { value: string } | { problem: string } {
+  return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(raw) ? { value: raw } : { problem: `${quote(raw)} is not an example name (lowercase letters, digits, ".", "_" and "-", up to 64)` };
 }
 
 function parseClusterName(raw: string): { value: string } | { problem: string } {

@@ -26,19 +26,28 @@ const CommonQueries = (): MethodDecorator =>
       required: false,
       enum: FILTER_TYPES,
       description:
-        'HTTP filter or network (TCP) filter. Default: from the analysis, network only for a module with TCP callbacks and no HTTP ones. ' +
+        'HTTP filter or network (TCP) filter. Default: the publisher\'s host hint when the module fits it, else from the analysis, network only for a module with TCP callbacks and no HTTP ones. ' +
         'A filter type the module has no callbacks for is a 400.',
     }),
-    ApiQuery({ name: 'root_id', required: false, type: String, description: 'The root context id the plugin registers (Envoy root_id, Istio pluginName). Default: empty.' }),
+    ApiQuery({ name: 'root_id', required: false, type: String, description: 'The root context id the plugin registers (Envoy root_id, Istio pluginName). Default: the publisher\'s host hint, else empty.' }),
     ApiQuery({ name: 'fail_open', required: false, enum: ['true', 'false'], description: 'Let traffic through when the plugin fails. Default: false (fail closed).' }),
     ApiQuery({
       name: 'configuration',
       required: false,
       type: String,
-      description: `The plugin's configuration as JSON, at most ${MAX_CONFIGURATION_BYTES} bytes (URL-encoded). Envoy gets it as a google.protobuf.StringValue.`,
+      description:
+        `The plugin's configuration as JSON, at most ${MAX_CONFIGURATION_BYTES} bytes (URL-encoded). Envoy gets it as a google.protobuf.StringValue, ` +
+        'Istio as pluginConfig. Checked against the version\'s configuration schema: a configuration that breaks it is a 422 ' +
+        '`configuration_invalid` listing each error; without a schema, a warning says nothing could be checked.',
       example: '{"header":"x-request-id"}',
     }),
-    ApiProblems(400, 404, 409),
+    ApiQuery({
+      name: 'example',
+      required: false,
+      type: String,
+      description: 'Embed one of the version\'s configuration examples, by name, instead of `configuration`.',
+    }),
+    ApiProblems(400, 404, 409, 422),
   );
 
 const okResponse = (view: typeof EnvoyConfigView | typeof IstioConfigView, yamlDescription: string): MethodDecorator =>
@@ -98,8 +107,8 @@ export class ProxyConfigController {
       'Refused (409) like the Envoy configuration.',
   })
   @CommonQueries()
-  @ApiQuery({ name: 'phase', required: false, enum: ISTIO_PHASES, description: 'Where in the filter chain Istio puts the plugin. Default: unset (UNSPECIFIED_PHASE).' })
-  @ApiQuery({ name: 'priority', required: false, schema: { type: 'integer', format: 'int32' }, description: 'Order within a phase, highest first. Default: unset.' })
+  @ApiQuery({ name: 'phase', required: false, enum: ISTIO_PHASES, description: 'Where in the filter chain Istio puts the plugin. Default: the publisher\'s host hint, else unset (UNSPECIFIED_PHASE).' })
+  @ApiQuery({ name: 'priority', required: false, schema: { type: 'integer', format: 'int32' }, description: 'Order within a phase, highest first. Default: the publisher\'s host hint, else unset.' })
   @ApiQuery({ name: 'namespace', required: false, type: String, description: 'metadata.namespace of the resources (a Kubernetes namespace). Default: unset.' })
   @ApiQuery({ name: 'selector', required: false, type: String, example: 'app=reviews,version=v1', description: 'selector.matchLabels as key=value pairs. Default: unset (every workload of the namespace).' })
   @ApiQuery({ name: 'source', required: false, enum: ISTIO_SOURCES, description: 'Only the https:// or only the oci:// document. Default: both (https only when not served over OCI).' })

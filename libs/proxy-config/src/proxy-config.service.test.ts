@@ -5,7 +5,7 @@ import { analyzeModule, decide, DEFAULT_POLICY, summarizeAnalysis, type StoredAn
 import { loadConfig, type RegistryConfig } from '../../config/index.js';
 import { notFound, RegistryError } from '../../domain/index.js';
 import type { OciService } from '../../oci/index.js';
-import type { PluginsService } from '../../plugins/index.js';
+import type { ContractsService, PluginsService } from '../../plugins/index.js';
 import type { VersionRecord } from '../../versions/index.js';
 import { proxyWasmFilter, rejectedFilter } from '../../../testing/wasm-fixtures.js';
 import { ProxyConfigService } from './proxy-config.service.js';
@@ -87,7 +87,12 @@ describe('ProxyConfigService', () => {
         servedOverOci.has(`${namespace}/${name}@${version}`) ? { reference: `registry.example.com/${namespace}/${name}:${version}`, manifestDigest: MANIFEST_DIGEST } : null,
     } as unknown as OciService;
     const config: RegistryConfig = { ...loadConfig({ PUBLIC_URL, DATA_DIR: '/tmp/unused' }) };
-    service = new ProxyConfigService(plugins, oci, config);
+    // No version here has a contract: a given configuration is embedded unchecked, as ContractsService answers then.
+    const contracts = {
+      configurationFor: async (_record: VersionRecord, input: { configuration: unknown } | null) =>
+        input === null ? null : { configuration: input.configuration, check: { checked: false, valid: false, errors: [], schemaDigest: null, summary: 'no schema, so nothing could be checked' } },
+    } as unknown as ContractsService;
+    service = new ProxyConfigService(plugins, oci, contracts, config);
   });
 
   const refusal = async (run: Promise<unknown>): Promise<RegistryError> => {

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredAnalysis } from '../../analysis/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { digestHex, blobLink, RegistryError } from '../../domain/index.js';
+import { digestHex, blobLink, invalidInput, RegistryError } from '../../domain/index.js';
 import { OciService } from '../../oci/index.js';
-import { PluginsService } from '../../plugins/index.js';
+import { ContractsService, PluginsService } from '../../plugins/index.js';
 import { formatCoordinates, type VersionRecord } from '../../versions/index.js';
 import { buildEnvoyConfig } from './envoy-config.js';
 import { buildIstioPlugins, resolveIstioSources } from './istio-config.js';
-import { parseEnvoyQuery, parseIstioQuery, resolveFilter, type OutputFormat } from './proxy-config-options.js';
+import { isPlainObject, parseEnvoyQuery, parseIstioQuery, resolveFilter, type EnvoyOptions, type IstioOptions, type OutputFormat } from './proxy-config-options.js';
 import { warningsFor, type AbiSummary, type ProxyConfigInput } from './proxy-config.js';
 import { envoyJson, envoyYaml, istioJson, istioYaml, JSON_CONTENT_TYPE, YAML_CONTENT_TYPE, type EnvoyConfigJson, type IstioConfigJson } from './render.js';
 
@@ -31,12 +31,14 @@ export class ProxyConfigService {
   constructor(
     private readonly plugins: PluginsService,
     private readonly oci: OciService,
+    private readonly contracts: ContractsService,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
   async envoy(namespace: string, name: string, version: string, query: Readonly<Record<string, unknown>>, accept: string | undefined): Promise<RenderedConfig> {
-    const options = parseEnvoyQuery(query, accept);
-    const input = await this.input(namespace, name, version);
+    const asked = parseEnvoyQuery(query, accept);
+    const { input, record } = await this.input(namespace, name, version);
+    const options = await this.withContract(record, input, asked, false);
     const build = { ...options, filter: resolveFilter(options.filter, input.abi, input.coordinates) };
     const config = buildEnvoyConfig(input, build);
     const warnings = warningsFor(input);
@@ -46,8 +48,11 @@ export class ProxyConfigService {
   }
 
   async istio(namespace: string, name: string, version: string, query: Readonly<Record<string, unknown>>, accept: string | undefined): Promise<RenderedConfig> {
-    const options = parseIstioQuery(query, accept);
-    const input = await this.input(namespace, name, version);
+    const asked = parseIstioQuery(query, accept);
+    const { input, record } = await this.input(namespace, name, version);
+    const withHints = await this.withContract(record, input, asked, true);
+    const hints = record.contract?.hostHints;
+    const options = { ...withHints, phase: asked.phase ?? hints?.istioPhase ?? null, priority: asked.priority ?? hints?.istioPriority ?? null };
     const build = {
       ...options,
       filter: resolveFilter(options.filter, input.abi, input.coordinates),
@@ -69,16 +74,50 @@ export class ProxyConfigService {
     };
   }
 
-  private async input(namespace: string, name: string, version: string): Promise<ProxyConfigInput> {
+  private async input(namespace: string, name: string, version: string): Promise<{ input: ProxyConfigInput; record: VersionRecord }> {
     const record = await this.plugins.findVersion(namespace, name, version);
     const analysis = await this.servableAnalysis(record);
-    return {
+    const input: ProxyConfigInput = {
       coordinates: { namespace: record.namespace, plugin: record.plugin, version: record.version },
       module: { url: blobLink(this.config.publicUrl, record.digest), sha256: digestHex(record.digest) },
       oci: await this.oci.pinnedReference(record.namespace, record.plugin, record.version),
       abi: abiSummary(analysis),
       yanked: record.yankedAt === null ? null : { reason: record.yankReason },
+      configuration: null,
     };
+    return { input, record };
+  }
+
+  /**
+   * The caller's options completed from the version's contract: the
+   * configuration to embed (given or an example) checked against the schema
+   * (422 when it breaks it), and the publisher's host hints as defaults.
+   * Records the check on `input` for the answer.
+   */
+  private async withContract<T extends EnvoyOptions | IstioOptions>(record: VersionRecord, input: ProxyConfigInput, options: T, objectOnly: boolean): Promise<T> {
+    const hints = record.contract?.hostHints;
+    // A hint the module's callbacks cannot serve is ignored rather than refused: the caller did not ask for it.
+    const hinted = hints?.filterType ?? null;
+    const filter = options.filter ?? (hinted !== null && (input.abi.filterTypes.length === 0 || input.abi.filterTypes.includes(hinted)) ? hinted : null);
+    const asked = options.example !== null ? { example: options.example } : options.configuration !== null ? { configuration: options.configuration.value } : null;
+    const embedded = await this.contracts.configurationFor(record, asked);
+    let configuration = options.configuration;
+    if (embedded !== null) {
+      if (options.example !== null) {
+        if (objectOnly && !isPlainObject(embedded.configuration)) {
+          throw invalidInput([{ field: 'query.example', message: 'is not a JSON object, and Istio\'s pluginConfig (a google.protobuf.Struct) takes only objects' }]);
+        }
+        configuration = { json: JSON.stringify(embedded.configuration), value: embedded.configuration };
+      }
+      input.configuration = {
+        source: options.example !== null ? 'example' : 'given',
+        example: options.example,
+        checked: embedded.check.checked,
+        schemaDigest: embedded.check.schemaDigest,
+        summary: embedded.check.summary,
+      };
+    }
+    return { ...options, filter, rootId: options.rootId ?? hints?.rootId ?? null, configuration };
   }
 
   /** The version's analysis, when the version may be configured; a 409 saying why not otherwise. */

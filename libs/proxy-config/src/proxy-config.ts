@@ -54,6 +54,18 @@ export interface ProxyConfigInput {
   abi: AbiSummary;
   /** Set when the version is yanked: served, but not to be used for new deployments. */
   yanked: { reason: string | null } | null;
+  /** The embedded configuration and what checked it; null when none is embedded. */
+  configuration: ConfigurationNote | null;
+}
+
+/** Where the embedded configuration came from and whether the version's schema checked it. */
+export interface ConfigurationNote {
+  source: 'given' | 'example';
+  example: string | null;
+  /** False when the version has no configuration schema: nothing could be checked. */
+  checked: boolean;
+  schemaDigest: string | null;
+  summary: string;
 }
 
 /** The hex part of `sha256:<hex>`. */
@@ -75,6 +87,7 @@ export function warningsFor(input: ProxyConfigInput): string[] {
     warnings.push('The module exports neither HTTP nor TCP callbacks: as a filter it sees no traffic (it may still run timers or background work).');
   }
   warnings.push(...input.abi.warnings);
+  if (input.configuration !== null && !input.configuration.checked) warnings.push(`${input.configuration.summary}.`);
   return warnings;
 }
 

@@ -54,6 +54,19 @@ export class ConfigCompatibilityView {
   hosts!: ConfigHostView[];
 }
 
+export class ConfigurationNoteView {
+  @ApiProperty({ enum: ['given', 'example'] })
+  source!: 'given' | 'example';
+  @ApiProperty({ type: String, nullable: true, description: 'The example\'s name, when one was embedded.' })
+  example!: string | null;
+  @ApiProperty({ description: 'False when the version has no configuration schema: nothing could be checked.' })
+  checked!: boolean;
+  @ApiProperty({ type: String, nullable: true, pattern: '^sha256:[0-9a-f]{64}$' })
+  schemaDigest!: string | null;
+  @ApiProperty()
+  summary!: string;
+}
+
 class ConfigSummaryView {
   @ApiProperty({ type: ConfigPluginView })
   plugin!: ConfigPluginView;
@@ -63,7 +76,13 @@ class ConfigSummaryView {
   compatibility!: ConfigCompatibilityView;
   @ApiProperty({ enum: ['http', 'network'], description: 'The filter chain the configuration is for.' })
   filter!: string;
-  @ApiProperty({ type: [String], description: 'Yanked version, a module Envoy would not load, analysis warnings.' })
+  @ApiProperty({
+    type: ConfigurationNoteView,
+    nullable: true,
+    description: 'The plugin configuration embedded (given, or an example), and whether the version\'s schema checked it; null when none is embedded.',
+  })
+  configuration!: ConfigurationNoteView | null;
+  @ApiProperty({ type: [String], description: 'Yanked version, a module Envoy would not load, analysis warnings, a configuration no schema could check.' })
   warnings!: string[];
 }
 

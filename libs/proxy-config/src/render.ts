@@ -1,7 +1,7 @@
 import { Document } from 'yaml';
 import { envoyHeader, type EnvoyBuildOptions, type EnvoyConfig } from './envoy-config.js';
 import { istioHeader, type IstioBuildOptions, type IstioDocument, type WasmPlugin } from './istio-config.js';
-import { hexOf, type FilterType, type HostSupport, type ProxyConfigInput } from './proxy-config.js';
+import { hexOf, type ConfigurationNote, type FilterType, type HostSupport, type ProxyConfigInput } from './proxy-config.js';
 
 /**
  * The two ways a configuration is given. YAML is for pasting: the
@@ -24,6 +24,8 @@ export interface ConfigSummary {
   };
   compatibility: { abiVersion: string | null; filterTypes: FilterType[]; envoyLoads: boolean; hosts: HostSupport[] };
   filter: FilterType;
+  /** The embedded configuration's origin and check; null when none is embedded. */
+  configuration: ConfigurationNote | null;
   warnings: string[];
 }
 
@@ -55,6 +57,7 @@ export function summary(input: ProxyConfigInput, filter: FilterType, warnings: r
       hosts: input.abi.compatibility.map(({ host, versions, reason }) => ({ host, versions, reason })),
     },
     filter,
+    configuration: input.configuration,
     warnings: [...warnings],
   };
 }

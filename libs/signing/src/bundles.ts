@@ -17,6 +17,8 @@ export interface AttestationInput {
   name: string;
   /** SHA-256 of the module, 64 lowercase hex digits. */
   digestHex: string;
+  /** Further subjects after the module: the documents published with it (README, schema), named and digested alike. */
+  documents?: readonly { name: string; digestHex: string }[];
   predicateType: string;
   predicate: Record<string, unknown>;
 }
@@ -63,9 +65,12 @@ export async function attestModule(input: AttestationInput, key: SigningKey): Pr
   return bundleToJSON(asV03(bundle));
 }
 
-export function inTotoStatement({ name, digestHex, predicateType, predicate }: AttestationInput): InTotoStatement {
-  if (!/^[0-9a-f]{64}$/.test(digestHex)) throw new Error(`digestHex must be 64 lowercase hex digits, got ${JSON.stringify(digestHex)}`);
-  return { _type: IN_TOTO_STATEMENT_V1, subject: [{ name, digest: { sha256: digestHex } }], predicateType, predicate };
+export function inTotoStatement({ name, digestHex, documents = [], predicateType, predicate }: AttestationInput): InTotoStatement {
+  const subjects = [{ name, digestHex }, ...documents];
+  for (const subject of subjects) {
+    if (!/^[0-9a-f]{64}$/.test(subject.digestHex)) throw new Error(`digestHex must be 64 lowercase hex digits, got ${JSON.stringify(subject.digestHex)}`);
+  }
+  return { _type: IN_TOTO_STATEMENT_V1, subject: subjects.map((s) => ({ name: s.name, digest: { sha256: s.digestHex } })), predicateType, predicate };
 }
 
 /** The DSSE payload bytes: the canonical JSON of the in-toto statement. */

@@ -1,5 +1,6 @@
 import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
 import type { VersionStatus } from '../../db/index.js';
+import type { ContractSource, HostHints, SchemaDialect } from '../../contract/index.js';
 import type { PluginMetadata } from '../../domain/index.js';
 import type { StepStatus } from './pipeline-steps.js';
 
@@ -31,6 +32,27 @@ export interface VersionRecord extends VersionCoordinates {
   yankedAt: Date | null;
   yankReason: string | null;
   firstDownloadedAt: Date | null;
+  /** What the publisher gave beside the module, in brief (digests and hints); null when nothing. */
+  contract: ContractSummary | null;
+}
+
+/** A version's contract as lists and pages show it; the documents themselves are read with findContractDocuments. */
+export interface ContractSummary {
+  source: ContractSource;
+  readmeDigest: string | null;
+  configSchemaDigest: string | null;
+  configSchemaDialect: SchemaDialect | null;
+  exampleNames: string[];
+  examplesDigest: string | null;
+  hostHints: HostHints;
+}
+
+/** The contract's documents, exactly as stored and served. */
+export interface ContractDocuments {
+  readme: string | null;
+  readmeHtml: string | null;
+  configSchema: string | null;
+  examples: string | null;
 }
 
 /** A version with what the pipeline needs to process it. */

@@ -3,11 +3,24 @@ import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
 import { DATABASE, type Database, Prisma, transaction } from '../../db/index.js';
 import { latestOf, PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
 import { jobIdFor, PIPELINE_STEPS, type StepState, type StepStatus } from './pipeline-steps.js';
-import type { DeletedVersionRecord, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
+import { NO_HOST_HINTS, type ContractSource, type HostHints, type SchemaDialect, type VersionContract } from '../../contract/index.js';
+import type { ContractDocuments, ContractSummary, DeletedVersionRecord, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
 import { VERSION_HOOKS, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
 import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockVersion, tryLockVersion } from './version-locks.js';
 
-const versionInclude = { plugin: { select: { name: true, namespace: { select: { name: true } } } } } as const;
+const contractSummarySelect = {
+  source: true,
+  readmeDigest: true,
+  configSchemaDigest: true,
+  configSchemaDialect: true,
+  exampleNames: true,
+  examplesDigest: true,
+  hostHints: true,
+} as const;
+const versionInclude = {
+  plugin: { select: { name: true, namespace: { select: { name: true } } } },
+  contract: { select: contractSummarySelect },
+} as const;
 // Neither is part of a VersionRecord, and both may be large: the report (a few hundred KiB; the
 // analysis endpoints read it with findAnalysis) and the declared dependencies (20,000 packages, 5 MiB).
 const versionOmit = { analysis: true, declaredDependencies: true } as const;
@@ -33,7 +46,20 @@ export const toVersionRecord = (row: VersionRow): VersionRecord => ({
   yankedAt: row.yankedAt,
   yankReason: row.yankReason,
   firstDownloadedAt: row.firstDownloadedAt,
+  contract: row.contract === null ? null : toContractSummary(row.contract),
 });
+
+function toContractSummary(row: Prisma.VersionContractGetPayload<{ select: typeof contractSummarySelect }>): ContractSummary {
+  return {
+    source: row.source as ContractSource,
+    readmeDigest: row.readmeDigest,
+    configSchemaDigest: row.configSchemaDigest,
+    configSchemaDialect: row.configSchemaDialect as SchemaDialect | null,
+    exampleNames: row.exampleNames,
+    examplesDigest: row.examplesDigest,
+    hostHints: { ...NO_HOST_HINTS, ...(row.hostHints as Partial<HostHints>) },
+  };
+}
 
 /**
  * A version by id, read with the caller's client: a lifecycle hook reads the
@@ -93,6 +119,8 @@ export interface NewVersion {
   /** Where the blob's object is stored; its blob row is inserted unless it exists. */
   storageKey: string;
   declaredDependencies: object | null;
+  /** README, schema, examples and host hints, checked; null when the publisher gave none. */
+  contract: VersionContract | null;
 }
 
 /**
@@ -102,6 +130,7 @@ export interface NewVersion {
 export interface VersionStore {
   findVersion(version: VersionCoordinates): Promise<VersionRecord | null>;
   findToProcess(versionId: string): Promise<VersionToProcess | null>;
+  findContractDocuments(versionId: string): Promise<ContractDocuments | null>;
   recordAnalysis(versionId: string, outcome: AnalysisOutcome, at: Date): Promise<void>;
   markReady(versionId: string, at: Date): Promise<boolean>;
   markFailed(versionId: string, reason: string): Promise<boolean>;
@@ -191,10 +220,18 @@ export class VersionsRepository implements VersionStore {
     return (row?.analysis ?? null) as StoredAnalysis | null;
   }
 
+  /** A version's README, schema and examples as stored; null when it has no contract. */
+  async findContractDocuments(versionId: string): Promise<ContractDocuments | null> {
+    return this.prisma.versionContract.findUnique({
+      where: { versionId },
+      select: { readme: true, readmeHtml: true, configSchema: true, examples: true },
+    });
+  }
+
   async findToProcess(versionId: string): Promise<VersionToProcess | null> {
     const row = await this.prisma.version.findUnique({
       where: { id: versionId },
-      include: { plugin: { include: { namespace: { select: { name: true } } } }, steps: true },
+      include: { plugin: { include: { namespace: { select: { name: true } } } }, steps: true, contract: { select: contractSummarySelect } },
     });
     if (row === null) return null;
     const { plugin } = row;
@@ -544,6 +581,7 @@ export class VersionTransaction {
         size: input.size,
         declaredDependencies: input.declaredDependencies ?? undefined,
         steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
+        ...(input.contract ? { contract: { create: contractRow(input.contract) } } : {}),
       },
       ...versionRecordQuery,
     });
@@ -596,4 +634,20 @@ function sortSteps(rows: { step: string; state: StepState; attempts: number; err
     const row = rows.find((r) => r.step === step);
     return row ? [{ step, state: row.state, attempts: row.attempts, error: row.error, startedAt: row.startedAt, finishedAt: row.finishedAt }] : [];
   });
+}
+
+function contractRow(contract: VersionContract): Prisma.VersionContractCreateWithoutVersionInput {
+  return {
+    source: contract.source,
+    readme: contract.readme?.markdown ?? null,
+    readmeHtml: contract.readme?.html ?? null,
+    readmeDigest: contract.readme?.digest ?? null,
+    configSchema: contract.configSchema?.json ?? null,
+    configSchemaDialect: contract.configSchema?.dialect ?? null,
+    configSchemaDigest: contract.configSchema?.digest ?? null,
+    examples: contract.examples?.json ?? null,
+    exampleNames: contract.examples?.names ?? [],
+    examplesDigest: contract.examples?.digest ?? null,
+    hostHints: contract.hostHints as unknown as Prisma.InputJsonValue,
+  };
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { SCRIPT, SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from './assets.js';
@@ -43,9 +43,23 @@ export class WebController {
     @Param('namespace') namespace: string,
     @Param('name') name: string,
     @Param('version') version: string,
+    @Query('example') example: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    send(reply, await this.web.plugin(namespace, name, version));
+    send(reply, await this.web.plugin(namespace, name, version, { example: typeof example === 'string' ? example : null }));
+  }
+
+  /** The configuration form, posted: checked, then shown with the Envoy and Istio configuration it makes. */
+  @Post('plugins/:namespace/:name/:version/configure')
+  @HttpCode(200)
+  async configure(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    send(reply, await this.web.plugin(namespace, name, version, { fields: formFields(body) }));
   }
 
   @Get(STYLESHEET_PATH.slice(1))
@@ -57,6 +71,23 @@ export class WebController {
   script(@Res() reply: FastifyReply): void {
     void reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', ASSET_CACHE).send(SCRIPT);
   }
+}
+
+/** Most fields a form post may carry, and its size: a schema's form is bounded well below both. */
+export const FORM_BODY_LIMIT = 256 * 1024;
+const MAX_FORM_FIELDS = 2000;
+
+/** application/x-www-form-urlencoded text → fields; a name given twice keeps every value, in order. */
+function formFields(body: unknown): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  if (typeof body !== 'string') return fields;
+  let count = 0;
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (++count > MAX_FORM_FIELDS) break;
+    const existing = fields[name];
+    fields[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return fields;
 }
 
 function send(reply: FastifyReply, page: { status: number; html: string }): void {

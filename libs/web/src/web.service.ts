@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { html, queryString } from './html.js';
 import { errorPage, homePage, searchPage, type Category, type Entry, type SearchData } from './pages/catalog-pages.js';
 import { pluginPage } from './pages/plugin-page.js';
+import type { ConfigureRequest } from './pages/contract-view.js';
 import { PublicApi } from './public-api.js';
 
 export interface Page {
@@ -102,8 +103,8 @@ export class WebService {
     };
   }
 
-  async plugin(namespace: string, name: string, version: string | null): Promise<Page> {
-    return pluginPage(this.api, namespace, name, version);
+  async plugin(namespace: string, name: string, version: string | null, configure?: ConfigureRequest): Promise<Page> {
+    return pluginPage(this.api, namespace, name, version, configure);
   }
 
   private async categories(): Promise<Category[]> {

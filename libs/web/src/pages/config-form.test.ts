@@ -3,7 +3,7 @@ import { DomUtils, parseDocument } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
 import { pointerToken, type ConfigurationError, type SchemaObject } from '../../../contract/index.js';
 import { inlineCode } from '../../test/inline-code.js';
-import { CONFIG_FORM_LIMITS, configForm, configurationFromForm, SubmittedText, type ConfigFormInput } from './config-form.js';
+import { CONFIG_FORM_LIMITS, configForm, configurationFromForm, fieldId, type ConfigFormInput } from './config-form.js';
 
 // ---------------------------------------------------------------------------
 // A browser, as far as a form goes: the HTML parsed by a real parser, then the
@@ -167,7 +167,7 @@ describe('configForm and configurationFromForm: the round trip', () => {
     expect(legends).toEqual(['Audiences required', 'Key set required', 'Rules', ...rule('Rule 1'), ...rule('Rule 2'), ...rule('Rule 3'), ...rule('Rule 4 (new)')]);
     expect(controlNamed(markup, '/audiences/2')!.attribs.value).toBe(''); // one blank slot after the items
     expect(controlNamed(markup, '/rules/3/path')!.attribs.value).toBe(''); // and one blank item
-    expect(descriptionsOf(markup, controlNamed(markup, '/issuer')!)).toContain('The iss claim every token must carry.');
+    expect(descriptionsOf(markup, controlNamed(markup, '/issuer')!)).toEqual(['The iss claim every token must carry. Format: uri']);
     expect(descriptionsOf(markup, controlNamed(markup, '/rules/0/path')!).join(' ')).toContain('Pattern: ^/');
     expect(labelOf(markup, controlNamed(markup, '/issuer')!)).toBe('Issuer required');
   });
@@ -257,7 +257,7 @@ describe('configForm and configurationFromForm: the round trip', () => {
 });
 
 describe('configurationFromForm: values that are not of the schema type', () => {
-  it('reports each with its pointer and rule, and keeps what was typed so the form shows it again beside its error', () => {
+  it('reports each with its pointer and rule, leaves it out of the value, and keeps what was typed so the form shows it again beside its error', () => {
     const fields = fieldsOf(render(JWT_SCHEMA, FULL));
     Object.assign(fields, { '/clock_skew_seconds': 'abc', '/jwks/cache_seconds': '1.5', '/leeway_ratio': '1e999', '/forward_payload': 'yes', '/algorithm': 'none' });
     const read = configurationFromForm(JWT_SCHEMA, fields);
@@ -270,8 +270,9 @@ describe('configurationFromForm: values that are not of the schema type', () => 
     ]);
     expect(read.problems.find((p) => p.pointer === '/clock_skew_seconds')!.message).toBe('clock_skew_seconds must be a number.');
     expect(read.problems.find((p) => p.pointer === '/jwks/cache_seconds')!.message).toBe('cache_seconds must be a whole number.');
-    expect((read.value as Record<string, unknown>).clock_skew_seconds).toEqual(new SubmittedText('abc'));
-    expect(JSON.stringify(read.value)).toContain('"clock_skew_seconds":"abc"');
+    expect(read.problems.find((p) => p.pointer === '/clock_skew_seconds')!.submitted).toBe('abc');
+    expect(read.value).not.toHaveProperty('clock_skew_seconds');
+    expect(read.value).not.toHaveProperty('forward_payload');
 
     const again = render(JWT_SCHEMA, read.value, { errors: read.problems });
     const skew = controlNamed(again, '/clock_skew_seconds')!;
@@ -279,12 +280,17 @@ describe('configurationFromForm: values that are not of the schema type', () => 
     expect(descriptionsOf(again, skew)).toContain('clock_skew_seconds must be a number.');
   });
 
-  it('reports JSON that does not parse at the pointer of its textarea, and shows the text again', () => {
+  it('reports JSON that does not parse at the pointer of its textarea, and shows the text again there, even where fields would be drawn', () => {
     const schema: SchemaObject = { type: 'object', properties: { labels: { type: 'object', additionalProperties: { type: 'string' } } } };
     const read = configurationFromForm(schema, { '/labels#json': '{"team": ' });
-    expect(read.problems).toEqual([{ pointer: '/labels', rule: 'json', message: expect.stringMatching(/^labels is not valid JSON: /) }]);
+    expect(read.problems).toEqual([{ pointer: '/labels', rule: 'json', message: expect.stringMatching(/^labels is not valid JSON: /), submitted: '{"team": ' }]);
     const again = render(schema, read.value, { errors: read.problems });
     expect(fieldsOf(again)['/labels#json']).toBe('{"team": ');
+    // A subtree shown as JSON because its value did not fit fields: broken JSON stays JSON, as typed.
+    const fitted: SchemaObject = { type: 'object', properties: { extra: { type: 'object', properties: { known: { type: 'string' } } } } };
+    const broken = { ...fieldsOf(render(fitted, { extra: { known: 'k', unknown: 1 } })), '/extra#json': '{"known": "k",' };
+    const reread = configurationFromForm(fitted, broken);
+    expect(fieldsOf(render(fitted, reread.value, { errors: reread.problems }))).toEqual({ '/extra#json': '{"known": "k",' });
   });
 
   it('refuses JSON nested deeper than the validator allows, without overflowing the stack', () => {
@@ -323,7 +329,8 @@ describe('configForm: errors beside their fields', () => {
   ])('puts the error for %s in its field, described by it and marked invalid', (pointer, message) => {
     const control = controlNamed(markup, pointer)!;
     expect(control.attribs['aria-invalid']).toBe('true');
-    expect(descriptionsOf(markup, control)[0]).toBe(message);
+    expect(control.attribs['aria-describedby']!.split(' ')).toContain(`${fieldId(pointer)}--error`);
+    expect(descriptionsOf(markup, control)).toContain(message);
     const field = control.parent as Element;
     expect(DomUtils.findAll((e) => e.attribs.class === 'field-error', field.children).map((e) => DomUtils.textContent(e))).toEqual([message]);
     expect(DomUtils.findAll((e) => e.attribs['aria-invalid'] === 'true', field.children)).toEqual([control]);
@@ -332,43 +339,46 @@ describe('configForm: errors beside their fields', () => {
   it('puts an error about an object on its fieldset, and one about the whole configuration at the top of the form', () => {
     const fieldset = parse(markup).find((e) => e.name === 'fieldset' && e.attribs['aria-invalid'] === 'true')!;
     expect(DomUtils.textContent(DomUtils.findOne((e) => e.name === 'legend', fieldset.children)!)).toContain('Key set');
-    expect(descriptionsOf(markup, fieldset)[0]).toBe('jwks must not have other properties.');
-    expect(DomUtils.textContent(byId(markup, 'config-form-errors')!)).toBe('the configuration has an unknown property.');
+    expect(descriptionsOf(markup, fieldset)).toContain('jwks must not have other properties.');
+    const elements = parse(markup);
+    const above = elements.findIndex((e) => e.name === 'ul' && e.attribs.class === 'field-errors');
+    expect(DomUtils.textContent(elements[above]!)).toBe('(the whole configuration): the configuration has an unknown property.');
+    expect(above).toBeLessThan(elements.findIndex((e) => e.attribs.name === '/issuer'));
   });
 
-  it('lists every error at the top with a link to where it is shown', () => {
-    const summary = byId(markup, 'config-form-summary')!;
-    const links = DomUtils.findAll((e) => e.name === 'a', summary.children).map((a) => a.attribs.href!.slice(1));
-    expect(links).toHaveLength(errors.length);
-    expect(links.slice(0, 4).map((id) => byId(markup, id)!.attribs.name)).toEqual(['/issuer', '/audiences/1', '/rules/1/path', '/jwks/uri']);
+  it('shows each error once', () => {
+    const shown = parse(markup).filter((e) => e.attribs.class === 'field-error' || (e.name === 'ul' && e.attribs.class === 'field-errors'));
+    expect(shown.map((e) => DomUtils.textContent(e)).join('\n').split('\n')).toHaveLength(errors.length);
   });
 
   it('shows an error under a JSON textarea on the textarea', () => {
     const schema: SchemaObject = { type: 'object', properties: { labels: { type: 'object', additionalProperties: { type: 'string' } } } };
     const withError = render(schema, { labels: { team: 3 } }, { errors: [{ pointer: '/labels/team', rule: 'type', message: 'team must be a string.' }] });
-    expect(descriptionsOf(withError, controlNamed(withError, '/labels#json')!)[0]).toBe('team must be a string.');
+    expect(descriptionsOf(withError, controlNamed(withError, '/labels#json')!)).toContain('team must be a string.');
   });
 });
 
 describe('configForm: the form itself', () => {
-  it('posts to the action without browser checks, and marks required only fields required all the way from the root', () => {
+  it('posts to the action with no browser check that could block it: novalidate, no required attribute; the label says required', () => {
     const markup = render(JWT_SCHEMA, FULL);
     const form = formIn(markup);
     expect(form.attribs).toMatchObject({ method: 'post', action: '/plugins/acme/jwt-auth/1.1.0/configure', novalidate: '' });
-    const required = parse(markup)
-      .filter((e) => e.attribs.required !== undefined)
-      .map((e) => e.attribs.name);
-    // rules/N/path and jwks/source are required by their parents, but a rule or a key set can be left out or blank.
-    expect(required).toEqual(['/issuer', '/jwks/source']);
+    expect(parse(markup).filter((e) => e.attribs.required !== undefined)).toEqual([]);
+    expect(labelOf(markup, controlNamed(markup, '/rules/3/path')!)).toBe('path required');
   });
 
-  it('offers each example as a link that needs no script, the chosen one marked', () => {
-    const markup = render(JWT_SCHEMA, FULL, { examples: ['basic', 'with rules'], selectedExample: 'with rules' });
-    const links = parse(markup).filter((e) => e.name === 'a' && e.attribs.href?.startsWith('?example='));
+  it('offers each example as a link to the page that needs no script, the chosen one marked', () => {
+    const markup = render(JWT_SCHEMA, FULL, { examples: ['basic', 'with rules'], selectedExample: 'with rules', page: '/plugins/acme/jwt-auth/1.1.0' });
+    const links = parse(markup).filter((e) => e.name === 'a');
     expect(links.map((a) => [a.attribs.href, a.attribs['aria-current'] ?? null])).toEqual([
-      ['?example=basic#config-form', null],
-      ['?example=with%20rules#config-form', 'true'],
+      ['/plugins/acme/jwt-auth/1.1.0?example=basic#config-form', null],
+      ['/plugins/acme/jwt-auth/1.1.0?example=with%20rules#config-form', 'true'],
     ]);
+    expect(formIn(markup).attribs.id).toBe('config-form');
+    // Without the page (a relative link would go wrong after a POST), only the chosen one is named.
+    const named = render(JWT_SCHEMA, FULL, { examples: ['basic'], selectedExample: 'basic' });
+    expect(parse(named).filter((e) => e.name === 'a')).toEqual([]);
+    expect(named).toContain('Starting from the example <strong>basic</strong>.');
   });
 
   it('writes no inline script or style (the CSP forbids them)', () => {
@@ -388,7 +398,7 @@ describe('configForm: a hostile schema', () => {
   };
 
   it('shows titles, descriptions, enum values, defaults and keys as text, never as markup', () => {
-    const markup = render(schema, { mode: attack }, { errors: [{ pointer: '/mode', rule: 'enum', message: attack }], examples: [attack], selectedExample: null });
+    const markup = render(schema, { mode: attack }, { errors: [{ pointer: '/mode', rule: 'enum', message: attack }, { pointer: `/${attack}x`, rule: 'x', message: attack }], examples: [attack], selectedExample: null, page: attack });
     // Parsed, not matched: the attack text sits inside attribute values, where a pattern would see "onerror=".
     const elements = parse(markup);
     expect(elements.filter((e) => e.name === 'script' || e.name === 'img')).toEqual([]);
@@ -396,7 +406,7 @@ describe('configForm: a hostile schema', () => {
     const field = controlNamed(markup, `/${pointerToken(attack)}`)!;
     expect(labelOf(markup, field)).toBe(attack);
     expect(field.attribs.placeholder).toBe(attack);
-    expect(descriptionsOf(markup, field)[0]).toBe(attack);
+    expect(descriptionsOf(markup, field)[0]).toMatch(new RegExp(`^${attack.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
     const option = DomUtils.findAll((e) => e.name === 'option', controlNamed(markup, '/mode')!.children).find((o) => o.attribs.selected !== undefined)!;
     expect([option.attribs.value, DomUtils.textContent(option)]).toEqual([attack, attack]);
     expect(roundTrip(schema, { [attack]: attack, mode: attack }).value).toEqual({ [attack]: attack, mode: attack });
@@ -407,6 +417,7 @@ describe('configForm: a hostile schema', () => {
     const field = controlNamed(markup, '/long')!;
     expect(labelOf(markup, field).length).toBeLessThanOrEqual(CONFIG_FORM_LIMITS.titleChars);
     expect(descriptionsOf(markup, field)[0]!.length).toBeLessThanOrEqual(CONFIG_FORM_LIMITS.descriptionChars);
+    expect(descriptionsOf(markup, field)[0]).toMatch(/^D+…$/);
     expect(markup.length).toBeLessThan(10_000);
   });
 
@@ -438,14 +449,98 @@ describe('configForm: a hostile schema', () => {
     expect(roundTrip(schema, value).value).toEqual(value);
   });
 
-  it('renders a schema whose references fan out exponentially (20^5 leaves) within the limits, quickly', () => {
+  it('renders a schema whose references fan out exponentially (30^5 leaves) within the limits, quickly', () => {
     const $defs: Record<string, unknown> = { d0: { type: 'string' } };
-    for (let i = 1; i <= 5; i++) $defs[`d${i}`] = { type: 'object', properties: Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`k${k}`, { $ref: `#/$defs/d${i - 1}` }])) };
+    for (let i = 1; i <= 5; i++) $defs[`d${i}`] = { type: 'object', properties: Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`k${k}`, { $ref: `#/$defs/d${i - 1}` }])) };
     for (const schema of [{ $ref: '#/$defs/d5', $defs }, { type: 'object', properties: { list: { type: 'array', items: { $ref: '#/$defs/d5' } } }, $defs }]) {
       const started = performance.now();
       const markup = render(schema, {});
       expect(performance.now() - started).toBeLessThan(500);
       expect(parse(markup).filter((e) => ['input', 'select', 'textarea'].includes(e.name)).length).toBeLessThanOrEqual(CONFIG_FORM_LIMITS.fields);
     }
+  });
+});
+
+// The form's first tests (from main), on the same browser-faithful fieldsOf.
+
+const JWT: SchemaObject = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  required: ['issuer'],
+  definitions: { rule: { type: 'object', required: ['path'], properties: { path: { type: 'string', pattern: '^/' }, allow_anonymous: { type: 'boolean', default: false } } } },
+  properties: {
+    issuer: { type: 'string', title: 'Issuer', description: 'Expected iss claim.', format: 'uri' },
+    audiences: { type: 'array', items: { type: 'string' } },
+    algorithm: { enum: ['RS256', 'ES256'], default: 'RS256' },
+    clock_skew_seconds: { type: 'integer', minimum: 0, maximum: 300, default: 60 },
+    forward: { type: 'object', properties: { header: { type: 'string' }, strip: { type: 'boolean' } } },
+    rules: { type: 'array', items: { $ref: '#/definitions/rule' } },
+    weights: { type: 'array', items: { type: 'number' } },
+    extra: { oneOf: [{ type: 'string' }, { type: 'object' }] },
+  },
+};
+
+const form = (schema: SchemaObject, value: unknown, errors: { pointer: string; rule: string; message: string }[] = []) =>
+  configForm({ schema, value, errors, action: '/configure', examples: [], selectedExample: null }).value;
+
+describe('the configuration form', () => {
+  it.each([
+    ['a full JWT configuration', { issuer: 'https://id.example', audiences: ['api', 'web'], algorithm: 'ES256', clock_skew_seconds: 30, forward: { header: 'x-sub', strip: true }, rules: [{ path: '/health', allow_anonymous: true }, { path: '/admin' }], weights: [0.5, 2], extra: { any: ['thing'] } }],
+    ['only what is required', { issuer: 'https://id.example' }],
+    ['a oneOf subtree as a string', { issuer: 'x', extra: 'text' }],
+  ])('gives back what it was filled with: %s', (_name, value) => {
+    expect(configurationFromForm(JWT, fieldsOf(form(JWT, value))).value).toEqual(value);
+  });
+
+  it('names fields by JSON Pointer, and draws one blank item after the existing ones that adds nothing when left blank', () => {
+    const fields = fieldsOf(form(JWT, { issuer: 'x', rules: [{ path: '/a' }] }));
+    expect(fields['/issuer']).toBe('x');
+    expect(fields['/rules/0/path']).toBe('/a');
+    expect(fields['/rules/1/path']).toBe('');
+    expect(fields['/audiences/0']).toBe('');
+    expect(fields['/extra#json']).toBe('');
+    expect(configurationFromForm(JWT, { ...fields, '/rules/1/path': '/b', '/audiences/0': 'api' }).value).toEqual({ issuer: 'x', rules: [{ path: '/a' }, { path: '/b' }], audiences: ['api'] });
+  });
+
+  it('types values by the schema and reports what cannot be read at its pointer', () => {
+    const { value, problems } = configurationFromForm(JWT, { '/issuer': 'x', '/clock_skew_seconds': '1.5', '/weights/0': 'abc', '/forward/strip': 'maybe', '/extra#json': '{nope' });
+    expect(value).toEqual({ issuer: 'x' });
+    expect(problems.map((p) => `${p.pointer} ${p.rule}`)).toEqual(['/clock_skew_seconds type', '/forward/strip type', '/weights/0 type', '/extra json']);
+  });
+
+  it('shows each error beside its field and lists the ones without a field above the form', () => {
+    const markup = form(JWT, { issuer: '' }, [
+      { pointer: '/issuer', rule: 'required', message: 'issuer is required' },
+      { pointer: '/nowhere', rule: 'additionalProperties', message: 'nowhere is not allowed' },
+    ]);
+    const id = fieldId('/issuer');
+    expect(markup).toMatch(new RegExp(`<input id="${id}" name="/issuer" type="text" value="" placeholder="" aria-describedby="${id}--help ${id}--error" aria-invalid="true">`));
+    expect(markup).toContain(`<p class="field-error" id="${id}--error">issuer is required</p>`);
+    expect(markup).toMatch(/<ul class="field-errors" role="alert"><li><code>\/nowhere<\/code>: nowhere is not allowed<\/li><\/ul>/);
+  });
+
+  it('escapes and shortens every text the schema gives', () => {
+    const hostile: SchemaObject = {
+      type: 'object',
+      properties: { a: { type: 'string', title: '<script>alert(1)</script>', description: `"><img src=x onerror=alert(1)>${'x'.repeat(1000)}`, enum: ['<b>'] } },
+    };
+    const markup = form(hostile, {});
+    expect(markup).not.toMatch(/<script|<img|<b>/);
+    expect(markup).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(markup.length).toBeLessThan(3000);
+  });
+
+  it('edits a schema too large to draw field by field as one JSON text area, at once', () => {
+    const properties = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`p${i}`, { type: 'string' }]));
+    const huge: SchemaObject = { type: 'object', properties };
+    const markup = form(huge, { p1: 'x' });
+    expect(markup.match(/<(input|select|textarea)\b/g)).toHaveLength(1);
+    expect(configurationFromForm(huge, fieldsOf(markup)).value).toEqual({ p1: 'x' });
+    expect(CONFIG_FORM_LIMITS.fields).toBeLessThan(10_000);
+  });
+
+  it('gives distinct ids to distinct pointers', () => {
+    const pointers = ['/a/b', '/a_b', '/a~1b', '/a.b', '/a-b', '/a b'];
+    expect(new Set(pointers.map(fieldId)).size).toBe(pointers.length);
   });
 });

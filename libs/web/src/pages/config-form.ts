@@ -12,12 +12,12 @@ import { html, type Html } from '../html.js';
  * that do not fit the schema, too deep, too many fields) is one JSON textarea
  * named "<pointer>#json". The form never drops part of the value it is given.
  *
- * The form carries `novalidate`: the server judges the configuration against
- * the whole schema and puts every error beside its field at once, so the
- * browser's own checks (required, min, max, step) must not block the submit.
- * `required` is still set where the field is required all the way from the
- * root (not inside an optional object or an array item), for assistive
- * technology; inside optional parts the label says "required" instead.
+ * The form carries `novalidate` and no field has the `required` attribute:
+ * the registry judges the configuration against the whole schema and puts
+ * every error beside its field at once, and a browser's check would block the
+ * submit that asks for that (one bubble at a time), or wrongly demand a field
+ * inside an optional object or a blank new item. The label says "required";
+ * min, max and step stay on number inputs for their spin buttons.
  */
 
 export const CONFIG_FORM_LIMITS = {
@@ -45,48 +45,55 @@ const MULTILINE_FORMATS = new Set(['textarea', 'multiline', 'markdown', 'pem', '
 const SHAPE_KEYWORDS = ['oneOf', 'anyOf', 'allOf', 'if', 'dependentSchemas', 'dependencies', 'prefixItems', '$dynamicRef', '$recursiveRef'];
 
 /**
- * What a person typed where the schema wants another type ("abc" for a
- * number, broken JSON): kept in the value read back so the form shows it again
- * beside its error. A value holding one is not a configuration (its problems
- * say why); as JSON it is the text itself.
+ * A submitted field that could not be read as its schema type ("abc" for a
+ * number, broken JSON). It is left out of the value; `submitted` keeps what
+ * was typed, so a form rendered with this problem among its errors shows the
+ * text again beside it.
  */
-export class SubmittedText {
-  constructor(readonly text: string) {}
-  toJSON(): string {
-    return this.text;
-  }
+export interface FormProblem extends ConfigurationError {
+  submitted?: string;
 }
 
 export interface ConfigFormInput {
   schema: SchemaObject;
   /** Pre-fill: an example's configuration, or what configurationFromForm read from a submit. */
   value: unknown;
-  /** Each is shown beside the field its pointer names (or the nearest part of the form that holds it). */
-  errors: readonly ConfigurationError[];
+  /**
+   * Each is shown beside the field its pointer names, or on the nearest fieldset or JSON text area
+   * that holds that place, or above the fields. A FormProblem's text is shown again in its field.
+   */
+  errors: readonly (ConfigurationError | FormProblem)[];
   /** Where the form posts (application/x-www-form-urlencoded). */
   action: string;
-  /** Example names: links "?example=<name>" to the current page, so choosing one needs no script. */
+  /** Example names. */
   examples: readonly string[];
   selectedExample: string | null;
+  /**
+   * The version page: with it, each example is a link `<page>?example=<name>#configure` (no script
+   * needed); without it only the chosen example is named (the page lists them).
+   */
+  page?: string;
 }
 
+/** The form's id: the example links come back to it. */
 export const CONFIG_FORM_ID = 'config-form';
+/** A field holding a subtree as JSON text is named by its pointer and this suffix. */
+const JSON_SUFFIX = '#json';
 
 export function configForm(input: ConfigFormInput): Html {
   const errors = input.errors.slice(0, CONFIG_FORM_LIMITS.errors);
-  const context: RenderContext = { root: input.schema, errors, placedAt: new Map(), ids: 0 };
-  const root: Site = { pointer: '', depth: 0, label: titleOf(input.schema) ?? 'Configuration', required: true, mandatory: true };
+  const submitted = new Map<string, FormProblem>();
+  for (const e of errors) if (typeof (e as FormProblem).submitted === 'string') submitted.set(e.pointer, e as FormProblem);
+  const context: RenderContext = { root: input.schema, errors, submitted, placed: new Set(), shapes: new ShapeCache(input.schema) };
+  const root: Site = { pointer: '', depth: 0, label: titleOf(input.schema) ?? 'Configuration', required: true };
   const fields = renderNode(context, root, input.schema, input.value, CONFIG_FORM_LIMITS.fields, true);
-  const unplaced = errors.filter((e) => !context.placedAt.has(e));
-  return html`<div class="config-form">
-${exampleChoice(input.examples, input.selectedExample)}
-${errorSummary(context, input.errors.length)}
-<form id="${CONFIG_FORM_ID}" method="post" action="${input.action}" novalidate>
-${unplaced.length > 0 ? html`<div class="field-error" id="config-form-errors">${errorLines(unplaced)}</div>` : ''}
+  const unplaced = errors.filter((e) => !context.placed.has(e));
+  return html`<form class="config-form" id="${CONFIG_FORM_ID}" method="post" action="${input.action}" novalidate>
+${exampleChoice(input)}
+${unplaced.length > 0 ? html`<ul class="field-errors" role="alert">${unplaced.map((e) => html`<li><code>${e.pointer || '(the whole configuration)'}</code>: ${bound(e.message, CONFIG_FORM_LIMITS.descriptionChars)}</li>`)}</ul>` : ''}
 ${fields.markup}
-<p><button type="submit">Check this configuration</button></p>
-</form>
-</div>`;
+<p><button type="submit">Check and build configuration</button></p>
+</form>`;
 }
 
 /**
@@ -94,14 +101,15 @@ ${fields.markup}
  * schema; a blank field is left out (an empty string cannot be entered except
  * in a JSON textarea); an object or array with nothing filled in is left out
  * unless it is required (then it is {} or [], so the validator names the
- * missing fields inside it). Problems are values that could not be read as
- * their type: when there are any, `value` is not a configuration to check or
- * deploy, only what to show again with the problems as errors.
+ * missing fields inside it). Problems are fields that could not be read as
+ * their type; each is left out of the value and carries what was typed. With
+ * problems, render the form again with them as its errors rather than check
+ * the value (it lacks what was mistyped).
  */
-export function configurationFromForm(schema: SchemaObject, fields: Readonly<Record<string, string | string[]>>): { value: unknown; problems: ConfigurationError[] } {
-  const context: ReadContext = { root: schema, fields, children: fieldIndex(fields), problems: [] };
+export function configurationFromForm(schema: SchemaObject, fields: Readonly<Record<string, string | string[]>>): { value: unknown; problems: FormProblem[] } {
+  const context: ReadContext = { fields, children: fieldIndex(fields), problems: [], shapes: new ShapeCache(schema) };
   const read = readNode(context, schema, '', 0, true);
-  return { value: read.value, problems: context.problems };
+  return { value: read.value ?? {}, problems: context.problems };
 }
 
 // ---------------------------------------------------------------------------
@@ -120,13 +128,30 @@ type Shape =
 
 const JSON_SHAPE: Shape = { kind: 'json' };
 
-function resolve(root: SchemaObject, raw: unknown, depth: number): { schema: SchemaObject; shape: Shape } {
-  if (!isSchemaObject(raw)) return { schema: {}, shape: JSON_SHAPE };
-  const schema = dereference(root, raw);
-  return { schema, shape: shapeOf(root, schema, depth) };
+interface Resolved {
+  schema: SchemaObject;
+  shape: Shape;
 }
 
-function shapeOf(root: SchemaObject, schema: SchemaObject, depth: number): Shape {
+/** Each subschema resolved once per depth: array items and `$ref`s are met again and again. */
+class ShapeCache {
+  private readonly known = new WeakMap<SchemaObject, Map<number, Resolved>>();
+  constructor(readonly root: SchemaObject) {}
+
+  resolve(raw: unknown, depth: number): Resolved {
+    if (!isSchemaObject(raw)) return { schema: {}, shape: JSON_SHAPE };
+    let byDepth = this.known.get(raw);
+    if (byDepth === undefined) this.known.set(raw, (byDepth = new Map()));
+    let resolved = byDepth.get(depth);
+    if (resolved === undefined) {
+      const schema = dereference(this.root, raw);
+      byDepth.set(depth, (resolved = { schema, shape: shapeOf(this, schema, depth) }));
+    }
+    return resolved;
+  }
+}
+
+function shapeOf(shapes: ShapeCache, schema: SchemaObject, depth: number): Shape {
   if (typeof schema.$ref === 'string' || SHAPE_KEYWORDS.some((k) => Object.hasOwn(schema, k))) return JSON_SHAPE;
   const choices = Object.hasOwn(schema, 'const') ? [schema.const] : Array.isArray(schema.enum) ? schema.enum : null;
   if (choices !== null) {
@@ -153,7 +178,7 @@ function shapeOf(root: SchemaObject, schema: SchemaObject, depth: number): Shape
     }
     case 'array': {
       if (depth > CONFIG_FORM_LIMITS.depth || !isSchemaObject(schema.items)) return JSON_SHAPE;
-      const item = resolve(root, schema.items, depth + 1).shape;
+      const item = shapes.resolve(schema.items, depth + 1).shape;
       if (item.kind === 'json' || item.kind === 'array') return JSON_SHAPE;
       return { kind: 'array', items: schema.items, itemKind: item.kind === 'object' ? 'object' : 'scalar' };
     }
@@ -175,7 +200,7 @@ function singleType(schema: SchemaObject): string | null {
 }
 
 const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number', 'boolean'].includes(typeof v);
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof SubmittedText);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An enum member as a select's option value: itself when every member is a non-empty string, else its JSON. */
 const optionValue = (shape: Extract<Shape, { kind: 'choice' }>, option: Scalar): string => (shape.plain ? (option as string) : JSON.stringify(option));
@@ -187,9 +212,9 @@ function fits(shape: Shape, value: unknown): boolean {
     case 'json':
       return true;
     case 'text':
-      return typeof value === 'string' || value instanceof SubmittedText;
+      return typeof value === 'string';
     case 'number':
-      return (typeof value === 'number' && Number.isFinite(value)) || value instanceof SubmittedText;
+      return typeof value === 'number' && Number.isFinite(value);
     case 'boolean':
       return typeof value === 'boolean';
     case 'choice':
@@ -209,9 +234,11 @@ const valueAt = (value: unknown, key: string): unknown => (isPlainObject(value) 
 interface RenderContext {
   root: SchemaObject;
   errors: readonly ConfigurationError[];
-  /** Each error shown, and the id of the element it is shown beside. */
-  placedAt: Map<ConfigurationError, string>;
-  ids: number;
+  /** Problems from configurationFromForm by pointer: what was typed there. */
+  submitted: ReadonlyMap<string, FormProblem>;
+  /** Errors already shown beside a field or on a fieldset. */
+  placed: Set<ConfigurationError>;
+  shapes: ShapeCache;
 }
 
 interface Site {
@@ -221,8 +248,6 @@ interface Site {
   label: string;
   /** Required by its parent. */
   required: boolean;
-  /** Required all the way from the root: absent is always an error. */
-  mandatory: boolean;
   /** An array item: left out when blank, as the array's hint says. */
   item?: boolean;
 }
@@ -234,13 +259,13 @@ interface Rendered {
 }
 
 /** Form controls `value` would take as fields, counted up to just past `limit`. */
-function fieldCount(root: SchemaObject, raw: unknown, value: unknown, depth: number, limit: number): number {
-  const { shape } = resolve(root, raw, depth);
+function fieldCount(shapes: ShapeCache, raw: unknown, value: unknown, depth: number, limit: number): number {
+  const { shape } = shapes.resolve(raw, depth);
   if (!fits(shape, value)) return 1;
   if (shape.kind === 'object') {
     let count = 0;
     for (const [key, child] of shape.properties) {
-      count += fieldCount(root, child, valueAt(value, key), depth + 1, limit - count);
+      count += fieldCount(shapes, child, valueAt(value, key), depth + 1, limit - count);
       if (count > limit) break;
     }
     return count;
@@ -249,15 +274,17 @@ function fieldCount(root: SchemaObject, raw: unknown, value: unknown, depth: num
     const items = Array.isArray(value) ? value : [];
     let count = 0;
     // Every existing item and one blank slot.
-    for (let i = 0; i <= items.length && count <= limit; i++) count += fieldCount(root, shape.items, items[i], depth + 1, limit - count);
+    for (let i = 0; i <= items.length && count <= limit; i++) count += fieldCount(shapes, shape.items, items[i], depth + 1, limit - count);
     return count;
   }
   return 1;
 }
 
 function renderNode(context: RenderContext, site: Site, raw: unknown, value: unknown, budget: number, isRoot = false): Rendered {
-  const { schema, shape } = resolve(context.root, raw, site.depth);
-  if (!fits(shape, value) || budget < 1) return jsonField(context, site, schema, value);
+  const { schema, shape } = context.shapes.resolve(raw, site.depth);
+  // JSON that did not parse is shown again as typed, whatever the place's shape.
+  const unparsed = value === undefined && context.submitted.get(site.pointer)?.rule === 'json';
+  if (unparsed || !fits(shape, value) || budget < 1) return jsonField(context, site, schema, value);
   switch (shape.kind) {
     case 'json':
       return jsonField(context, site, schema, value);
@@ -265,7 +292,7 @@ function renderNode(context: RenderContext, site: Site, raw: unknown, value: unk
       if (shape.properties.size > budget) return jsonField(context, site, schema, value);
       return renderObject(context, site, schema, shape, value, budget, isRoot);
     case 'array':
-      if (fieldCount(context.root, raw, value, site.depth, budget) > budget) return jsonField(context, site, schema, value);
+      if (fieldCount(context.shapes, raw, value, site.depth, budget) > budget) return jsonField(context, site, schema, value);
       return renderArray(context, site, schema, shape, value as unknown[] | undefined);
     default:
       return { markup: scalarField(context, site, schema, shape, value), fields: 1 };
@@ -273,15 +300,15 @@ function renderNode(context: RenderContext, site: Site, raw: unknown, value: unk
 }
 
 function renderObject(context: RenderContext, site: Site, schema: SchemaObject, shape: Extract<Shape, { kind: 'object' }>, value: unknown, budget: number, isRoot: boolean): Rendered {
-  const id = isRoot ? CONFIG_FORM_ID : idFor(context);
+  const id = fieldId(site.pointer);
   const children: Html[] = [];
   let used = 0;
   let left = shape.properties.size;
   for (const [key, child] of shape.properties) {
     left -= 1;
     const required = shape.required.has(key);
-    const label = titleOf(resolve(context.root, child, site.depth + 1).schema) ?? bound(key, CONFIG_FORM_LIMITS.titleChars);
-    const childSite: Site = { pointer: `${site.pointer}/${pointerToken(key)}`, depth: site.depth + 1, label, required, mandatory: site.mandatory && required };
+    const label = titleOf(context.shapes.resolve(child, site.depth + 1).schema) ?? bound(key, CONFIG_FORM_LIMITS.titleChars);
+    const childSite: Site = { pointer: `${site.pointer}/${pointerToken(key)}`, depth: site.depth + 1, label, required };
     // Every later property needs at least one field: an earlier one that would leave none becomes JSON.
     const rendered = renderNode(context, childSite, child, valueAt(value, key), budget - used - left);
     children.push(rendered.markup);
@@ -293,9 +320,9 @@ function renderObject(context: RenderContext, site: Site, schema: SchemaObject, 
 }
 
 function renderArray(context: RenderContext, site: Site, schema: SchemaObject, shape: Extract<Shape, { kind: 'array' }>, value: unknown[] | undefined): Rendered {
-  const id = idFor(context);
+  const id = fieldId(site.pointer);
   const items = value ?? [];
-  const itemSchema = resolve(context.root, shape.items, site.depth + 1).schema;
+  const itemSchema = context.shapes.resolve(shape.items, site.depth + 1).schema;
   const itemName = titleOf(itemSchema) ?? site.label;
   const children: Html[] = [];
   let used = 0;
@@ -306,7 +333,6 @@ function renderArray(context: RenderContext, site: Site, schema: SchemaObject, s
       depth: site.depth + 1,
       label: isNew ? `${itemName} ${i + 1} (new)` : `${itemName} ${i + 1}`,
       required: false,
-      mandatory: false,
       item: true,
     };
     const rendered = renderNode(context, itemSite, shape.items, items[i], Number.MAX_SAFE_INTEGER);
@@ -319,7 +345,7 @@ function renderArray(context: RenderContext, site: Site, schema: SchemaObject, s
 
 /** A fieldset for an object or an array, with the errors under it that no field inside took (the children are rendered first). */
 function group(context: RenderContext, id: string, site: Site, schema: SchemaObject, hints: string[], children: Html[]): Html {
-  const errors = takeErrors(context, id, (p) => p === site.pointer || p.startsWith(`${site.pointer}/`));
+  const errors = takeErrors(context, (p) => p === site.pointer || p.startsWith(`${site.pointer}/`));
   return html`<fieldset id="${id}"${describedBy(id, schema, hints, errors)}${errors.length > 0 ? html` aria-invalid="true"` : ''}>
 <legend>${site.label}${requiredMark(site)}</legend>
 ${errorBlock(id, errors)}${help(id, schema, hints)}${children}
@@ -327,43 +353,44 @@ ${errorBlock(id, errors)}${help(id, schema, hints)}${children}
 }
 
 function scalarField(context: RenderContext, site: Site, schema: SchemaObject, shape: Shape, value: unknown): Html {
-  const id = idFor(context);
-  const errors = takeErrors(context, id, (p) => p === site.pointer);
+  const id = fieldId(site.pointer);
+  const errors = takeErrors(context, (p) => p === site.pointer);
   const hints = scalarHints(schema, shape);
-  const common = html`id="${id}" name="${site.pointer}"${describedBy(id, schema, hints, errors)}${errors.length > 0 ? html` aria-invalid="true"` : ''}${site.mandatory ? html` required` : ''}`;
-  const placeholder = Object.hasOwn(schema, 'default') && isScalar(schema.default) ? bound(String(schema.default), CONFIG_FORM_LIMITS.hintChars) : null;
-  const placeholderAttribute = placeholder === null || placeholder === '' ? '' : html` placeholder="${placeholder}"`;
+  const aria = html`${describedBy(id, schema, hints, errors)}${errors.length > 0 ? html` aria-invalid="true"` : ''}`;
+  const placeholder = Object.hasOwn(schema, 'default') && isScalar(schema.default) ? bound(String(schema.default), CONFIG_FORM_LIMITS.hintChars) : '';
+  const typed = value === undefined ? context.submitted.get(site.pointer)?.submitted : undefined;
   let control: Html;
   if (shape.kind === 'text') {
-    const text = value instanceof SubmittedText ? value.text : typeof value === 'string' ? value : '';
-    // An input drops line breaks; a textarea keeps them (the newline after the tag is eaten by the parser, so a leading one survives).
+    const text = typeof value === 'string' ? value : (typed ?? '');
+    // An input drops line breaks; a textarea keeps them (the parser eats the line break after the tag, so a leading one survives).
     control =
       shape.long || /[\r\n]/.test(text)
-        ? html`<textarea ${common} rows="${shape.long ? 6 : 3}"${placeholderAttribute}>\n${text}</textarea>`
-        : html`<input type="text" ${common} value="${text}"${placeholderAttribute}>`;
+        ? html`<textarea id="${id}" name="${site.pointer}" rows="${shape.long ? 6 : 3}" placeholder="${placeholder}"${aria}>\n${text}</textarea>`
+        : html`<input id="${id}" name="${site.pointer}" type="text" value="${text}" placeholder="${placeholder}"${aria}>`;
   } else if (shape.kind === 'number') {
     // What was typed and is not a number is shown as typed, beside its error (a number input would blank it).
     control =
-      value instanceof SubmittedText
-        ? html`<input type="text" inputmode="decimal" ${common} value="${value.text}"${placeholderAttribute}>`
-        : html`<input type="number" ${common} value="${typeof value === 'number' ? String(value) : ''}"${numberAttributes(schema, shape.integer)}${placeholderAttribute}>`;
+      typed !== undefined
+        ? html`<input id="${id}" name="${site.pointer}" type="text" inputmode="decimal" value="${typed}" placeholder="${placeholder}"${aria}>`
+        : html`<input id="${id}" name="${site.pointer}" type="number" value="${typeof value === 'number' ? String(value) : ''}" placeholder="${placeholder}"${numberAttributes(schema, shape.integer)}${aria}>`;
   } else {
+    const choice = shape.kind === 'choice' ? shape : null;
     const options: [string, string][] =
-      shape.kind === 'boolean'
+      choice === null
         ? [
             ['true', 'true'],
             ['false', 'false'],
           ]
-        : (shape as Extract<Shape, { kind: 'choice' }>).options.map((o) => [optionValue(shape as Extract<Shape, { kind: 'choice' }>, o), bound(typeof o === 'string' ? o : JSON.stringify(o), CONFIG_FORM_LIMITS.hintChars)]);
-    const selected = value === undefined ? null : shape.kind === 'boolean' ? String(value) : optionValue(shape as Extract<Shape, { kind: 'choice' }>, value as Scalar);
-    const fallback = placeholder === null ? '' : ` (default: ${placeholder})`;
-    // Unset stays choosable where leaving it out is allowed; where it is not, the placeholder submits nothing, so "required" is reported.
-    const unset = site.mandatory
+        : choice.options.map((o) => [optionValue(choice, o), bound(typeof o === 'string' ? o : JSON.stringify(o), CONFIG_FORM_LIMITS.hintChars)]);
+    const selected = value === undefined ? null : choice === null ? String(value) : optionValue(choice, value as Scalar);
+    const fallback = placeholder === '' ? '' : ` (default: ${placeholder})`;
+    // Optional: "not set" stays choosable. Required: true/false (or the members) only, and before a choice a placeholder that submits nothing, so "required" is reported rather than a value assumed.
+    const unset = site.required
       ? selected === null
         ? html`<option value="" disabled selected>Choose…${fallback}</option>`
         : ''
       : html`<option value=""${selected === null ? html` selected` : ''}>— not set${fallback} —</option>`;
-    control = html`<select ${common}>${unset}${options.map(([v, label]) => html`<option value="${v}"${v === selected ? html` selected` : ''}>${label}</option>`)}</select>`;
+    control = html`<select id="${id}" name="${site.pointer}"${aria}>${unset}${options.map(([v, label]) => html`<option value="${v}"${v === selected ? html` selected` : ''}>${label}</option>`)}</select>`;
   }
   return html`<div class="field">
 <label for="${id}">${site.label}${requiredMark(site)}</label>
@@ -372,59 +399,65 @@ ${help(id, schema, hints)}</div>`;
 }
 
 function jsonField(context: RenderContext, site: Site, schema: SchemaObject, value: unknown): Rendered {
-  const id = idFor(context);
-  const errors = takeErrors(context, id, (p) => site.pointer === '' || p === site.pointer || p.startsWith(`${site.pointer}/`));
-  const hints = ['As JSON: this part of the configuration is too varied or too large for separate fields.'];
-  const text = value === undefined ? '' : value instanceof SubmittedText ? value.text : (JSON.stringify(value, null, 2) ?? '');
+  const id = fieldId(site.pointer);
+  const errors = takeErrors(context, (p) => site.pointer === '' || p === site.pointer || p.startsWith(`${site.pointer}/`));
+  const hints = ['As JSON: this part is too varied, too deep or too large for separate fields.'];
+  const text = value === undefined ? (context.submitted.get(site.pointer)?.submitted ?? '') : (JSON.stringify(value, null, 2) ?? '');
   return {
     markup: html`<div class="field">
 <label for="${id}">${site.label}${requiredMark(site)} <span class="badge">JSON</span></label>
-${errorBlock(id, errors)}<textarea class="json" id="${id}" name="${site.pointer}#json" rows="8" spellcheck="false"${describedBy(id, schema, hints, errors)}${errors.length > 0 ? html` aria-invalid="true"` : ''}${site.mandatory ? html` required` : ''}>\n${text}</textarea>
+${errorBlock(id, errors)}<textarea id="${id}" name="${site.pointer}${JSON_SUFFIX}" class="json" rows="8" spellcheck="false"${describedBy(id, schema, hints, errors)}${errors.length > 0 ? html` aria-invalid="true"` : ''}>\n${text}</textarea>
 ${help(id, schema, hints)}</div>`,
     fields: 1,
   };
 }
 
-const idFor = (context: RenderContext): string => `config-field-${++context.ids}`;
+/**
+ * An id from a pointer: letters and digits kept, "/" as "_", anything else as
+ * ".<hex>.", so distinct pointers never share one and no id holds "--", which
+ * the help and error ids use as their separator.
+ */
+export function fieldId(pointer: string): string {
+  return `cfg${pointer.replace(/[^A-Za-z0-9]/g, (c) => (c === '/' ? '_' : `.${c.codePointAt(0)!.toString(16)}.`))}`;
+}
 
-function takeErrors(context: RenderContext, id: string, under: (pointer: string) => boolean): ConfigurationError[] {
-  const taken = context.errors.filter((e) => !context.placedAt.has(e) && under(e.pointer));
-  for (const e of taken) context.placedAt.set(e, id);
+function takeErrors(context: RenderContext, under: (pointer: string) => boolean): ConfigurationError[] {
+  const taken = context.errors.filter((e) => !context.placed.has(e) && under(e.pointer));
+  for (const e of taken) context.placed.add(e);
   return taken;
 }
 
 function describedBy(id: string, schema: SchemaObject, hints: readonly string[], errors: readonly ConfigurationError[]): Html | string {
-  const ids = [errors.length > 0 ? `${id}-error` : null, descriptionOf(schema) !== null ? `${id}-help` : null, hints.length > 0 || defaultText(schema) !== null ? `${id}-hint` : null].filter((x) => x !== null);
+  const ids = [hasHelp(schema, hints) ? `${id}--help` : null, errors.length > 0 ? `${id}--error` : null].filter((x) => x !== null);
   return ids.length === 0 ? '' : html` aria-describedby="${ids.join(' ')}"`;
 }
 
-function help(id: string, schema: SchemaObject, hints: readonly string[]): Html {
+const hasHelp = (schema: SchemaObject, hints: readonly string[]): boolean => descriptionOf(schema) !== null || hints.length > 0 || defaultText(schema) !== null;
+
+/** The description, then the rules to know before typing and the default, in one paragraph the field is described by. */
+function help(id: string, schema: SchemaObject, hints: readonly string[]): Html | string {
+  if (!hasHelp(schema, hints)) return '';
   const description = descriptionOf(schema);
   const fallback = defaultText(schema);
-  const all = fallback === null ? hints : [...hints, `Default: ${fallback}.`];
-  return html`${description !== null ? html`<p class="field-help" id="${id}-help">${description}</p>` : ''}${all.length > 0 ? html`<p class="field-hint" id="${id}-hint">${all.join(' · ')}</p>` : ''}`;
+  const rules = fallback === null ? hints : [...hints, `Default: ${fallback}`];
+  return html`<p class="field-help" id="${id}--help">${description ?? ''}${description !== null && rules.length > 0 ? ' ' : ''}${rules.length > 0 ? html`<span class="field-hint">${rules.join(' · ')}</span>` : ''}</p>`;
 }
 
-const errorLines = (errors: readonly ConfigurationError[]): Html => html`${errors.map((e, i) => html`${i > 0 ? html`<br>` : ''}${bound(e.message, CONFIG_FORM_LIMITS.descriptionChars)}`)}`;
-
 function errorBlock(id: string, errors: readonly ConfigurationError[]): Html | string {
-  return errors.length === 0 ? '' : html`<p class="field-error" id="${id}-error">${errorLines(errors)}</p>\n`;
+  if (errors.length === 0) return '';
+  return html`<p class="field-error" id="${id}--error">${errors.map((e, i) => html`${i > 0 ? html`<br>` : ''}${bound(e.message, CONFIG_FORM_LIMITS.descriptionChars)}`)}</p>\n`;
 }
 
 const requiredMark = (site: Site): Html | string => (site.required && site.pointer !== '' ? html` <span class="field-required">required</span>` : '');
 
-function errorSummary(context: RenderContext, total: number): Html | string {
-  if (context.errors.length === 0) return '';
-  const more = total - context.errors.length;
-  return html`<div class="notice bad" role="alert" id="config-form-summary"><p><strong>${total === 1 ? 'One problem' : `${total} problems`} with this configuration:</strong></p>
-<ul>${context.errors.map((e) => html`<li><a href="#${context.placedAt.get(e) ?? CONFIG_FORM_ID}"><code>${bound(e.pointer || '/', CONFIG_FORM_LIMITS.hintChars)}</code></a> ${bound(e.message, CONFIG_FORM_LIMITS.descriptionChars)}</li>`)}${more > 0 ? html`<li>…and ${more} more.</li>` : ''}</ul></div>`;
-}
-
-function exampleChoice(examples: readonly string[], selected: string | null): Html | string {
-  if (examples.length === 0) return '';
-  return html`<p class="config-examples">Start from an example: ${examples.map(
-    (name, i) => html`${i > 0 ? ' · ' : ''}<a href="?example=${encodeURIComponent(name)}#${CONFIG_FORM_ID}"${name === selected ? html` aria-current="true"` : ''}>${bound(name, CONFIG_FORM_LIMITS.titleChars)}</a>`,
-  )}</p>`;
+function exampleChoice(input: ConfigFormInput): Html | string {
+  if (input.page !== undefined && input.examples.length > 0) {
+    return html`<p class="config-examples">Start from an example: ${input.examples.map(
+      (name, i) =>
+        html`${i > 0 ? ' · ' : ''}<a href="${input.page}?example=${encodeURIComponent(name)}#${CONFIG_FORM_ID}"${name === input.selectedExample ? html` aria-current="true"` : ''}>${bound(name, CONFIG_FORM_LIMITS.titleChars)}</a>`,
+    )}</p>`;
+  }
+  return input.selectedExample === null ? '' : html`<p class="small muted">Starting from the example <strong>${bound(input.selectedExample, CONFIG_FORM_LIMITS.titleChars)}</strong>.</p>`;
 }
 
 function numberAttributes(schema: SchemaObject, integer: boolean): Html {
@@ -492,11 +525,11 @@ function bound(text: string, max: number): string {
 // Reading a submitted form back.
 
 interface ReadContext {
-  root: SchemaObject;
   fields: Readonly<Record<string, string | string[]>>;
-  /** Each pointer's child tokens, in the order the fields came (the form's order, which is the schema's). */
+  /** Each pointer's child tokens: only places that have fields are read, so a hostile schema costs what the form posted. */
   children: ReadonlyMap<string, ReadonlySet<string>>;
-  problems: ConfigurationError[];
+  problems: FormProblem[];
+  shapes: ShapeCache;
 }
 
 interface Read {
@@ -511,7 +544,7 @@ const MAX_NAME_TOKENS = 2 * CONFIG_FORM_LIMITS.depth + 4;
 function fieldIndex(fields: Readonly<Record<string, string | string[]>>): Map<string, Set<string>> {
   const children = new Map<string, Set<string>>();
   for (const raw of Object.keys(fields)) {
-    const name = raw.endsWith('#json') ? raw.slice(0, -'#json'.length) : raw;
+    const name = raw.endsWith(JSON_SUFFIX) ? raw.slice(0, -JSON_SUFFIX.length) : raw;
     if (!name.startsWith('/')) continue;
     const tokens = name.slice(1).split('/');
     if (tokens.length > MAX_NAME_TOKENS) continue;
@@ -535,9 +568,9 @@ function fieldValue(context: ReadContext, name: string): string | undefined {
 }
 
 function readNode(context: ReadContext, raw: unknown, pointer: string, depth: number, required: boolean): Read {
-  const json = fieldValue(context, `${pointer}#json`);
+  const json = fieldValue(context, `${pointer}${JSON_SUFFIX}`);
   if (json !== undefined) return readJson(context, pointer, json);
-  const { shape } = resolve(context.root, raw, depth);
+  const { shape } = context.shapes.resolve(raw, depth);
   switch (shape.kind) {
     case 'json':
       return NOTHING;
@@ -553,10 +586,12 @@ function readNode(context: ReadContext, raw: unknown, pointer: string, depth: nu
 function readObject(context: ReadContext, shape: Extract<Shape, { kind: 'object' }>, pointer: string, depth: number, required: boolean): Read {
   const entries: [string, unknown][] = [];
   let given = false;
-  for (const token of context.children.get(pointer) ?? []) {
-    const key = unescapeToken(token);
-    if (!shape.properties.has(key) || pointerToken(key) !== token) continue;
-    const read = readNode(context, shape.properties.get(key), `${pointer}/${token}`, depth + 1, shape.required.has(key));
+  const tokens = context.children.get(pointer);
+  // In the schema's order, so keys and problems come in the order the form shows them.
+  for (const [key, child] of tokens === undefined ? [] : shape.properties) {
+    const token = pointerToken(key);
+    if (!tokens!.has(token)) continue;
+    const read = readNode(context, child, `${pointer}/${token}`, depth + 1, shape.required.has(key));
     given ||= read.given;
     if (read.value !== undefined) entries.push([key, read.value]);
   }
@@ -573,7 +608,7 @@ function readArray(context: ReadContext, shape: Extract<Shape, { kind: 'array' }
   if (indices.length > CONFIG_FORM_LIMITS.items) {
     context.problems.push({ pointer, rule: 'maxItems', message: `${nameOf(pointer)} has more than ${CONFIG_FORM_LIMITS.items} items; the form takes at most that many.` });
   }
-  // Blank slots (and items with every field blank) are left out, so later items move up.
+  // Blank slots, items with every field blank and items that could not be read are left out; later items move up.
   const items: unknown[] = [];
   for (const index of indices.slice(0, CONFIG_FORM_LIMITS.items)) {
     const read = readNode(context, shape.items, `${pointer}/${index}`, depth + 1, false);
@@ -587,8 +622,8 @@ function readScalar(context: ReadContext, shape: Shape, pointer: string): Read {
   const text = fieldValue(context, pointer);
   if (text === undefined || text === '') return NOTHING;
   const refuse = (rule: string, message: string): Read => {
-    context.problems.push({ pointer, rule, message });
-    return { value: new SubmittedText(text), given: true };
+    context.problems.push({ pointer, rule, message, submitted: text });
+    return NOTHING;
   };
   switch (shape.kind) {
     case 'text':
@@ -621,12 +656,12 @@ function readJson(context: ReadContext, pointer: string, text: string): Read {
     value = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? bound(error.message, CONFIG_FORM_LIMITS.hintChars) : 'it could not be read';
-    context.problems.push({ pointer, rule: 'json', message: `${nameOf(pointer)} is not valid JSON: ${reason}` });
-    return { value: new SubmittedText(text), given: true };
+    context.problems.push({ pointer, rule: 'json', message: `${nameOf(pointer)} is not valid JSON: ${reason}`, submitted: text });
+    return NOTHING;
   }
   if (nesting(value) > CONFIG_FORM_LIMITS.jsonDepth) {
-    context.problems.push({ pointer, rule: 'json', message: `${nameOf(pointer)} nests deeper than ${CONFIG_FORM_LIMITS.jsonDepth} levels.` });
-    return { value: new SubmittedText(text), given: true };
+    context.problems.push({ pointer, rule: 'json', message: `${nameOf(pointer)} nests deeper than ${CONFIG_FORM_LIMITS.jsonDepth} levels.`, submitted: text });
+    return NOTHING;
   }
   return { value, given: true };
 }

@@ -5,6 +5,7 @@ import { copyButton, layout } from '../layout.js';
 import type { ApiAnswer, PublicApi } from '../public-api.js';
 import { analysisUnavailable, analysisView, findingItem, type AnalysisAnswer } from './analysis-view.js';
 import { errorPage, type Category } from './catalog-pages.js';
+import { configureSection, contractDetails, readmeSection, upgradeNotesSection, type ConfigureRequest, type ContractDetails } from './contract-view.js';
 import { downloadChart } from './download-chart.js';
 import { sbomUnavailable, sbomView } from './sbom-view.js';
 import { signatureUnavailable, signatureView, type VerificationAnswer } from './signature-view.js';
@@ -26,6 +27,7 @@ interface VersionDetails {
   signature: ApiAnswer | null;
   verification: ApiAnswer<VerificationAnswer> | null;
   sbom: ApiAnswer | null;
+  contract: ContractDetails;
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -67,7 +69,7 @@ export function chooseVersion(plugin: Pick<PluginDetailView, 'latestVersion' | '
 }
 
 /** The plugin page: the plugin, its versions, and everything needed to judge and pin the chosen one. */
-export async function pluginPage(api: PublicApi, namespace: string, name: string, version: string | null): Promise<Page> {
+export async function pluginPage(api: PublicApi, namespace: string, name: string, version: string | null, configure: ConfigureRequest = { example: null }): Promise<Page> {
   const id = `${namespace}/${name}`;
   if (!NAME.test(namespace) || !NAME.test(name)) return { status: 404, html: errorPage(404, 'No such plugin', `No plugin is called ${id}.`) };
   const base = `/api/v1/plugins/${namespace}/${name}`;
@@ -82,7 +84,7 @@ export async function pluginPage(api: PublicApi, namespace: string, name: string
   const [stats, categories, details] = await Promise.all([
     api.get<PluginStatsView>(`${base}/stats?interval=day`),
     api.get<{ categories: Category[] }>('/api/v1/categories'),
-    chosen === null ? Promise.resolve(null) : versionDetails(api, base, chosen.version),
+    chosen === null ? Promise.resolve(null) : versionDetails(api, base, chosen.version, configure),
   ]);
   const categoryNames = new Map((categories.status === 200 ? categories.json.categories : []).map((c) => [c.slug, c.name]));
 
@@ -105,10 +107,12 @@ ${facts(plugin, categoryNames)}
   };
 }
 
-async function versionDetails(api: PublicApi, base: string, v: VersionView): Promise<VersionDetails> {
-  // A pending version has nothing to show yet: the page says so instead of asking the API five times for 409s.
-  if (v.status === 'pending') return { analysis: null, envoy: null, istio: null, signature: null, verification: null, sbom: null };
+async function versionDetails(api: PublicApi, base: string, v: VersionView, configure: ConfigureRequest): Promise<VersionDetails> {
   const path = `${base}/versions/${v.version}`;
+  // The contract is the publisher's, there from the publish on; everything else waits for processing.
+  const contract = await contractDetails(api, path, v, configure);
+  // A pending version has nothing else to show yet: the page says so instead of asking the API five times for 409s.
+  if (v.status === 'pending') return { analysis: null, envoy: null, istio: null, signature: null, verification: null, sbom: null, contract };
   const [analysis, envoy, istio, signature, sbom] = await Promise.all([
     api.get<AnalysisAnswer>(`${path}/analysis`),
     api.get(`${path}/config/envoy`),
@@ -117,7 +121,7 @@ async function versionDetails(api: PublicApi, base: string, v: VersionView): Pro
     api.get(`${path}/sbom`),
   ]);
   const verification = signature.status === 200 ? await api.post<VerificationAnswer>('/api/v1/verify', { bundle: signature.json, digest: v.digest }) : null;
-  return { analysis, envoy, istio, signature, verification, sbom };
+  return { analysis, envoy, istio, signature, verification, sbom, contract };
 }
 
 function facts(plugin: PluginDetailView, categoryNames: ReadonlyMap<string, string>): Html {
@@ -157,8 +161,11 @@ function versionSection(plugin: PluginDetailView, v: VersionView, why: Choice, d
   return html`<h2 id="version-heading">Version ${v.version} ${statusBadge(v)}${v.version === plugin.latestVersion ? html` <span class="badge ok">latest</span>` : ''}</h2>
 <p class="meta"><span>Published ${day(v.createdAt)}</span><span>${plural(v.size, 'byte')}</span><span>${plural(v.downloads, 'download')}</span><a href="#versions">All ${plural(plugin.versions.length, 'version')}</a></p>
 ${statusNotices(plugin, v, why)}
+${readmeSection(v, details.contract)}
 ${pinSection(v, page)}
 ${configSection(v, page, details)}
+${configureSection(v, `/plugins/${id}/${v.version}`, details.contract)}
+${upgradeNotesSection(details.contract)}
 ${
   details.analysis === null
     ? analysisUnavailable('The analysis runs when the version is processed; it is not done yet.')
