@@ -1,3 +1,4 @@
+import { ISTIO_PHASES, type IstioPhase } from '../../contract/index.js';
 import { invalidInput, type FieldProblem } from '../../domain/index.js';
 import { formatCoordinates, type VersionCoordinates } from '../../versions/index.js';
 import { type AbiSummary, type FilterType } from './proxy-config.js';
@@ -24,9 +25,7 @@ export const ENVOY_RUNTIMES = ['envoy.wasm.runtime.v8', 'envoy.wasm.runtime.wamr
 export type EnvoyRuntime = (typeof ENVOY_RUNTIMES)[number];
 export const DEFAULT_RUNTIME: EnvoyRuntime = 'envoy.wasm.runtime.v8';
 
-/** istio.extensions.v1alpha1.PluginPhase */
-export const ISTIO_PHASES = ['UNSPECIFIED_PHASE', 'AUTHN', 'AUTHZ', 'STATS'] as const;
-export type IstioPhase = (typeof ISTIO_PHASES)[number];
+export { ISTIO_PHASES, type IstioPhase };
 
 /** Which of the two WasmPlugin documents to give. */
 export const ISTIO_SOURCES = ['https', 'oci'] as const;

@@ -6,7 +6,9 @@
 
 import { formatCoordinates, type VersionCoordinates } from '../../versions/index.js';
 
-export type FilterType = 'http' | 'network';
+import type { FilterType } from '../../contract/index.js';
+
+export type { FilterType };
 
 /** The module by content: the pinned URL and the SHA-256 of its bytes. */
 export interface PinnedModule {
