@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, applyMigrations } from '../libs/db/index.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { PipelineRepository, summarizeTrial } from '../libs/pipeline/index.js';
+import { traceOf } from '../libs/pipeline/test/trial-runner.fake.js';
 import { VersionsRepository, type VersionCoordinates } from '../libs/versions/index.js';
 import { VERSION_LIFECYCLE_HOOKS } from './version-hooks.js';
 
@@ -61,7 +63,7 @@ describe.each(DATABASES)('VersionsRepository with the registry hooks (%s)', (_na
     const created = await publish(plugin, '1.0.0');
     expect(created).toMatchObject({ namespace: 'owner', plugin: plugin.name, version: '1.0.0', status: 'pending' });
     expect(await db.prisma.blob.count({ where: { digest: created.digest } })).toBe(1);
-    expect((await db.prisma.pipelineStep.findMany({ where: { versionId: created.id } })).map((s) => s.step).sort()).toEqual(['analysis', 'sbom', 'signature']);
+    expect((await db.prisma.pipelineStep.findMany({ where: { versionId: created.id } })).map((s) => s.step).sort()).toEqual(['analysis', 'sbom', 'signature', 'trial']);
     expect(await db.prisma.outboxEntry.findMany({ where: { versionId: created.id }, select: { jobId: true, origin: true } })).toEqual([{ jobId: `version-${created.id}-1`, origin: 'publish' }]);
     expect(await auditActions('1.0.0', plugin.name)).toEqual(['version.published']);
   });
@@ -89,6 +91,7 @@ describe.each(DATABASES)('VersionsRepository with the registry hooks (%s)', (_na
       ['pending', 0],
       ['pending', 0],
       ['pending', 0],
+      ['pending', 0],
     ]);
     // Pending (its work may be lost) is retried too; a ready version is not.
     expect(await versions.retry(coordinates, admin)).toMatchObject({ status: 'pending' });
@@ -100,6 +103,51 @@ describe.each(DATABASES)('VersionsRepository with the registry hooks (%s)', (_na
     await versions.markReady(created.id, new Date());
     expect(await versions.retry(coordinates, admin)).toBe('ready');
     expect(await versions.retry({ ...coordinates, version: '9.9.9' }, admin)).toBe('not_found');
+  });
+
+  it('keeps the first trial stored, and shows it in brief with the version', async () => {
+    const plugin = await newPlugin();
+    const created = await publish(plugin, '1.0.0');
+    const first = traceOf();
+    await versions.recordTrial(created.id, { trace: first, summary: summarizeTrial(first), rejectedBecause: null }, new Date('2026-12-04T10:00:00Z'));
+    const second = traceOf({ elapsedMs: 999, cost: null });
+    await versions.recordTrial(created.id, { trace: second, summary: summarizeTrial(second), rejectedBecause: null }, new Date());
+    expect(await versions.findTrial(created.id)).toEqual({ trace: first, triedAt: new Date('2026-12-04T10:00:00Z') });
+    expect((await versions.findVersionById(created.id))?.trial).toEqual({
+      started: true, configurationsAccepted: 1, configurationsTried: 1, findings: [], medianMicros: 38, p95Micros: 61, triedAt: new Date('2026-12-04T10:00:00Z'),
+    });
+    expect((await versions.findVersionById(created.id))?.status).toBe('pending');
+  });
+
+  it('rejects a version the policy rejects for its trial, skipping the later steps; a retry tries it again', async () => {
+    const plugin = await newPlugin();
+    const coordinates = { namespace: plugin.namespace, plugin: plugin.name, version: '1.0.0' };
+    const created = await publish(plugin, '1.0.0');
+    const trace = traceOf({ findings: [{ code: 'trial_start_failed', message: 'proxy_on_vm_start trapped' }] });
+    await versions.recordTrial(created.id, { trace, summary: summarizeTrial(trace), rejectedBecause: 'proxy_on_vm_start trapped' }, new Date());
+    expect(await versions.findVersion(coordinates)).toMatchObject({ status: 'rejected', statusReason: 'proxy_on_vm_start trapped' });
+    const states = await db.prisma.pipelineStep.findMany({ where: { versionId: created.id }, orderBy: { step: 'asc' } });
+    expect(states.map((s) => [s.step, s.state])).toEqual([['analysis', 'pending'], ['sbom', 'skipped'], ['signature', 'skipped'], ['trial', 'pending']]);
+    expect(await auditActions('1.0.0', plugin.name)).toEqual(['version.published', 'version.rejected']);
+
+    expect(await versions.retry(coordinates, admin)).toMatchObject({ status: 'pending', trial: null });
+    expect(await versions.findTrial(created.id)).toBeNull();
+  });
+
+  it('starts and finishes a step the version has no row for (published before the step existed)', async () => {
+    const plugin = await newPlugin();
+    const created = await publish(plugin, '1.0.0');
+    await db.prisma.pipelineStep.delete({ where: { versionId_step: { versionId: created.id, step: 'trial' } } });
+    const pipeline = new PipelineRepository(db);
+    await pipeline.startStep(created.id, 'trial', new Date());
+    expect(await db.prisma.pipelineStep.findUnique({ where: { versionId_step: { versionId: created.id, step: 'trial' } } })).toMatchObject({ state: 'running', attempts: 1 });
+    await pipeline.finishStep(created.id, 'trial', 'done', new Date());
+    expect((await versions.findToProcess(created.id))?.steps.map((s) => [s.step, s.state])).toEqual([
+      ['analysis', 'pending'], ['trial', 'done'], ['sbom', 'pending'], ['signature', 'pending'],
+    ]);
+    await db.prisma.pipelineStep.delete({ where: { versionId_step: { versionId: created.id, step: 'trial' } } });
+    await pipeline.finishStep(created.id, 'trial', 'skipped', new Date());
+    expect((await versions.findToProcess(created.id))?.steps.find((s) => s.step === 'trial')?.state).toBe('skipped');
   });
 
   it('dispatches lost work again once, and gives up after the bound of lost rounds in a row', async () => {

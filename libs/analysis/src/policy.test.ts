@@ -50,4 +50,15 @@ describe('analysis policy', () => {
     expect(problems[1]).toContain('"maybe" for invalid_module must be reject or warn');
     expect(problems[2]).toContain('"broken" must look like code=reject');
   });
+
+  it('warns about what the trial finds by default (the sandbox is not Envoy), and rejects when told to', () => {
+    const started = { code: 'trial_start_failed' as const, message: 'proxy_on_vm_start trapped: unreachable' };
+    const refused = { code: 'trial_configuration_refused' as const, message: 'every configuration was refused' };
+    expect(decide([started, refused], DEFAULT_POLICY)).toEqual({ status: 'ready', reasons: [], warnings: [started, refused] });
+    const { policy, problems } = parsePolicy('trial_start_failed=reject');
+    expect(problems).toEqual([]);
+    const decision = decide([started, refused], policy);
+    expect(decision).toEqual({ status: 'rejected', reasons: [started], warnings: [refused] });
+    expect(rejectionSummary(decision)).toBe('proxy_on_vm_start trapped: unreachable');
+  });
 });

@@ -10,11 +10,12 @@ import { PipelineService } from './pipeline.service.js';
 import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
 import { SigningKeys } from './signing-keys.js';
+import { TrialStep } from './trial.step.js';
 
 const retryOf = (config: RegistryConfig) => ({ attempts: config.pipeline.attempts, backoffMs: config.pipeline.backoffMs });
 
 /** What processes versions, in the API (embedded) and in the worker alike: steps, outbox and reconciler. */
-const PROCESSING = [PipelineRepository, PipelineService, SbomStep, SignatureStep, SigningKeys, OutboxDispatcher, PipelineReconciler];
+const PROCESSING = [PipelineRepository, PipelineService, SbomStep, SignatureStep, TrialStep, SigningKeys, OutboxDispatcher, PipelineReconciler];
 
 /**
  * The processing pipeline. With REDIS_URL the queue is BullMQ and jobs run in

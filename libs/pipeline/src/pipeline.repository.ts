@@ -13,18 +13,19 @@ export class PipelineRepository {
     return this.database.prisma;
   }
 
+  // Both upsert: a version published before a step existed (in flight when the registry was upgraded) has no row for it.
+
   async startStep(versionId: string, step: PipelineStepName, at: Date): Promise<void> {
-    await this.prisma.pipelineStep.update({
+    await this.prisma.pipelineStep.upsert({
       where: { versionId_step: { versionId, step } },
-      data: { state: 'running', attempts: { increment: 1 }, startedAt: at, error: null },
+      update: { state: 'running', attempts: { increment: 1 }, startedAt: at, error: null },
+      create: { versionId, step, state: 'running', attempts: 1, startedAt: at },
     });
   }
 
   async finishStep(versionId: string, step: PipelineStepName, state: Extract<StepState, 'done' | 'failed' | 'pending' | 'skipped'>, at: Date, error: string | null = null): Promise<void> {
-    await this.prisma.pipelineStep.update({
-      where: { versionId_step: { versionId, step } },
-      data: { state, error, finishedAt: state === 'pending' ? null : at },
-    });
+    const data = { state, error, finishedAt: state === 'pending' ? null : at };
+    await this.prisma.pipelineStep.upsert({ where: { versionId_step: { versionId, step } }, update: data, create: { versionId, step, ...data } });
   }
 
   async findSbom(versionId: string): Promise<{ json: unknown; xml: string } | null> {

@@ -14,6 +14,8 @@ class FakePipeline implements Pick<VersionStore, 'findToProcess' | 'recordAnalys
   rejectWith: string | null = null;
   /** Fails every database call while set (the database is down). */
   databaseDown = false;
+  /** Whether the analysis found a Proxy-Wasm module (the trial applies). */
+  proxyWasm = false;
 
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -25,10 +27,11 @@ class FakePipeline implements Pick<VersionStore, 'findToProcess' | 'recordAnalys
     this.db('findToProcess');
     return {
       id, namespace: 'acme', plugin: 'jwt', version: '1.0.0', digest: 'sha256:x', size: this.bytes.length, status: this.status, statusReason: this.statusReason,
-      createdAt: new Date(), readyAt: null, kind: null, abiVersion: null, analysisSummary: null, analyzedAt: null, yankedAt: null, yankReason: null, firstDownloadedAt: null, contract: null,
+      createdAt: new Date(), readyAt: null, kind: null, abiVersion: null, analysisSummary: null, analyzedAt: null, yankedAt: null, yankReason: null, firstDownloadedAt: null, contract: null, trial: null,
       metadata: { description: null, license: null, homepage: null, repository: null, keywords: [], categories: [] },
       analysis: null, declaredDependencies: null,
-      steps: PIPELINE_STEPS.map((step) => ({ step, state: this.states.get(step)!, attempts: 0, error: null, startedAt: null, finishedAt: null })),
+      // A step without a state has no row (the version was published before the step existed).
+      steps: PIPELINE_STEPS.filter((step) => this.states.has(step)).map((step) => ({ step, state: this.states.get(step)!, attempts: 0, error: null, startedAt: null, finishedAt: null })),
     };
   }
 
@@ -81,6 +84,7 @@ async function serviceFor(fake: FakePipeline, failSignature: Error | null = null
         fake.log.push('signature ran');
       },
     },
+    { appliesTo: () => fake.proxyWasm, run: async () => void fake.log.push('trial ran') },
     { readAll: async () => new Uint8Array(bytes) },
     loadConfig({ DATA_DIR: '/tmp/unused' }),
   );
@@ -152,5 +156,30 @@ describe('PipelineService', () => {
     };
     await expect((await serviceFor(fake)).process(job, { number: 1, isLastAttempt: false })).rejects.toThrow('connection terminated');
     expect(fake.status).toBe('pending');
+  });
+
+  it('tries a Proxy-Wasm module after its analysis and before its SBOM', async () => {
+    const fake = new FakePipeline(await proxyWasmFilter('pipeline-unit'));
+    fake.proxyWasm = true;
+    await (await serviceFor(fake)).process(job, { number: 1, isLastAttempt: false });
+    expect(fake.log).toEqual(['analysis started', 'analysis recorded', 'trial started', 'trial ran', 'sbom started', 'sbom ran', 'signature started', 'signature ran']);
+    expect([fake.states.get('trial'), fake.status]).toEqual(['done', 'ready']);
+  });
+
+  it('skips the trial of what is not a Proxy-Wasm module without starting it', async () => {
+    const fake = new FakePipeline(await proxyWasmFilter('pipeline-unit'));
+    await (await serviceFor(fake)).process(job, { number: 1, isLastAttempt: false });
+    expect(fake.log).not.toContain('trial started');
+    expect([fake.states.get('trial'), fake.status]).toEqual(['skipped', 'ready']);
+  });
+
+  it('runs the trial of a version published before the step existed (it has no step row)', async () => {
+    const fake = new FakePipeline(await proxyWasmFilter('pipeline-unit'));
+    fake.proxyWasm = true;
+    fake.states.set('analysis', 'done');
+    fake.states.delete('trial');
+    await (await serviceFor(fake)).process(job, { number: 2, isLastAttempt: false });
+    expect(fake.log).toEqual(['trial started', 'trial ran', 'sbom started', 'sbom ran', 'signature started', 'signature ran']);
+    expect(fake.status).toBe('ready');
   });
 });

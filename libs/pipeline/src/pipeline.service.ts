@@ -5,6 +5,7 @@ import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
+import { TrialStep } from './trial.step.js';
 import {
   PIPELINE_STEPS,
   type PipelineJob,
@@ -36,6 +37,7 @@ export class PipelineService {
     @Inject(PipelineRepository) private readonly steps: Pick<PipelineRepository, 'startStep' | 'finishStep'>,
     @Inject(SbomStep) private readonly sbom: Pick<SbomStep, 'run'>,
     @Inject(SignatureStep) private readonly signature: Pick<SignatureStep, 'run'>,
+    @Inject(TrialStep) private readonly trial: Pick<TrialStep, 'appliesTo' | 'run'>,
     @Inject(BLOB_STORE) private readonly blobs: Pick<BlobStore, 'readAll'>,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
@@ -63,13 +65,17 @@ export class PipelineService {
     let version = await this.versions.findToProcess(job.versionId);
     if (version === null || version.status !== 'pending') return;
     const name = formatCoordinates(version);
-    // Read from storage at most once per job: the analysis and the signature both need the bytes.
+    // Read from storage at most once per job: the analysis, the trial and the signature all need the bytes.
     const { digest, size } = version;
     let module: Promise<Uint8Array> | null = null;
     const readModule = (): Promise<Uint8Array> => (module ??= this.blobs.readAll(digest, size));
     for (const step of PIPELINE_STEPS) {
       const state = version.steps.find((s) => s.step === step)?.state;
       if (state === 'done' || state === 'skipped') continue;
+      if (!this.applies(step, version)) {
+        await this.steps.finishStep(version.id, step, 'skipped', new Date());
+        continue;
+      }
       await this.steps.startStep(version.id, step, new Date());
       try {
         await this.runStep(step, version, readModule);
@@ -98,10 +104,17 @@ export class PipelineService {
     if (await this.versions.markReady(version.id, new Date())) this.logger.log(`${name} ready`);
   }
 
+  /** A step that does not apply to this version is skipped, never started. */
+  private applies(step: PipelineStepName, version: VersionToProcess): boolean {
+    return step !== 'trial' || this.trial.appliesTo(version);
+  }
+
   private async runStep(step: PipelineStepName, version: VersionToProcess, readModule: () => Promise<Uint8Array>): Promise<void> {
     switch (step) {
       case 'analysis':
         return this.analyse(version, await readModule());
+      case 'trial':
+        return this.trial.run(version, await readModule());
       case 'sbom':
         return this.sbom.run(version);
       case 'signature':

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CATEGORY_SLUGS } from '../../domain/index.js';
 import { DeprecationView } from '../../catalog/index.js';
+import { PIPELINE_STEPS, type PipelineStepName } from '../../versions/index.js';
 import { ContractSummaryView } from './contract.views.js';
 
 /** Response and request shapes of the plugins API; the OpenAPI document is generated from them. */
@@ -37,8 +38,8 @@ export class VersionLinks {
 }
 
 export class PipelineStepView {
-  @ApiProperty({ enum: ['analysis', 'sbom', 'signature'] })
-  step!: 'analysis' | 'sbom' | 'signature';
+  @ApiProperty({ enum: PIPELINE_STEPS, description: 'trial is skipped for what is not a Proxy-Wasm module; versions published before it existed have no trial.' })
+  step!: PipelineStepName;
   @ApiProperty({ enum: ['pending', 'running', 'done', 'failed', 'skipped'] })
   state!: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
   @ApiProperty({ description: 'How many times the step has been tried.' })

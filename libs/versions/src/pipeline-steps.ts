@@ -2,10 +2,12 @@ import type { StepState } from '../../db/index.js';
 
 /**
  * The steps every published version goes through, in order. Their names are
- * the names of what they produce, as in the API: …/analysis, …/sbom, …/signature.
- * The SBOM comes before signing because the signed attestation carries it.
+ * the names of what they produce, as in the API: …/analysis, …/trial, …/sbom, …/signature.
+ * The trial runs what the analysis read (and is skipped for what is not a Proxy-Wasm module);
+ * the SBOM comes before signing because the signed attestation carries it. A version published
+ * before a step existed has no row for it: the pipeline creates it when it gets there.
  */
-export const PIPELINE_STEPS = ['analysis', 'sbom', 'signature'] as const;
+export const PIPELINE_STEPS = ['analysis', 'trial', 'sbom', 'signature'] as const;
 
 export type PipelineStepName = (typeof PIPELINE_STEPS)[number];
 

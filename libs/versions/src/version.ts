@@ -2,6 +2,7 @@ import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
 import type { VersionStatus } from '../../db/index.js';
 import type { ContractSource, HostHints, SchemaDialect } from '../../contract/index.js';
 import type { PluginMetadata } from '../../domain/index.js';
+import type { TrialFindingCode } from '../../sandbox/index.js';
 import type { StepStatus } from './pipeline-steps.js';
 
 export type { VersionStatus };
@@ -34,6 +35,21 @@ export interface VersionRecord extends VersionCoordinates {
   firstDownloadedAt: Date | null;
   /** What the publisher gave beside the module, in brief (digests and hints); null when nothing. */
   contract: ContractSummary | null;
+  /** The trial in the Proxy-Wasm sandbox, in brief; the trace is read on its own (findTrial). Null until run, or skipped. */
+  trial: TrialSummary | null;
+}
+
+/** A version's trial as lists and pages show it. */
+export interface TrialSummary {
+  /** Linked, started and (if it has one) proxy_on_vm_start returned true. */
+  started: boolean;
+  configurationsAccepted: number;
+  configurationsTried: number;
+  findings: TrialFindingCode[];
+  /** CPU time per synthetic request in the sandbox; null when not measured (it never got to traffic). */
+  medianMicros: number | null;
+  p95Micros: number | null;
+  triedAt: Date;
 }
 
 /** A version's contract as lists and pages show it; the documents themselves are read with findContractDocuments. */

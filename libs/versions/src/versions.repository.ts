@@ -4,7 +4,8 @@ import { DATABASE, type Database, Prisma, transaction } from '../../db/index.js'
 import { latestOf, PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
 import { jobIdFor, PIPELINE_STEPS, type StepState, type StepStatus } from './pipeline-steps.js';
 import { NO_HOST_HINTS, type ContractSource, type HostHints, type SchemaDialect, type VersionContract } from '../../contract/index.js';
-import type { ContractDocuments, ContractSummary, DeletedVersionRecord, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
+import type { TrialFindingCode, TrialTrace } from '../../sandbox/index.js';
+import type { ContractDocuments, ContractSummary, DeletedVersionRecord, TrialSummary, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
 import { VERSION_HOOKS, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
 import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockVersion, tryLockVersion } from './version-locks.js';
 
@@ -17,9 +18,20 @@ const contractSummarySelect = {
   examplesDigest: true,
   hostHints: true,
 } as const;
+const trialSummarySelect = {
+  started: true,
+  configurationsAccepted: true,
+  configurationsTried: true,
+  findings: true,
+  medianMicros: true,
+  p95Micros: true,
+  createdAt: true,
+} as const;
 const versionInclude = {
   plugin: { select: { name: true, namespace: { select: { name: true } } } },
   contract: { select: contractSummarySelect },
+  // The summary columns only: a trace is read on its own (findTrial).
+  trial: { select: trialSummarySelect },
 } as const;
 // Neither is part of a VersionRecord, and both may be large: the report (a few hundred KiB; the
 // analysis endpoints read it with findAnalysis) and the declared dependencies (20,000 packages, 5 MiB).
@@ -47,7 +59,20 @@ export const toVersionRecord = (row: VersionRow): VersionRecord => ({
   yankReason: row.yankReason,
   firstDownloadedAt: row.firstDownloadedAt,
   contract: row.contract === null ? null : toContractSummary(row.contract),
+  trial: row.trial === null ? null : toTrialSummary(row.trial),
 });
+
+function toTrialSummary(row: Prisma.VersionTrialGetPayload<{ select: typeof trialSummarySelect }>): TrialSummary {
+  return {
+    started: row.started,
+    configurationsAccepted: row.configurationsAccepted,
+    configurationsTried: row.configurationsTried,
+    findings: row.findings as TrialFindingCode[],
+    medianMicros: row.medianMicros,
+    p95Micros: row.p95Micros,
+    triedAt: row.createdAt,
+  };
+}
 
 function toContractSummary(row: Prisma.VersionContractGetPayload<{ select: typeof contractSummarySelect }>): ContractSummary {
   return {
@@ -102,6 +127,13 @@ export interface AnalysisOutcome {
   rejectedBecause: string | null;
 }
 
+export interface TrialOutcome {
+  trace: TrialTrace;
+  summary: Omit<TrialSummary, 'triedAt'>;
+  /** Why the policy rejects the version for what the trial found; null when it passes. */
+  rejectedBecause: string | null;
+}
+
 /** A version whose latest round was handed to the queue and is still pending. */
 export interface DispatchedRound {
   versionId: string;
@@ -132,6 +164,8 @@ export interface VersionStore {
   findToProcess(versionId: string): Promise<VersionToProcess | null>;
   findContractDocuments(versionId: string): Promise<ContractDocuments | null>;
   recordAnalysis(versionId: string, outcome: AnalysisOutcome, at: Date): Promise<void>;
+  findTrial(versionId: string): Promise<{ trace: TrialTrace; triedAt: Date } | null>;
+  recordTrial(versionId: string, outcome: TrialOutcome, at: Date): Promise<void>;
   markReady(versionId: string, at: Date): Promise<boolean>;
   markFailed(versionId: string, reason: string): Promise<boolean>;
   retry(version: VersionCoordinates, actor: AuditActor): Promise<VersionRecord | 'not_found' | 'ready'>;
@@ -228,10 +262,16 @@ export class VersionsRepository implements VersionStore {
     });
   }
 
+  /** A version's stored trial trace; null until its trial ran (or when it was skipped). */
+  async findTrial(versionId: string): Promise<{ trace: TrialTrace; triedAt: Date } | null> {
+    const row = await this.prisma.versionTrial.findUnique({ where: { versionId }, select: { trace: true, createdAt: true } });
+    return row === null ? null : { trace: row.trace as unknown as TrialTrace, triedAt: row.createdAt };
+  }
+
   async findToProcess(versionId: string): Promise<VersionToProcess | null> {
     const row = await this.prisma.version.findUnique({
       where: { id: versionId },
-      include: { plugin: { include: { namespace: { select: { name: true } } } }, steps: true, contract: { select: contractSummarySelect } },
+      include: { plugin: { include: { namespace: { select: { name: true } } } }, steps: true, contract: { select: contractSummarySelect }, trial: { select: trialSummarySelect } },
     });
     if (row === null) return null;
     const { plugin } = row;
@@ -282,6 +322,23 @@ export class VersionsRepository implements VersionStore {
     });
   }
 
+  /**
+   * Stores the trial; the first trace stored is kept (a re-run after a crash stores nothing new).
+   * A version the policy rejects for what the trial found leaves `pending` here, as with the analysis.
+   */
+  async recordTrial(versionId: string, outcome: TrialOutcome, at: Date): Promise<void> {
+    await this.change(versionId, async (tx, row) => {
+      const { count } = await tx.client.versionTrial.createMany({
+        data: [{ versionId, trace: outcome.trace as unknown as Prisma.InputJsonValue, ...outcome.summary, createdAt: at }],
+        skipDuplicates: true,
+      });
+      if (count === 0 || outcome.rejectedBecause === null || row.status !== 'pending') return;
+      await tx.client.version.update({ where: { id: versionId }, data: { status: 'rejected', statusReason: outcome.rejectedBecause } });
+      await tx.client.pipelineStep.updateMany({ where: { versionId, step: { notIn: ['analysis', 'trial'] }, state: { not: 'done' } }, data: { state: 'skipped', finishedAt: at } });
+      await tx.changed('rejected', row, PIPELINE_ACTOR, { digest: row.digest, reason: outcome.rejectedBecause });
+    });
+  }
+
   /** Ready, and in the catalog and over OCI (the hooks), in one transaction. False when it was not pending. */
   async markReady(versionId: string, at: Date): Promise<boolean> {
     const marked = await this.change(versionId, async (tx, row) => {
@@ -306,7 +363,7 @@ export class VersionsRepository implements VersionStore {
   /**
    * Runs a version that is not ready through the pipeline again: pending (its
    * work may be lost), failed, or rejected (the policy may have changed; its
-   * analysis is run again). Its unfinished steps start over and a new round goes
+   * analysis and trial run again). Its unfinished steps start over and a new round goes
    * to the outbox. Returns the version, pending.
    */
   async retry(version: VersionCoordinates, actor: AuditActor): Promise<VersionRecord | 'not_found' | 'ready'> {
@@ -323,6 +380,8 @@ export class VersionsRepository implements VersionStore {
           ...(rejected ? { analysis: Prisma.DbNull, analysisSummary: Prisma.DbNull, kind: null, abiVersion: null, analyzedAt: null, languages: [], hosts: [] } : {}),
         },
       });
+      // Judged again too: the trial's findings may have been what the policy rejected.
+      if (rejected) await tx.client.versionTrial.deleteMany({ where: { versionId: id } });
       const unfinished: StepState[] = rejected ? ['done', 'skipped', 'failed', 'running', 'pending'] : ['failed', 'running', 'pending'];
       await tx.client.pipelineStep.updateMany({
         where: { versionId: id, state: { in: unfinished } },
