@@ -7,7 +7,7 @@ export { matchesEtag, sendModule } from './src/module-response.js';
 export { asMultipartError, multipartParts } from './src/multipart.js';
 export { MAX_PATH_PARAMETER_LENGTH, describePathParameters } from './src/path-parameters.js';
 export { PROBLEM_CONTENT_TYPE, type Problem, toProblem } from './src/problem.js';
-export { RateLimited, registerRateLimit } from './src/rate-limit.js';
+export { RateLimited, type RateLimitName, registerRateLimit } from './src/rate-limit.js';
 export { readLimited } from './src/read-limited.js';
 export { checkRequestInput, describeRequestInputRules } from './src/request-input.js';
 export { BASELINE_SECURITY_HEADERS, SECURITY_HEADERS } from './src/security-headers.js';

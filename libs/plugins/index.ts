@@ -1,4 +1,4 @@
-// Plugins and their versions: publishing, reading, downloading, the lifecycle (deprecate, yank, delete) and namespaces.
+// Plugins and their versions: publishing, reading, downloading, trying in the sandbox, the lifecycle (deprecate, yank, delete) and namespaces.
 export { LifecycleController } from './src/lifecycle.controller.js';
 export { LifecycleRepository } from './src/lifecycle.repository.js';
 export { LifecycleService } from './src/lifecycle.service.js';
@@ -11,3 +11,6 @@ export { MAX_DEPENDENCY_FILES, PluginsController } from './src/plugins.controlle
 export { PluginsRepository } from './src/plugins.repository.js';
 export { PluginsService } from './src/plugins.service.js';
 export { PublishService } from './src/publish.service.js';
+export { OWN_TRIAL_INPUT_LIMITS, readOwnTrialInput, type OwnTrialInput } from './src/own-trial-input.js';
+export { TrialsController } from './src/trials.controller.js';
+export { TrialsService, type StoredTrial } from './src/trials.service.js';

@@ -63,7 +63,7 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   await app.register(fastifyMultipart as never, {
     limits: { fileSize: config.maxModuleSize, files: 5 + MAX_DEPENDENCY_FILES, fields: 4, parts: 11, fieldSize: 1024 * 1024 },
   });
-  await registerRateLimit(app, config.verifyRateLimit, config.redisUrl, logger);
+  await registerRateLimit(app, { verify: config.verifyRateLimit, ownTrials: config.ownTrials.rateLimit }, config.redisUrl, logger);
   cutStalledClients(fastify, config.http, logger);
   // Modules are streamed, never buffered: the handler gets the raw body stream.
   fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));

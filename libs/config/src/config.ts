@@ -32,7 +32,15 @@ export interface RegistryConfig {
   signing: SigningConfig;
   http: HttpConfig;
   verifyRateLimit: RateLimitConfig;
+  /** Own trials (POST …/versions/{version}/trial): how many run at once per API process, and how often one client may ask. */
+  ownTrials: OwnTrialsConfig;
   logLevel: LogLevel;
+}
+
+export interface OwnTrialsConfig {
+  /** Trials running at once in this process; one more is answered 503 trials_busy. */
+  concurrency: number;
+  rateLimit: RateLimitConfig;
 }
 
 /** How long the server waits for a client, and whom it believes about the client's address. */
@@ -271,6 +279,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     windowMs: integer('VERIFY_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
   };
 
+  const ownTrials: OwnTrialsConfig = {
+    concurrency: integer('OWN_TRIAL_CONCURRENCY', 2, 1, 64),
+    rateLimit: { max: integer('OWN_TRIAL_RATE_LIMIT_MAX', 10, 0, 1_000_000), windowMs: integer('OWN_TRIAL_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
+  };
+
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
@@ -295,6 +308,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     signing,
     http,
     verifyRateLimit,
+    ownTrials,
     logLevel,
   };
 }

@@ -9,10 +9,18 @@ import type { RateLimitConfig } from '../../config/index.js';
 import { RegistryError } from '../../domain/index.js';
 
 /**
- * Marks a route as limited per client address by VERIFY_RATE_LIMIT_MAX and _WINDOW_MS (anonymous
- * routes that take uploads). The limit is checked when the request arrives, before its body is read.
+ * The limits routes are marked with: `verify` (VERIFY_RATE_LIMIT_*: anonymous routes that take
+ * uploads) and `ownTrials` (OWN_TRIAL_RATE_LIMIT_*: trials run on a client's demand).
  */
-export const RateLimited = (): MethodDecorator => RouteConfig({ rateLimit: {} });
+export type RateLimitName = 'verify' | 'ownTrials';
+
+/**
+ * Marks a route as limited per client address by the named limit; each route counts on its own.
+ * The limit is checked when the request arrives, before its body is read.
+ */
+export const RateLimited = (name: RateLimitName = 'verify'): MethodDecorator => RouteConfig({ rateLimit: {}, rateLimitName: name });
+
+const limitNameOf = (request: FastifyRequest): RateLimitName => (request.routeOptions.config as { rateLimitName?: RateLimitName }).rateLimitName ?? 'verify';
 
 /**
  * Counts requests to the routes marked RateLimited per client address (request.ip: X-Forwarded-For
@@ -20,8 +28,9 @@ export const RateLimited = (): MethodDecorator => RouteConfig({ rateLimit: {} })
  * allow the limit once, not N times; without it each process counts in memory (embedded: one
  * process). The web pages' own in-process requests are not counted: they are not a client's.
  */
-export async function registerRateLimit(app: NestFastifyApplication, limit: RateLimitConfig, redisUrl: string | null, logger: Logger): Promise<void> {
-  if (limit.max === 0) return;
+export async function registerRateLimit(app: NestFastifyApplication, limits: Record<RateLimitName, RateLimitConfig>, redisUrl: string | null, logger: Logger): Promise<void> {
+  if (Object.values(limits).every((limit) => limit.max === 0)) return;
+  const limitOf = (request: FastifyRequest): RateLimitConfig => limits[limitNameOf(request)];
   let redis: Redis | null = null;
   if (redisUrl !== null) {
     // Fails fast while Redis is down; the limit then lets requests through (skipOnError) rather than refuse everyone.
@@ -38,18 +47,21 @@ export async function registerRateLimit(app: NestFastifyApplication, limit: Rate
   }
   await app.register(fastifyRateLimit as never, {
     global: false,
-    max: limit.max,
-    timeWindow: limit.windowMs,
+    max: (request: FastifyRequest) => limitOf(request).max,
+    timeWindow: (request: FastifyRequest) => limitOf(request).windowMs,
     ...(redis !== null ? { redis, nameSpace: 'wasm-registry:rate-limit:' } : {}),
     skipOnError: true,
-    allowList: (request: FastifyRequest) => !(request.raw.socket instanceof Socket),
-    errorResponseBuilder: (request: FastifyRequest, context: { max: number; after: string; ttl: number }) =>
-      new RegistryError(
+    // A limit of 0 is off.
+    allowList: (request: FastifyRequest) => !(request.raw.socket instanceof Socket) || limitOf(request).max === 0,
+    errorResponseBuilder: (request: FastifyRequest, context: { max: number; after: string; ttl: number }) => {
+      const limit = limitOf(request);
+      return new RegistryError(
         429,
         'too_many_requests',
         'Too many requests',
         `more than ${context.max} requests to ${request.method} ${request.routeOptions.url ?? request.url} from this address within ${limit.windowMs / 1000} s; retry in ${context.after}`,
         { limit: context.max, windowSeconds: limit.windowMs / 1000, retryAfterSeconds: Math.ceil(context.ttl / 1000) },
-      ),
+      );
+    },
   });
 }

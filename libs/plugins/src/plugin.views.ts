@@ -3,6 +3,7 @@ import { CATEGORY_SLUGS } from '../../domain/index.js';
 import { DeprecationView } from '../../catalog/index.js';
 import { PIPELINE_STEPS, type PipelineStepName } from '../../versions/index.js';
 import { ContractSummaryView } from './contract.views.js';
+import { TrialSummaryView } from './trial.views.js';
 
 /** Response and request shapes of the plugins API; the OpenAPI document is generated from them. */
 
@@ -35,6 +36,10 @@ export class VersionLinks {
   validateConfig!: string;
   @ApiProperty({ description: 'What changed in the configuration contract since the version before (?from=<version> for another).' })
   upgradeNotes!: string;
+  @ApiProperty({ description: 'The trial in the Proxy-Wasm sandbox (GET); POST your own configuration to try it.' })
+  trial!: string;
+  @ApiProperty({ description: 'What this version may do that the ready version before it could not (?from=<version> for another).' })
+  capabilityDiff!: string;
 }
 
 export class PipelineStepView {
@@ -184,6 +189,8 @@ export class VersionView {
     description: 'The README, configuration schema, examples and host hints the publisher gave with the module; null when none.',
   })
   contract!: ContractSummaryView | null;
+  @ApiProperty({ type: TrialSummaryView, nullable: true, description: 'The trial in the Proxy-Wasm sandbox, in brief (links.trial has the trace); null until run, or when skipped.' })
+  trial!: TrialSummaryView | null;
   @ApiProperty({ type: VersionLinks })
   links!: VersionLinks;
 }

@@ -108,6 +108,12 @@ export class PluginsRepository {
     return rows.map((row) => row.version);
   }
 
+  /** The numbers of a plugin's ready versions, yanked included. */
+  async listReadyVersionNumbers(namespace: string, plugin: string): Promise<string[]> {
+    const rows = await this.database.prisma.version.findMany({ where: { status: 'ready', plugin: { name: plugin, namespace: { name: namespace } } }, select: { version: true } });
+    return rows.map((row) => row.version);
+  }
+
   findVersion(namespace: string, plugin: string, version: string): Promise<VersionRecord | null> {
     return this.versions.findVersion({ namespace, plugin, version });
   }

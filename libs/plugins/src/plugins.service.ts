@@ -285,6 +285,7 @@ export class PluginsService {
                     },
             },
       contract: contractSummaryView(record.contract, self),
+      trial: record.trial === null ? null : { ...record.trial, findings: [...record.trial.findings], triedAt: record.trial.triedAt.toISOString() },
       pipeline: steps.map((s) => ({
         step: s.step,
         state: s.state,
@@ -308,6 +309,8 @@ export class PluginsService {
         stats: `${plugin}/stats`,
         validateConfig: `${self}/config/validate`,
         upgradeNotes: `${self}/upgrade-notes`,
+        trial: `${self}/trial`,
+        capabilityDiff: `${self}/capability-diff`,
       },
     };
   }
