@@ -60,6 +60,24 @@ export const memoryGrowBomb = (): Promise<Buffer> =>
     'memory-grow-bomb.wat',
   );
 
+/**
+ * proxy_on_vm_start grows a table without end: tables live in V8's heap, not in the linear memory, so this
+ * exhausts the heap of whatever runs it (a worker thread's resourceLimits do not stop it: V8 aborts the process).
+ */
+export const tableGrowBomb = (): Promise<Buffer> =>
+  compileWat(
+    hostilePluginWat({
+      callbacks: `(table $grown 1 funcref)
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+    (loop $more
+      (drop (table.grow $grown (ref.null func) (i32.const 10000)))
+      (br $more))
+    (i32.const 1))
+  ${requestHeaders('(i32.const 0)')}`,
+    }),
+    'table-grow-bomb.wat',
+  );
+
 /** A memory of `pages` pages from the start (32,768 pages: 2 GiB). */
 export const hugeInitialMemory = (pages = 32_768): Promise<Buffer> =>
   compileWat(hostilePluginWat({ memory: `(memory (export "memory") ${pages})`, callbacks: requestHeaders('(i32.const 0)') }), 'huge-initial-memory.wat');
