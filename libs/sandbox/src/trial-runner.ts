@@ -39,7 +39,7 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
 
   let child: ChildProcess;
   try {
-    child = spawnTrialProcess(limits, [trialScript()]);
+    child = trialProcess(limits);
   } catch (error) {
     return ended({ kind: 'host_error', callback: null, message: `the sandbox's process could not start: ${messageOf(error)}` });
   }
@@ -118,6 +118,44 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
     clearInterval(watchdog);
     clearTimeout(trialDeadline);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** A process started ahead, per heap size, so that the next trial does not wait for Node to boot. */
+const spares = new Map<number, { child: ChildProcess; expiry: NodeJS.Timeout }>();
+/** A spare nobody took within this long is stopped: it holds some 40 MB. */
+const SPARE_IDLE_MS = 60_000;
+
+/** A fresh process for one trial (the spare if there is one), and a new spare started behind it. */
+function trialProcess(limits: TrialLimits): ChildProcess {
+  const spare = spares.get(limits.heapMb);
+  spares.delete(limits.heapMb);
+  if (spare) clearTimeout(spare.expiry);
+  const alive = spare && spare.child.exitCode === null && spare.child.signalCode === null;
+  if (spare && !alive) spare.child.kill('SIGKILL');
+  const child = alive ? spare.child : spawnTrialProcess(limits, [trialScript()]);
+  holdOpen(child, true);
+  try {
+    const next = spawnTrialProcess(limits, [trialScript()]);
+    next.on('error', () => spares.delete(limits.heapMb));
+    holdOpen(next, false);
+    const expiry = setTimeout(() => {
+      spares.delete(limits.heapMb);
+      next.kill('SIGKILL');
+    }, SPARE_IDLE_MS);
+    expiry.unref();
+    spares.set(limits.heapMb, { child: next, expiry });
+  } catch {
+    // no spare: the next trial starts its own process
+  }
+  return child;
+}
+
+/** A spare must not keep this process alive; one that runs a trial must. (A spare whose parent dies reads EOF and exits.) */
+function holdOpen(child: ChildProcess, hold: boolean): void {
+  for (const handle of [child, child.stdin, child.stderr, child.stdio[MESSAGES_FD]] as ({ ref(): void; unref(): void } | null)[]) {
+    if (hold) handle?.ref();
+    else handle?.unref();
   }
 }
 

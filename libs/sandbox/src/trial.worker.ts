@@ -47,6 +47,8 @@ wasm.Instance = class extends Instance {
 
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+// A spare process whose runner went away gets no assignment.
+if (chunks.length === 0) process.exit(0);
 const { request, unstarted } = deserialize(Buffer.concat(chunks)) as TrialAssignment;
 const capPages = Math.floor((request.limits.memoryMb * 2 ** 20) / WASM_PAGE_BYTES);
 const capBytes = capPages * WASM_PAGE_BYTES;
