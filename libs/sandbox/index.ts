@@ -2,3 +2,15 @@
 export * from './src/trial-types.js';
 export { capMemory, type MemoryCap } from './src/memory-cap.js';
 export { runTrial, TrialPool, type TrialPoolOptions, TrialsBusyError } from './src/trial-runner.js';
+export { DEFAULT_REQUESTS, SYNTHETIC_AUTHORITY } from './src/default-requests.js';
+export {
+  COST_CAVEAT,
+  HOST_CAVEAT,
+  type TrialPosition,
+  type TrialWatch,
+  failTrace,
+  performTrial,
+  trialFindings,
+} from './src/perform-trial.js';
+export { NODE_METADATA, PROPERTY_NAMES } from './src/properties.js';
+export { OWN_TRIAL_LIMITS, PIPELINE_TRIAL_LIMITS, TRACE_BOUNDS } from './src/trial-limits.js';
