@@ -11,6 +11,8 @@ export {
   capabilityDiff,
   capabilityDiffSide,
 } from './src/capability-diff.js';
+export { capMemory, type MemoryCap } from './src/memory-cap.js';
+export { runTrial, TrialPool, type TrialPoolOptions, TrialsBusyError } from './src/trial-runner.js';
 export { DEFAULT_REQUESTS, SYNTHETIC_AUTHORITY } from './src/default-requests.js';
 export {
   COST_CAVEAT,
