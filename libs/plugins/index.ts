@@ -13,4 +13,4 @@ export { PluginsService } from './src/plugins.service.js';
 export { PublishService } from './src/publish.service.js';
 export { OWN_TRIAL_INPUT_LIMITS, readOwnTrialInput, type OwnTrialInput } from './src/own-trial-input.js';
 export { TrialsController } from './src/trials.controller.js';
-export { TrialsService, type StoredTrial } from './src/trials.service.js';
+export { OWN_TRIAL_POOL, TrialsService, type StoredTrial } from './src/trials.service.js';

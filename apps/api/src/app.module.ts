@@ -23,8 +23,12 @@ import {
   PluginsController,
   PluginsRepository,
   PluginsService,
+  OWN_TRIAL_POOL,
   PublishService,
+  TrialsController,
+  TrialsService,
 } from '../../../libs/plugins/index.js';
+import { TrialPool } from '../../../libs/sandbox/index.js';
 import { PipelineModule } from '../../../libs/pipeline/index.js';
 import { ProvenanceController, ProvenanceService } from '../../../libs/provenance/index.js';
 import { ProxyConfigController, ProxyConfigService } from '../../../libs/proxy-config/index.js';
@@ -37,7 +41,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
+      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -49,6 +53,11 @@ export class ApiModule {
         NamespacesService,
         PublishService,
         ContractsService,
+        TrialsService,
+        {
+          provide: OWN_TRIAL_POOL,
+          useFactory: () => new TrialPool({ concurrency: config.ownTrials.concurrency, queueLength: config.ownTrials.queueLength }),
+        },
         DownloadsRepository,
         DownloadCounter,
         DownloadMarks,

@@ -59,7 +59,7 @@ describe('configuration', () => {
   it('has HTTP timeouts and a verify rate limit that protect by default', () => {
     const config = loadConfig({});
     expect(config.http).toEqual({ requestTimeoutMs: 600_000, headersTimeoutMs: 30_000, idleTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, trustProxy: false });
-    expect(config.ownTrials).toEqual({ concurrency: 2, rateLimit: { max: 10, windowMs: 60_000 } });
+    expect(config.ownTrials).toEqual({ concurrency: 2, queueLength: 4, rateLimit: { max: 10, windowMs: 60_000 } });
     expect(config.verifyRateLimit).toEqual({ max: 30, windowMs: 60_000 });
     const set = loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_IDLE_TIMEOUT_MS: '700', VERIFY_RATE_LIMIT_MAX: '0' });
     expect(set.http).toMatchObject({ requestTimeoutMs: 2000, headersTimeoutMs: 500, idleTimeoutMs: 700 });

@@ -38,8 +38,10 @@ export interface RegistryConfig {
 }
 
 export interface OwnTrialsConfig {
-  /** Trials running at once in this process; one more is answered 503 trials_busy. */
+  /** Trials running at once in this process. */
   concurrency: number;
+  /** Trials waiting for one of those; one more is answered 503 trials_busy. */
+  queueLength: number;
   rateLimit: RateLimitConfig;
 }
 
@@ -281,6 +283,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const ownTrials: OwnTrialsConfig = {
     concurrency: integer('OWN_TRIAL_CONCURRENCY', 2, 1, 64),
+    queueLength: integer('OWN_TRIAL_QUEUE', 4, 0, 1000),
     rateLimit: { max: integer('OWN_TRIAL_RATE_LIMIT_MAX', 10, 0, 1_000_000), windowMs: integer('OWN_TRIAL_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
   };
 

@@ -10,12 +10,25 @@ import { PipelineService } from './pipeline.service.js';
 import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
 import { SigningKeys } from './signing-keys.js';
+import { runTrial } from '../../sandbox/index.js';
+import { TRIAL_RUNNER, type TrialRunner } from './trial-request.js';
 import { TrialStep } from './trial.step.js';
 
 const retryOf = (config: RegistryConfig) => ({ attempts: config.pipeline.attempts, backoffMs: config.pipeline.backoffMs });
 
 /** What processes versions, in the API (embedded) and in the worker alike: steps, outbox and reconciler. */
-const PROCESSING = [PipelineRepository, PipelineService, SbomStep, SignatureStep, TrialStep, SigningKeys, OutboxDispatcher, PipelineReconciler];
+const PROCESSING = [
+  PipelineRepository,
+  PipelineService,
+  SbomStep,
+  SignatureStep,
+  TrialStep,
+  SigningKeys,
+  OutboxDispatcher,
+  PipelineReconciler,
+  // Each trial in a fresh sandbox process; the pipeline's concurrency bounds how many run at once.
+  { provide: TRIAL_RUNNER, useValue: { runTrial } satisfies TrialRunner },
+];
 
 /**
  * The processing pipeline. With REDIS_URL the queue is BullMQ and jobs run in

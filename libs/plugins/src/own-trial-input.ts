@@ -1,6 +1,6 @@
 import { CONTRACT_LIMITS } from '../../contract/index.js';
 import { invalidInput, type FieldProblem } from '../../domain/index.js';
-import { TRACE_BOUNDS, type StubbedAnswer, type SyntheticRequest } from '../../sandbox/index.js';
+import { DEFAULT_REQUESTS, TRACE_BOUNDS, type StubbedAnswer, type SyntheticRequest } from '../../sandbox/index.js';
 
 /** What one may ask of an own trial, beside the sandbox's OWN_TRIAL_LIMITS: enough for a dry run, not for a load test. */
 export const OWN_TRIAL_INPUT_LIMITS = {
@@ -15,13 +15,8 @@ export const OWN_TRIAL_INPUT_LIMITS = {
   upstreamNameBytes: 256,
 } as const;
 
-/** The upstream's answer to each request of an own trial (its requests name only what goes in). */
-const UPSTREAM_RESPONSE: SyntheticRequest['response'] = {
-  status: 200,
-  headers: [['content-type', 'application/json']],
-  body: '{"ok":true}',
-  trailers: [],
-};
+/** The upstream's answer to each request of an own trial (its requests name only what goes in): the default requests' one. */
+const UPSTREAM_RESPONSE = DEFAULT_REQUESTS[0]!.response;
 
 /** Where an own trial's configuration comes from: the text itself, or one of the version's examples. */
 export type OwnTrialConfiguration = { text: string } | { example: string };

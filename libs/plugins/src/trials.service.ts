@@ -1,18 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredAnalysis } from '../../analysis/index.js';
 import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
-import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import type { ConfigExample } from '../../contract/index.js';
 import { compareVersionsDescending, invalidInput, notFound, RegistryError } from '../../domain/index.js';
-import { configurationText, TRIAL_RUNNER, type TrialRunner } from '../../pipeline/index.js';
-import { capabilityDiff, capabilityDiffSide, OWN_TRIAL_LIMITS, type CapabilityDiff, type TrialTrace } from '../../sandbox/index.js';
+import { configurationText } from '../../pipeline/index.js';
+import { capabilityDiff, capabilityDiffSide, OWN_TRIAL_LIMITS, TrialsBusyError, type CapabilityDiff, type TrialPool, type TrialTrace } from '../../sandbox/index.js';
 import { formatCoordinates, type ContractDocuments, type VersionRecord, VersionsRepository } from '../../versions/index.js';
 import type { OwnTrialInput } from './own-trial-input.js';
 import { PluginsRepository } from './plugins.repository.js';
 import { PluginsService } from './plugins.service.js';
 
-/** How long a client told `trials_busy` is asked to wait: about one own trial's deadline. */
-const BUSY_RETRY_AFTER_SECONDS = Math.ceil(OWN_TRIAL_LIMITS.trialMs / 1000);
+/** Runs own trials, OWN_TRIAL_CONCURRENCY at once with OWN_TRIAL_QUEUE waiting; one more is refused (TrialsBusyError). */
+export const OWN_TRIAL_POOL = Symbol('OwnTrialPool');
 
 /** A version's stored trial, as the API serves it. */
 export interface StoredTrial {
@@ -23,20 +22,17 @@ export interface StoredTrial {
 
 /**
  * The trials of a version: the one the pipeline stored, your own (the same trial with your
- * configuration, within OWN_TRIAL_LIMITS, at most `ownTrials.concurrency` at once in this process;
- * it never changes the version), and what changed since the version before (capabilityDiff).
+ * configuration, within OWN_TRIAL_LIMITS, through a bounded pool; it never changes the version),
+ * and what changed since the version before (capabilityDiff).
  */
 @Injectable()
 export class TrialsService {
-  private running = 0;
-
   constructor(
     @Inject(PluginsService) private readonly plugins: Pick<PluginsService, 'findVersion'>,
     @Inject(PluginsRepository) private readonly pluginRows: Pick<PluginsRepository, 'listReadyVersionNumbers'>,
     @Inject(VersionsRepository) private readonly versions: Pick<VersionsRepository, 'findTrial' | 'findAnalysis' | 'findContractDocuments'>,
     @Inject(BLOB_STORE) private readonly blobs: Pick<BlobStore, 'readAll'>,
-    @Inject(TRIAL_RUNNER) private readonly runner: TrialRunner,
-    @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
+    @Inject(OWN_TRIAL_POOL) private readonly pool: Pick<TrialPool, 'run'>,
   ) {}
 
   async storedTrial(namespace: string, name: string, version: string): Promise<StoredTrial> {
@@ -57,19 +53,9 @@ export class TrialsService {
       throw new RegistryError(409, 'not_proxy_wasm', 'Not a Proxy-Wasm module', `${formatCoordinates(record)} is not a Proxy-Wasm module: there is nothing the sandbox could start`);
     }
     const configuration = 'example' in input.configuration ? await this.exampleText(record, input.configuration.example) : input.configuration.text;
-    if (this.running >= this.config.ownTrials.concurrency) {
-      throw new RegistryError(
-        503,
-        'trials_busy',
-        'Trials busy',
-        `${this.running} trials are running, the most this registry runs at once; try again in a few seconds`,
-        { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS },
-      );
-    }
-    this.running++;
+    const module = await this.blobs.readAll(record.digest, record.size);
     try {
-      const module = await this.blobs.readAll(record.digest, record.size);
-      return await this.runner.runTrial({
+      return await this.pool.run({
         module,
         configurations: [{ name: 'yours', text: configuration }],
         vmConfiguration: '',
@@ -78,8 +64,13 @@ export class TrialsService {
         ...(input.upstreams ? { upstreams: input.upstreams } : {}),
         limits: OWN_TRIAL_LIMITS,
       });
-    } finally {
-      this.running--;
+    } catch (error) {
+      if (!(error instanceof TrialsBusyError)) throw error;
+      throw new RegistryError(503, 'trials_busy', 'Trials busy', `${error.message}: this registry runs few trials at once`, {
+        running: error.running,
+        queued: error.queued,
+        retryAfterSeconds: error.retryAfterSeconds,
+      });
     }
   }
 
