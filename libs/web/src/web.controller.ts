@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { RateLimited } from '../../http/index.js';
 import { SCRIPT, SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from './assets.js';
 import { WebService } from './web.service.js';
 
@@ -60,6 +61,25 @@ export class WebController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     send(reply, await this.web.plugin(namespace, name, version, { fields: formFields(body) }));
+  }
+
+  /** The "Try it" form, posted: the version run in the sandbox with this configuration; limited as the API's own trials are. */
+  @Post('plugins/:namespace/:name/:version/try')
+  @HttpCode(200)
+  @RateLimited('ownTrials')
+  async tryIt(
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const fields = formFields(body);
+    const text = (field: string): string => {
+      const value = fields[field];
+      return typeof value === 'string' ? value : '';
+    };
+    send(reply, await this.web.plugin(namespace, name, version, { example: null }, { configuration: text('configuration'), requests: text('requests') }));
   }
 
   @Get(STYLESHEET_PATH.slice(1))

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { html, queryString } from './html.js';
 import { errorPage, homePage, searchPage, type Category, type Entry, type SearchData } from './pages/catalog-pages.js';
-import { pluginPage } from './pages/plugin-page.js';
+import { pluginPage, type TryItRequest } from './pages/plugin-page.js';
 import type { ConfigureRequest } from './pages/contract-view.js';
 import { PublicApi } from './public-api.js';
 
@@ -103,8 +103,8 @@ export class WebService {
     };
   }
 
-  async plugin(namespace: string, name: string, version: string | null, configure?: ConfigureRequest): Promise<Page> {
-    return pluginPage(this.api, namespace, name, version, configure);
+  async plugin(namespace: string, name: string, version: string | null, configure?: ConfigureRequest, tryIt?: TryItRequest): Promise<Page> {
+    return pluginPage(this.api, namespace, name, version, configure, tryIt ?? null);
   }
 
   private async categories(): Promise<Category[]> {

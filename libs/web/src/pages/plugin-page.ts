@@ -9,6 +9,7 @@ import { configureSection, contractDetails, readmeSection, upgradeNotesSection, 
 import { downloadChart } from './download-chart.js';
 import { sbomUnavailable, sbomView } from './sbom-view.js';
 import { signatureUnavailable, signatureView, type VerificationAnswer } from './signature-view.js';
+import { capabilityDiffSection, requestsFromText, trialSection, tryItSection, type TryItOutcome } from './trial-view.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** Loose on purpose: the API judges semver; this only keeps odd paths away from it. */
@@ -28,6 +29,15 @@ interface VersionDetails {
   verification: ApiAnswer<VerificationAnswer> | null;
   sbom: ApiAnswer | null;
   contract: ContractDetails;
+  trial: ApiAnswer | null;
+  capabilityDiff: ApiAnswer | null;
+  tryIt: TryItOutcome;
+}
+
+/** The "Try it" form as posted: the configuration text and the requests, one per line. */
+export interface TryItRequest {
+  configuration: string;
+  requests: string;
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -69,7 +79,14 @@ export function chooseVersion(plugin: Pick<PluginDetailView, 'latestVersion' | '
 }
 
 /** The plugin page: the plugin, its versions, and everything needed to judge and pin the chosen one. */
-export async function pluginPage(api: PublicApi, namespace: string, name: string, version: string | null, configure: ConfigureRequest = { example: null }): Promise<Page> {
+export async function pluginPage(
+  api: PublicApi,
+  namespace: string,
+  name: string,
+  version: string | null,
+  configure: ConfigureRequest = { example: null },
+  tryIt: TryItRequest | null = null,
+): Promise<Page> {
   const id = `${namespace}/${name}`;
   if (!NAME.test(namespace) || !NAME.test(name)) return { status: 404, html: errorPage(404, 'No such plugin', `No plugin is called ${id}.`) };
   const base = `/api/v1/plugins/${namespace}/${name}`;
@@ -84,7 +101,7 @@ export async function pluginPage(api: PublicApi, namespace: string, name: string
   const [stats, categories, details] = await Promise.all([
     api.get<PluginStatsView>(`${base}/stats?interval=day`),
     api.get<{ categories: Category[] }>('/api/v1/categories'),
-    chosen === null ? Promise.resolve(null) : versionDetails(api, base, chosen.version, configure),
+    chosen === null ? Promise.resolve(null) : versionDetails(api, base, chosen.version, configure, tryIt),
   ]);
   const categoryNames = new Map((categories.status === 200 ? categories.json.categories : []).map((c) => [c.slug, c.name]));
 
@@ -107,21 +124,32 @@ ${facts(plugin, categoryNames)}
   };
 }
 
-async function versionDetails(api: PublicApi, base: string, v: VersionView, configure: ConfigureRequest): Promise<VersionDetails> {
+async function versionDetails(api: PublicApi, base: string, v: VersionView, configure: ConfigureRequest, tryIt: TryItRequest | null): Promise<VersionDetails> {
   const path = `${base}/versions/${v.version}`;
   // The contract is the publisher's, there from the publish on; everything else waits for processing.
   const contract = await contractDetails(api, path, v, configure);
+  const tried: TryItOutcome = {
+    configurationText: tryIt?.configuration ?? (contract.examples[0] ? JSON.stringify(contract.examples[0].configuration) : ''),
+    requestsText: tryIt?.requests ?? '',
+    answer: null,
+  };
   // A pending version has nothing else to show yet: the page says so instead of asking the API five times for 409s.
-  if (v.status === 'pending') return { analysis: null, envoy: null, istio: null, signature: null, verification: null, sbom: null, contract };
-  const [analysis, envoy, istio, signature, sbom] = await Promise.all([
+  if (v.status === 'pending') {
+    return { analysis: null, envoy: null, istio: null, signature: null, verification: null, sbom: null, contract, trial: null, capabilityDiff: null, tryIt: tried };
+  }
+  const requests = tryIt === null ? null : requestsFromText(tryIt.requests);
+  const [analysis, envoy, istio, signature, sbom, trial, capabilityDiff, own] = await Promise.all([
     api.get<AnalysisAnswer>(`${path}/analysis`),
     api.get(`${path}/config/envoy`),
     api.get(`${path}/config/istio`),
     api.get(`${path}/signature`),
     api.get(`${path}/sbom`),
+    api.get(`${path}/trial`),
+    api.get(`${path}/capability-diff`),
+    tryIt === null ? Promise.resolve(null) : api.post(`${path}/trial`, { configurationText: tryIt.configuration, ...(requests ? { requests } : {}) }),
   ]);
   const verification = signature.status === 200 ? await api.post<VerificationAnswer>('/api/v1/verify', { bundle: signature.json, digest: v.digest }) : null;
-  return { analysis, envoy, istio, signature, verification, sbom, contract };
+  return { analysis, envoy, istio, signature, verification, sbom, contract, trial, capabilityDiff, tryIt: { ...tried, answer: own } };
 }
 
 function facts(plugin: PluginDetailView, categoryNames: ReadonlyMap<string, string>): Html {
@@ -165,6 +193,9 @@ ${readmeSection(v, details.contract)}
 ${pinSection(v, page)}
 ${configSection(v, page, details)}
 ${configureSection(v, `/plugins/${id}/${v.version}`, details.contract)}
+${tryItSection(v, `/plugins/${id}/${v.version}/try#try-it`, details.tryIt)}
+${v.status === 'pending' ? '' : trialSection(v, page, details.trial)}
+${capabilityDiffSection(details.capabilityDiff, page)}
 ${upgradeNotesSection(details.contract)}
 ${
   details.analysis === null
