@@ -257,7 +257,11 @@ export class TrialRequestBody {
 }
 
 export class OwnTrialBody {
-  @ApiPropertyOptional({ description: 'Any JSON value; the plugin receives its JSON text, as the Envoy configuration this registry generates embeds it.', example: { header: 'x-api-key' } })
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'object' }, { type: 'array' }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+    description: 'Any JSON value; the plugin receives its JSON text, as the Envoy configuration this registry generates embeds it.',
+    example: { header: 'x-api-key' },
+  })
   configuration?: unknown;
   @ApiPropertyOptional({ description: 'The configuration text the plugin receives, byte for byte (YAML, plain text …). Instead of configuration.' })
   configurationText?: string;
