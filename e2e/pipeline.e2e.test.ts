@@ -98,6 +98,7 @@ describe('the processing pipeline: API and workers as separate processes on Post
     expect(ready.json.status).toBe('ready');
     expect(ready.json.pipeline.map((s: Json) => [s.step, s.state])).toEqual([
       ['analysis', 'done'],
+      ['trial', 'done'],
       ['sbom', 'done'],
       ['signature', 'done'],
     ]);

@@ -1,5 +1,5 @@
 import type { TrialRequest, TrialTrace } from '../../sandbox/index.js';
-import type { TrialRunner } from '../index.js';
+import type { TrialRunner } from '../src/trial-request.js';
 
 /** A trace as the sandbox writes one for a plugin that starts, accepts its configurations and lets a GET through. */
 export function traceOf(overrides: Partial<TrialTrace> = {}): TrialTrace {

@@ -185,6 +185,7 @@ describe('answers to committed changes', () => {
     expect(view).toMatchObject({ namespace: 'acme', plugin: 'jwt', version: '2.0.0', status: 'pending', size: module.length, downloads: 0, pinned: null });
     expect(view.pipeline.map((s) => [s.step, s.state])).toEqual([
       ['analysis', 'pending'],
+      ['trial', 'pending'],
       ['sbom', 'pending'],
       ['signature', 'pending'],
     ]);

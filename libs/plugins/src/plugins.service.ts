@@ -285,7 +285,7 @@ export class PluginsService {
                     },
             },
       contract: contractSummaryView(record.contract, self),
-      trial: record.trial === null ? null : { ...record.trial, findings: [...record.trial.findings], triedAt: record.trial.triedAt.toISOString() },
+      trial: record.trial ? { ...record.trial, findings: [...record.trial.findings], triedAt: record.trial.triedAt.toISOString() } : null,
       pipeline: steps.map((s) => ({
         step: s.step,
         state: s.state,
