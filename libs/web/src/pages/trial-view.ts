@@ -119,7 +119,8 @@ ${content}
 
 /** "Try it": your configuration (and requests) through the same trial, posted to the server; works without JavaScript. */
 export function tryItSection(v: VersionView, action: string, outcome: TryItOutcome): Html {
-  if (v.status !== 'ready' || v.trial === null) return html``;
+  // Only what the sandbox can start: a ready Proxy-Wasm module (envoyLoads is null for anything else).
+  if (v.status !== 'ready' || v.analysis?.kind !== 'module' || v.analysis.envoyLoads === null) return html``;
   const answer = outcome.answer;
   let result: Html = html``;
   if (answer !== null) {
