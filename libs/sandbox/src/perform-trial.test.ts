@@ -1,15 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { compileWat } from '../../../testing/wasm-fixtures.js';
-import {
-  DEFAULT_REQUESTS,
-  PIPELINE_TRIAL_LIMITS,
-  type SyntheticRequest,
-  type TrialPosition,
-  type TrialRequest,
-  type TrialTrace,
-  failTrace,
-  performTrial,
-} from '../index.js';
+import { DEFAULT_REQUESTS } from './default-requests.js';
+import { type TrialPosition, failTrace, performTrial } from './perform-trial.js';
+import { PIPELINE_TRIAL_LIMITS } from './trial-limits.js';
+import type { SyntheticRequest, TrialRequest, TrialTrace } from './trial-types.js';
 import { PluginWat, RET, pairsBytes } from '../test/proxy-wasm-wat.js';
 
 /** A TrialWatch that remembers every call into the module and every checkpoint. */
