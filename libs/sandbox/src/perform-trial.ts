@@ -278,7 +278,9 @@ class Trial {
       omitted: trace.omitted,
     });
     const host = this.host;
-    host.section = { logs: start.logs, callsOut: [], discard: false };
+    // Calls out of root contexts (at start, configuration and ticks) are all listed with the ticks: the trace has
+    // no other place for them, and each names the callback it was made in.
+    host.section = { logs: start.logs, callsOut: trace.ticks.callsOut, discard: false };
     const wasi = new WasiImports({ memory: host.memory, log: (level, message) => host.log(level, message) });
     const wasiFunctions = Object.fromEntries(
       Object.entries(wasi.functions()).map(([name, fn]) => [name, host.guard(`wasi_snapshot_preview1.${name}`, fn as never, 21)]),
@@ -409,7 +411,7 @@ class Trial {
       const item: ConfigureTrace = { name: configuration.name || '(empty)', accepted: null, logs: [], failure: null };
       trace.configurations.push(item);
       this.checkpoint();
-      host.section = { logs: item.logs, callsOut: [], discard: false };
+      host.section = { logs: item.logs, callsOut: trace.ticks.callsOut, discard: false };
       const size = utf8.encode(configuration.text).length;
       let rootId = firstRootId;
       let result: CallResult;
@@ -429,8 +431,6 @@ class Trial {
         const settled = this.settle(rootId);
         if (settled) item.failure = settled;
       } else item.failure = result.failure;
-      // Extra calls out made while configuring are kept with the ticks (they are the root context's).
-      for (const call of host.section.callsOut) this.keep(trace.ticks.callsOut, call, 'callsOut');
       if (accepting === null && item.failure === null && item.accepted !== false) accepting = rootId;
       this.checkpoint();
     }
@@ -555,8 +555,9 @@ class Trial {
     }
     if (stream.localResponse && item.outcome === 'completed') item.outcome = 'local_response';
 
-    // The end of the stream, whatever happened to it: log, done, delete.
-    for (const name of ['proxy_on_log', 'proxy_on_done', 'proxy_on_delete']) {
+    // The end of the stream, whatever happened to it, in Envoy's order: the filter is destroyed (done), the
+    // access log written (log), the context deleted.
+    for (const name of ['proxy_on_done', 'proxy_on_log', 'proxy_on_delete']) {
       if (item.outcome === 'failed') break;
       const result = this.call(name, [contextId], contextId);
       if (!result.ok) {
@@ -648,15 +649,10 @@ class Trial {
     if (item.outcome !== 'failed') {
       on = step('proxy_on_downstream_connection_close', [contextId, PeerType.Remote], null);
       if (on) on = step('proxy_on_upstream_connection_close', [contextId, PeerType.Local], null);
+      if (on) on = step('proxy_on_done', [contextId], null);
       if (on) on = step('proxy_on_log', [contextId], null);
-      if (on) {
-        const done = this.call('proxy_on_done', [contextId], contextId);
-        if (!done.ok) ((item.failure = done.failure), (item.outcome = 'failed'));
-        else if (done.exported) item.steps.push({ callback: 'proxy_on_done', action: null });
-      }
-      if (item.outcome !== 'failed') step('proxy_on_delete', [contextId], null);
+      if (on) step('proxy_on_delete', [contextId], null);
     }
-    if (item.outcome === 'closed') item.outcome = 'closed';
     item.downstreamDataChanged = !sameBytes(downstream, stream.buffers.downstream_data ?? new Uint8Array(0));
     item.upstreamDataChanged = !sameBytes(upstream, stream.buffers.upstream_data ?? new Uint8Array(0));
     host.contexts.delete(contextId);
@@ -772,8 +768,7 @@ class Trial {
       return { kind: 'trap', callback, message };
     }
     if (error instanceof MemoryFault || !(error instanceof Error)) return { kind: 'host_error', callback, message };
-    // A TypeError from the JS/Wasm boundary is the module's; anything else thrown by host code is ours.
-    if (error instanceof TypeError) return { kind: 'trap', callback, message };
+    // Import and export types are checked at link time, so anything else thrown here is the host's own failure.
     return { kind: 'host_error', callback, message };
   }
 
@@ -833,11 +828,6 @@ class Trial {
     const result = this.call(name, args, rootId);
     if (result.ok && result.exported && this.steps) this.steps.push({ callback: name, action: null });
     return result;
-  }
-
-  private keep<T>(list: T[], value: T, name: string): void {
-    if (list.length < TRACE_BOUNDS.callsOutPerSection) list.push(value);
-    else this.omit(name);
   }
 }
 
