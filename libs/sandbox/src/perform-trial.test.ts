@@ -156,6 +156,11 @@ describe('the ABI a module declares', () => {
     expect(current.trace.requests.map((r) => messages(r.logs))).toEqual([['01', '00'], ['00', '00'], ['01', '00']]);
   });
 
+  it('takes the first ABI marker in export order, as the C++ host does', async () => {
+    const both = new PluginWat().build({ abi: '0.1.0', body: '(func (export "proxy_abi_version_0_2_1"))' });
+    expect((await trial(both)).trace.host.abiVersion).toBe('0.1.0');
+  });
+
   it('links each version\'s own functions only', async () => {
     const continueRequestIn021 = await trial(pausingPlugin('0.2.1', 'proxy_continue_request'));
     expect(continueRequestIn021.trace.start.unknownImports).toEqual(['env.proxy_continue_request']);
@@ -555,6 +560,10 @@ describe('hostile modules', () => {
     const elapsed = performance.now() - began;
     expect(trace.requests[0]!.callsOut).toHaveLength(50);
     expect(trace.omitted.callsOut).toBe(100_000 - 50);
+    // Answers go to the first 200 calls; the rest are counted, as are the callbacks beyond the steps' bound.
+    expect(trace.omitted.callAnswers).toBe(100_000 - 200);
+    expect(trace.requests[0]!.steps).toHaveLength(64);
+    expect(trace.omitted.steps).toBe(1 + 200 - 64);
     expect(trace.hostCalls).toBeGreaterThanOrEqual(100_000);
     expect(trace.requests[0]!.outcome).toBe('completed');
     expect(JSON.stringify(trace).length).toBeLessThan(100_000);

@@ -64,7 +64,15 @@ const CONNECTION_DATA = {
 };
 
 export function performTrial(request: TrialRequest, watch: TrialWatch): TrialTrace {
-  return new Trial(request, watch).run();
+  const trial = new Trial(request, watch);
+  try {
+    return trial.run();
+  } catch (error) {
+    // Whatever the module does ends as a failure inside the trace; reaching here is a bug of the host's.
+    const trace = failTrace(trial.trace, trial.at, { kind: 'host_error', callback: null, message: messageOf(error) });
+    watch.checkpoint(trace);
+    return trace;
+  }
 }
 
 /** Places a failure the runner saw (a timeout, memory exhausted, the thread gone) at the position it happened. */
@@ -162,12 +170,12 @@ type CallResult = { ok: true; value: number | null; exported: boolean } | { ok: 
 const utf8 = new TextEncoder();
 
 class Trial {
-  private readonly trace: TrialTrace;
+  readonly trace: TrialTrace;
   private readonly began = performance.now();
   private host!: ProxyWasmHost;
   private exports: Record<string, unknown> = {};
   private abi: AbiVersion | null = null;
-  private at: TrialPosition = { section: 'start', index: 0 };
+  at: TrialPosition = { section: 'start', index: 0 };
   private nextContextId = 1;
   /** Steps of the item running now, where delivered answers are listed too. */
   private steps: CallbackStep[] | null = null;
@@ -489,7 +497,7 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) item.steps.push({ callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
+      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
       if (side && result.exported) paused = result.value !== 0;
       const failure = this.settle(rootId);
       if (failure) {
@@ -564,7 +572,7 @@ class Trial {
         item.failure = result.failure;
         item.outcome = 'failed';
       } else if (result.exported) {
-        item.steps.push({ callback: name, action: null });
+        this.step(item.steps, { callback: name, action: null });
         if (name === 'proxy_on_done' && result.value === 0) host.awaitingDone.add(contextId);
       }
     }
@@ -626,7 +634,7 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) item.steps.push({ callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
+      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
       if (side && result.exported) paused = result.value !== 0;
       const failure = this.settle(rootId);
       if (failure) {
@@ -824,9 +832,14 @@ class Trial {
     return null;
   }
 
+  private step(steps: CallbackStep[], step: CallbackStep): void {
+    if (steps.length < TRACE_BOUNDS.steps) steps.push(step);
+    else this.omit('steps');
+  }
+
   private deliver(name: string, args: number[], rootId: number): CallResult {
     const result = this.call(name, args, rootId);
-    if (result.ok && result.exported && this.steps) this.steps.push({ callback: name, action: null });
+    if (result.ok && result.exported && this.steps) this.step(this.steps, { callback: name, action: null });
     return result;
   }
 }
