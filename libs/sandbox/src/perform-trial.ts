@@ -58,6 +58,8 @@ export const COST_CAVEAT =
   "Measured in V8 inside the registry's sandbox, not in your Envoy: compare plugins with each other; it is not a latency promise.";
 
 const WARM_UP_PASSES = 5;
+const VM_CONTEXT_ID = 0;
+const UNKNOWN_IMPORTS_LISTED = 100;
 const CONNECTION_DATA = {
   downstream: 'GET / HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: curl/8.5.0\r\n\r\n',
   upstream: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok',
@@ -306,12 +308,15 @@ class Trial {
         unknown.push(key);
         continue;
       }
-      if (entry.kind === 'memory' && entry.memory) {
-        const { initial, maximum, shared } = entry.memory;
-        (imports[entry.module] ??= {})[entry.name] = new Wasm.Memory({ initial, maximum: maximum ?? undefined, shared } );
-      } else if (entry.kind === 'table' && entry.table) {
-        const { initial, maximum } = entry.table.limits;
-        (imports[entry.module] ??= {})[entry.name] = new Wasm.Table({ element: 'anyfunc', initial, maximum: maximum ?? undefined });
+      if (entry.kind === 'memory' || entry.kind === 'table') {
+        // The C++ host creates imported memories and tables itself, with the module's limits.
+        try {
+          (imports[entry.module] ??= {})[entry.name] = entry.memory
+            ? new Wasm.Memory({ initial: entry.memory.initial, maximum: entry.memory.maximum ?? undefined, shared: entry.memory.shared })
+            : new Wasm.Table({ element: 'anyfunc', initial: entry.table!.limits.initial, maximum: entry.table!.limits.maximum ?? undefined });
+        } catch (error) {
+          return linkFailure(`Failed to load Wasm module: ${key}: ${messageOf(error)}`);
+        }
       } else if (entry.kind === 'function' && entry.typeIndex !== null) {
         const type = parsed.types[entry.typeIndex];
         const want = type ? `${type.params.join(' ')} -> ${type.results.join(' ')}`.trim() : '?';
@@ -319,9 +324,12 @@ class Trial {
         if (has !== null && want !== has) mismatched.push(`${key}, want: ${want}, but host exports: ${has}`);
       }
     }
-    start.unknownImports = unknown.slice(0, 100);
+    start.unknownImports = unknown.slice(0, UNKNOWN_IMPORTS_LISTED);
+    if (unknown.length > UNKNOWN_IMPORTS_LISTED) this.omit('unknownImports', unknown.length - UNKNOWN_IMPORTS_LISTED);
     if (!this.abi) return linkFailure('Missing or unknown Proxy-Wasm ABI version');
-    if (unknown.length > 0) return linkFailure(`Failed to load Wasm module due to a missing import: ${unknown.join(', ')}`);
+    if (unknown.length > 0) {
+      return linkFailure(shortText(`Failed to load Wasm module due to a missing import: ${unknown.join(', ')}`, TRACE_BOUNDS.logMessageBytes));
+    }
     if (mismatched.length > 0) return linkFailure(`Failed to load Wasm module due to an import type mismatch: ${mismatched[0]}`);
 
     // Callback shapes: cpp-host's getFunction refuses an export whose type differs from the one it calls.
@@ -373,15 +381,16 @@ class Trial {
 
     // WASI reactor (_initialize, then main(0, 0) or __main_void) or command (_start); only logging and WASI allowed.
     host.restricted = true;
+    host.createContext(VM_CONTEXT_ID, null); // what _initialize/_start run in (the C++ host's VM context)
     const entry = this.fn('_initialize') ? '_initialize' : this.fn('_start') ? '_start' : null;
     start.entryPoint = entry;
     if (entry) {
-      const results = [this.call(entry, [], 0)];
+      const results = [this.call(entry, [], VM_CONTEXT_ID)];
       if (entry === '_initialize' && results[0]!.ok) {
         if (this.fn('main')) {
           start.entryPoint = 'main';
-          results.push(this.call('main', [0, 0], 0));
-        } else if (this.fn('__main_void')) results.push(this.call('__main_void', [], 0));
+          results.push(this.call('main', [0, 0], VM_CONTEXT_ID));
+        } else if (this.fn('__main_void')) results.push(this.call('__main_void', [], VM_CONTEXT_ID));
       }
       const failed = results.find((r) => !r.ok);
       if (failed && !failed.ok) {
@@ -402,8 +411,9 @@ class Trial {
       return null;
     }
     start.vmStarted = started.exported ? started.value !== 0 : null;
-    this.settle(rootId);
+    start.failure = this.settle(rootId);
     this.checkpoint();
+    if (start.failure) return null;
     return start.vmStarted === false ? null : rootId;
   }
 
