@@ -541,6 +541,23 @@ describe('hostile modules', () => {
     expect(messages(first.logs)).toEqual(['06', '06', '06', '06', '06', '06', '06', '06', '06', '21']);
   });
 
+  it('stops a callback whose memory grew past the cap, defined or imported, as out of memory', async () => {
+    const grow = '(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (drop (memory.grow (i32.const 60))) (i32.const 0))';
+    const limits = { ...PIPELINE_TRIAL_LIMITS, costSamples: 0, memoryMb: 2 };
+    const defined = await trial(new PluginWat().build({ body: grow }), { limits });
+    expect(defined.trace.requests[0]!.failure).toEqual({
+      kind: 'out_of_memory',
+      callback: 'proxy_on_request_headers',
+      message: 'linear memory grew to 4 MiB, over the cap of 2 MiB',
+    });
+    // An imported memory gets the cap as its maximum: growing past it fails inside the module (-1), nothing is allocated.
+    const imported = await trial(new PluginWat().build({ memory: { imported: true }, body: grow }), { limits });
+    expect(imported.trace.start.linked).toBe(true);
+    expect(imported.trace.requests.map((r) => r.outcome)).toEqual(['completed', 'completed', 'completed']);
+    const tooBig = await trial(new PluginWat().build({ memory: { imported: true }, body: grow }), { limits: { ...limits, memoryMb: 0.1 } });
+    expect(tooBig.trace.start.failure).toMatchObject({ kind: 'link', message: expect.stringContaining('env.memory: its initial size (4 pages) is over the cap of 1 pages') });
+  });
+
   it('bounds and counts 100,000 calls out from one callback, quickly', async () => {
     const m = new PluginWat();
     const wat = m.build({

@@ -59,6 +59,8 @@ export const COST_CAVEAT =
 
 const WARM_UP_PASSES = 5;
 const VM_CONTEXT_ID = 0;
+const MIB = 1024 * 1024;
+const WASM_PAGE = 65536;
 const UNKNOWN_IMPORTS_LISTED = 100;
 const CONNECTION_DATA = {
   downstream: 'GET / HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: curl/8.5.0\r\n\r\n',
@@ -312,7 +314,7 @@ class Trial {
         // The C++ host creates imported memories and tables itself, with the module's limits.
         try {
           (imports[entry.module] ??= {})[entry.name] = entry.memory
-            ? new Wasm.Memory({ initial: entry.memory.initial, maximum: entry.memory.maximum ?? undefined, shared: entry.memory.shared })
+            ? this.importedMemory(entry.memory)
             : new Wasm.Table({ element: 'anyfunc', initial: entry.table!.limits.initial, maximum: entry.table!.limits.maximum ?? undefined });
         } catch (error) {
           return linkFailure(`Failed to load Wasm module: ${key}: ${messageOf(error)}`);
@@ -415,6 +417,13 @@ class Trial {
     this.checkpoint();
     if (start.failure) return null;
     return start.vmStarted === false ? null : rootId;
+  }
+
+  /** An imported memory, its maximum lowered to the trial's cap (the runner's capMemory sees only defined memories). */
+  private importedMemory(limits: { initial: number; maximum: number | null; shared: boolean }): WasmMemory {
+    const capPages = Math.floor((this.request.limits.memoryMb * MIB) / WASM_PAGE);
+    if (limits.initial > capPages) throw new Error(`its initial size (${limits.initial} pages) is over the cap of ${capPages} pages`);
+    return new Wasm.Memory({ initial: limits.initial, maximum: Math.min(limits.maximum ?? capPages, capPages), shared: limits.shared });
   }
 
   // ---- configuration -------------------------------------------------------------------------------
@@ -768,6 +777,13 @@ class Trial {
     this.watch.enter(name, this.at);
     try {
       const value = fn(...args);
+      // Belt and braces: the runner lowers the module's memory maximum to the cap before the trial; a memory
+      // that still grew past it (an imported one, say) ends the callback as out of memory.
+      const capBytes = this.request.limits.memoryMb * MIB;
+      if (host.memory.size > capBytes) {
+        const message = `linear memory grew to ${Math.ceil(host.memory.size / MIB)} MiB, over the cap of ${this.request.limits.memoryMb} MiB`;
+        return { ok: false, failure: { kind: 'out_of_memory', callback: name, message } };
+      }
       return { ok: true, value: typeof value === 'number' ? value >>> 0 : null, exported: true };
     } catch (error) {
       return { ok: false, failure: this.failureOf(error, name) };
