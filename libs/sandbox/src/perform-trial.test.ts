@@ -390,7 +390,9 @@ describe('state the host keeps', () => {
     (call $log_code (call $proxy_get_metric (i32.const 999) (i32.const ${RET.u64})))
     (i32.const 0))`,
     });
-    const { trace } = await trial(wat);
+    // Cost passes repeat the first request; the metrics shown are the trial's own.
+    const { trace } = await trial(wat, { limits: { ...PIPELINE_TRIAL_LIMITS, costSamples: 10 } });
+    expect(trace.cost?.samples).toBe(10);
     expect(messages(trace.configurations[0]!.logs)).toEqual(['02']);
     expect(trace.requests.map((r) => messages(r.logs)[0])).toEqual(['01', '02', '03']);
     expect(messages(trace.requests[0]!.logs).slice(1)).toEqual(['02', '01']);

@@ -218,8 +218,10 @@ class Trial {
         if (this.hasAny(NETWORK_CALLBACKS)) this.openConnections(trafficRoot);
       }
       this.fireTicks();
+      // The state the trace shows is the trial's, before the cost passes repeat the first request many times.
+      this.recordState();
       if (trafficRoot !== null) this.measureCost(trafficRoot, memoryAfterStart.bytes);
-    }
+    } else this.recordState();
     this.finish();
     this.watch.checkpoint(this.trace);
     return this.trace;
@@ -232,7 +234,7 @@ class Trial {
     this.watch.checkpoint(this.trace);
   }
 
-  private finish(): void {
+  private recordState(): void {
     const host = this.host;
     if (host) {
       const entries = [...host.sharedData.entries()];
@@ -243,8 +245,11 @@ class Trial {
       if (entries.length > TRACE_BOUNDS.sharedData) this.omit('sharedData', entries.length - TRACE_BOUNDS.sharedData);
       this.trace.metrics = host.metricList();
       if (host.metrics.size > TRACE_BOUNDS.metrics) this.omit('metrics', host.metrics.size - TRACE_BOUNDS.metrics);
-      this.trace.hostCalls = host.hostCalls;
     }
+  }
+
+  private finish(): void {
+    this.trace.hostCalls = this.host?.hostCalls ?? 0;
     this.trace.elapsedMs = Math.round(performance.now() - this.began);
     this.trace.findings = trialFindings(this.trace);
   }
