@@ -3,7 +3,7 @@ export { analyzeInWorker } from './src/analysis-runner.js';
 export { analyzeModule } from './src/analyze-module.js';
 export { shorten } from './src/bound-report.js';
 export { type AnalysisPolicy, DEFAULT_POLICY, decide, parsePolicy, rejectionSummary } from './src/policy.js';
-export { HOST_FUNCTIONS } from './src/proxy-wasm-abi.js';
+export { HOST_FUNCTIONS, restrictableCapabilities } from './src/proxy-wasm-abi.js';
 export { REPORT_LIMITS } from './src/report-limits.js';
 export { ANALYSIS_REPORT_SCHEMA } from './src/report.schema.js';
 export {
