@@ -205,7 +205,7 @@ CALLBACK(proxy_on_configure) uint32_t proxy_on_configure(uint32_t root, uint32_t
 CALLBACK(proxy_on_request_headers) uint32_t proxy_on_request_headers(uint32_t id, uint32_t count, uint32_t end_of_stream) {
   int stream = stream_slot(id);
   int root = stream >= 0 ? root_slot(streams[stream].root) : -1;
-  if (root < 0) return CONTINUE;
+  if (root < 0 || !roots[root].upstream) return CONTINUE;
   proxy_increment_metric(requests_metric, 1);
   static const char path_property[] = "request\0path";
   char *path = property(path_property, sizeof path_property - 1);
