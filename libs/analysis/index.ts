@@ -3,7 +3,16 @@ export { analyzeInWorker } from './src/analysis-runner.js';
 export { analyzeModule } from './src/analyze-module.js';
 export { shorten } from './src/bound-report.js';
 export { type AnalysisPolicy, DEFAULT_POLICY, decide, parsePolicy, rejectionSummary } from './src/policy.js';
-export { HOST_FUNCTIONS } from './src/proxy-wasm-abi.js';
+export {
+  ABI_MARKERS,
+  ALLOCATOR_LOOKUP_ORDER,
+  CALLBACKS,
+  cppHostImport,
+  EXTRA_ENV_FUNCTIONS,
+  HOST_FUNCTIONS,
+  WASI_FUNCTIONS,
+  WASI_MODULES,
+} from './src/proxy-wasm-abi.js';
 export { REPORT_LIMITS } from './src/report-limits.js';
 export { ANALYSIS_REPORT_SCHEMA } from './src/report.schema.js';
 export {
