@@ -4,7 +4,7 @@
 // Configuration (JSON): {"upstream": "<cluster>", "public_prefix": "<path prefix>"}; no "upstream" → refused.
 // - Paths under /admin: local response 403. No Authorization header: 401, unless the path is public.
 // - An Authorization header: the request is paused, the header is removed and sent to the upstream
-//   (POST /check); its 200 answer adds x-auth-user (from the answer's x-auth-user) and resumes the request;
+//   (POST /check); the answer arrives on the root context, which makes the request's context effective; a 200 adds x-auth-user (from the answer's x-auth-user) and resumes the request;
 //   any other answer (or a failed call) ends it with a local 403 (503 when the call failed).
 // - Responses: cache-control replaced by "no-store", server removed.
 // - Metrics, shared data (a request count), a 1 s tick, logs at every level from trace to error.
@@ -37,6 +37,7 @@ HOST(proxy_get_property) WasmResult proxy_get_property(const char *path, size_t 
 HOST(proxy_send_local_response) WasmResult proxy_send_local_response(uint32_t status, const char *details, size_t details_size, const char *body, size_t body_size, const char *headers, size_t headers_size, int32_t grpc_status);
 HOST(proxy_http_call) WasmResult proxy_http_call(const char *upstream, size_t upstream_size, const char *headers, size_t headers_size, const char *body, size_t body_size, const char *trailers, size_t trailers_size, uint32_t timeout_ms, uint32_t *token);
 HOST(proxy_continue_stream) WasmResult proxy_continue_stream(uint32_t stream);
+HOST(proxy_set_effective_context) WasmResult proxy_set_effective_context(uint32_t context);
 HOST(proxy_define_metric) WasmResult proxy_define_metric(uint32_t type, const char *name, size_t name_size, uint32_t *id);
 HOST(proxy_increment_metric) WasmResult proxy_increment_metric(uint32_t id, int64_t offset);
 HOST(proxy_record_metric) WasmResult proxy_record_metric(uint32_t id, uint64_t value);
@@ -151,6 +152,11 @@ static int stream_slot(uint32_t id) {
   return -1;
 }
 
+static int stream_waiting_for(uint32_t token) {
+  for (int i = 0; i < MAX_STREAMS; i++) if (streams[i].id != 0 && streams[i].token == token) return i;
+  return -1;
+}
+
 static void define(uint32_t type, const char *name, uint32_t *id) {
   proxy_define_metric(type, name, strlen(name), id);
 }
@@ -256,12 +262,16 @@ CALLBACK(proxy_on_request_headers) uint32_t proxy_on_request_headers(uint32_t id
   return action;
 }
 
-CALLBACK(proxy_on_http_call_response) void proxy_on_http_call_response(uint32_t id, uint32_t token, uint32_t headers, uint32_t body_size, uint32_t trailers) {
-  int stream = stream_slot(id);
-  if (stream < 0 || streams[stream].token != token) {
-    logf_at(LOG_ERROR, "answer %u for context %u that did not call", token, id);
+// The host calls out from the root context (cpp-host's http_call uses root_context()), so the answer
+// arrives there: the stream it belongs to is found by token and made the effective context.
+CALLBACK(proxy_on_http_call_response) void proxy_on_http_call_response(uint32_t root, uint32_t token, uint32_t headers, uint32_t body_size, uint32_t trailers) {
+  int stream = stream_waiting_for(token);
+  if (stream < 0) {
+    logf_at(LOG_ERROR, "answer %u on context %u for no waiting request", token, root);
     return;
   }
+  proxy_set_effective_context(streams[stream].id);
+  streams[stream].token = 0;
   char *status = headers > 0 ? header(HTTP_CALL_RESPONSE_HEADERS, ":status") : NULL;
   logf_at(LOG_INFO, "call %u answered: status %s, %u headers, %u body bytes", token, status ? status : "(failed)", headers, body_size);
   if (status && strcmp(status, "200") == 0) {
