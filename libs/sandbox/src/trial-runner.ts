@@ -118,6 +118,7 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
     clearInterval(watchdog);
     clearTimeout(trialDeadline);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    prestart(limits);
   }
 }
 
@@ -126,7 +127,7 @@ const spares = new Map<number, { child: ChildProcess; expiry: NodeJS.Timeout }>(
 /** A spare nobody took within this long is stopped: it holds some 40 MB. */
 const SPARE_IDLE_MS = 60_000;
 
-/** A fresh process for one trial (the spare if there is one), and a new spare started behind it. */
+/** A fresh process for one trial: the spare if there is one. */
 function trialProcess(limits: TrialLimits): ChildProcess {
   const spare = spares.get(limits.heapMb);
   spares.delete(limits.heapMb);
@@ -135,9 +136,17 @@ function trialProcess(limits: TrialLimits): ChildProcess {
   if (spare && !alive) spare.child.kill('SIGKILL');
   const child = alive ? spare.child : spawnTrialProcess(limits, [trialScript()]);
   holdOpen(child, true);
+  return child;
+}
+
+/** Starts the spare for the next trial: after this one, so that Node's boot does not compete with it for the CPU. */
+function prestart(limits: TrialLimits): void {
+  if (spares.has(limits.heapMb)) return;
   try {
     const next = spawnTrialProcess(limits, [trialScript()]);
-    next.on('error', () => spares.delete(limits.heapMb));
+    next.on('error', () => {
+      if (spares.get(limits.heapMb)?.child === next) spares.delete(limits.heapMb);
+    });
     holdOpen(next, false);
     const expiry = setTimeout(() => {
       spares.delete(limits.heapMb);
@@ -148,7 +157,6 @@ function trialProcess(limits: TrialLimits): ChildProcess {
   } catch {
     // no spare: the next trial starts its own process
   }
-  return child;
 }
 
 /** A spare must not keep this process alive; one that runs a trial must. (A spare whose parent dies reads EOF and exits.) */
