@@ -555,18 +555,18 @@ class Trial {
     }
     if (stream.localResponse && item.outcome === 'completed') item.outcome = 'local_response';
 
-    // The end of the stream, whatever happened: log, done, delete.
-    if (item.outcome !== 'failed') {
-      this.call('proxy_on_log', [contextId], contextId);
-      const done = this.call('proxy_on_done', [contextId], contextId);
-      if (done.ok && done.exported && done.value === 0) host.awaitingDone.add(contextId);
-      for (const r of [done]) if (!r.ok) ((item.failure = r.failure), (item.outcome = 'failed'));
-      if (item.outcome !== 'failed') {
-        const deleted = this.call('proxy_on_delete', [contextId], contextId);
-        if (!deleted.ok) ((item.failure = deleted.failure), (item.outcome = 'failed'));
+    // The end of the stream, whatever happened to it: log, done, delete.
+    for (const name of ['proxy_on_log', 'proxy_on_done', 'proxy_on_delete']) {
+      if (item.outcome === 'failed') break;
+      const result = this.call(name, [contextId], contextId);
+      if (!result.ok) {
+        item.failure = result.failure;
+        item.outcome = 'failed';
+      } else if (result.exported) {
+        item.steps.push({ callback: name, action: null });
+        if (name === 'proxy_on_done' && result.value === 0) host.awaitingDone.add(contextId);
       }
     }
-    for (const name of ['proxy_on_log', 'proxy_on_done', 'proxy_on_delete']) void name;
     host.contexts.delete(contextId);
     this.steps = null;
     if (!recording) return;
