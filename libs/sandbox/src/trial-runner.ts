@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serialize } from 'node:v8';
 import { failTrace, type TrialPosition } from './perform-trial.js';
-import { FrameReader, MESSAGES_FD, type TrialAssignment, type TrialRunnerMessage } from './trial-messages.js';
+import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage } from './trial-messages.js';
 import type { TrialCallback, TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
 /** Semi-space of the trial's process (young generation is three of them): the host's objects are small and short-lived. */
@@ -43,10 +42,10 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
   } catch (error) {
     return ended({ kind: 'host_error', callback: null, message: `the sandbox's process could not start: ${messageOf(error)}` });
   }
-  const assignment: TrialAssignment = { request, unstarted };
   // The process may be gone before it has read everything (killed at a deadline): not an error of ours.
   child.stdin!.on('error', () => {});
-  child.stdin!.end(serialize(assignment));
+  for (const chunk of assignmentChunks({ request, unstarted })) child.stdin!.write(chunk);
+  child.stdin!.end();
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
   });
