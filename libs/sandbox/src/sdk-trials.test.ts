@@ -487,4 +487,33 @@ describe('a real plugin through runTrial (its own process), as the pipeline and 
       [{ key: 'auth_gate.logged', value: String(AUTH_REQUESTS.length + 5 + 5) }, { key: 'auth_gate.ticks', value: '2' }],
     ]);
   });
+
+  it('gives body-mask and the AssemblyScript filter the same traces as in-thread trials, the SDK\'s abort included', async () => {
+    const requests: TrialRequest[] = [
+      {
+        module: (await rustBodyMaskPlugin()).bytes,
+        configurations: [{ name: 'default', text: BODY_MASK_CONFIGURATION }],
+        vmConfiguration: 'mask-vm',
+        rootId: 'body_mask',
+        limits: LIMITS,
+      },
+      {
+        module: (await assemblyScriptProxyWasmFilter()).bytes,
+        configurations: [{ name: 'blue', text: 'blue' }],
+        vmConfiguration: '',
+        rootId: 'registry_tag',
+        requests: [get('/', [['x-client-id', 'client-7']]), get('/anonymous', [])],
+        limits: LIMITS,
+      },
+    ];
+    const [bodyMask, tagFilter] = await Promise.all(requests.map((request) => runTrial(request)));
+    const withoutTime = (trace: TrialTrace) => ({ ...trace, elapsedMs: 0 });
+    expect(withoutTime(bodyMask!)).toEqual(withoutTime(performTrial(requests[0]!, watchNothing)));
+    expect(withoutTime(tagFilter!)).toEqual(withoutTime(performTrial(requests[1]!, watchNothing)));
+    expect(requestNamed(bodyMask!, 'POST /login').request.bodyChanged).toBe(true);
+    expect(tagFilter!.requests.map((request) => [request.outcome, request.failure?.callback ?? null])).toEqual([
+      ['completed', null],
+      ['failed', 'proxy_on_response_headers'],
+    ]);
+  });
 });
