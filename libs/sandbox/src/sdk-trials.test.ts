@@ -128,8 +128,8 @@ describe('auth-gate (C, clang wasm32-wasi reactor, ABI 0.2.1) in the sandbox', (
     expect(callbacks(request)).toEqual([
       'proxy_on_request_headers:Pause',
       'proxy_on_response_headers:Continue',
-      'proxy_on_log:null',
       'proxy_on_done:null',
+      'proxy_on_log:null',
       'proxy_on_delete:null',
     ]);
     // The local response has no cache-control or server header: replacing one adds it.
@@ -207,8 +207,8 @@ describe('auth-gate (C, clang wasm32-wasi reactor, ABI 0.2.1) in the sandbox', (
       'proxy_on_request_headers:Pause',
       'proxy_on_http_call_response:null',
       'proxy_on_response_headers:Continue',
-      'proxy_on_log:null',
       'proxy_on_done:null',
+      'proxy_on_log:null',
       'proxy_on_delete:null',
     ]);
 
@@ -313,8 +313,8 @@ describe('body-mask (Rust, Debian rustc wasm32-unknown-unknown cdylib, ABI 0.2.1
       'proxy_on_request_body:Continue',
       'proxy_on_response_headers:Continue',
       'proxy_on_response_body:Continue',
-      'proxy_on_log:null',
       'proxy_on_done:null',
+      'proxy_on_log:null',
       'proxy_on_delete:null',
     ]);
     const page = requestNamed(trace, 'GET /');
@@ -384,12 +384,14 @@ describe('body-mask (Rust, Debian rustc wasm32-unknown-unknown cdylib, ABI 0.2.1
   it('measures the cost per request after warm-up, with the caveat beside it', async () => {
     const trace = await bodyMask({ limits: { ...LIMITS, costSamples: 5 } });
     expect(trace.cost).toMatchObject({ samples: 5, caveat: expect.stringContaining('not in your Envoy') });
+    expect(trace.cost!.medianMicros).toBeGreaterThan(0);
     expect(trace.cost!.p95Micros).toBeGreaterThanOrEqual(trace.cost!.medianMicros);
     expect(trace.cost!.memoryBytesAfterStart % 65536).toBe(0);
     expect(trace.cost!.memoryBytesAfterStart).toBeGreaterThan(0);
   });
 });
 
+// Its tagged responses and its runtime's aborts are asserted in sdk-trial.test.ts.
 describe('the AssemblyScript SDK filter (@solo-io/proxy-runtime, ABI 0.2.0) in the sandbox', () => {
   const tagFilter = async (request: Partial<Omit<TrialRequest, 'module'>> = {}) =>
     trial((await assemblyScriptProxyWasmFilter()).bytes, {
@@ -398,48 +400,6 @@ describe('the AssemblyScript SDK filter (@solo-io/proxy-runtime, ABI 0.2.0) in t
       requests: [get('/', [['x-client-id', 'client-7']]), get('/anonymous', [])],
       ...request,
     });
-
-  it('finds its root context by plugin_root_id, takes the configuration as the tag and adds it to the response', async () => {
-    const trace = await tagFilter();
-    expect(trace.host.abiVersion).toBe('0.2.0');
-    expect(trace.start).toMatchObject({ linked: true, unknownImports: [], vmStarted: true, failure: null });
-    expect(trace.configurations.map((c) => [c.name, c.accepted, c.failure])).toEqual([['blue', true, null]]);
-    expect(trace.configurations[0]!.logs).toContainEqual({ level: 'debug', message: expect.stringMatching(/Updating this\.configuration=blue$/), callback: 'proxy_on_configure' });
-
-    const [tagged] = trace.requests;
-    expect(tagged!.response.headers).toEqual({ added: [['x-registry-tag', 'blue']], replaced: [], removed: [] });
-    expect(tagged!.request.headers).toEqual({ added: [], replaced: [], removed: [] });
-    expect(tagged!.logs.filter((log) => log.level !== 'debug')).toEqual([
-      { level: 'info', message: 'tagged response for client-7', callback: 'proxy_on_response_headers' },
-    ]);
-    expect(callbacks(tagged!)).toEqual([
-      'proxy_on_request_headers:Continue',
-      'proxy_on_response_headers:Continue',
-      'proxy_on_response_body:Continue',
-      'proxy_on_log:null',
-      'proxy_on_done:null',
-      'proxy_on_delete:null',
-    ]);
-    expect(tagged!.outcome).toBe('completed');
-    expect([trace.metrics, trace.sharedData, trace.ticks.fired]).toEqual([[], [], 0]);
-    expect(trace.requests.flatMap((request) => request.callsOut)).toEqual([]);
-  });
-
-  // The host makes the calls Envoy makes (the same with the requests in either order); leaving out the first
-  // request's proxy_on_delete avoids the abort: deleting a stream context breaks the SDK's heap.
-  it('aborts in the next request\'s onResponseHeaders once a stream context was deleted (SDK 0.1.x on AssemblyScript 0.14)', async () => {
-    const trace = await tagFilter();
-    const anonymous = trace.requests[1]!;
-    expect(anonymous.outcome).toBe('failed');
-    expect(anonymous.failure).toEqual({ kind: 'trap', callback: 'proxy_on_response_headers', message: 'unreachable' });
-    expect(callbacks(anonymous)).toEqual(['proxy_on_request_headers:Continue']);
-    // The SDK's abort handler logs where it stopped, then calls proc_exit (logged as cpp-host logs it).
-    expect(anonymous.logs.filter((log) => log.level !== 'debug')).toEqual([
-      { level: 'critical', message: expect.stringMatching(/~lib\/rt\/pure\.ts/), callback: 'proxy_on_response_headers' },
-      { level: 'error', message: 'wasi_unstable proc_exit', callback: 'proxy_on_response_headers' },
-    ]);
-    expect(anonymous.response.headers.added).toEqual([]);
-  });
 
   it('traps in proxy_on_context_create when no root context is registered under the plugin root id', async () => {
     const trace = await tagFilter({ rootId: 'other_root' });
@@ -472,6 +432,7 @@ describe('a real plugin through runTrial (its own process), as the pipeline and 
     expect(comparable(inProcess)).toEqual(comparable(inThread));
 
     expect(inProcess.cost).toMatchObject({ samples: 5, memoryBytesAfterStart: expect.any(Number), caveat: expect.stringContaining('not in your Envoy') });
+    expect(inProcess.cost!.medianMicros).toBeGreaterThan(0);
     expect(inProcess.requests.map((r) => [r.name, r.outcome, r.localResponse?.status ?? null])).toEqual([
       ['GET /', 'local_response', 401],
       ['GET /admin/users', 'local_response', 403],
@@ -481,10 +442,10 @@ describe('a real plugin through runTrial (its own process), as the pipeline and 
     const checked = requestNamed(inProcess, 'GET /api/orders');
     expect(checked.callsOut.map((call) => [call.upstream, call.answer, call.callback])).toEqual([['authz', { status: 200 }, 'proxy_on_request_headers']]);
     expect(checked.request.headers).toEqual({ added: [['x-auth-user', 'alice']], replaced: [], removed: ['authorization'] });
-    // Every request is logged in shared data: the four synthetic ones, then five warm-up and five timed passes.
+    // Shared data is taken before the cost passes, which repeat the first request.
     expect([inProcess.ticks.fired, byKey(inProcess.sharedData)]).toEqual([
       2,
-      [{ key: 'auth_gate.logged', value: String(AUTH_REQUESTS.length + 5 + 5) }, { key: 'auth_gate.ticks', value: '2' }],
+      [{ key: 'auth_gate.logged', value: String(AUTH_REQUESTS.length) }, { key: 'auth_gate.ticks', value: '2' }],
     ]);
   });
 
