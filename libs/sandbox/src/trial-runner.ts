@@ -1,0 +1,275 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { failTrace, type TrialPosition } from './perform-trial.js';
+import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage } from './trial-messages.js';
+import type { TrialCallback, TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
+
+/** Semi-space of the trial's process (young generation is three of them): the host's objects are small and short-lived. */
+const SEMI_SPACE_MB = 2;
+/** How much of the process's stderr a failure quotes. */
+const STDERR_KEPT = 1_024;
+
+type TrialEnd = { trace: TrialTrace } | { failure: TrialFailure };
+
+/**
+ * Runs a trial in a fresh process and watches it: the process sees no environment and no file beyond the
+ * sandbox's own code, and has its own heap limit; it is killed when a callback runs past `limits.callbackMs`
+ * (from the moment it was entered) or the whole trial past `limits.trialMs`. What the module does never makes
+ * this reject: a timeout, an exhausted heap or a crash become a failure in the trace, placed after the last
+ * step the process handed over.
+ *
+ * A process, not a worker thread: V8 aborts the whole process when a Wasm module grows its tables (or other
+ * engine-side objects) past a thread's heap limit, which resourceLimits do not catch.
+ */
+export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
+  const { limits } = request;
+  const started = performance.now();
+  const unstarted = unstartedTrace();
+  let lastCheckpoint = unstarted;
+  let position: TrialPosition = { section: 'start', index: 0 };
+  let inCallback: { callback: TrialCallback; since: number } | null = null;
+  let stderr = '';
+  const ended = (failure: TrialFailure): TrialTrace => ({
+    ...failTrace(lastCheckpoint, position, failure),
+    elapsedMs: Math.round(performance.now() - started),
+  });
+
+  let child: ChildProcess;
+  try {
+    child = trialProcess(limits);
+  } catch (error) {
+    return ended({ kind: 'host_error', callback: null, message: `the sandbox's process could not start: ${messageOf(error)}` });
+  }
+  // The process may be gone before it has read everything (killed at a deadline): not an error of ours.
+  child.stdin!.on('error', () => {});
+  for (const chunk of assignmentChunks({ request, unstarted })) child.stdin!.write(chunk);
+  child.stdin!.end();
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
+  });
+
+  let watchdog: NodeJS.Timeout | undefined;
+  let trialDeadline: NodeJS.Timeout | undefined;
+  try {
+    const end = await new Promise<TrialEnd>((resolve) => {
+      const frames = new FrameReader();
+      const handle = (message: TrialRunnerMessage): void => {
+        switch (message.type) {
+          case 'enter':
+            inCallback = { callback: message.callback, since: performance.now() };
+            position = message.at;
+            break;
+          case 'leave':
+            inCallback = null;
+            break;
+          case 'checkpoint':
+            lastCheckpoint = message.trace;
+            break;
+          case 'done':
+            resolve({ trace: message.trace });
+            break;
+        }
+      };
+      child.stdio[MESSAGES_FD]!.on('data', (chunk: Buffer) => {
+        try {
+          for (const message of frames.push(chunk)) handle(message);
+        } catch (error) {
+          resolve({ failure: { kind: 'host_error', callback: inCallback?.callback ?? null, message: `the sandbox's process sent garbage: ${messageOf(error)}` } });
+        }
+      });
+      child.once('error', (error) =>
+        resolve({ failure: { kind: 'host_error', callback: null, message: `the sandbox's process failed: ${error.message}` } }),
+      );
+      // 'close': after the process exited and its stderr was read to the end.
+      child.once('close', (code, signal) => {
+        const callback = inCallback?.callback ?? null;
+        const said = stderr.trim();
+        resolve({
+          failure: /out of memory/i.test(said)
+            ? { kind: 'out_of_memory', callback, message: `the sandbox's heap passed its limit of ${limits.heapMb} MiB${callback ? ` in ${callback}` : ''}` }
+            : {
+                kind: 'host_error',
+                callback,
+                message: `the sandbox's process stopped (${signal ?? `exit code ${code}`})${said === '' ? '' : `: ${said}`}`,
+              },
+        });
+      });
+      watchdog = setInterval(
+        () => {
+          if (inCallback && performance.now() - inCallback.since > limits.callbackMs) {
+            const { callback } = inCallback;
+            resolve({ failure: { kind: 'timeout', callback, message: `${callback} ran longer than ${limits.callbackMs} ms and was stopped` } });
+          }
+        },
+        Math.min(100, Math.max(5, limits.callbackMs / 10)),
+      );
+      trialDeadline = setTimeout(() => {
+        const callback = inCallback?.callback ?? null;
+        resolve({
+          failure: { kind: 'timeout', callback, message: `the trial ran longer than ${limits.trialMs} ms and was stopped${callback ? ` in ${callback}` : ''}` },
+        });
+      }, limits.trialMs);
+    });
+    return 'trace' in end ? end.trace : ended(end.failure);
+  } finally {
+    clearInterval(watchdog);
+    clearTimeout(trialDeadline);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    prestart(limits);
+  }
+}
+
+/** A process started ahead, per heap size, so that the next trial does not wait for Node to boot. */
+const spares = new Map<number, { child: ChildProcess; expiry: NodeJS.Timeout }>();
+/** A spare nobody took within this long is stopped: it holds some 40 MB. */
+const SPARE_IDLE_MS = 60_000;
+
+/** A fresh process for one trial: the spare if there is one. */
+function trialProcess(limits: TrialLimits): ChildProcess {
+  const spare = spares.get(limits.heapMb);
+  spares.delete(limits.heapMb);
+  if (spare) clearTimeout(spare.expiry);
+  const alive = spare && spare.child.exitCode === null && spare.child.signalCode === null;
+  if (spare && !alive) spare.child.kill('SIGKILL');
+  const child = alive ? spare.child : spawnTrialProcess(limits, [trialScript()]);
+  holdOpen(child, true);
+  return child;
+}
+
+/** Starts the spare for the next trial: after this one, so that Node's boot does not compete with it for the CPU. */
+function prestart(limits: TrialLimits): void {
+  if (spares.has(limits.heapMb)) return;
+  try {
+    const next = spawnTrialProcess(limits, [trialScript()]);
+    next.on('error', () => {
+      if (spares.get(limits.heapMb)?.child === next) spares.delete(limits.heapMb);
+    });
+    holdOpen(next, false);
+    const expiry = setTimeout(() => {
+      spares.delete(limits.heapMb);
+      next.kill('SIGKILL');
+    }, SPARE_IDLE_MS);
+    expiry.unref();
+    spares.set(limits.heapMb, { child: next, expiry });
+  } catch {
+    // no spare: the next trial starts its own process
+  }
+}
+
+/** A spare must not keep this process alive; one that runs a trial must. (A spare whose parent dies reads EOF and exits.) */
+function holdOpen(child: ChildProcess, hold: boolean): void {
+  for (const handle of [child, child.stdin, child.stderr, child.stdio[MESSAGES_FD]] as ({ ref(): void; unref(): void } | null)[]) {
+    if (hold) handle?.ref();
+    else handle?.unref();
+  }
+}
+
+/**
+ * Starts a trial's process running `entry` (a script, or Node arguments): an empty environment, Node's
+ * permission model allowing reads of the sandbox's compiled code only (WASI allowed: the host gives it no
+ * directory), no code from strings, the heap limit of `limits.heapMb`. stdin carries the assignment, fd 3
+ * the messages, stderr what Node says when the process dies; stdout is dropped.
+ */
+export function spawnTrialProcess(limits: TrialLimits, entry: string[]): ChildProcess {
+  const code = dirname(dirname(dirname(trialScript()))); // dist/libs: the sandbox and the analysis it uses
+  return spawn(
+    process.execPath,
+    [
+      '--permission',
+      `--allow-fs-read=${code}`,
+      '--allow-wasi',
+      '--disallow-code-generation-from-strings',
+      '--no-warnings',
+      `--max-old-space-size=${limits.heapMb}`,
+      `--max-semi-space-size=${SEMI_SPACE_MB}`,
+      ...entry,
+    ],
+    { env: {}, stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true },
+  );
+}
+
+/** The trial is refused: every slot is taken and the queue is full. The API answers 503 trials_busy. */
+export class TrialsBusyError extends Error {
+  readonly code = 'trials_busy';
+
+  constructor(
+    readonly running: number,
+    readonly queued: number,
+    /** When a slot may be free: the longest one trial may take. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`${running} trials are running and ${queued} are waiting: try again in ${retryAfterSeconds} s`);
+  }
+}
+
+export interface TrialPoolOptions {
+  /** Trials running at once (each is a process). */
+  concurrency: number;
+  /** Trials waiting for a slot; one more is refused with TrialsBusyError. */
+  queueLength: number;
+  /** What runs a trial; runTrial unless a test says otherwise. */
+  run?: (request: TrialRequest) => Promise<TrialTrace>;
+}
+
+/** Runs trials at most `concurrency` at a time, in the order asked, with a bounded queue. */
+export class TrialPool {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly options: TrialPoolOptions) {}
+
+  get size(): { running: number; queued: number } {
+    return { running: this.running, queued: this.waiting.length };
+  }
+
+  /** The trial's trace; rejects with TrialsBusyError at once when the queue is full, and for nothing the module does. */
+  async run(request: TrialRequest): Promise<TrialTrace> {
+    if (this.running < this.options.concurrency) {
+      this.running++;
+    } else {
+      if (this.waiting.length >= this.options.queueLength) {
+        throw new TrialsBusyError(this.running, this.waiting.length, Math.ceil(request.limits.trialMs / 1000));
+      }
+      // The slot is handed over by the trial that ends: `running` stays as it is.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    try {
+      return await (this.options.run ?? runTrial)(request);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+/** The trace of a trial before its process handed over anything: a failure then belongs to the start. */
+export function unstartedTrace(): TrialTrace {
+  return {
+    traceVersion: 1,
+    host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: '' },
+    filterType: null,
+    start: { linked: false, unknownImports: [], entryPoint: null, vmStarted: null, logs: [], failure: null },
+    configurations: [],
+    requests: [],
+    connections: [],
+    ticks: { fired: 0, callsOut: [], logs: [], failure: null },
+    sharedData: [],
+    metrics: [],
+    cost: null,
+    findings: [],
+    omitted: {},
+    hostCalls: 0,
+    elapsedMs: 0,
+  };
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The compiled process entry: next to this file in dist/, or in dist/ when this file runs from the sources (tests). */
+function trialScript(): string {
+  const beside = fileURLToPath(new URL('./trial.worker.js', import.meta.url));
+  return existsSync(beside) ? beside : fileURLToPath(new URL('../../../dist/libs/sandbox/src/trial.worker.js', import.meta.url));
+}
