@@ -294,6 +294,12 @@ describe('body-mask (Rust, Debian rustc wasm32-unknown-unknown cdylib, ABI 0.2.1
     expect(trace.findings).toEqual([]);
   });
 
+  it('shows the x-request-id it adds beside the one GET / already carries', async () => {
+    const trace = await bodyMask();
+    expect(DEFAULT_REQUESTS[0]!.headers.some(([name]) => name === 'x-request-id')).toBe(true);
+    expect(requestNamed(trace, 'GET /').request.headers.added).toEqual([['x-request-id', expect.stringMatching(/^body-mask-\d+$/)]]);
+  });
+
   it('masks the password in the login body and rewrites request and response headers (default traffic)', async () => {
     const trace = await bodyMask();
     expect(trace.requests.map((request) => request.name)).toEqual(DEFAULT_REQUESTS.map((request) => request.name));
