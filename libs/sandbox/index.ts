@@ -1,16 +1,5 @@
 // The Proxy-Wasm sandbox: runs a plugin in V8 with the host functions Envoy gives it, under limits, and tells what it did (a trial trace). Plain TypeScript.
 export * from './src/trial-types.js';
-export {
-  type BehaviourDiff,
-  type CapabilityDiff,
-  type CapabilityDiffSide,
-  type DiffChange,
-  COST_INCREASE_THRESHOLD,
-  DIFF_LIMITS,
-  MEMORY_INCREASE_THRESHOLD,
-  capabilityDiff,
-  capabilityDiffSide,
-} from './src/capability-diff.js';
 export { capMemory, type MemoryCap } from './src/memory-cap.js';
 export { runTrial, TrialPool, type TrialPoolOptions, TrialsBusyError } from './src/trial-runner.js';
 export { DEFAULT_REQUESTS, SYNTHETIC_AUTHORITY } from './src/default-requests.js';
@@ -25,3 +14,14 @@ export {
 } from './src/perform-trial.js';
 export { NODE_METADATA, PROPERTY_NAMES } from './src/properties.js';
 export { OWN_TRIAL_LIMITS, PIPELINE_TRIAL_LIMITS, TRACE_BOUNDS } from './src/trial-limits.js';
+export {
+  type BehaviourDiff,
+  type CapabilityDiff,
+  type CapabilityDiffSide,
+  type DiffChange,
+  COST_INCREASE_THRESHOLD,
+  DIFF_LIMITS,
+  MEMORY_INCREASE_THRESHOLD,
+  capabilityDiff,
+  capabilityDiffSide,
+} from './src/capability-diff.js';

@@ -66,7 +66,11 @@ export interface MemoryChange {
   ratio: number;
 }
 
-/** What the two trials show changed. Only what widens what the plugin does, plus the upstreams it stopped calling. */
+/**
+ * What the two trials show changed. Only what widens what the plugin does, plus the upstreams it
+ * stopped calling. Logs are left out: a new log line or level grants nothing, and its text is the
+ * publisher's to change at will.
+ */
 export interface BehaviourDiff {
   upstreamsAdded: UpstreamCall[];
   upstreamsRemoved: UpstreamCall[];
@@ -112,7 +116,7 @@ export interface DiffChange {
 export interface CapabilityDiff {
   from: string;
   to: string;
-  /** Groups whose imports changed, in the analysis' capability order, 'other' last. */
+  /** Groups whose imports changed: the new version's capabilities in the analysis' order, then those only the old one had, 'other' last. */
   imports: ImportGroupChange[];
   capabilities: { gained: CapabilityChange[]; lost: CapabilityChange[] };
   /** Null when either version has no trial; `behaviourNote` says which. When either trial never reached traffic, only `start` is compared (and the note says so). */

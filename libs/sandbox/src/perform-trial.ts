@@ -5,7 +5,9 @@ import {
   HTTP_CALLBACKS,
   NETWORK_CALLBACKS,
   PeerType,
+  type ActionKind,
   filterActionName,
+  stopsIteration,
 } from './abi.js';
 import { DEFAULT_REQUESTS, SYNTHETIC_AUTHORITY } from './default-requests.js';
 import { MemoryFault } from './module-memory.js';
@@ -58,13 +60,25 @@ export const COST_CAVEAT =
   "Measured in V8 inside the registry's sandbox, not in your Envoy: compare plugins with each other; it is not a latency promise.";
 
 const WARM_UP_PASSES = 5;
+const VM_CONTEXT_ID = 0;
+const MIB = 1024 * 1024;
+const WASM_PAGE = 65536;
+const UNKNOWN_IMPORTS_LISTED = 100;
 const CONNECTION_DATA = {
   downstream: 'GET / HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: curl/8.5.0\r\n\r\n',
   upstream: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok',
 };
 
 export function performTrial(request: TrialRequest, watch: TrialWatch): TrialTrace {
-  return new Trial(request, watch).run();
+  const trial = new Trial(request, watch);
+  try {
+    return trial.run();
+  } catch (error) {
+    // Whatever the module does ends as a failure inside the trace; reaching here is a bug of the host's.
+    const trace = failTrace(trial.trace, trial.at, { kind: 'host_error', callback: null, message: messageOf(error) });
+    watch.checkpoint(trace);
+    return trace;
+  }
 }
 
 /** Places a failure the runner saw (a timeout, memory exhausted, the thread gone) at the position it happened. */
@@ -162,12 +176,12 @@ type CallResult = { ok: true; value: number | null; exported: boolean } | { ok: 
 const utf8 = new TextEncoder();
 
 class Trial {
-  private readonly trace: TrialTrace;
+  readonly trace: TrialTrace;
   private readonly began = performance.now();
   private host!: ProxyWasmHost;
   private exports: Record<string, unknown> = {};
   private abi: AbiVersion | null = null;
-  private at: TrialPosition = { section: 'start', index: 0 };
+  at: TrialPosition = { section: 'start', index: 0 };
   private nextContextId = 1;
   /** Steps of the item running now, where delivered answers are listed too. */
   private steps: CallbackStep[] | null = null;
@@ -206,8 +220,10 @@ class Trial {
         if (this.hasAny(NETWORK_CALLBACKS)) this.openConnections(trafficRoot);
       }
       this.fireTicks();
+      // The state the trace shows is the trial's, before the cost passes repeat the first request many times.
+      this.recordState();
       if (trafficRoot !== null) this.measureCost(trafficRoot, memoryAfterStart.bytes);
-    }
+    } else this.recordState();
     this.finish();
     this.watch.checkpoint(this.trace);
     return this.trace;
@@ -220,7 +236,7 @@ class Trial {
     this.watch.checkpoint(this.trace);
   }
 
-  private finish(): void {
+  private recordState(): void {
     const host = this.host;
     if (host) {
       const entries = [...host.sharedData.entries()];
@@ -231,8 +247,11 @@ class Trial {
       if (entries.length > TRACE_BOUNDS.sharedData) this.omit('sharedData', entries.length - TRACE_BOUNDS.sharedData);
       this.trace.metrics = host.metricList();
       if (host.metrics.size > TRACE_BOUNDS.metrics) this.omit('metrics', host.metrics.size - TRACE_BOUNDS.metrics);
-      this.trace.hostCalls = host.hostCalls;
     }
+  }
+
+  private finish(): void {
+    this.trace.hostCalls = this.host?.hostCalls ?? 0;
     this.trace.elapsedMs = Math.round(performance.now() - this.began);
     this.trace.findings = trialFindings(this.trace);
   }
@@ -278,7 +297,9 @@ class Trial {
       omitted: trace.omitted,
     });
     const host = this.host;
-    host.section = { logs: start.logs, callsOut: [], discard: false };
+    // Calls out of root contexts (at start, configuration and ticks) are all listed with the ticks: the trace has
+    // no other place for them, and each names the callback it was made in.
+    host.section = { logs: start.logs, callsOut: trace.ticks.callsOut, discard: false };
     const wasi = new WasiImports({ memory: host.memory, log: (level, message) => host.log(level, message) });
     const wasiFunctions = Object.fromEntries(
       Object.entries(wasi.functions()).map(([name, fn]) => [name, host.guard(`wasi_snapshot_preview1.${name}`, fn as never, 21)]),
@@ -296,12 +317,15 @@ class Trial {
         unknown.push(key);
         continue;
       }
-      if (entry.kind === 'memory' && entry.memory) {
-        const { initial, maximum, shared } = entry.memory;
-        (imports[entry.module] ??= {})[entry.name] = new Wasm.Memory({ initial, maximum: maximum ?? undefined, shared } );
-      } else if (entry.kind === 'table' && entry.table) {
-        const { initial, maximum } = entry.table.limits;
-        (imports[entry.module] ??= {})[entry.name] = new Wasm.Table({ element: 'anyfunc', initial, maximum: maximum ?? undefined });
+      if (entry.kind === 'memory' || entry.kind === 'table') {
+        // The C++ host creates imported memories and tables itself, with the module's limits.
+        try {
+          (imports[entry.module] ??= {})[entry.name] = entry.memory
+            ? this.importedMemory(entry.memory)
+            : new Wasm.Table({ element: 'anyfunc', initial: entry.table!.limits.initial, maximum: entry.table!.limits.maximum ?? undefined });
+        } catch (error) {
+          return linkFailure(`Failed to load Wasm module: ${key}: ${messageOf(error)}`);
+        }
       } else if (entry.kind === 'function' && entry.typeIndex !== null) {
         const type = parsed.types[entry.typeIndex];
         const want = type ? `${type.params.join(' ')} -> ${type.results.join(' ')}`.trim() : '?';
@@ -309,9 +333,12 @@ class Trial {
         if (has !== null && want !== has) mismatched.push(`${key}, want: ${want}, but host exports: ${has}`);
       }
     }
-    start.unknownImports = unknown.slice(0, 100);
+    start.unknownImports = unknown.slice(0, UNKNOWN_IMPORTS_LISTED);
+    if (unknown.length > UNKNOWN_IMPORTS_LISTED) this.omit('unknownImports', unknown.length - UNKNOWN_IMPORTS_LISTED);
     if (!this.abi) return linkFailure('Missing or unknown Proxy-Wasm ABI version');
-    if (unknown.length > 0) return linkFailure(`Failed to load Wasm module due to a missing import: ${unknown.join(', ')}`);
+    if (unknown.length > 0) {
+      return linkFailure(shortText(`Failed to load Wasm module due to a missing import: ${unknown.join(', ')}`, TRACE_BOUNDS.logMessageBytes));
+    }
     if (mismatched.length > 0) return linkFailure(`Failed to load Wasm module due to an import type mismatch: ${mismatched[0]}`);
 
     // Callback shapes: cpp-host's getFunction refuses an export whose type differs from the one it calls.
@@ -363,15 +390,16 @@ class Trial {
 
     // WASI reactor (_initialize, then main(0, 0) or __main_void) or command (_start); only logging and WASI allowed.
     host.restricted = true;
+    host.createContext(VM_CONTEXT_ID, null); // what _initialize/_start run in (the C++ host's VM context)
     const entry = this.fn('_initialize') ? '_initialize' : this.fn('_start') ? '_start' : null;
     start.entryPoint = entry;
     if (entry) {
-      const results = [this.call(entry, [], 0)];
+      const results = [this.call(entry, [], VM_CONTEXT_ID)];
       if (entry === '_initialize' && results[0]!.ok) {
         if (this.fn('main')) {
           start.entryPoint = 'main';
-          results.push(this.call('main', [0, 0], 0));
-        } else if (this.fn('__main_void')) results.push(this.call('__main_void', [], 0));
+          results.push(this.call('main', [0, 0], VM_CONTEXT_ID));
+        } else if (this.fn('__main_void')) results.push(this.call('__main_void', [], VM_CONTEXT_ID));
       }
       const failed = results.find((r) => !r.ok);
       if (failed && !failed.ok) {
@@ -392,9 +420,17 @@ class Trial {
       return null;
     }
     start.vmStarted = started.exported ? started.value !== 0 : null;
-    this.settle(rootId);
+    start.failure = this.settle(rootId);
     this.checkpoint();
+    if (start.failure) return null;
     return start.vmStarted === false ? null : rootId;
+  }
+
+  /** An imported memory, its maximum lowered to the trial's cap (the runner's capMemory sees only defined memories). */
+  private importedMemory(limits: { initial: number; maximum: number | null; shared: boolean }): WasmMemory {
+    const capPages = Math.floor((this.request.limits.memoryMb * MIB) / WASM_PAGE);
+    if (limits.initial > capPages) throw new Error(`its initial size (${limits.initial} pages) is over the cap of ${capPages} pages`);
+    return new Wasm.Memory({ initial: limits.initial, maximum: Math.min(limits.maximum ?? capPages, capPages), shared: limits.shared });
   }
 
   // ---- configuration -------------------------------------------------------------------------------
@@ -409,7 +445,7 @@ class Trial {
       const item: ConfigureTrace = { name: configuration.name || '(empty)', accepted: null, logs: [], failure: null };
       trace.configurations.push(item);
       this.checkpoint();
-      host.section = { logs: item.logs, callsOut: [], discard: false };
+      host.section = { logs: item.logs, callsOut: trace.ticks.callsOut, discard: false };
       const size = utf8.encode(configuration.text).length;
       let rootId = firstRootId;
       let result: CallResult;
@@ -429,8 +465,6 @@ class Trial {
         const settled = this.settle(rootId);
         if (settled) item.failure = settled;
       } else item.failure = result.failure;
-      // Extra calls out made while configuring are kept with the ticks (they are the root context's).
-      for (const call of host.section.callsOut) this.keep(trace.ticks.callsOut, call, 'callsOut');
       if (accepting === null && item.failure === null && item.accepted !== false) accepting = rootId;
       this.checkpoint();
     }
@@ -479,9 +513,10 @@ class Trial {
     this.steps = item.steps;
     const metricsBefore = recording ? host.metricValues() : null;
 
-    // Runs one callback; false when the request cannot go on (failure, local response, closed).
+    // Runs one callback and delivers what it asked for; false when the request cannot go on (failure, local
+    // response, closed, headers held). Held body or trailers let the next callback run, as Envoy buffers them.
     let paused = false;
-    const step = (name: string, args: number[], side: 'request' | 'response' | null): boolean => {
+    const step = (name: string, args: number[], side: 'request' | 'response', kind: ActionKind): boolean => {
       stream.continued.clear();
       const result = this.call(name, args, contextId);
       if (!result.ok) {
@@ -489,20 +524,27 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) item.steps.push({ callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
-      if (side && result.exported) paused = result.value !== 0;
+      if (result.exported) {
+        this.step(item.steps, { callback: name, action: filterActionName(result.value ?? 0, kind) });
+        paused = stopsIteration(result.value ?? 0, kind);
+      }
       const failure = this.settle(rootId);
       if (failure) {
         item.failure = failure;
         item.outcome = 'failed';
         return false;
       }
-      if (side && stream.continued.has(side)) paused = false;
+      if (stream.continued.has(side)) paused = false;
       if (stream.closed) {
         item.outcome = 'closed';
         return false;
       }
-      return stream.localResponse === null;
+      if (stream.localResponse !== null) return false;
+      if (kind === 'headers' && paused) {
+        item.outcome = 'paused';
+        return false;
+      }
+      return true;
     };
 
     const created = this.call('proxy_on_context_create', [contextId, rootId], contextId);
@@ -515,10 +557,12 @@ class Trial {
     const hasTrailers = synthetic.trailers.length > 0;
     if (going) {
       const n = stream.maps[0]!.length;
-      going = step('proxy_on_request_headers', abi01 ? [contextId, n] : [contextId, n, !hasBody && !hasTrailers ? 1 : 0], 'request');
+      going = step('proxy_on_request_headers', abi01 ? [contextId, n] : [contextId, n, !hasBody && !hasTrailers ? 1 : 0], 'request', 'headers');
     }
-    if (going && hasBody) going = step('proxy_on_request_body', [contextId, stream.buffers.request_body!.length, hasTrailers ? 0 : 1], 'request');
-    if (going && hasTrailers) going = step('proxy_on_request_trailers', [contextId, stream.maps[1]!.length], 'request');
+    if (going && hasBody) {
+      going = step('proxy_on_request_body', [contextId, stream.buffers.request_body!.length, hasTrailers ? 0 : 1], 'request', 'data');
+    }
+    if (going && hasTrailers) going = step('proxy_on_request_trailers', [contextId, stream.maps[1]!.length], 'request', 'trailers');
     if (going && paused) {
       item.outcome = 'paused';
       going = false;
@@ -539,34 +583,35 @@ class Trial {
       const body = stream.buffers.response_body!;
       const trailers = stream.maps[3];
       paused = false;
-      const pass = (name: string, args: number[]): boolean => {
+      const pass = (name: string, args: number[], kind: ActionKind): boolean => {
         const before = stream.localResponse;
-        const ok = step(name, args, 'response');
+        const ok = step(name, args, 'response', kind);
         // A local response sent while answering is recorded; the response already under way ends with it.
         return ok || (before !== null && stream.localResponse === before && item.failure === null && !stream.closed);
       };
       let on = true;
       const n = stream.maps[2]!.length;
-      on = pass('proxy_on_response_headers', abi01 ? [contextId, n] : [contextId, n, body.length === 0 && trailers.length === 0 ? 1 : 0]);
-      if (on && body.length > 0) on = pass('proxy_on_response_body', [contextId, body.length, trailers.length === 0 ? 1 : 0]);
-      if (on && trailers.length > 0) on = pass('proxy_on_response_trailers', [contextId, trailers.length]);
+      on = pass('proxy_on_response_headers', abi01 ? [contextId, n] : [contextId, n, body.length === 0 && trailers.length === 0 ? 1 : 0], 'headers');
+      if (on && body.length > 0) on = pass('proxy_on_response_body', [contextId, body.length, trailers.length === 0 ? 1 : 0], 'data');
+      if (on && trailers.length > 0) on = pass('proxy_on_response_trailers', [contextId, trailers.length], 'trailers');
       if (on && paused && item.outcome === 'completed') item.outcome = 'paused';
       if (local && item.outcome !== 'failed' && item.outcome !== 'closed') item.outcome = 'local_response';
     }
     if (stream.localResponse && item.outcome === 'completed') item.outcome = 'local_response';
 
-    // The end of the stream, whatever happened: log, done, delete.
-    if (item.outcome !== 'failed') {
-      this.call('proxy_on_log', [contextId], contextId);
-      const done = this.call('proxy_on_done', [contextId], contextId);
-      if (done.ok && done.exported && done.value === 0) host.awaitingDone.add(contextId);
-      for (const r of [done]) if (!r.ok) ((item.failure = r.failure), (item.outcome = 'failed'));
-      if (item.outcome !== 'failed') {
-        const deleted = this.call('proxy_on_delete', [contextId], contextId);
-        if (!deleted.ok) ((item.failure = deleted.failure), (item.outcome = 'failed'));
+    // The end of the stream, whatever happened to it, in Envoy's order: the filter is destroyed (done), the
+    // access log written (log), the context deleted.
+    for (const name of ['proxy_on_done', 'proxy_on_log', 'proxy_on_delete']) {
+      if (item.outcome === 'failed') break;
+      const result = this.call(name, [contextId], contextId);
+      if (!result.ok) {
+        item.failure = result.failure;
+        item.outcome = 'failed';
+      } else if (result.exported) {
+        this.step(item.steps, { callback: name, action: null });
+        if (name === 'proxy_on_done' && result.value === 0) host.awaitingDone.add(contextId);
       }
     }
-    for (const name of ['proxy_on_log', 'proxy_on_done', 'proxy_on_delete']) void name;
     host.contexts.delete(contextId);
     this.steps = null;
     if (!recording) return;
@@ -625,8 +670,8 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) item.steps.push({ callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
-      if (side && result.exported) paused = result.value !== 0;
+      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value, 'network') : null });
+      if (side && result.exported) paused = stopsIteration(result.value ?? 0, 'network');
       const failure = this.settle(rootId);
       if (failure) {
         item.failure = failure;
@@ -648,15 +693,10 @@ class Trial {
     if (item.outcome !== 'failed') {
       on = step('proxy_on_downstream_connection_close', [contextId, PeerType.Remote], null);
       if (on) on = step('proxy_on_upstream_connection_close', [contextId, PeerType.Local], null);
+      if (on) on = step('proxy_on_done', [contextId], null);
       if (on) on = step('proxy_on_log', [contextId], null);
-      if (on) {
-        const done = this.call('proxy_on_done', [contextId], contextId);
-        if (!done.ok) ((item.failure = done.failure), (item.outcome = 'failed'));
-        else if (done.exported) item.steps.push({ callback: 'proxy_on_done', action: null });
-      }
-      if (item.outcome !== 'failed') step('proxy_on_delete', [contextId], null);
+      if (on) step('proxy_on_delete', [contextId], null);
     }
-    if (item.outcome === 'closed') item.outcome = 'closed';
     item.downstreamDataChanged = !sameBytes(downstream, stream.buffers.downstream_data ?? new Uint8Array(0));
     item.upstreamDataChanged = !sameBytes(upstream, stream.buffers.upstream_data ?? new Uint8Array(0));
     host.contexts.delete(contextId);
@@ -691,10 +731,10 @@ class Trial {
     const samples = this.request.limits.costSamples;
     const http = this.trace.filterType === 'http';
     if (samples <= 0 || (!http && this.trace.connections.length === 0)) return;
-    const cpu = (): number => {
-      const usage = typeof process.threadCpuUsage === 'function' ? process.threadCpuUsage() : process.cpuUsage();
-      return usage.user + usage.system;
-    };
+    // Each pass is timed with the monotonic clock on this thread, which does nothing else meanwhile: the pass is
+    // synchronous and CPU-bound, so this is its CPU time plus any preemption (which the median leaves out). The
+    // per-thread CPU clock (process.threadCpuUsage, getrusage) counts in scheduler ticks: most passes read 0.
+    const nowMicros = (): number => Number(process.hrtime.bigint()) / 1000;
     const pass = (index: number): boolean => {
       this.at = { section: 'cost', index };
       if (http) {
@@ -709,13 +749,13 @@ class Trial {
     for (let i = 0; i < Math.min(WARM_UP_PASSES, samples); i++) if (!pass(i)) return;
     const micros: number[] = [];
     for (let i = 0; i < samples; i++) {
-      const before = cpu();
+      const before = nowMicros();
       if (!pass(i)) break;
-      micros.push(cpu() - before);
+      micros.push(nowMicros() - before);
     }
     if (micros.length === 0) return;
     micros.sort((a, b) => a - b);
-    const at = (q: number): number => micros[Math.min(micros.length - 1, Math.ceil(q * micros.length) - 1)]!;
+    const at = (q: number): number => Math.round(micros[Math.min(micros.length - 1, Math.ceil(q * micros.length) - 1)]!);
     this.trace.cost = {
       medianMicros: at(0.5),
       p95Micros: at(0.95),
@@ -754,6 +794,13 @@ class Trial {
     this.watch.enter(name, this.at);
     try {
       const value = fn(...args);
+      // Belt and braces: the runner lowers the module's memory maximum to the cap before the trial; a memory
+      // that still grew past it (an imported one, say) ends the callback as out of memory.
+      const capBytes = this.request.limits.memoryMb * MIB;
+      if (host.memory.size > capBytes) {
+        const message = `linear memory grew to ${Math.ceil(host.memory.size / MIB)} MiB, over the cap of ${this.request.limits.memoryMb} MiB`;
+        return { ok: false, failure: { kind: 'out_of_memory', callback: name, message } };
+      }
       return { ok: true, value: typeof value === 'number' ? value >>> 0 : null, exported: true };
     } catch (error) {
       return { ok: false, failure: this.failureOf(error, name) };
@@ -772,8 +819,7 @@ class Trial {
       return { kind: 'trap', callback, message };
     }
     if (error instanceof MemoryFault || !(error instanceof Error)) return { kind: 'host_error', callback, message };
-    // A TypeError from the JS/Wasm boundary is the module's; anything else thrown by host code is ours.
-    if (error instanceof TypeError) return { kind: 'trap', callback, message };
+    // Import and export types are checked at link time, so anything else thrown here is the host's own failure.
     return { kind: 'host_error', callback, message };
   }
 
@@ -829,15 +875,15 @@ class Trial {
     return null;
   }
 
-  private deliver(name: string, args: number[], rootId: number): CallResult {
-    const result = this.call(name, args, rootId);
-    if (result.ok && result.exported && this.steps) this.steps.push({ callback: name, action: null });
-    return result;
+  private step(steps: CallbackStep[], step: CallbackStep): void {
+    if (steps.length < TRACE_BOUNDS.steps) steps.push(step);
+    else this.omit('steps');
   }
 
-  private keep<T>(list: T[], value: T, name: string): void {
-    if (list.length < TRACE_BOUNDS.callsOutPerSection) list.push(value);
-    else this.omit(name);
+  private deliver(name: string, args: number[], rootId: number): CallResult {
+    const result = this.call(name, args, rootId);
+    if (result.ok && result.exported && this.steps) this.step(this.steps, { callback: name, action: null });
+    return result;
   }
 }
 
@@ -866,20 +912,30 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** What a header map looks like after the module, against before: by name, first value. */
 export function headerChanges(before: Pairs, after: Pairs): HeaderChanges {
-  const first = (pairs: Pairs): Map<string, string> => {
-    const map = new Map<string, string>();
-    for (const [k, v] of pairs) if (!map.has(k)) map.set(k, v);
+  // Every value of a name counts: a plugin that adds a second x-request-id has added a header.
+  const grouped = (pairs: Pairs): Map<string, string[]> => {
+    const map = new Map<string, string[]>();
+    for (const [k, v] of pairs) map.set(k, [...(map.get(k) ?? []), v]);
     return map;
   };
-  const was = first(before);
-  const now = first(after);
+  const was = grouped(before);
+  const now = grouped(after);
   const added: Pairs = [];
   const replaced: [string, string, string][] = [];
   const removed: string[] = [];
-  for (const [k, v] of now) {
-    const old = was.get(k);
-    if (old === undefined) added.push([k, v]);
-    else if (old !== v) replaced.push([k, old, v]);
+  for (const [k, values] of now) {
+    const gone = [...(was.get(k) ?? [])];
+    const fresh: string[] = [];
+    for (const v of values) {
+      const at = gone.indexOf(v);
+      if (at >= 0) gone.splice(at, 1);
+      else fresh.push(v);
+    }
+    // Values that went and came in their place are replacements; what is left was added or removed.
+    const paired = Math.min(gone.length, fresh.length);
+    for (let i = 0; i < paired; i++) replaced.push([k, gone[i]!, fresh[i]!]);
+    for (const v of fresh.slice(paired)) added.push([k, v]);
+    if (gone.length > paired) removed.push(k);
   }
   for (const k of was.keys()) if (!now.has(k)) removed.push(k);
   const bound = TRACE_BOUNDS.headerChanges;

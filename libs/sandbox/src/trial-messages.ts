@@ -3,15 +3,34 @@ import type { TrialPosition } from './perform-trial.js';
 import type { TrialCallback, TrialRequest, TrialTrace } from './trial-types.js';
 
 /**
- * What the runner and the trial's process say to each other. The runner writes one TrialAssignment to the
- * process's stdin; the process writes TrialRunnerMessages, each as a frame (u32 LE length, then the V8
- * serialization), to fd 3 with blocking writes: when a callback then hangs, the `enter` naming it has
- * already reached the runner.
+ * What the runner and the trial's process say to each other. The runner writes one assignment to the
+ * process's stdin (writeAssignment); the process writes TrialRunnerMessages, each as a frame (u32 LE length,
+ * then the V8 serialization), to fd 3 with blocking writes: when a callback then hangs, the `enter` naming it
+ * has already reached the runner.
  */
 export interface TrialAssignment {
   request: TrialRequest;
   /** Where a failure goes when the trial stops before its first checkpoint. */
   unstarted: TrialTrace;
+}
+
+/**
+ * The assignment as chunks for a stream: a frame of everything but the module, then the module's bytes as
+ * they are, so that a 30 MiB module is neither serialized nor copied on the runner's event loop.
+ */
+export function assignmentChunks({ request, unstarted }: TrialAssignment): Uint8Array[] {
+  const { module, ...rest } = request;
+  const head = serialize({ request: rest, unstarted });
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32LE(head.length, 0);
+  return [length, head, module];
+}
+
+/** The assignment from everything the process read on its stdin. */
+export function readAssignment(bytes: Buffer): TrialAssignment {
+  const length = bytes.readUInt32LE(0);
+  const { request, unstarted } = deserialize(bytes.subarray(4, 4 + length)) as { request: Omit<TrialRequest, 'module'>; unstarted: TrialTrace };
+  return { request: { ...request, module: bytes.subarray(4 + length) }, unstarted };
 }
 
 /** In this order: (enter, leave)*, checkpoints between them, done. */

@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serialize } from 'node:v8';
 import { failTrace, type TrialPosition } from './perform-trial.js';
-import { FrameReader, MESSAGES_FD, type TrialAssignment, type TrialRunnerMessage } from './trial-messages.js';
+import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage } from './trial-messages.js';
 import type { TrialCallback, TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
 /** Semi-space of the trial's process (young generation is three of them): the host's objects are small and short-lived. */
@@ -43,10 +42,10 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
   } catch (error) {
     return ended({ kind: 'host_error', callback: null, message: `the sandbox's process could not start: ${messageOf(error)}` });
   }
-  const assignment: TrialAssignment = { request, unstarted };
   // The process may be gone before it has read everything (killed at a deadline): not an error of ours.
   child.stdin!.on('error', () => {});
-  child.stdin!.end(serialize(assignment));
+  for (const chunk of assignmentChunks({ request, unstarted })) child.stdin!.write(chunk);
+  child.stdin!.end();
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
   });
@@ -118,6 +117,7 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
     clearInterval(watchdog);
     clearTimeout(trialDeadline);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    prestart(limits);
   }
 }
 
@@ -126,7 +126,7 @@ const spares = new Map<number, { child: ChildProcess; expiry: NodeJS.Timeout }>(
 /** A spare nobody took within this long is stopped: it holds some 40 MB. */
 const SPARE_IDLE_MS = 60_000;
 
-/** A fresh process for one trial (the spare if there is one), and a new spare started behind it. */
+/** A fresh process for one trial: the spare if there is one. */
 function trialProcess(limits: TrialLimits): ChildProcess {
   const spare = spares.get(limits.heapMb);
   spares.delete(limits.heapMb);
@@ -135,9 +135,17 @@ function trialProcess(limits: TrialLimits): ChildProcess {
   if (spare && !alive) spare.child.kill('SIGKILL');
   const child = alive ? spare.child : spawnTrialProcess(limits, [trialScript()]);
   holdOpen(child, true);
+  return child;
+}
+
+/** Starts the spare for the next trial: after this one, so that Node's boot does not compete with it for the CPU. */
+function prestart(limits: TrialLimits): void {
+  if (spares.has(limits.heapMb)) return;
   try {
     const next = spawnTrialProcess(limits, [trialScript()]);
-    next.on('error', () => spares.delete(limits.heapMb));
+    next.on('error', () => {
+      if (spares.get(limits.heapMb)?.child === next) spares.delete(limits.heapMb);
+    });
     holdOpen(next, false);
     const expiry = setTimeout(() => {
       spares.delete(limits.heapMb);
@@ -148,7 +156,6 @@ function trialProcess(limits: TrialLimits): ChildProcess {
   } catch {
     // no spare: the next trial starts its own process
   }
-  return child;
 }
 
 /** A spare must not keep this process alive; one that runs a trial must. (A spare whose parent dies reads EOF and exits.) */

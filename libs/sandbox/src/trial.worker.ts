@@ -1,9 +1,8 @@
-import { readdirSync, writeSync } from 'node:fs';
+import { readdirSync, readSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { deserialize } from 'node:v8';
 import { capMemory, WASM_PAGE_BYTES } from './memory-cap.js';
 import { failTrace, performTrial, type TrialWatch } from './perform-trial.js';
-import { encodeFrame, MESSAGES_FD, type TrialAssignment, type TrialRunnerMessage } from './trial-messages.js';
+import { encodeFrame, MESSAGES_FD, readAssignment, type TrialRunnerMessage } from './trial-messages.js';
 import type { TrialFailure, TrialTrace } from './trial-types.js';
 
 /**
@@ -45,11 +44,26 @@ wasm.Instance = class extends Instance {
   }
 };
 
-const chunks: Buffer[] = [];
-for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+/** Everything on stdin, with blocking reads (fewer wake-ups than a stream's 64 KiB chunks): the runner writes the assignment and closes it. */
+function readStdin(): Buffer {
+  let bytes = Buffer.allocUnsafe(1 << 20);
+  let length = 0;
+  for (;;) {
+    if (length === bytes.length) {
+      const larger = Buffer.allocUnsafe(bytes.length * 2);
+      bytes.copy(larger, 0, 0, length);
+      bytes = larger;
+    }
+    const read = readSync(0, bytes, length, bytes.length - length, null);
+    if (read === 0) return bytes.subarray(0, length);
+    length += read;
+  }
+}
+
+const input = readStdin();
 // A spare process whose runner went away gets no assignment.
-if (chunks.length === 0) process.exit(0);
-const { request, unstarted } = deserialize(Buffer.concat(chunks)) as TrialAssignment;
+if (input.length === 0) process.exit(0);
+const { request, unstarted } = readAssignment(input);
 const capPages = Math.floor((request.limits.memoryMb * 2 ** 20) / WASM_PAGE_BYTES);
 const capBytes = capPages * WASM_PAGE_BYTES;
 
