@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../testing/browser.js';
+import { accessibilityProblems, launchChromium, screenshot } from '../testing/browser.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { compileWat } from '../testing/wasm-fixtures.js';
 import { publishWithParts } from './contract-fixtures.js';
@@ -164,6 +164,7 @@ describe('trials on the embedded registry', () => {
       expect(line).toMatch(/; calls out: none; [\d.,]+ µs per request$/);
       expect(await page.locator('#what-changed-heading').textContent()).toBe('What changed since 1.0.0');
       expect(await page.locator('#what-changed').textContent()).toContain('proxy_http_call');
+      expect(await accessibilityProblems(page)).toEqual([]);
 
       expect(await page.locator('#try-configuration').inputValue()).toBe('{"greeting":"hi"}');
       await page.locator('#try-configuration').fill('not json');
@@ -172,6 +173,7 @@ describe('trials on the embedded registry', () => {
       expect(await page.locator('#try-it .notice.ok').textContent()).toContain('nothing was stored');
       expect(await page.locator('#try-it-line').textContent()).toBe('starts: yes; configure(your configuration): false; calls out: none');
       expect(await page.locator('#try-configuration').inputValue()).toBe('not json');
+      await screenshot(page, 'trial-try-it');
     } finally {
       await context.close();
     }
