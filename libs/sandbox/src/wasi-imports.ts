@@ -1,4 +1,4 @@
-import { WASI } from 'node:wasi';
+import type { WASI } from 'node:wasi';
 import { WASI_FUNCTIONS } from '../../analysis/index.js';
 import type { LogLine } from './trial-types.js';
 import type { WasmMemory } from './wasm-api.js';
@@ -44,7 +44,9 @@ export interface WasiSink {
 type WasiFunction = (...args: never[]) => number | void;
 
 export class WasiImports {
-  private readonly node = new WASI({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
+  // node:wasi is loaded when a trial runs, not with the library: it warns on stderr that it is experimental as it
+  // loads, and the API, the worker and the seed load this library for its runner.
+  private readonly node: WASI = new (process.getBuiltinModule('node:wasi').WASI)({ version: 'preview1', args: [], env: {}, preopens: {}, returnOnExit: true });
   private bound = false;
 
   constructor(private readonly sink: WasiSink) {}
