@@ -323,8 +323,8 @@ describe('hostile input on every route', () => {
   }
 
   beforeAll(async () => {
-    // Hundreds of anonymous verifies come from one address: the rate limit (tested in slow-clients) would answer 429.
-    registry = await startRegistry({ VERIFY_RATE_LIMIT_MAX: '0' });
+    // Hundreds of anonymous verifies and own trials come from one address: their rate limits (tested in slow-clients and trial) would answer 429.
+    registry = await startRegistry({ VERIFY_RATE_LIMIT_MAX: '0', OWN_TRIAL_RATE_LIMIT_MAX: '0' });
     admin = registry.adminToken;
     document = parse(await readFile(new URL('../openapi.yaml', import.meta.url), 'utf8')) as OpenApi;
     routes = routesOf(document);
