@@ -58,13 +58,25 @@ export const COST_CAVEAT =
   "Measured in V8 inside the registry's sandbox, not in your Envoy: compare plugins with each other; it is not a latency promise.";
 
 const WARM_UP_PASSES = 5;
+const VM_CONTEXT_ID = 0;
+const MIB = 1024 * 1024;
+const WASM_PAGE = 65536;
+const UNKNOWN_IMPORTS_LISTED = 100;
 const CONNECTION_DATA = {
   downstream: 'GET / HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: curl/8.5.0\r\n\r\n',
   upstream: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok',
 };
 
 export function performTrial(request: TrialRequest, watch: TrialWatch): TrialTrace {
-  return new Trial(request, watch).run();
+  const trial = new Trial(request, watch);
+  try {
+    return trial.run();
+  } catch (error) {
+    // Whatever the module does ends as a failure inside the trace; reaching here is a bug of the host's.
+    const trace = failTrace(trial.trace, trial.at, { kind: 'host_error', callback: null, message: messageOf(error) });
+    watch.checkpoint(trace);
+    return trace;
+  }
 }
 
 /** Places a failure the runner saw (a timeout, memory exhausted, the thread gone) at the position it happened. */
@@ -162,12 +174,12 @@ type CallResult = { ok: true; value: number | null; exported: boolean } | { ok: 
 const utf8 = new TextEncoder();
 
 class Trial {
-  private readonly trace: TrialTrace;
+  readonly trace: TrialTrace;
   private readonly began = performance.now();
   private host!: ProxyWasmHost;
   private exports: Record<string, unknown> = {};
   private abi: AbiVersion | null = null;
-  private at: TrialPosition = { section: 'start', index: 0 };
+  at: TrialPosition = { section: 'start', index: 0 };
   private nextContextId = 1;
   /** Steps of the item running now, where delivered answers are listed too. */
   private steps: CallbackStep[] | null = null;
@@ -206,8 +218,10 @@ class Trial {
         if (this.hasAny(NETWORK_CALLBACKS)) this.openConnections(trafficRoot);
       }
       this.fireTicks();
+      // The state the trace shows is the trial's, before the cost passes repeat the first request many times.
+      this.recordState();
       if (trafficRoot !== null) this.measureCost(trafficRoot, memoryAfterStart.bytes);
-    }
+    } else this.recordState();
     this.finish();
     this.watch.checkpoint(this.trace);
     return this.trace;
@@ -220,7 +234,7 @@ class Trial {
     this.watch.checkpoint(this.trace);
   }
 
-  private finish(): void {
+  private recordState(): void {
     const host = this.host;
     if (host) {
       const entries = [...host.sharedData.entries()];
@@ -231,8 +245,11 @@ class Trial {
       if (entries.length > TRACE_BOUNDS.sharedData) this.omit('sharedData', entries.length - TRACE_BOUNDS.sharedData);
       this.trace.metrics = host.metricList();
       if (host.metrics.size > TRACE_BOUNDS.metrics) this.omit('metrics', host.metrics.size - TRACE_BOUNDS.metrics);
-      this.trace.hostCalls = host.hostCalls;
     }
+  }
+
+  private finish(): void {
+    this.trace.hostCalls = this.host?.hostCalls ?? 0;
     this.trace.elapsedMs = Math.round(performance.now() - this.began);
     this.trace.findings = trialFindings(this.trace);
   }
@@ -278,7 +295,9 @@ class Trial {
       omitted: trace.omitted,
     });
     const host = this.host;
-    host.section = { logs: start.logs, callsOut: [], discard: false };
+    // Calls out of root contexts (at start, configuration and ticks) are all listed with the ticks: the trace has
+    // no other place for them, and each names the callback it was made in.
+    host.section = { logs: start.logs, callsOut: trace.ticks.callsOut, discard: false };
     const wasi = new WasiImports({ memory: host.memory, log: (level, message) => host.log(level, message) });
     const wasiFunctions = Object.fromEntries(
       Object.entries(wasi.functions()).map(([name, fn]) => [name, host.guard(`wasi_snapshot_preview1.${name}`, fn as never, 21)]),
@@ -296,12 +315,15 @@ class Trial {
         unknown.push(key);
         continue;
       }
-      if (entry.kind === 'memory' && entry.memory) {
-        const { initial, maximum, shared } = entry.memory;
-        (imports[entry.module] ??= {})[entry.name] = new Wasm.Memory({ initial, maximum: maximum ?? undefined, shared } );
-      } else if (entry.kind === 'table' && entry.table) {
-        const { initial, maximum } = entry.table.limits;
-        (imports[entry.module] ??= {})[entry.name] = new Wasm.Table({ element: 'anyfunc', initial, maximum: maximum ?? undefined });
+      if (entry.kind === 'memory' || entry.kind === 'table') {
+        // The C++ host creates imported memories and tables itself, with the module's limits.
+        try {
+          (imports[entry.module] ??= {})[entry.name] = entry.memory
+            ? this.importedMemory(entry.memory)
+            : new Wasm.Table({ element: 'anyfunc', initial: entry.table!.limits.initial, maximum: entry.table!.limits.maximum ?? undefined });
+        } catch (error) {
+          return linkFailure(`Failed to load Wasm module: ${key}: ${messageOf(error)}`);
+        }
       } else if (entry.kind === 'function' && entry.typeIndex !== null) {
         const type = parsed.types[entry.typeIndex];
         const want = type ? `${type.params.join(' ')} -> ${type.results.join(' ')}`.trim() : '?';
@@ -309,9 +331,12 @@ class Trial {
         if (has !== null && want !== has) mismatched.push(`${key}, want: ${want}, but host exports: ${has}`);
       }
     }
-    start.unknownImports = unknown.slice(0, 100);
+    start.unknownImports = unknown.slice(0, UNKNOWN_IMPORTS_LISTED);
+    if (unknown.length > UNKNOWN_IMPORTS_LISTED) this.omit('unknownImports', unknown.length - UNKNOWN_IMPORTS_LISTED);
     if (!this.abi) return linkFailure('Missing or unknown Proxy-Wasm ABI version');
-    if (unknown.length > 0) return linkFailure(`Failed to load Wasm module due to a missing import: ${unknown.join(', ')}`);
+    if (unknown.length > 0) {
+      return linkFailure(shortText(`Failed to load Wasm module due to a missing import: ${unknown.join(', ')}`, TRACE_BOUNDS.logMessageBytes));
+    }
     if (mismatched.length > 0) return linkFailure(`Failed to load Wasm module due to an import type mismatch: ${mismatched[0]}`);
 
     // Callback shapes: cpp-host's getFunction refuses an export whose type differs from the one it calls.
@@ -363,15 +388,16 @@ class Trial {
 
     // WASI reactor (_initialize, then main(0, 0) or __main_void) or command (_start); only logging and WASI allowed.
     host.restricted = true;
+    host.createContext(VM_CONTEXT_ID, null); // what _initialize/_start run in (the C++ host's VM context)
     const entry = this.fn('_initialize') ? '_initialize' : this.fn('_start') ? '_start' : null;
     start.entryPoint = entry;
     if (entry) {
-      const results = [this.call(entry, [], 0)];
+      const results = [this.call(entry, [], VM_CONTEXT_ID)];
       if (entry === '_initialize' && results[0]!.ok) {
         if (this.fn('main')) {
           start.entryPoint = 'main';
-          results.push(this.call('main', [0, 0], 0));
-        } else if (this.fn('__main_void')) results.push(this.call('__main_void', [], 0));
+          results.push(this.call('main', [0, 0], VM_CONTEXT_ID));
+        } else if (this.fn('__main_void')) results.push(this.call('__main_void', [], VM_CONTEXT_ID));
       }
       const failed = results.find((r) => !r.ok);
       if (failed && !failed.ok) {
@@ -392,9 +418,17 @@ class Trial {
       return null;
     }
     start.vmStarted = started.exported ? started.value !== 0 : null;
-    this.settle(rootId);
+    start.failure = this.settle(rootId);
     this.checkpoint();
+    if (start.failure) return null;
     return start.vmStarted === false ? null : rootId;
+  }
+
+  /** An imported memory, its maximum lowered to the trial's cap (the runner's capMemory sees only defined memories). */
+  private importedMemory(limits: { initial: number; maximum: number | null; shared: boolean }): WasmMemory {
+    const capPages = Math.floor((this.request.limits.memoryMb * MIB) / WASM_PAGE);
+    if (limits.initial > capPages) throw new Error(`its initial size (${limits.initial} pages) is over the cap of ${capPages} pages`);
+    return new Wasm.Memory({ initial: limits.initial, maximum: Math.min(limits.maximum ?? capPages, capPages), shared: limits.shared });
   }
 
   // ---- configuration -------------------------------------------------------------------------------
@@ -409,7 +443,7 @@ class Trial {
       const item: ConfigureTrace = { name: configuration.name || '(empty)', accepted: null, logs: [], failure: null };
       trace.configurations.push(item);
       this.checkpoint();
-      host.section = { logs: item.logs, callsOut: [], discard: false };
+      host.section = { logs: item.logs, callsOut: trace.ticks.callsOut, discard: false };
       const size = utf8.encode(configuration.text).length;
       let rootId = firstRootId;
       let result: CallResult;
@@ -429,8 +463,6 @@ class Trial {
         const settled = this.settle(rootId);
         if (settled) item.failure = settled;
       } else item.failure = result.failure;
-      // Extra calls out made while configuring are kept with the ticks (they are the root context's).
-      for (const call of host.section.callsOut) this.keep(trace.ticks.callsOut, call, 'callsOut');
       if (accepting === null && item.failure === null && item.accepted !== false) accepting = rootId;
       this.checkpoint();
     }
@@ -489,7 +521,7 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) item.steps.push({ callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
+      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
       if (side && result.exported) paused = result.value !== 0;
       const failure = this.settle(rootId);
       if (failure) {
@@ -555,15 +587,16 @@ class Trial {
     }
     if (stream.localResponse && item.outcome === 'completed') item.outcome = 'local_response';
 
-    // The end of the stream, whatever happened to it: log, done, delete.
-    for (const name of ['proxy_on_log', 'proxy_on_done', 'proxy_on_delete']) {
+    // The end of the stream, whatever happened to it, in Envoy's order: the filter is destroyed (done), the
+    // access log written (log), the context deleted.
+    for (const name of ['proxy_on_done', 'proxy_on_log', 'proxy_on_delete']) {
       if (item.outcome === 'failed') break;
       const result = this.call(name, [contextId], contextId);
       if (!result.ok) {
         item.failure = result.failure;
         item.outcome = 'failed';
       } else if (result.exported) {
-        item.steps.push({ callback: name, action: null });
+        this.step(item.steps, { callback: name, action: null });
         if (name === 'proxy_on_done' && result.value === 0) host.awaitingDone.add(contextId);
       }
     }
@@ -625,7 +658,7 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) item.steps.push({ callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
+      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
       if (side && result.exported) paused = result.value !== 0;
       const failure = this.settle(rootId);
       if (failure) {
@@ -648,15 +681,10 @@ class Trial {
     if (item.outcome !== 'failed') {
       on = step('proxy_on_downstream_connection_close', [contextId, PeerType.Remote], null);
       if (on) on = step('proxy_on_upstream_connection_close', [contextId, PeerType.Local], null);
+      if (on) on = step('proxy_on_done', [contextId], null);
       if (on) on = step('proxy_on_log', [contextId], null);
-      if (on) {
-        const done = this.call('proxy_on_done', [contextId], contextId);
-        if (!done.ok) ((item.failure = done.failure), (item.outcome = 'failed'));
-        else if (done.exported) item.steps.push({ callback: 'proxy_on_done', action: null });
-      }
-      if (item.outcome !== 'failed') step('proxy_on_delete', [contextId], null);
+      if (on) step('proxy_on_delete', [contextId], null);
     }
-    if (item.outcome === 'closed') item.outcome = 'closed';
     item.downstreamDataChanged = !sameBytes(downstream, stream.buffers.downstream_data ?? new Uint8Array(0));
     item.upstreamDataChanged = !sameBytes(upstream, stream.buffers.upstream_data ?? new Uint8Array(0));
     host.contexts.delete(contextId);
@@ -691,10 +719,10 @@ class Trial {
     const samples = this.request.limits.costSamples;
     const http = this.trace.filterType === 'http';
     if (samples <= 0 || (!http && this.trace.connections.length === 0)) return;
-    const cpu = (): number => {
-      const usage = typeof process.threadCpuUsage === 'function' ? process.threadCpuUsage() : process.cpuUsage();
-      return usage.user + usage.system;
-    };
+    // Each pass is timed with the monotonic clock on this thread, which does nothing else meanwhile: the pass is
+    // synchronous and CPU-bound, so this is its CPU time plus any preemption (which the median leaves out). The
+    // per-thread CPU clock (process.threadCpuUsage, getrusage) counts in scheduler ticks: most passes read 0.
+    const nowMicros = (): number => Number(process.hrtime.bigint()) / 1000;
     const pass = (index: number): boolean => {
       this.at = { section: 'cost', index };
       if (http) {
@@ -709,13 +737,13 @@ class Trial {
     for (let i = 0; i < Math.min(WARM_UP_PASSES, samples); i++) if (!pass(i)) return;
     const micros: number[] = [];
     for (let i = 0; i < samples; i++) {
-      const before = cpu();
+      const before = nowMicros();
       if (!pass(i)) break;
-      micros.push(cpu() - before);
+      micros.push(nowMicros() - before);
     }
     if (micros.length === 0) return;
     micros.sort((a, b) => a - b);
-    const at = (q: number): number => micros[Math.min(micros.length - 1, Math.ceil(q * micros.length) - 1)]!;
+    const at = (q: number): number => Math.round(micros[Math.min(micros.length - 1, Math.ceil(q * micros.length) - 1)]!);
     this.trace.cost = {
       medianMicros: at(0.5),
       p95Micros: at(0.95),
@@ -754,6 +782,13 @@ class Trial {
     this.watch.enter(name, this.at);
     try {
       const value = fn(...args);
+      // Belt and braces: the runner lowers the module's memory maximum to the cap before the trial; a memory
+      // that still grew past it (an imported one, say) ends the callback as out of memory.
+      const capBytes = this.request.limits.memoryMb * MIB;
+      if (host.memory.size > capBytes) {
+        const message = `linear memory grew to ${Math.ceil(host.memory.size / MIB)} MiB, over the cap of ${this.request.limits.memoryMb} MiB`;
+        return { ok: false, failure: { kind: 'out_of_memory', callback: name, message } };
+      }
       return { ok: true, value: typeof value === 'number' ? value >>> 0 : null, exported: true };
     } catch (error) {
       return { ok: false, failure: this.failureOf(error, name) };
@@ -772,8 +807,7 @@ class Trial {
       return { kind: 'trap', callback, message };
     }
     if (error instanceof MemoryFault || !(error instanceof Error)) return { kind: 'host_error', callback, message };
-    // A TypeError from the JS/Wasm boundary is the module's; anything else thrown by host code is ours.
-    if (error instanceof TypeError) return { kind: 'trap', callback, message };
+    // Import and export types are checked at link time, so anything else thrown here is the host's own failure.
     return { kind: 'host_error', callback, message };
   }
 
@@ -829,15 +863,15 @@ class Trial {
     return null;
   }
 
-  private deliver(name: string, args: number[], rootId: number): CallResult {
-    const result = this.call(name, args, rootId);
-    if (result.ok && result.exported && this.steps) this.steps.push({ callback: name, action: null });
-    return result;
+  private step(steps: CallbackStep[], step: CallbackStep): void {
+    if (steps.length < TRACE_BOUNDS.steps) steps.push(step);
+    else this.omit('steps');
   }
 
-  private keep<T>(list: T[], value: T, name: string): void {
-    if (list.length < TRACE_BOUNDS.callsOutPerSection) list.push(value);
-    else this.omit(name);
+  private deliver(name: string, args: number[], rootId: number): CallResult {
+    const result = this.call(name, args, rootId);
+    if (result.ok && result.exported && this.steps) this.step(this.steps, { callback: name, action: null });
+    return result;
   }
 }
 

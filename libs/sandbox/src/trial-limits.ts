@@ -33,6 +33,8 @@ export const TRACE_BOUNDS = {
   histogramValues: 20,
   sharedData: 100,
   requests: 8,
+  /** Callbacks listed per request or connection (answers delivered to a module calling out in a loop add up). */
+  steps: 64,
   /** Headers kept per header change list. */
   headerChanges: 50,
 } as const;

@@ -153,9 +153,20 @@ export class WasiImports {
       environ_get: () => ESUCCESS,
       args_sizes_get: zeroTwo,
       args_get: () => ESUCCESS,
-      clock_time_get: fromNode('clock_time_get'),
-      clock_res_get: fromNode('clock_res_get'),
-      random_get: (ptr: number, len: number) => (len >>> 0 > 65536 ? EINVAL : fromNode('random_get')(ptr, len)),
+      // Bounds checked here so that a bad pointer gets the C++ host's EFAULT, not node:wasi's EOVERFLOW.
+      clock_time_get: faulting((id: number, precision: bigint, ptr: number): number => {
+        memory.slice(ptr, 8);
+        return fromNode('clock_time_get')(id, precision, ptr);
+      }),
+      clock_res_get: faulting((id: number, ptr: number): number => {
+        memory.slice(ptr, 8);
+        return fromNode('clock_res_get')(id, ptr);
+      }),
+      random_get: faulting((ptr: number, len: number): number => {
+        if (len >>> 0 > 65536) return EINVAL;
+        memory.slice(ptr, len);
+        return fromNode('random_get')(ptr, len);
+      }),
       sched_yield: fromNode('sched_yield'),
       // The C++ host answers success without waiting: a module cannot sleep in the sandbox.
       poll_oneoff: faulting((_in: number, _out: number, _n: number, neventsPtr: number): number => {

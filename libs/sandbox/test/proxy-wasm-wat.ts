@@ -71,6 +71,8 @@ export interface PluginOptions {
   /** Raw import lines (unknown imports, other modules). */
   extraImports?: string[];
   allocator?: 'proxy_on_memory_allocate' | 'malloc' | 'none';
+  /** 'imported': env.memory, with this maximum in pages (none when omitted). */
+  memory?: { imported: true; maximum?: number };
   /** Define proxy_on_context_create keeping the ids in $root / $ctx (default true). */
   contextCreate?: boolean;
   body: string;
@@ -104,11 +106,15 @@ export class PluginWat {
 
   build(options: PluginOptions): string {
     const { abi = '0.2.1', env = [], wasi = [], extraImports = [], allocator = 'proxy_on_memory_allocate', contextCreate = true } = options;
+    const memory = options.memory
+      ? `(import "env" "memory" (memory 4${options.memory.maximum === undefined ? '' : ` ${options.memory.maximum}`}))`
+      : '(memory (export "memory") 4)';
     const imports = [
       `(import "env" "proxy_log" (func $proxy_log ${ENV_IMPORTS.proxy_log}))`,
       ...env.map((name) => `(import "env" "${name}" (func $${name} ${ENV_IMPORTS[name]}))`),
       ...wasi.map((name) => `(import "wasi_snapshot_preview1" "${name}" (func $${name} ${WASI_IMPORTS[name]}))`),
       ...extraImports,
+      ...(options.memory ? [memory] : []),
     ];
     const data = [...this.strings.values()].map(
       ({ at, bytes }) => `(data (i32.const ${at}) "${[...bytes].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('')}")`,
@@ -116,7 +122,7 @@ export class PluginWat {
     if (this.next > 8192) throw new Error('test strings overflow the data area');
     return `(module
   ${imports.join('\n  ')}
-  (memory (export "memory") 4)
+  ${options.memory ? '' : memory}
   ${data.join('\n  ')}
   (global $heap (mut i32) (i32.const 8192))
   (global $root (mut i32) (i32.const 0))
