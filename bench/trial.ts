@@ -72,6 +72,9 @@ async function dataSegmentModule(dataBytes: number): Promise<Buffer> {
 interface BenchModule {
   label: string;
   bytes: Uint8Array;
+  /** The root id and configuration the plugin expects (the SDK plugin registers its root context by id). */
+  rootId?: string;
+  configuration?: string;
 }
 
 async function prepareModules(): Promise<{ modules: BenchModule[]; cleanup: () => void }> {
@@ -79,7 +82,7 @@ async function prepareModules(): Promise<{ modules: BenchModule[]; cleanup: () =
   modules.push({ label: 'Small filter (WAT)', bytes: await proxyWasmFilter('bench-trial') });
   log('building the AssemblyScript plugin');
   const as = await assemblyScriptProxyWasmFilter();
-  modules.push({ label: 'AssemblyScript SDK plugin (real)', bytes: as.bytes });
+  modules.push({ label: 'AssemblyScript SDK plugin (real)', bytes: as.bytes, rootId: 'registry_tag', configuration: 'blue' });
   for (const [label, bytes] of [
     ['Code, Go-sized', 3 * MiB],
     ['Code, large', 30 * MiB],
@@ -105,13 +108,16 @@ async function prepareModules(): Promise<{ modules: BenchModule[]; cleanup: () =
   };
 }
 
-const trialOf = (module: Uint8Array, heapMb = PIPELINE_TRIAL_LIMITS.heapMb): TrialRequest => ({
-  module,
-  configurations: [{ name: '(empty)', text: '' }],
-  vmConfiguration: '',
-  rootId: 'bench',
-  limits: { ...PIPELINE_TRIAL_LIMITS, heapMb },
-});
+const trialOf = (module: BenchModule | Uint8Array, heapMb = PIPELINE_TRIAL_LIMITS.heapMb): TrialRequest => {
+  const { bytes, rootId = 'bench', configuration = '' } = module instanceof Uint8Array ? { bytes: module } : module;
+  return {
+    module: bytes,
+    configurations: [{ name: configuration === '' ? '(empty)' : 'example', text: configuration }],
+    vmConfiguration: '',
+    rootId,
+    limits: { ...PIPELINE_TRIAL_LIMITS, heapMb },
+  };
+};
 
 function failuresOf(trace: TrialTrace): TrialFailure[] {
   return [trace.start.failure, ...trace.configurations.map((c) => c.failure), ...trace.requests.map((r) => r.failure), trace.ticks.failure].filter(
@@ -158,8 +164,8 @@ async function main(): Promise<void> {
   try {
     const samples = new Map<BenchModule, Samples>(modules.map((m) => [m, { warm: [], cold: [], inThread: [], hostElapsed: [], last: null }]));
     log('warm-up');
-    await runTrial(trialOf(modules[0]!.bytes));
-    await runTrial(trialOf(modules[0]!.bytes));
+    await runTrial(trialOf(modules[0]!));
+    await runTrial(trialOf(modules[0]!));
     for (let run = 1; run <= RUNS; run++) {
       for (const module of modules) {
         log(`run ${run}/${RUNS}: ${module.label}`);
@@ -168,15 +174,15 @@ async function main(): Promise<void> {
         phase = 'idle';
         await new Promise((resolve) => setTimeout(resolve, 300));
         phase = 'runTrial, spare process ready';
-        const warm = await timed(() => runTrial(trialOf(module.bytes)));
+        const warm = await timed(() => runTrial(trialOf(module)));
         s.warm.push(warm.ms);
         s.hostElapsed.push(warm.value.elapsedMs);
         s.last = warm.value;
         phase = 'runTrial, Node booted for it';
-        const cold = await timed(() => runTrial(trialOf(module.bytes, coldHeapMb++)));
+        const cold = await timed(() => runTrial(trialOf(module, coldHeapMb++)));
         s.cold.push(cold.ms);
         phase = 'performTrial in this thread'; // holds this thread on purpose: not reported
-        const inThread = await timed(() => performTrial(trialOf(module.bytes), { enter: () => {}, leave: () => {}, checkpoint: () => {} }));
+        const inThread = await timed(() => performTrial(trialOf(module), { enter: () => {}, leave: () => {}, checkpoint: () => {} }));
         s.inThread.push(inThread.ms);
         // Let the timer see this thread's hold while the phase still names it.
         await new Promise((resolve) => setTimeout(resolve, 2 * TICK_MS));

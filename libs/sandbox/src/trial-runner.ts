@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failTrace, type TrialPosition } from './perform-trial.js';
+import { failTrace, HOST_CAVEAT, type TrialPosition } from './perform-trial.js';
 import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage } from './trial-messages.js';
 import type { TrialCallback, TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
@@ -245,11 +245,11 @@ export class TrialPool {
   }
 }
 
-/** The trace of a trial before its process handed over anything: a failure then belongs to the start. */
+/** The trace of a trial before its process handed over anything (performTrial's first checkpoint): a failure then belongs to the start. */
 export function unstartedTrace(): TrialTrace {
   return {
     traceVersion: 1,
-    host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: '' },
+    host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: HOST_CAVEAT },
     filterType: null,
     start: { linked: false, unknownImports: [], entryPoint: null, vmStarted: null, logs: [], failure: null },
     configurations: [],
