@@ -112,6 +112,19 @@ describe('proxy configuration for published plugins, from a running registry', (
     expect(istio.map((d) => d.spec.type)).toEqual(['NETWORK', 'NETWORK']);
   });
 
+  it('allows the published module exactly the host functions it imports and the callbacks it exports (capability_restriction_config)', async () => {
+    const http = parse((await config('envoy', 'auth-filter')).text) as { http_filters: Json[] };
+    expect(http.http_filters[0]!.typed_config.config.capability_restriction_config).toEqual({
+      allowed_capabilities: { proxy_log: {}, proxy_on_context_create: {}, proxy_on_request_headers: {} },
+    });
+    const tcp = (await config('envoy', 'tcp-filter', '?format=json')).json;
+    expect(tcp.envoy.filters[0].typed_config.config.capability_restriction_config).toEqual({
+      allowed_capabilities: { proxy_log: {}, proxy_on_context_create: {}, proxy_on_downstream_data: {}, proxy_on_new_connection: {} },
+    });
+    const istio = await config('istio', 'auth-filter');
+    expect(istio.text).toContain("# Istio's WasmPlugin has no capability_restriction_config");
+  });
+
   it('gives two Istio WasmPlugins: https:// with the module bytes\' SHA-256, oci:// with the digest of the manifest /v2 serves', async () => {
     const response = await config('istio', 'auth-filter', '?phase=AUTHZ&priority=10&namespace=istio-system&selector=app%3Dgateway&configuration=%7B%22mode%22%3A%22on%22%7D');
     expect(response.status, response.text).toBe(200);

@@ -13,6 +13,7 @@ export {
   WASI_FUNCTIONS,
   WASI_MODULES,
 } from './src/proxy-wasm-abi.js';
+export { restrictableCapabilities } from './src/proxy-wasm-abi.js';
 export { REPORT_LIMITS } from './src/report-limits.js';
 export { ANALYSIS_REPORT_SCHEMA } from './src/report.schema.js';
 export {

@@ -14,3 +14,14 @@ export {
 } from './src/perform-trial.js';
 export { NODE_METADATA, PROPERTY_NAMES } from './src/properties.js';
 export { OWN_TRIAL_LIMITS, PIPELINE_TRIAL_LIMITS, TRACE_BOUNDS } from './src/trial-limits.js';
+export {
+  type BehaviourDiff,
+  type CapabilityDiff,
+  type CapabilityDiffSide,
+  type DiffChange,
+  COST_INCREASE_THRESHOLD,
+  DIFF_LIMITS,
+  MEMORY_INCREASE_THRESHOLD,
+  capabilityDiff,
+  capabilityDiffSide,
+} from './src/capability-diff.js';

@@ -335,3 +335,39 @@ export const CAPABILITIES: readonly CapabilityDefinition[] = [
     wasi: ['proc_exit', 'proc_raise', 'sched_yield', 'poll_oneoff'],
   },
 ];
+
+/**
+ * The names Envoy's C++ host checks against `capability_restriction_config.allowed_capabilities`,
+ * as this module uses them: what must be allowed for it to keep working, and nothing else.
+ * proxy-wasm-cpp-host (since the restriction was added in PR #89, 2020; unchanged since):
+ * - src/wasm.cc registerCallbacks: each env.proxy_* host function is checked by its name, each
+ *   WASI function by its bare name (the same for wasi_snapshot_preview1 and wasi_unstable); one not
+ *   allowed still links, as a stub that logs and returns InternalFailure (WASI: 76, ENOTCAPABLE).
+ *   pthread_equal and emscripten_notify_memory_growth are registered unchecked.
+ * - src/wasm.cc getFunctions: every exported callback (FOR_ALL_MODULE_FUNCTIONS in
+ *   include/proxy-wasm/wasm.h, the header callbacks, proxy_on_foreign_function for 0.2.x) is
+ *   looked up only when allowed; one not allowed is never called, so a plugin whose
+ *   proxy_on_context_create or proxy_on_request_headers is left out silently does nothing.
+ *   _initialize, _start, main and the allocator (malloc, proxy_on_memory_allocate) are unchecked.
+ * - include/proxy-wasm/wasm.h capabilityAllowed: an empty map allows everything.
+ */
+export function restrictableCapabilities(
+  imports: readonly { module: string; name: string; kind: string }[],
+  exports: readonly { name: string; kind: string }[],
+  abiVersion: ProxyWasmAbiVersion | null,
+): string[] {
+  const hostFunctions = abiVersion === null ? ALL_HOST_FUNCTIONS : HOST_FUNCTIONS[abiVersion];
+  const names = new Set<string>();
+  for (const { module, name, kind } of imports) {
+    if (kind !== 'function') continue;
+    if (module === 'env' && hostFunctions.has(name)) names.add(name);
+    if ((WASI_MODULES as readonly string[]).includes(module) && WASI_FUNCTIONS.has(name)) names.add(name);
+  }
+  for (const { name, kind } of exports) {
+    if (kind !== 'function' || !CALLBACK_GROUP.has(name)) continue;
+    // 0.1.0 modules' proxy_on_foreign_function is never looked up (getFunctions reads it for 0.2.x only).
+    if (name === 'proxy_on_foreign_function' && abiVersion === '0.1.0') continue;
+    names.add(name);
+  }
+  return [...names].sort();
+}

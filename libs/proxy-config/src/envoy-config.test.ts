@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CLUSTER, HTTP_FILTER, LISTENER_FILTER } from '../test/envoy-api-types.js';
-import { MODULE_SHA256, NETWORK_ABI, sampleInput } from '../test/fixtures.js';
+import { MODULE_SHA256, NETWORK_ABI, RESTRICTED_HTTP_ABI, sampleInput } from '../test/fixtures.js';
 import { snapshotSchema, validateMessage, type ApiSnapshot } from '../test/proto-json.js';
 import { buildEnvoyConfig, type EnvoyBuildOptions } from './envoy-config.js';
 import { envoyJson, envoyYaml } from './render.js';
@@ -189,6 +189,47 @@ describe('the Envoy configuration', () => {
       warnings: ['a warning'],
     });
     expect(json.pinned.oci!.sha256).not.toBe(MODULE_SHA256);
+  });
+});
+
+describe('capability_restriction_config', () => {
+  it('allows exactly the host functions and callbacks the analysis lists, each mapped to an empty SanitizationConfig', () => {
+    const { parsed, yaml } = generate('https://registry.example.com', {}, sampleInput('https://registry.example.com', { abi: RESTRICTED_HTTP_ABI }));
+    expectValidEnvoy(parsed);
+    const config = parsed.http_filters![0]!.typed_config.config;
+    expect(config.capability_restriction_config).toEqual({
+      allowed_capabilities: { proxy_log: {}, proxy_on_context_create: {}, proxy_on_request_headers: {} },
+    });
+    const comments = yaml.split('\n').filter((line) => line.startsWith('#'));
+    expect(comments).toContain('# capability_restriction_config allows exactly the 3 host functions and callbacks this version uses (from the analysis).');
+    expect(comments.some((c) => c.includes('Envoy 1.18 and later enforce it'))).toBe(true);
+    expect(comments.some((c) => c.includes('Envoy 1.17 and earlier do not know the field'))).toBe(true);
+  });
+
+  it('is left out, and the comment says why, when the analysis cannot list every import and export', () => {
+    const { parsed, yaml } = generate('https://registry.example.com');
+    expect(parsed.http_filters![0]!.typed_config.config.capability_restriction_config).toBeUndefined();
+    expect(yaml).toContain("# No capability_restriction_config: the analysis does not list all of this module's imports and exports");
+  });
+
+  it('goes into the network filter too', () => {
+    const abi = { ...NETWORK_ABI, allowedCapabilities: ['proxy_on_new_connection'] };
+    const { parsed } = generate('https://registry.example.com', { filter: 'network' }, sampleInput('https://registry.example.com', { abi }));
+    expectValidEnvoy(parsed);
+    expect(parsed.filters![0]!.typed_config.config.capability_restriction_config).toEqual({ allowed_capabilities: { proxy_on_new_connection: {} } });
+  });
+
+  it('is checked against Envoy\'s definition: a list where a map belongs, or a value in a SanitizationConfig, is refused', () => {
+    const config = JSON.parse(JSON.stringify(buildEnvoyConfig(sampleInput('https://registry.example.com', { abi: RESTRICTED_HTTP_ABI }), DEFAULTS))) as Parsed;
+    const plugin = config.http_filters![0]!.typed_config.config;
+    plugin.capability_restriction_config.allowed_capabilities.proxy_log = { level: 'info' };
+    expect(validateMessage(ENVOY_API, HTTP_FILTER, config.http_filters![0])).toEqual([
+      '$.typed_config.config.capability_restriction_config.allowed_capabilities.proxy_log.level: envoy.extensions.wasm.v3.SanitizationConfig has no field "level"',
+    ]);
+    plugin.capability_restriction_config.allowed_capabilities = ['proxy_log'];
+    expect(validateMessage(ENVOY_API, HTTP_FILTER, config.http_filters![0])).toEqual([
+      '$.typed_config.config.capability_restriction_config.allowed_capabilities: must be a JSON object (map of envoy.extensions.wasm.v3.SanitizationConfig)',
+    ]);
   });
 });
 

@@ -55,6 +55,8 @@ export interface EnvoyPluginConfig {
   };
   configuration?: { '@type': typeof STRING_VALUE_TYPE; value: string };
   fail_open: boolean;
+  /** envoy.extensions.wasm.v3.CapabilityRestrictionConfig; SanitizationConfig is unimplemented in Envoy, hence `{}`. */
+  capability_restriction_config?: { allowed_capabilities: Record<string, Record<string, never>> };
 }
 
 /** An entry of HttpConnectionManager.http_filters or FilterChain.filters. */
@@ -118,6 +120,9 @@ export function envoyWasmFilter(input: ProxyConfigInput, options: EnvoyBuildOpti
     },
     ...(options.configuration === null ? {} : { configuration: { '@type': STRING_VALUE_TYPE, value: options.configuration.json } }),
     fail_open: options.failOpen,
+    ...(input.abi.allowedCapabilities === null
+      ? {}
+      : { capability_restriction_config: { allowed_capabilities: Object.fromEntries(input.abi.allowedCapabilities.map((name) => [name, {}])) } }),
   };
   return options.filter === 'network'
     ? { name: NETWORK_WASM_FILTER, typed_config: { '@type': NETWORK_WASM_TYPE, config } }
@@ -178,5 +183,19 @@ export function envoyHeader(input: ProxyConfigInput, options: EnvoyBuildOptions,
       ? `- the ${list} entry into your listener's filter_chains[].filters, before the terminal filter (e.g. envoy.filters.network.tcp_proxy);`
       : `- the ${list} entry into your HttpConnectionManager's http_filters, before envoy.filters.http.router;`,
     `- the clusters entry into static_resources.clusters: Envoy downloads the module through it${https ? ` (TLS; trusted_ca is the Debian/Ubuntu bundle ${SYSTEM_CA_BUNDLE}, change it if your image keeps CAs elsewhere)` : ''}.`,
+    '',
+    ...restrictionLines(input.abi.allowedCapabilities),
+  ];
+}
+
+function restrictionLines(allowed: readonly string[] | null): string[] {
+  if (allowed === null) {
+    return ["No capability_restriction_config: the analysis does not list all of this module's imports and exports (or it uses none), and a partial list would switch the rest off."];
+  }
+  return [
+    `capability_restriction_config allows exactly the ${allowed.length} host functions and callbacks this version uses (from the analysis).`,
+    'Envoy 1.18 and later enforce it: a module swapped in under this configuration gets a failing stub for any other',
+    'host function, and its other callbacks are never called; compare versions with …/capability-diff before widening it.',
+    'Envoy 1.17 and earlier do not know the field and reject it in static configuration: delete the block there.',
   ];
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CLUSTER, HTTP_FILTER, LISTENER_FILTER, SNAPSHOT_FOLLOW, SNAPSHOT_ROOTS } from '../test/envoy-api-types.js';
 import { formatSnapshot, loadEnvoyProtos, snapshotOf } from '../test/envoy-protos.js';
-import { sampleInput } from '../test/fixtures.js';
+import { RESTRICTED_HTTP_ABI, sampleInput } from '../test/fixtures.js';
 import { validateMessage, type ApiSnapshot } from '../test/proto-json.js';
 import { buildEnvoyConfig, type EnvoyBuildOptions } from './envoy-config.js';
 import { envoyYaml } from './render.js';
@@ -48,6 +48,13 @@ describe(`the generated Envoy configuration against Envoy's .proto files (${prot
     const filters = filter === 'http' ? yaml.http_filters! : yaml.filters!;
     expect(validateMessage(protos!.schema, filter === 'http' ? HTTP_FILTER : LISTENER_FILTER, filters[0])).toEqual([]);
     expect(validateMessage(protos!.schema, CLUSTER, yaml.clusters![0])).toEqual([]);
+  });
+
+  it('capability_restriction_config exists in Envoy\'s protos with the shape written', () => {
+    const input = sampleInput('https://registry.example.com', { abi: RESTRICTED_HTTP_ABI });
+    const config = buildEnvoyConfig(input, OPTIONS) as { http_filters: [{ typed_config: { config: Record<string, unknown> } }] };
+    expect(config.http_filters[0].typed_config.config.capability_restriction_config).toBeDefined();
+    expect(validateMessage(protos!.schema, HTTP_FILTER, config.http_filters[0])).toEqual([]);
   });
 
   it('catches a field Envoy does not have, so the check above can fail', () => {

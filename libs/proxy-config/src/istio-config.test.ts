@@ -122,6 +122,15 @@ describe('the Istio WasmPlugin resources', () => {
     expect(second).not.toContain('WASM_INSECURE_REGISTRIES');
   });
 
+  it('say that a WasmPlugin cannot restrict host functions, and where the list is', () => {
+    const { yaml, plugins } = generate();
+    const [first, second] = yaml.split('\n---\n');
+    expect(first).toContain("# Istio's WasmPlugin has no capability_restriction_config: the plugin may call every Proxy-Wasm host function.");
+    expect(first).toContain('# The Envoy configuration (…/config/envoy) lists the ones it uses, for an EnvoyFilter of your own.');
+    expect(second).not.toContain('capability_restriction_config');
+    for (const plugin of plugins) expect(JSON.stringify(plugin)).not.toContain('capabilit');
+  });
+
   it('tell how to pull over OCI from a registry on plain HTTP', () => {
     const { yaml } = generate({}, sampleInput('http://127.0.0.1:8080'));
     expect(yaml).toContain("list 127.0.0.1:8080 in the proxies' WASM_INSECURE_REGISTRIES");

@@ -124,6 +124,9 @@ export function istioHeader(input: ProxyConfigInput, options: IstioBuildOptions,
     `${abiLine(input.abi)}.`,
     `Runs on: ${compatibilityLine(input.abi)}.`,
     ...warnings.map((w) => `WARNING: ${w}`),
+    '',
+    "Istio's WasmPlugin has no capability_restriction_config: the plugin may call every Proxy-Wasm host function.",
+    'The Envoy configuration (…/config/envoy) lists the ones it uses, for an EnvoyFilter of your own.',
     ...(both
       ? [
           '',

@@ -71,6 +71,7 @@ describe('ProxyConfigService', () => {
     add(record('rejected', unlinkable, rejected, { status: 'rejected', statusReason: 'imports env.proxy_made_up', readyAt: null }));
     add(record('not-a-plugin', httpFilter, { ...httpAnalysis, report: { ...httpAnalysis.report, proxyWasm: null } }));
     add(record('component', httpFilter, { ...httpAnalysis, report: { ...httpAnalysis.report, kind: 'component' } }));
+    add(record('cut-short', httpFilter, { ...httpAnalysis, report: { ...httpAnalysis.report, truncated: true, omitted: { exports: 3 } } }));
     servedOverOci.add('acme/http-filter@1.0.0');
     servedOverOci.add('acme/tcp-filter@1.0.0');
 
@@ -138,6 +139,21 @@ describe('ProxyConfigService', () => {
     const error = await refusal(service.envoy('acme', 'tcp-filter', '1.0.0', { filter: 'http' }, undefined));
     expect(error.status).toBe(400);
     expect(error.extensions.errors).toEqual([{ field: 'query.filter', message: expect.stringContaining('TCP callbacks only') }]);
+  });
+
+  it('restricts the plugin to the host functions it imports and the callbacks it exports, as the analysis lists them', async () => {
+    const allowed = async (name: string) => {
+      const body = (await service.envoy('acme', name, '1.0.0', { format: 'json' }, undefined)).body as EnvoyConfigJson;
+      const [filter] = 'http_filters' in body.envoy ? body.envoy.http_filters : body.envoy.filters;
+      return filter.typed_config.config.capability_restriction_config;
+    };
+    expect(await allowed('http-filter')).toEqual({ allowed_capabilities: { proxy_log: {}, proxy_on_context_create: {}, proxy_on_request_headers: {} } });
+    expect(await allowed('tcp-filter')).toEqual({
+      allowed_capabilities: { proxy_log: {}, proxy_on_context_create: {}, proxy_on_downstream_data: {}, proxy_on_new_connection: {} },
+    });
+    // A report that left exports out would give a list that switches the rest off: none is written.
+    expect(await allowed('cut-short')).toBeUndefined();
+    expect((await service.envoy('acme', 'cut-short', '1.0.0', {}, undefined)).body).toContain('# No capability_restriction_config');
   });
 
   it('refuses a network filter for an HTTP-only module (400, query.filter)', async () => {

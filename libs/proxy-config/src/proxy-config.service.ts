@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { StoredAnalysis } from '../../analysis/index.js';
+import { restrictableCapabilities, type StoredAnalysis } from '../../analysis/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { digestHex, blobLink, invalidInput, RegistryError } from '../../domain/index.js';
 import { OciService } from '../../oci/index.js';
@@ -170,5 +170,13 @@ function abiSummary({ report, decision }: StoredAnalysis): AbiSummary {
     envoy: { loads: proxyWasm.envoy.loads, reasons: proxyWasm.envoy.reasons },
     compatibility: report.compatibility.map(({ host, versions, reason }) => ({ host, versions, reason })),
     warnings: decision.warnings.map((finding) => finding.message),
+    allowedCapabilities: allowedCapabilities(report),
   };
+}
+
+/** Null when the report's lists are cut short (REPORT_LIMITS) or the module uses nothing the host checks. */
+function allowedCapabilities(report: StoredAnalysis['report']): string[] | null {
+  if ((report.omitted['imports'] ?? 0) > 0 || (report.omitted['exports'] ?? 0) > 0) return null;
+  const names = restrictableCapabilities(report.imports, report.exports, report.proxyWasm!.abiVersion);
+  return names.length === 0 ? null : names;
 }

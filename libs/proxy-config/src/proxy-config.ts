@@ -46,6 +46,14 @@ export interface AbiSummary {
   compatibility: readonly HostSupport[];
   /** The analysis findings the registry's policy let through, as sentences. */
   warnings: readonly string[];
+  /**
+   * What the Envoy configuration's capability_restriction_config allows: the host functions the
+   * module imports and the callbacks it exports, as Envoy's C++ host checks them (analysis
+   * restrictableCapabilities). Null when the analysis lists only part of the imports or exports,
+   * or nothing at all: an incomplete list would silently switch off the rest, and an empty one
+   * allows everything.
+   */
+  allowedCapabilities: readonly string[] | null;
 }
 
 export interface ProxyConfigInput {

@@ -92,7 +92,9 @@ export class EnvoyConfigView extends ConfigSummaryView {
     additionalProperties: true,
     description:
       'Envoy v3 configuration, snake_case field names: `http_filters` (HTTP) or `filters` (network) with the Wasm filter entry, ' +
-      'and `clusters` with the cluster the module is fetched through.',
+      'and `clusters` with the cluster the module is fetched through. The filter\'s `capability_restriction_config.allowed_capabilities` ' +
+      'lists the host functions the module imports and the callbacks it exports (Envoy 1.18 and later enforce it); it is absent when ' +
+      'the analysis could not list them all.',
   })
   envoy!: object;
 }

@@ -21,7 +21,8 @@ export const SNAPSHOT_ROOTS = [
 export const SNAPSHOT_FOLLOW: Readonly<Record<string, readonly string[]>> = {
   'envoy.extensions.filters.http.wasm.v3.Wasm': ['config'],
   'envoy.extensions.filters.network.wasm.v3.Wasm': ['config'],
-  'envoy.extensions.wasm.v3.PluginConfig': ['vm_config'],
+  'envoy.extensions.wasm.v3.PluginConfig': ['vm_config', 'capability_restriction_config'],
+  'envoy.extensions.wasm.v3.CapabilityRestrictionConfig': ['allowed_capabilities'],
   'envoy.extensions.wasm.v3.VmConfig': ['code'],
   'envoy.config.core.v3.AsyncDataSource': ['remote'],
   'envoy.config.core.v3.RemoteDataSource': ['http_uri', 'retry_policy'],

@@ -16,6 +16,14 @@ export const HTTP_ABI: AbiSummary = {
     { host: 'istio', versions: '>=1.8', reason: 'ABI 0.2.1, inferred' },
   ],
   warnings: [],
+  // A module whose analysis could not list every import and export: no restriction is written.
+  allowedCapabilities: null,
+};
+
+/** The HTTP module above as the analysis lists it whole: imports proxy_log, exports two callbacks. */
+export const RESTRICTED_HTTP_ABI: AbiSummary = {
+  ...HTTP_ABI,
+  allowedCapabilities: ['proxy_log', 'proxy_on_context_create', 'proxy_on_request_headers'],
 };
 
 export const NETWORK_ABI: AbiSummary = {

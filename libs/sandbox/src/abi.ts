@@ -62,17 +62,31 @@ export const PeerType = { Unknown: 0, Local: 1, Remote: 2 } as const;
 /** What the C++ host's StatusCode says when a gRPC call cannot reach its cluster. */
 export const GRPC_UNAVAILABLE = 14;
 
-const ACTIONS: readonly FilterAction[] = [
-  'Continue',
-  'Pause',
-  'StopAllIterationAndBuffer',
-  'StopAllIterationAndWatermark',
-  'StopIteration',
-];
+/** Which status a callback's result is read as (cpp-host context.h / Envoy's filter statuses). */
+export type ActionKind = 'headers' | 'data' | 'trailers' | 'network';
 
-/** The name of a filter action a callback returned (proxy_action_t / Envoy's FilterHeadersStatus numbers). */
-export function filterActionName(value: number): FilterAction {
-  return ACTIONS[value] ?? `unknown(${value})`;
+/**
+ * The name of the action a callback returned. Headers: FilterHeadersStatus (0 Continue, 1 StopIteration,
+ * 2 ContinueAndEndStream, 3 StopAllIterationAndBuffer, 4 StopAllIterationAndWatermark); data: FilterDataStatus
+ * (0 Continue, 1 StopIterationAndBuffer, 2 StopIterationAndWatermark, 3 StopIterationNoBuffer); trailers and
+ * network filters: 0 Continue, 1 StopIteration. The SDKs call 1 "Pause".
+ */
+export function filterActionName(value: number, kind: ActionKind): FilterAction {
+  if (value === 0) return 'Continue';
+  if (value === 1) return 'Pause';
+  if (kind === 'headers' && value === 3) return 'StopAllIterationAndBuffer';
+  if (kind === 'headers' && value === 4) return 'StopAllIterationAndWatermark';
+  if (kind === 'data' && value === 3) return 'StopIteration';
+  return `unknown(${value})`;
+}
+
+/**
+ * Whether the result holds the stream until the plugin continues it. Headers: anything but Continue and
+ * ContinueAndEndStream (cpp-host turns StopIteration, and any unknown value, into StopAllIterationAndWatermark:
+ * nothing after the headers reaches the filter until it continues).
+ */
+export function stopsIteration(value: number, kind: ActionKind): boolean {
+  return kind === 'headers' ? value !== 0 && value !== 2 : value !== 0;
 }
 
 /** An export's shape: i32 parameters and whether it returns an i32 (cpp-host WasmCallVoid<N> / WasmCallWord<N>). */

@@ -265,6 +265,24 @@ describe('what a request tells', () => {
     expect(messages(login.logs)).toEqual(['00', 'response headers']);
   });
 
+  it('holds a request whose headers paused and nobody continued; a body held for its trailers goes on', async () => {
+    const m = new PluginWat();
+    // Pauses the headers of a request without a body; holds any body (1: StopIterationAndBuffer).
+    const wat = m.build({
+      body: `
+  (func (export "proxy_on_request_headers") (param i32 i32) (param $eos i32) (result i32) (local.get $eos))
+  (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_request_trailers") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))`,
+    });
+    const { trace } = await trial(wat, { requests: [DEFAULT_REQUESTS[0]!, UPLOAD, { ...UPLOAD, name: 'no trailers', trailers: [] }] });
+    expect(trace.requests.map((r) => [r.name, r.outcome, r.steps.map((s) => `${s.callback.replace('proxy_on_', '')}:${s.action}`)])).toEqual([
+      ['GET /', 'paused', ['request_headers:Pause', 'done:null']],
+      ['POST /upload', 'completed', ['request_headers:Continue', 'request_body:Pause', 'request_trailers:Continue', 'done:null']],
+      ['no trailers', 'paused', ['request_headers:Continue', 'request_body:Pause', 'done:null']],
+    ]);
+  });
+
   function callingOutPlugin(): string {
     const m = new PluginWat();
     return m.build({

@@ -5,7 +5,9 @@ import {
   HTTP_CALLBACKS,
   NETWORK_CALLBACKS,
   PeerType,
+  type ActionKind,
   filterActionName,
+  stopsIteration,
 } from './abi.js';
 import { DEFAULT_REQUESTS, SYNTHETIC_AUTHORITY } from './default-requests.js';
 import { MemoryFault } from './module-memory.js';
@@ -511,9 +513,10 @@ class Trial {
     this.steps = item.steps;
     const metricsBefore = recording ? host.metricValues() : null;
 
-    // Runs one callback; false when the request cannot go on (failure, local response, closed).
+    // Runs one callback and delivers what it asked for; false when the request cannot go on (failure, local
+    // response, closed, headers held). Held body or trailers let the next callback run, as Envoy buffers them.
     let paused = false;
-    const step = (name: string, args: number[], side: 'request' | 'response' | null): boolean => {
+    const step = (name: string, args: number[], side: 'request' | 'response', kind: ActionKind): boolean => {
       stream.continued.clear();
       const result = this.call(name, args, contextId);
       if (!result.ok) {
@@ -521,20 +524,27 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
-      if (side && result.exported) paused = result.value !== 0;
+      if (result.exported) {
+        this.step(item.steps, { callback: name, action: filterActionName(result.value ?? 0, kind) });
+        paused = stopsIteration(result.value ?? 0, kind);
+      }
       const failure = this.settle(rootId);
       if (failure) {
         item.failure = failure;
         item.outcome = 'failed';
         return false;
       }
-      if (side && stream.continued.has(side)) paused = false;
+      if (stream.continued.has(side)) paused = false;
       if (stream.closed) {
         item.outcome = 'closed';
         return false;
       }
-      return stream.localResponse === null;
+      if (stream.localResponse !== null) return false;
+      if (kind === 'headers' && paused) {
+        item.outcome = 'paused';
+        return false;
+      }
+      return true;
     };
 
     const created = this.call('proxy_on_context_create', [contextId, rootId], contextId);
@@ -547,10 +557,12 @@ class Trial {
     const hasTrailers = synthetic.trailers.length > 0;
     if (going) {
       const n = stream.maps[0]!.length;
-      going = step('proxy_on_request_headers', abi01 ? [contextId, n] : [contextId, n, !hasBody && !hasTrailers ? 1 : 0], 'request');
+      going = step('proxy_on_request_headers', abi01 ? [contextId, n] : [contextId, n, !hasBody && !hasTrailers ? 1 : 0], 'request', 'headers');
     }
-    if (going && hasBody) going = step('proxy_on_request_body', [contextId, stream.buffers.request_body!.length, hasTrailers ? 0 : 1], 'request');
-    if (going && hasTrailers) going = step('proxy_on_request_trailers', [contextId, stream.maps[1]!.length], 'request');
+    if (going && hasBody) {
+      going = step('proxy_on_request_body', [contextId, stream.buffers.request_body!.length, hasTrailers ? 0 : 1], 'request', 'data');
+    }
+    if (going && hasTrailers) going = step('proxy_on_request_trailers', [contextId, stream.maps[1]!.length], 'request', 'trailers');
     if (going && paused) {
       item.outcome = 'paused';
       going = false;
@@ -571,17 +583,17 @@ class Trial {
       const body = stream.buffers.response_body!;
       const trailers = stream.maps[3];
       paused = false;
-      const pass = (name: string, args: number[]): boolean => {
+      const pass = (name: string, args: number[], kind: ActionKind): boolean => {
         const before = stream.localResponse;
-        const ok = step(name, args, 'response');
+        const ok = step(name, args, 'response', kind);
         // A local response sent while answering is recorded; the response already under way ends with it.
         return ok || (before !== null && stream.localResponse === before && item.failure === null && !stream.closed);
       };
       let on = true;
       const n = stream.maps[2]!.length;
-      on = pass('proxy_on_response_headers', abi01 ? [contextId, n] : [contextId, n, body.length === 0 && trailers.length === 0 ? 1 : 0]);
-      if (on && body.length > 0) on = pass('proxy_on_response_body', [contextId, body.length, trailers.length === 0 ? 1 : 0]);
-      if (on && trailers.length > 0) on = pass('proxy_on_response_trailers', [contextId, trailers.length]);
+      on = pass('proxy_on_response_headers', abi01 ? [contextId, n] : [contextId, n, body.length === 0 && trailers.length === 0 ? 1 : 0], 'headers');
+      if (on && body.length > 0) on = pass('proxy_on_response_body', [contextId, body.length, trailers.length === 0 ? 1 : 0], 'data');
+      if (on && trailers.length > 0) on = pass('proxy_on_response_trailers', [contextId, trailers.length], 'trailers');
       if (on && paused && item.outcome === 'completed') item.outcome = 'paused';
       if (local && item.outcome !== 'failed' && item.outcome !== 'closed') item.outcome = 'local_response';
     }
@@ -658,8 +670,8 @@ class Trial {
         item.outcome = 'failed';
         return false;
       }
-      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value) : null });
-      if (side && result.exported) paused = result.value !== 0;
+      if (result.exported) this.step(item.steps, { callback: name, action: side && result.value !== null ? filterActionName(result.value, 'network') : null });
+      if (side && result.exported) paused = stopsIteration(result.value ?? 0, 'network');
       const failure = this.settle(rootId);
       if (failure) {
         item.failure = failure;
