@@ -17,7 +17,7 @@ import {
   wellBehavedFilter,
 } from '../../../testing/hostile-plugins.js';
 import { startLivenessProbe, type LivenessProbe } from '../../../testing/liveness-probe.js';
-import { runTrial, spawnTrialProcess, TrialPool, TrialsBusyError } from './trial-runner.js';
+import { processEndFailure, runTrial, spawnTrialProcess, TrialPool, TrialsBusyError } from './trial-runner.js';
 import type { TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
 // Needs the compiled process entry (dist/libs/sandbox/src/trial.worker.js): `npm run build` first, as `npm test` does.
@@ -107,6 +107,30 @@ describe('runTrial holds a module to its memory', () => {
     // A callback deadline long enough for the heap to run out first.
     const trace = await runTrial(trialOf(await tableGrowBomb(), { callbackMs: 9_000 }));
     expect(trace.start.failure).toEqual({ kind: 'out_of_memory', callback: 'proxy_on_vm_start', message: "the sandbox's heap passed its limit of 48 MiB in proxy_on_vm_start" });
+  });
+});
+
+describe('a process that ends without its trace', () => {
+  it("is out of memory when V8 says its heap is full, naming the heap's limit", () => {
+    const stderr = '<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n';
+    expect(processEndFailure({ code: null, signal: 'SIGABRT', stderr, callback: 'proxy_on_tick', limits: LIMITS })).toEqual({
+      kind: 'out_of_memory',
+      callback: 'proxy_on_tick',
+      message: "the sandbox's heap passed its limit of 48 MiB in proxy_on_tick",
+    });
+  });
+
+  it('is a host error otherwise, with what the process said', () => {
+    expect(processEndFailure({ code: null, signal: 'SIGSEGV', stderr: '', callback: null, limits: LIMITS })).toEqual({
+      kind: 'host_error',
+      callback: null,
+      message: "the sandbox's process stopped (SIGSEGV)",
+    });
+    expect(processEndFailure({ code: 1, signal: null, stderr: 'TypeError: x is not a function\n', callback: 'proxy_on_log', limits: LIMITS })).toEqual({
+      kind: 'host_error',
+      callback: 'proxy_on_log',
+      message: "the sandbox's process stopped (exit code 1): TypeError: x is not a function",
+    });
   });
 });
 

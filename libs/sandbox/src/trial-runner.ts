@@ -83,19 +83,7 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
         resolve({ failure: { kind: 'host_error', callback: null, message: `the sandbox's process failed: ${error.message}` } }),
       );
       // 'close': after the process exited and its stderr was read to the end.
-      child.once('close', (code, signal) => {
-        const callback = inCallback?.callback ?? null;
-        const said = stderr.trim();
-        resolve({
-          failure: /out of memory/i.test(said)
-            ? { kind: 'out_of_memory', callback, message: `the sandbox's heap passed its limit of ${limits.heapMb} MiB${callback ? ` in ${callback}` : ''}` }
-            : {
-                kind: 'host_error',
-                callback,
-                message: `the sandbox's process stopped (${signal ?? `exit code ${code}`})${said === '' ? '' : `: ${said}`}`,
-              },
-        });
-      });
+      child.once('close', (code, signal) => resolve({ failure: processEndFailure({ code, signal, stderr, callback: inCallback?.callback ?? null, limits }) }));
       watchdog = setInterval(
         () => {
           if (inCallback && performance.now() - inCallback.since > limits.callbackMs) {
@@ -188,6 +176,27 @@ export function spawnTrialProcess(limits: TrialLimits, entry: string[]): ChildPr
     ],
     { env: {}, stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true },
   );
+}
+
+/** Why a trial's process ended before handing over its trace: V8 aborting on a full heap, or anything else. */
+export function processEndFailure(end: {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  callback: TrialCallback | null;
+  limits: TrialLimits;
+}): TrialFailure {
+  const { callback, limits } = end;
+  const said = end.stderr.trim();
+  // The module cannot write to this stderr (WASI output is captured as logs): only Node and V8 do.
+  if (/out of memory/i.test(said)) {
+    return { kind: 'out_of_memory', callback, message: `the sandbox's heap passed its limit of ${limits.heapMb} MiB${callback ? ` in ${callback}` : ''}` };
+  }
+  return {
+    kind: 'host_error',
+    callback,
+    message: `the sandbox's process stopped (${end.signal ?? `exit code ${end.code}`})${said === '' ? '' : `: ${said}`}`,
+  };
 }
 
 /** The trial is refused: every slot is taken and the queue is full. The API answers 503 trials_busy. */
