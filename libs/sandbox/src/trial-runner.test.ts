@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -169,6 +171,7 @@ describe('runTrial reports what the module does to itself and to the host', () =
 
 describe('the trial thread sees nothing of the registry', () => {
   it('the process starts with an empty environment, no arguments, and cannot read a file nor start a process', async () => {
+    // (It may start threads: its watcher is one. The module runs no JavaScript, so cannot start any.)
     process.env.SANDBOX_TEST_SECRET = 'must-not-leak';
     try {
       const source = `
@@ -180,7 +183,7 @@ describe('the trial thread sees nothing of the registry', () => {
           readFile: attempt(() => readFileSync('/etc/hostname')),
           readRepository: attempt(() => readFileSync(${JSON.stringify(fileURLToPath(new URL('../../../package.json', import.meta.url)))})),
           spawn: attempt(() => require('node:child_process').execFileSync('/bin/true')),
-          worker: attempt(() => new (require('node:worker_threads').Worker)('1', { eval: true })),
+          write: attempt(() => require('node:fs').writeFileSync('/tmp/sandbox-test-must-not-exist', 'x')),
         }));`;
       const child = spawnTrialProcess(LIMITS, ['-e', source]);
       child.stdin!.end();
@@ -194,7 +197,7 @@ describe('the trial thread sees nothing of the registry', () => {
         readFile: 'ERR_ACCESS_DENIED',
         readRepository: 'ERR_ACCESS_DENIED',
         spawn: 'ERR_ACCESS_DENIED',
-        worker: 'ERR_ACCESS_DENIED',
+        write: 'ERR_ACCESS_DENIED',
       });
     } finally {
       delete process.env.SANDBOX_TEST_SECRET;
@@ -209,6 +212,51 @@ describe('the trial thread sees nothing of the registry', () => {
     } finally {
       delete process.env.SANDBOX_TEST_SECRET;
     }
+  });
+});
+
+describe('a runner that dies', () => {
+  /** Pids of the processes whose parent is `pid`. */
+  const childrenOf = (pid: number): number[] =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((entry) => {
+        try {
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    } catch {
+      return false;
+    }
+  };
+
+  it('leaves no trial process behind, not even one stuck in an endless callback', async () => {
+    const sandbox = fileURLToPath(new URL('../../../dist/libs/sandbox/index.js', import.meta.url));
+    const source = `
+      import { runTrial } from ${JSON.stringify(sandbox)};
+      const chunks = []; for await (const chunk of process.stdin) chunks.push(chunk);
+      runTrial({ module: new Uint8Array(Buffer.concat(chunks)), configurations: [], vmConfiguration: '', rootId: 'orphan',
+        limits: ${JSON.stringify({ ...LIMITS, callbackMs: 60_000, trialMs: 60_000 })} });`;
+    const runner = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['pipe', 'ignore', 'inherit'] });
+    runner.stdin.end(await loopAtVmStart());
+    let trials: number[] = [];
+    for (let waited = 0; trials.length === 0 && waited < 10_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      trials = childrenOf(runner.pid!);
+    }
+    expect(trials.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // into the endless callback
+    runner.kill('SIGKILL');
+    for (let waited = 0; trials.some(alive) && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(trials.filter(alive)).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { failTrace, HOST_CAVEAT, type TrialPosition } from './perform-trial.js';
-import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage } from './trial-messages.js';
+import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage, WATCH_FD } from './trial-messages.js';
 import type { TrialCallback, TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
 /** Semi-space of the trial's process (young generation is three of them): the host's objects are small and short-lived. */
@@ -54,7 +54,6 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
   let trialDeadline: NodeJS.Timeout | undefined;
   try {
     const end = await new Promise<TrialEnd>((resolve) => {
-      const frames = new FrameReader();
       const handle = (message: TrialRunnerMessage): void => {
         switch (message.type) {
           case 'enter':
@@ -70,15 +69,20 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
           case 'done':
             resolve({ trace: message.trace });
             break;
+          case 'alive':
+            break;
         }
       };
-      child.stdio[MESSAGES_FD]!.on('data', (chunk: Buffer) => {
-        try {
-          for (const message of frames.push(chunk)) handle(message);
-        } catch (error) {
-          resolve({ failure: { kind: 'host_error', callback: inCallback?.callback ?? null, message: `the sandbox's process sent garbage: ${messageOf(error)}` } });
-        }
-      });
+      for (const fd of [MESSAGES_FD, WATCH_FD]) {
+        const frames = new FrameReader();
+        child.stdio[fd]!.on('data', (chunk: Buffer) => {
+          try {
+            for (const message of frames.push(chunk)) handle(message);
+          } catch (error) {
+            resolve({ failure: { kind: 'host_error', callback: inCallback?.callback ?? null, message: `the sandbox's process sent garbage: ${messageOf(error)}` } });
+          }
+        });
+      }
       child.once('error', (error) =>
         resolve({ failure: { kind: 'host_error', callback: null, message: `the sandbox's process failed: ${error.message}` } }),
       );
@@ -148,7 +152,7 @@ function prestart(limits: TrialLimits): void {
 
 /** A spare must not keep this process alive; one that runs a trial must. (A spare whose parent dies reads EOF and exits.) */
 function holdOpen(child: ChildProcess, hold: boolean): void {
-  for (const handle of [child, child.stdin, child.stderr, child.stdio[MESSAGES_FD]] as ({ ref(): void; unref(): void } | null)[]) {
+  for (const handle of [child, child.stdin, child.stderr, child.stdio[MESSAGES_FD], child.stdio[WATCH_FD]] as ({ ref(): void; unref(): void } | null)[]) {
     if (hold) handle?.ref();
     else handle?.unref();
   }
@@ -157,8 +161,8 @@ function holdOpen(child: ChildProcess, hold: boolean): void {
 /**
  * Starts a trial's process running `entry` (a script, or Node arguments): an empty environment, Node's
  * permission model allowing reads of the sandbox's compiled code only (WASI allowed: the host gives it no
- * directory), no code from strings, the heap limit of `limits.heapMb`. stdin carries the assignment, fd 3
- * the messages, stderr what Node says when the process dies; stdout is dropped.
+ * directory), no code from strings, the heap limit of `limits.heapMb`. stdin carries the assignment, fds 3
+ * and 4 the messages, stderr what Node says when the process dies; stdout is dropped.
  */
 export function spawnTrialProcess(limits: TrialLimits, entry: string[]): ChildProcess {
   const code = dirname(dirname(dirname(trialScript()))); // dist/libs: the sandbox and the analysis it uses
@@ -168,13 +172,15 @@ export function spawnTrialProcess(limits: TrialLimits, entry: string[]): ChildPr
       '--permission',
       `--allow-fs-read=${code}`,
       '--allow-wasi',
+      // The process's own watcher thread (trial-watcher.worker.ts); the module runs no JavaScript of its own.
+      '--allow-worker',
       '--disallow-code-generation-from-strings',
       '--no-warnings',
       `--max-old-space-size=${limits.heapMb}`,
       `--max-semi-space-size=${SEMI_SPACE_MB}`,
       ...entry,
     ],
-    { env: {}, stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true },
+    { env: {}, stdio: ['pipe', 'ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true },
   );
 }
 
