@@ -159,6 +159,7 @@ function watchEventLoop(): () => void {
 }
 
 async function main(): Promise<void> {
+  const machine = machineDescription('npm run bench:trial');
   const { modules, cleanup } = await prepareModules();
   const stopWatching = watchEventLoop();
   try {
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
       const failure = failuresOf(value)[0];
       hostile.push({ label, ms: took, outcome: failure ? `${failure.kind} in ${failure.callback ?? '(no callback)'}` : `no failure, ${value.hostCalls} host calls` });
     }
-    report(modules, samples, hostile);
+    report(machine, modules, samples, hostile);
   } finally {
     stopWatching();
     cleanup();
@@ -215,6 +216,7 @@ async function main(): Promise<void> {
 }
 
 function report(
+  machine: string[],
   modules: BenchModule[],
   samples: Map<BenchModule, Samples>,
   hostile: { label: string; ms: number; outcome: string }[],
@@ -222,7 +224,7 @@ function report(
   const lines = [
     '### Machine',
     '',
-    ...machineDescription('npm run bench:trial'),
+    ...machine,
     '',
     '### Figures',
     '',
