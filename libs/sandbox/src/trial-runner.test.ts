@@ -93,6 +93,7 @@ describe('runTrial holds a module to its memory', () => {
   it('memory.grow fails at the cap, and the trap that follows is reported as out of memory naming the cap', async () => {
     const trace = await runTrial(trialOf(await memoryGrowBomb()));
     expect(trace.start.failure).toMatchObject({ kind: 'out_of_memory', callback: 'proxy_on_vm_start', message: expect.stringContaining('16 MiB') });
+    expect(trace.findings).toEqual([{ code: 'trial_start_failed', message: expect.stringContaining('out_of_memory in proxy_on_vm_start') }]);
   });
 
   it('a module whose memory starts over the cap is refused before it runs', async () => {

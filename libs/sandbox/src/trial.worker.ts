@@ -3,7 +3,7 @@ import { setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CALLBACK_BOARD_BYTES, CallbackBoard } from './callback-board.js';
 import { capMemory, WASM_PAGE_BYTES } from './memory-cap.js';
-import { failTrace, performTrial, type TrialWatch } from './perform-trial.js';
+import { failTrace, performTrial, trialFindings, type TrialWatch } from './perform-trial.js';
 import { encodeFrame, MESSAGES_FD, readAssignment, type TrialRunnerMessage } from './trial-messages.js';
 import type { TrialFailure, TrialTrace } from './trial-types.js';
 
@@ -103,7 +103,7 @@ function namingTheCap(trace: TrialTrace): TrialTrace {
           message: `the module trapped with its memory at the sandbox's cap of ${request.limits.memoryMb} MiB, where memory.grow fails: ${failure.message}`,
         }
       : failure;
-  return {
+  const renamed: TrialTrace = {
     ...trace,
     start: { ...trace.start, failure: rename(trace.start.failure) },
     configurations: trace.configurations.map((c) => ({ ...c, failure: rename(c.failure) })),
@@ -111,6 +111,7 @@ function namingTheCap(trace: TrialTrace): TrialTrace {
     connections: trace.connections.map((c) => ({ ...c, failure: rename(c.failure) })),
     ticks: { ...trace.ticks, failure: rename(trace.ticks.failure) },
   };
+  return { ...renamed, findings: trialFindings(renamed) };
 }
 
 const capped = capMemory(request.module, capPages);
