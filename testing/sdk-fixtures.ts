@@ -53,7 +53,8 @@ function cacheDir(): Promise<string> {
 
 const memo = new Map<string, Promise<SdkFixture>>();
 
-function memoized(name: string, build: () => Promise<SdkFixture>): Promise<SdkFixture> {
+/** One build per name in this process. */
+export function memoized(name: string, build: () => Promise<SdkFixture>): Promise<SdkFixture> {
   let fixture = memo.get(name);
   if (!fixture) {
     fixture = build();
@@ -67,7 +68,7 @@ function memoized(name: string, build: () => Promise<SdkFixture>): Promise<SdkFi
  * Returns the cached output for `key`, or runs `build(dir, out)` in a fresh
  * temp dir and caches what it wrote to `out`.
  */
-async function cachedBuild(
+export async function cachedBuild(
   name: string,
   key: string,
   toolchain: string,
@@ -93,7 +94,7 @@ async function cachedBuild(
   }
 }
 
-function run(file: string, args: string[], cwd?: string, env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
+export function run(file: string, args: string[], cwd?: string, env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) reject(Object.assign(error, { stdout, stderr }));
@@ -218,8 +219,8 @@ export class MissingToolchainError extends Error {
   /** The Debian packages to install. */
   readonly packages: string[];
 
-  constructor(packages: string[], detail: string) {
-    super(`cannot build C to wasm32-wasi: ${detail}; missing Debian packages: ${packages.join(', ')} (apt-get install -y ${packages.join(' ')})`);
+  constructor(packages: string[], detail: string, what = 'C to wasm32-wasi') {
+    super(`cannot build ${what}: ${detail}; missing Debian packages: ${packages.join(', ')} (apt-get install -y ${packages.join(' ')})`);
     this.name = 'MissingToolchainError';
     this.packages = packages;
   }
@@ -268,7 +269,8 @@ export async function checkClangWasiToolchain(clang = 'clang'): Promise<string> 
   return versionText.split('\n')[0]!.trim();
 }
 
-async function clangFixture(name: string, source: string, flags: string[], clang: string): Promise<SdkFixture> {
+/** Builds one C source with clang for wasm32-wasi (-O2, stripped), after checking the toolchain. */
+export async function clangFixture(name: string, source: string, flags: string[], clang: string): Promise<SdkFixture> {
   const version = await checkClangWasiToolchain(clang);
   const args = [CLANG_TARGET, '-O2', ...flags, '-Wl,--strip-all'];
   const key = JSON.stringify([version, args, source]);

@@ -912,20 +912,30 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** What a header map looks like after the module, against before: by name, first value. */
 export function headerChanges(before: Pairs, after: Pairs): HeaderChanges {
-  const first = (pairs: Pairs): Map<string, string> => {
-    const map = new Map<string, string>();
-    for (const [k, v] of pairs) if (!map.has(k)) map.set(k, v);
+  // Every value of a name counts: a plugin that adds a second x-request-id has added a header.
+  const grouped = (pairs: Pairs): Map<string, string[]> => {
+    const map = new Map<string, string[]>();
+    for (const [k, v] of pairs) map.set(k, [...(map.get(k) ?? []), v]);
     return map;
   };
-  const was = first(before);
-  const now = first(after);
+  const was = grouped(before);
+  const now = grouped(after);
   const added: Pairs = [];
   const replaced: [string, string, string][] = [];
   const removed: string[] = [];
-  for (const [k, v] of now) {
-    const old = was.get(k);
-    if (old === undefined) added.push([k, v]);
-    else if (old !== v) replaced.push([k, old, v]);
+  for (const [k, values] of now) {
+    const gone = [...(was.get(k) ?? [])];
+    const fresh: string[] = [];
+    for (const v of values) {
+      const at = gone.indexOf(v);
+      if (at >= 0) gone.splice(at, 1);
+      else fresh.push(v);
+    }
+    // Values that went and came in their place are replacements; what is left was added or removed.
+    const paired = Math.min(gone.length, fresh.length);
+    for (let i = 0; i < paired; i++) replaced.push([k, gone[i]!, fresh[i]!]);
+    for (const v of fresh.slice(paired)) added.push([k, v]);
+    if (gone.length > paired) removed.push(k);
   }
   for (const k of was.keys()) if (!now.has(k)) removed.push(k);
   const bound = TRACE_BOUNDS.headerChanges;

@@ -536,11 +536,8 @@ export class ProxyWasmHost {
         const size = buffer.bytes.length;
         if (from > size) count = 0;
         else if (from + count > size) count = size - from;
-        if (count === 0) {
-          m.setU32(ptrPtr, 0);
-          m.setU32(sizePtr, 0);
-          return R.Ok;
-        }
+        // cpp-host's get_buffer_bytes writes nothing for an empty range: the module's own pointers stay as they were.
+        if (count === 0) return R.Ok;
         m.copyOut(buffer.bytes.subarray(from, from + count), ptrPtr, sizePtr);
         return R.Ok;
       },
