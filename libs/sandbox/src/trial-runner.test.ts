@@ -152,6 +152,11 @@ describe('runTrial reports what the module does to itself and to the host', () =
     }
   });
 
+  it('bytes that are not a module end as a link failure at start, not a rejection', async () => {
+    const trace = await runTrial(trialOf(Buffer.from('(module)\n')));
+    expect(trace.start).toMatchObject({ linked: false, failure: { kind: 'link', callback: null, message: expect.stringContaining('WebAssembly text') } });
+  });
+
   it('pointers and lengths outside the memory get InvalidMemoryAccess from every host call, not a trap', async () => {
     const trace = await runTrial(trialOf(await outOfRangePointers()));
     expect(failuresOf(trace)).toEqual([]);
