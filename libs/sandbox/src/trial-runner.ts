@@ -109,7 +109,8 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
     clearInterval(watchdog);
     clearTimeout(trialDeadline);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    prestart(limits);
+    // After the caller has its trace: spawning blocks this thread while the kernel forks it (5-100 ms).
+    setImmediate(() => prestart(limits));
   }
 }
 
