@@ -3,10 +3,11 @@ import type { TrialPosition } from './perform-trial.js';
 import type { TrialCallback, TrialRequest, TrialTrace } from './trial-types.js';
 
 /**
- * What the runner and the trial's process say to each other. The runner writes one assignment to the
- * process's stdin (assignmentChunks); the process writes TrialRunnerMessages, each as a frame (u32 LE length,
- * then the V8 serialization), with blocking writes: its main thread the checkpoints and the trace on fd 3, its
- * watcher thread which callback is running on fd 4 (one writer per fd, so frames never interleave).
+ * What the runner and the trial's process say to each other. The runner writes assignments to the process's
+ * stdin, one after another (assignmentChunks): a process runs one trial at a time and waits for the next; the
+ * process writes TrialRunnerMessages, each as a frame (u32 LE length, then the V8 serialization), with
+ * blocking writes: its main thread the checkpoints and the trace on fd 3, its watcher thread which callback is
+ * running on fd 4 (one writer per fd, so frames never interleave).
  */
 export interface TrialAssignment {
   request: TrialRequest;
@@ -15,22 +16,28 @@ export interface TrialAssignment {
 }
 
 /**
- * The assignment as chunks for a stream: a frame of everything but the module, then the module's bytes as
- * they are, so that a 30 MiB module is neither serialized nor copied on the runner's event loop.
+ * The assignment as chunks for a stream: the lengths of the head and the module, a head of everything but the
+ * module, then the module's bytes as they are, so that a 30 MiB module is neither serialized nor copied on the
+ * runner's event loop.
  */
 export function assignmentChunks({ request, unstarted }: TrialAssignment): Uint8Array[] {
   const { module, ...rest } = request;
   const head = serialize({ request: rest, unstarted });
-  const length = Buffer.allocUnsafe(4);
-  length.writeUInt32LE(head.length, 0);
-  return [length, head, module];
+  const lengths = Buffer.allocUnsafe(8);
+  lengths.writeUInt32LE(head.length, 0);
+  lengths.writeUInt32LE(module.byteLength, 4);
+  return [lengths, head, module];
 }
 
-/** The assignment from everything the process read on its stdin. */
-export function readAssignment(bytes: Buffer): TrialAssignment {
-  const length = bytes.readUInt32LE(0);
-  const { request, unstarted } = deserialize(bytes.subarray(4, 4 + length)) as { request: Omit<TrialRequest, 'module'>; unstarted: TrialTrace };
-  return { request: { ...request, module: bytes.subarray(4 + length) }, unstarted };
+/** The next assignment, read with `read` (exactly n bytes, or null when the stream ended before them); null when there is none. */
+export function readAssignment(read: (length: number) => Buffer | null): TrialAssignment | null {
+  const lengths = read(8);
+  if (lengths === null) return null;
+  const head = read(lengths.readUInt32LE(0));
+  const module = read(lengths.readUInt32LE(4));
+  if (head === null || module === null) throw new Error('the assignment ended before its announced length');
+  const { request, unstarted } = deserialize(head) as { request: Omit<TrialRequest, 'module'>; unstarted: TrialTrace };
+  return { request: { ...request, module }, unstarted };
 }
 
 /** enter, leave and alive on WATCH_FD; checkpoint and done on MESSAGES_FD. */

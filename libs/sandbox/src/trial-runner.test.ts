@@ -266,6 +266,47 @@ describe('a runner that dies', () => {
   });
 });
 
+describe('the processes trials run in', () => {
+  /** Pids of this process's children started with this heap limit (a limit no other test uses). */
+  const HEAP_MB = 47;
+  const trialProcesses = (): number[] =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((entry) => {
+        try {
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return parent === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(`--max-old-space-size=${HEAP_MB}`);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  const settled = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 200));
+  const comparable = (trace: TrialTrace) => ({ ...trace, elapsedMs: 0, cost: null });
+
+  it('runs the next trial in the process that handed over its trace, with nothing of the trial before; a process stopped at a deadline is replaced', async () => {
+    const good = trialOf(await wellBehavedFilter(), { heapMb: HEAP_MB });
+    const first = await runTrial(good);
+    await settled();
+    const afterFirst = trialProcesses();
+    expect(afterFirst).toHaveLength(1);
+
+    const second = await runTrial(good);
+    await settled();
+    expect(trialProcesses()).toEqual(afterFirst);
+    expect(comparable(second)).toEqual(comparable(first));
+
+    const stopped = await runTrial(trialOf(await loopAtVmStart(), { heapMb: HEAP_MB }));
+    expect(failuresOf(stopped).map((f) => f.failure.kind)).toEqual(['timeout']);
+    await settled();
+    const afterStop = trialProcesses();
+    expect(afterStop).toHaveLength(1);
+    expect(afterStop).not.toEqual(afterFirst);
+    expect(comparable(await runTrial(good))).toEqual(comparable(first));
+  });
+});
+
 describe('TrialPool', () => {
   it('a hostile trial beside a good one does not disturb it', async () => {
     const pool = new TrialPool({ concurrency: 2, queueLength: 0 });

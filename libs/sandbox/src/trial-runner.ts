@@ -13,12 +13,85 @@ const STDERR_KEPT = 1_024;
 
 type TrialEnd = { trace: TrialTrace } | { failure: TrialFailure };
 
+/** A process runs at most this many trials, then a new one takes over: nothing one module left behind (garbage, a grown heap) lasts. */
+export const TRIALS_PER_PROCESS = 50;
+/** An idle process nobody took within this long is stopped: it holds some 40 MB. */
+const IDLE_PROCESS_MS = 60_000;
+
+/** What the runner of the current trial hears from its process. */
+interface TrialListener {
+  message(message: TrialRunnerMessage): void;
+  garbage(error: unknown): void;
+  failed(error: Error): void;
+  ended(code: number | null, signal: NodeJS.Signals | null): void;
+}
+
 /**
- * Runs a trial in a fresh process and watches it: the process sees no environment and no file beyond the
+ * A trial's process with the frames it sends read for its whole life (a frame never straddles two trials) and
+ * handed to whichever trial it runs now.
+ */
+class TrialProcess {
+  readonly child: ChildProcess;
+  trials = 0;
+  stderr = '';
+  listener: TrialListener | null = null;
+  private failedToStart = false;
+
+  constructor(limits: TrialLimits) {
+    this.child = spawnTrialProcess(limits, [trialScript()]);
+    // The process may be gone before it has read everything (killed at a deadline): not an error of ours.
+    this.child.stdin!.on('error', () => {});
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
+    });
+    for (const fd of [MESSAGES_FD, WATCH_FD]) {
+      const frames = new FrameReader();
+      this.child.stdio[fd]!.on('data', (chunk: Buffer) => {
+        try {
+          for (const message of frames.push(chunk)) this.listener?.message(message);
+        } catch (error) {
+          this.listener?.garbage(error);
+        }
+      });
+    }
+    this.child.on('error', (error) => {
+      this.failedToStart ||= this.child.pid === undefined;
+      this.listener?.failed(error);
+    });
+    // 'close': after the process exited and its stderr was read to the end.
+    this.child.once('close', (code, signal) => this.listener?.ended(code, signal));
+  }
+
+  get alive(): boolean {
+    return !this.failedToStart && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  assign(request: TrialRequest, unstarted: TrialTrace, listener: TrialListener): void {
+    this.trials++;
+    this.stderr = '';
+    this.listener = listener;
+    holdOpen(this.child, true);
+    for (const chunk of assignmentChunks({ request, unstarted })) this.child.stdin!.write(chunk);
+  }
+
+  release(): void {
+    this.listener = null;
+    holdOpen(this.child, false);
+  }
+
+  kill(): void {
+    this.listener = null;
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Runs a trial in a process of its own and watches it: the process sees no environment and no file beyond the
  * sandbox's own code, and has its own heap limit; it is killed when a callback runs past `limits.callbackMs`
  * (from the moment it was entered) or the whole trial past `limits.trialMs`. What the module does never makes
  * this reject: a timeout, an exhausted heap or a crash become a failure in the trace, placed after the last
- * step the process handed over.
+ * step the process handed over. A process that handed over its trace runs the next trial (a fresh instance of
+ * the next module): Node's boot costs more CPU than most trials.
  *
  * A process, not a worker thread: V8 aborts the whole process when a Wasm module grows its tables (or other
  * engine-side objects) past a thread's heap limit, which resourceLimits do not catch.
@@ -30,64 +103,50 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
   let lastCheckpoint = unstarted;
   let position: TrialPosition = { section: 'start', index: 0 };
   let inCallback: { callback: TrialCallback; since: number } | null = null;
-  let stderr = '';
   const ended = (failure: TrialFailure): TrialTrace => ({
     ...failTrace(lastCheckpoint, position, failure),
     elapsedMs: Math.round(performance.now() - started),
   });
 
-  let child: ChildProcess;
+  let worker: TrialProcess;
   try {
-    child = trialProcess(limits);
+    worker = trialProcess(limits);
   } catch (error) {
     return ended({ kind: 'host_error', callback: null, message: `the sandbox's process could not start: ${messageOf(error)}` });
   }
-  // The process may be gone before it has read everything (killed at a deadline): not an error of ours.
-  child.stdin!.on('error', () => {});
-  for (const chunk of assignmentChunks({ request, unstarted })) child.stdin!.write(chunk);
-  child.stdin!.end();
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
-  });
 
   let watchdog: NodeJS.Timeout | undefined;
   let trialDeadline: NodeJS.Timeout | undefined;
+  let handedOver = false;
   try {
     const end = await new Promise<TrialEnd>((resolve) => {
-      const handle = (message: TrialRunnerMessage): void => {
-        switch (message.type) {
-          case 'enter':
-            inCallback = { callback: message.callback, since: performance.now() };
-            position = message.at;
-            break;
-          case 'leave':
-            inCallback = null;
-            break;
-          case 'checkpoint':
-            lastCheckpoint = message.trace;
-            break;
-          case 'done':
-            resolve({ trace: message.trace });
-            break;
-          case 'alive':
-            break;
-        }
-      };
-      for (const fd of [MESSAGES_FD, WATCH_FD]) {
-        const frames = new FrameReader();
-        child.stdio[fd]!.on('data', (chunk: Buffer) => {
-          try {
-            for (const message of frames.push(chunk)) handle(message);
-          } catch (error) {
-            resolve({ failure: { kind: 'host_error', callback: inCallback?.callback ?? null, message: `the sandbox's process sent garbage: ${messageOf(error)}` } });
+      worker.assign(request, unstarted, {
+        message(message) {
+          switch (message.type) {
+            case 'enter':
+              inCallback = { callback: message.callback, since: performance.now() };
+              position = message.at;
+              break;
+            case 'leave':
+              inCallback = null;
+              break;
+            case 'checkpoint':
+              lastCheckpoint = message.trace;
+              break;
+            case 'done':
+              handedOver = true;
+              resolve({ trace: message.trace });
+              break;
+            case 'alive':
+              break;
           }
-        });
-      }
-      child.once('error', (error) =>
-        resolve({ failure: { kind: 'host_error', callback: null, message: `the sandbox's process failed: ${error.message}` } }),
-      );
-      // 'close': after the process exited and its stderr was read to the end.
-      child.once('close', (code, signal) => resolve({ failure: processEndFailure({ code, signal, stderr, callback: inCallback?.callback ?? null, limits }) }));
+        },
+        garbage: (error) =>
+          resolve({ failure: { kind: 'host_error', callback: inCallback?.callback ?? null, message: `the sandbox's process sent garbage: ${messageOf(error)}` } }),
+        failed: (error) => resolve({ failure: { kind: 'host_error', callback: null, message: `the sandbox's process failed: ${error.message}` } }),
+        ended: (code, signal) =>
+          resolve({ failure: processEndFailure({ code, signal, stderr: worker.stderr, callback: inCallback?.callback ?? null, limits }) }),
+      });
       watchdog = setInterval(
         () => {
           if (inCallback && performance.now() - inCallback.since > limits.callbackMs) {
@@ -108,50 +167,57 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
   } finally {
     clearInterval(watchdog);
     clearTimeout(trialDeadline);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Only a process that handed over its whole trace is trusted with another trial; any other is stopped.
+    if (handedOver && worker.alive && worker.trials < TRIALS_PER_PROCESS) park(limits, worker);
+    else worker.kill();
     // After the caller has its trace: spawning blocks this thread while the kernel forks it (5-100 ms).
     setImmediate(() => prestart(limits));
   }
 }
 
-/** A process started ahead, per heap size, so that the next trial does not wait for Node to boot. */
-const spares = new Map<number, { child: ChildProcess; expiry: NodeJS.Timeout }>();
-/** A spare nobody took within this long is stopped: it holds some 40 MB. */
-const SPARE_IDLE_MS = 60_000;
+/** Processes waiting for a trial, per heap size: the last one used, or one started ahead. */
+const idle = new Map<number, { worker: TrialProcess; expiry: NodeJS.Timeout }>();
 
-/** A fresh process for one trial: the spare if there is one. */
-function trialProcess(limits: TrialLimits): ChildProcess {
-  const spare = spares.get(limits.heapMb);
-  spares.delete(limits.heapMb);
-  if (spare) clearTimeout(spare.expiry);
-  const alive = spare && spare.child.exitCode === null && spare.child.signalCode === null;
-  if (spare && !alive) spare.child.kill('SIGKILL');
-  const child = alive ? spare.child : spawnTrialProcess(limits, [trialScript()]);
-  holdOpen(child, true);
-  return child;
+/** A process for one trial: an idle one if there is one. */
+function trialProcess(limits: TrialLimits): TrialProcess {
+  const waiting = idle.get(limits.heapMb);
+  idle.delete(limits.heapMb);
+  if (waiting) clearTimeout(waiting.expiry);
+  if (waiting?.worker.alive) return waiting.worker;
+  waiting?.worker.kill();
+  return new TrialProcess(limits);
 }
 
-/** Starts the spare for the next trial: after this one, so that Node's boot does not compete with it for the CPU. */
+/** Keeps a process for the next trial of its heap size; one is enough (another one waiting is stopped). */
+function park(limits: TrialLimits, worker: TrialProcess): void {
+  worker.release();
+  const other = idle.get(limits.heapMb);
+  if (other) {
+    if (other.worker.alive) {
+      worker.kill();
+      return;
+    }
+    clearTimeout(other.expiry);
+  }
+  const expiry = setTimeout(() => {
+    if (idle.get(limits.heapMb)?.worker === worker) idle.delete(limits.heapMb);
+    worker.kill();
+  }, IDLE_PROCESS_MS);
+  expiry.unref();
+  idle.set(limits.heapMb, { worker, expiry });
+}
+
+/** Starts the process for the next trial when none waits: after this one, so that Node's boot does not compete with it for the CPU. */
 function prestart(limits: TrialLimits): void {
-  if (spares.has(limits.heapMb)) return;
+  if (idle.get(limits.heapMb)?.worker.alive) return;
   try {
-    const next = spawnTrialProcess(limits, [trialScript()]);
-    next.on('error', () => {
-      if (spares.get(limits.heapMb)?.child === next) spares.delete(limits.heapMb);
-    });
-    holdOpen(next, false);
-    const expiry = setTimeout(() => {
-      spares.delete(limits.heapMb);
-      next.kill('SIGKILL');
-    }, SPARE_IDLE_MS);
-    expiry.unref();
-    spares.set(limits.heapMb, { child: next, expiry });
+    park(limits, new TrialProcess(limits));
   } catch {
-    // no spare: the next trial starts its own process
+    // none started: the next trial starts its own process
   }
 }
 
-/** A spare must not keep this process alive; one that runs a trial must. (A spare whose parent dies reads EOF and exits.) */
+/** An idle process must not keep this process alive; one that runs a trial must. (An idle one whose parent dies reads EOF and exits.) */
 function holdOpen(child: ChildProcess, hold: boolean): void {
   for (const handle of [child, child.stdin, child.stderr, child.stdio[MESSAGES_FD], child.stdio[WATCH_FD]] as ({ ref(): void; unref(): void } | null)[]) {
     if (hold) handle?.ref();

@@ -4,14 +4,14 @@ import { Worker } from 'node:worker_threads';
 import { CALLBACK_BOARD_BYTES, CallbackBoard } from './callback-board.js';
 import { capMemory, WASM_PAGE_BYTES } from './memory-cap.js';
 import { failTrace, performTrial, trialFindings, type TrialWatch } from './perform-trial.js';
-import { encodeFrame, MESSAGES_FD, readAssignment, type TrialRunnerMessage } from './trial-messages.js';
+import { encodeFrame, MESSAGES_FD, readAssignment, type TrialAssignment, type TrialRunnerMessage } from './trial-messages.js';
 import type { TrialFailure, TrialTrace } from './trial-types.js';
 
 /**
- * The trial's process: a fresh one per trial (see trial-runner.ts for how it is started: no environment,
- * Node's permission model, its own heap), killed by the runner when a callback or the trial passes its
- * deadline. It tells the runner which callback it is in and hands over the trace after each step, so that
- * what ran before a breach is kept.
+ * The trial's process (see trial-runner.ts for how it is started: no environment, Node's permission model,
+ * its own heap): it runs the trials the runner assigns, one at a time, each in a fresh instance of its module,
+ * and is killed by the runner when a callback or a trial passes its deadline. It tells the runner which
+ * callback it is in and hands over the trace after each step, so that what ran before a breach is kept.
  */
 
 /** Niceness of the trial's threads: below the API's event loop, which answers requests. */
@@ -30,7 +30,7 @@ function post(message: TrialRunnerMessage): void {
 }
 
 // The module's exported memory, to tell a trap at the memory cap from another one. performTrial is synchronous,
-// so it instantiates with the constructor; this process runs one trial and nothing else reads the global.
+// so it instantiates with the constructor; this process runs one trial at a time and nothing else reads the global.
 interface WebAssemblyGlobal {
   Instance: new (module: unknown, imports?: unknown) => { exports: Record<string, unknown> };
   Memory: abstract new (...args: never[]) => { buffer: ArrayBuffer };
@@ -53,70 +53,75 @@ const boardBuffer = new SharedArrayBuffer(CALLBACK_BOARD_BYTES);
 const board = new CallbackBoard(boardBuffer);
 new Worker(new URL('./trial-watcher.worker.js', import.meta.url), { workerData: { board: boardBuffer } });
 
-/** Everything on stdin, with blocking reads (fewer wake-ups than a stream's 64 KiB chunks): the runner writes the assignment and closes it. */
-function readStdin(): Buffer {
-  let bytes = Buffer.allocUnsafe(1 << 20);
-  let length = 0;
-  for (;;) {
-    if (length === bytes.length) {
-      const larger = Buffer.allocUnsafe(bytes.length * 2);
-      bytes.copy(larger, 0, 0, length);
-      bytes = larger;
+/** Exactly `length` bytes of stdin, with blocking reads; null when it ended before the first of them (the runner went away). */
+function readStdin(length: number): Buffer | null {
+  const bytes = Buffer.allocUnsafe(length);
+  for (let filled = 0; filled < length; ) {
+    const read = readSync(0, bytes, filled, length - filled, null);
+    if (read === 0) {
+      if (filled === 0) return null;
+      throw new Error('stdin ended inside an assignment');
     }
-    const read = readSync(0, bytes, length, bytes.length - length, null);
-    if (read === 0) return bytes.subarray(0, length);
-    length += read;
+    filled += read;
   }
+  return bytes;
 }
 
-const input = readStdin();
-// A spare process whose runner went away gets no assignment.
-if (input.length === 0) process.exit(0);
-const { request, unstarted } = readAssignment(input);
-const capPages = Math.floor((request.limits.memoryMb * 2 ** 20) / WASM_PAGE_BYTES);
-const capBytes = capPages * WASM_PAGE_BYTES;
+/** Runs one assignment and hands over its trace. */
+function runAssignment({ request, unstarted }: TrialAssignment): void {
+  const capPages = Math.floor((request.limits.memoryMb * 2 ** 20) / WASM_PAGE_BYTES);
+  const capBytes = capPages * WASM_PAGE_BYTES;
+  memory = null;
 
-/** Callbacks that returned or failed with the module's memory at the cap, where every memory.grow fails. */
-const leftAtCap = new Set<string>();
-let current: string | null = null;
-const watch: TrialWatch = {
-  enter(callback, at) {
-    current = callback;
-    board.enter(callback, at);
-  },
-  leave() {
-    if (current !== null && memory !== null && memory.buffer.byteLength >= capBytes) leftAtCap.add(current);
-    current = null;
-    board.leave();
-  },
-  checkpoint: (trace) => post({ type: 'checkpoint', trace: namingTheCap(trace) }),
-};
-
-/** A trap in a callback that ended with the memory at the cap is reported as out of memory, naming the cap. */
-function namingTheCap(trace: TrialTrace): TrialTrace {
-  if (leftAtCap.size === 0) return trace;
-  const rename = (failure: TrialFailure | null): TrialFailure | null =>
-    failure?.kind === 'trap' && failure.callback !== null && leftAtCap.has(failure.callback)
-      ? {
-          kind: 'out_of_memory',
-          callback: failure.callback,
-          message: `the module trapped with its memory at the sandbox's cap of ${request.limits.memoryMb} MiB, where memory.grow fails: ${failure.message}`,
-        }
-      : failure;
-  const renamed: TrialTrace = {
-    ...trace,
-    start: { ...trace.start, failure: rename(trace.start.failure) },
-    configurations: trace.configurations.map((c) => ({ ...c, failure: rename(c.failure) })),
-    requests: trace.requests.map((r) => ({ ...r, failure: rename(r.failure) })),
-    connections: trace.connections.map((c) => ({ ...c, failure: rename(c.failure) })),
-    ticks: { ...trace.ticks, failure: rename(trace.ticks.failure) },
+  /** Callbacks that returned or failed with the module's memory at the cap, where every memory.grow fails. */
+  const leftAtCap = new Set<string>();
+  let current: string | null = null;
+  const watch: TrialWatch = {
+    enter(callback, at) {
+      current = callback;
+      board.enter(callback, at);
+    },
+    leave() {
+      if (current !== null && memory !== null && memory.buffer.byteLength >= capBytes) leftAtCap.add(current);
+      current = null;
+      board.leave();
+    },
+    checkpoint: (trace) => post({ type: 'checkpoint', trace: namingTheCap(trace) }),
   };
-  return { ...renamed, findings: trialFindings(renamed) };
+
+  /** A trap in a callback that ended with the memory at the cap is reported as out of memory, naming the cap. */
+  function namingTheCap(trace: TrialTrace): TrialTrace {
+    if (leftAtCap.size === 0) return trace;
+    const rename = (failure: TrialFailure | null): TrialFailure | null =>
+      failure?.kind === 'trap' && failure.callback !== null && leftAtCap.has(failure.callback)
+        ? {
+            kind: 'out_of_memory',
+            callback: failure.callback,
+            message: `the module trapped with its memory at the sandbox's cap of ${request.limits.memoryMb} MiB, where memory.grow fails: ${failure.message}`,
+          }
+        : failure;
+    const renamed: TrialTrace = {
+      ...trace,
+      start: { ...trace.start, failure: rename(trace.start.failure) },
+      configurations: trace.configurations.map((c) => ({ ...c, failure: rename(c.failure) })),
+      requests: trace.requests.map((r) => ({ ...r, failure: rename(r.failure) })),
+      connections: trace.connections.map((c) => ({ ...c, failure: rename(c.failure) })),
+      ticks: { ...trace.ticks, failure: rename(trace.ticks.failure) },
+    };
+    return { ...renamed, findings: trialFindings(renamed) };
+  }
+
+  const capped = capMemory(request.module, capPages);
+  const trace = capped.ok
+    ? performTrial({ ...request, module: capped.module }, watch)
+    : failTrace(unstarted, { section: 'start', index: 0 }, { kind: capped.kind, callback: null, message: capped.message });
+  post({ type: 'done', trace: namingTheCap(trace) });
+  memory = null;
 }
 
-const capped = capMemory(request.module, capPages);
-const trace = capped.ok
-  ? performTrial({ ...request, module: capped.module }, watch)
-  : failTrace(unstarted, { section: 'start', index: 0 }, { kind: capped.kind, callback: null, message: capped.message });
-post({ type: 'done', trace: namingTheCap(trace) });
-process.exit(0);
+// One assignment after another until the runner closes stdin (it keeps the process for the next trial, or it went away).
+for (;;) {
+  const assignment = readAssignment(readStdin);
+  if (assignment === null) process.exit(0);
+  runAssignment(assignment);
+}
