@@ -192,8 +192,12 @@ interface Outcome {
 
 const at = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : NaN);
 const step = (view: VersionView, name: string): StepView | undefined => view.pipeline.find((s) => s.step === name);
-const stepMs = (view: VersionView, name: string): number => at(step(view, name)?.finishedAt) - at(step(view, name)?.startedAt);
-const STEP_NAMES = ['analysis', 'sbom', 'signature'] as const;
+/** A step's time; 0 for one never started (a skipped trial). */
+const stepMs = (view: VersionView, name: string): number => {
+  const ms = at(step(view, name)?.finishedAt) - at(step(view, name)?.startedAt);
+  return Number.isNaN(ms) ? 0 : ms;
+};
+const STEP_NAMES = ['analysis', 'trial', 'sbom', 'signature'] as const;
 
 /** Derived times of one outcome, in ms. */
 function times(o: Outcome): Record<'ready' | 'created' | 'queue' | 'busy' | 'bookkeeping' | (typeof STEP_NAMES)[number], number> {
@@ -211,8 +215,8 @@ function times(o: Outcome): Record<'ready' | 'created' | 'queue' | 'busy' | 'boo
     // first step started → ready: the job's own time.
     busy: readyAt - firstStart,
     ...steps,
-    // The job's time outside the three steps: reading and writing its state between them, marking it ready.
-    bookkeeping: readyAt - firstStart - steps.analysis - steps.sbom - steps.signature,
+    // The job's time outside the steps: reading and writing its state between them, marking it ready.
+    bookkeeping: readyAt - firstStart - steps.analysis - steps.trial - steps.sbom - steps.signature,
   };
 }
 
@@ -440,6 +444,7 @@ function report(results: SetupResult[], header: string[]): string {
       row('PUT sent → 202, p50 / p95', (o) => p(o.map((x) => x.acceptMs))),
       row('Version created → first step started (outbox, queue), p50 / max', (o) => `${f(median(t(o, 'queue')))} / ${f(Math.max(...t(o, 'queue')))}`),
       row('Analysis step, p50', (o) => f(median(t(o, 'analysis')))),
+      row('Trial step (the sandbox), p50', (o) => f(median(t(o, 'trial')))),
       row('SBOM step, p50', (o) => f(median(t(o, 'sbom')))),
       row('Signature step, p50', (o) => f(median(t(o, 'signature')))),
       row('Between and after steps (state reads/writes), p50', (o) => f(median(t(o, 'bookkeeping')))),
@@ -458,6 +463,7 @@ function report(results: SetupResult[], header: string[]): string {
     ['Per version: created → first step started, p50 / max ms', (r) => `${f(median(bt(r, 'queue')))} / ${f(Math.max(...bt(r, 'queue')))}`],
     ['Per version: first step started → ready, p50 ms', (r) => f(median(bt(r, 'busy')))],
     ['— analysis step, p50 ms', (r) => f(median(bt(r, 'analysis')))],
+    ['— trial step, p50 ms', (r) => f(median(bt(r, 'trial')))],
     ['— SBOM step, p50 ms', (r) => f(median(bt(r, 'sbom')))],
     ['— signature step, p50 ms', (r) => f(median(bt(r, 'signature')))],
     ['— between and after steps, p50 ms', (r) => f(median(bt(r, 'bookkeeping')))],

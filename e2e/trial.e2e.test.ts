@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityProblems, launchChromium, screenshot } from '../testing/browser.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { AUTH_GATE_CONFIGURATION, clangAuthGatePlugin } from '../testing/sandbox-plugins.js';
 import { compileWat } from '../testing/wasm-fixtures.js';
 import { publishWithParts } from './contract-fixtures.js';
 import { api, expectProblem, settledVersion, type Json } from './support.js';
@@ -144,6 +145,34 @@ describe('trials on the embedded registry', () => {
     expect(Number(busy[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(answers.find((a) => a.status === 200)!.json.start.failure).toMatchObject({ kind: 'timeout', callback: 'proxy_on_vm_start' });
   });
+
+  it('tries a plugin built with clang: its call out answered by the default stub, then by yours', async () => {
+    const authGate = (await clangAuthGatePlugin()).bytes;
+    expect((await publish('auth-gate', '1.0.0', authGate, [{ name: 'default', configuration: JSON.parse(AUTH_GATE_CONFIGURATION) }])).status).toBe('ready');
+    const stored = (await api(registry.url, 'GET', `${versionPath('auth-gate', '1.0.0')}/trial`)).json.trace;
+    expect(stored.start).toMatchObject({ linked: true, entryPoint: '_initialize', failure: null });
+    expect(stored.configurations).toMatchObject([{ name: 'default', accepted: true }]);
+    const orders = stored.requests.find((r: Json) => r.name === 'GET /api/orders');
+    // Nothing answers a call out unless you say so: the unreachable upstream makes the plugin answer 503 itself.
+    expect(orders.callsOut.map((c: Json) => [c.upstream, c.answer])).toEqual([['authz', 'failure']]);
+    expect(orders.localResponse).toMatchObject({ status: 503 });
+
+    const mine = await tryIt(
+      'auth-gate',
+      '1.0.0',
+      {
+        example: 'default',
+        requests: [{ method: 'GET', path: '/api/orders', headers: { authorization: 'Bearer t' } }],
+        upstreams: { authz: { status: 200, headers: { 'x-auth-user': 'alice' }, body: '{"allow":true}' } },
+      },
+      '198.51.100.40',
+    );
+    expect(mine.status, mine.text).toBe(200);
+    const [request] = mine.json.requests;
+    expect(request.callsOut.map((c: Json) => [c.upstream, c.answer])).toEqual([['authz', { status: 200 }]]);
+    expect([request.outcome, request.localResponse]).toEqual(['completed', null]);
+    expect(request.request.headers).toEqual({ added: [['x-auth-user', 'alice']], replaced: [], removed: ['authorization'] });
+  }, 120_000);
 
   it('says what an upgrade lets the plugin do that it could not before', async () => {
     const diff = await api(registry.url, 'GET', `${versionPath('marker', '1.1.0')}/capability-diff`);

@@ -125,6 +125,7 @@ function isProxyWasmModule(analysis: StoredAnalysis | null): boolean {
 
 function whyNoTrial(record: VersionRecord): string {
   if (record.status === 'pending') return 'it is still being processed';
-  if (record.analysisSummary?.kind === 'component' || record.analysisSummary?.abiVersion === null) return 'its trial is skipped when the module is not a Proxy-Wasm module';
+  if (record.analysisSummary?.kind === 'component' || record.analysisSummary?.envoyLoads === null) return 'the trial is skipped for what is not a Proxy-Wasm module';
+  if (record.status === 'rejected') return 'it was rejected before its trial';
   return 'it was processed before the registry tried versions in its sandbox, or never got to the trial';
 }

@@ -4,9 +4,9 @@ import type { TrialCallback, TrialRequest, TrialTrace } from './trial-types.js';
 
 /**
  * What the runner and the trial's process say to each other. The runner writes one assignment to the
- * process's stdin (writeAssignment); the process writes TrialRunnerMessages, each as a frame (u32 LE length,
- * then the V8 serialization), to fd 3 with blocking writes: when a callback then hangs, the `enter` naming it
- * has already reached the runner.
+ * process's stdin (assignmentChunks); the process writes TrialRunnerMessages, each as a frame (u32 LE length,
+ * then the V8 serialization), with blocking writes: its main thread the checkpoints and the trace on fd 3, its
+ * watcher thread which callback is running on fd 4 (one writer per fd, so frames never interleave).
  */
 export interface TrialAssignment {
   request: TrialRequest;
@@ -33,15 +33,19 @@ export function readAssignment(bytes: Buffer): TrialAssignment {
   return { request: { ...request, module: bytes.subarray(4 + length) }, unstarted };
 }
 
-/** In this order: (enter, leave)*, checkpoints between them, done. */
+/** enter, leave and alive on WATCH_FD; checkpoint and done on MESSAGES_FD. */
 export type TrialRunnerMessage =
   | { type: 'enter'; callback: TrialCallback; at: TrialPosition }
   | { type: 'leave' }
+  /** Nothing to tell: written so that the process notices when the runner is gone. */
+  | { type: 'alive' }
   | { type: 'checkpoint'; trace: TrialTrace }
   | { type: 'done'; trace: TrialTrace };
 
-/** The process's fd on which it writes its frames. */
+/** The process's fd for checkpoints and done. */
 export const MESSAGES_FD = 3;
+/** The process's fd for enter and leave. */
+export const WATCH_FD = 4;
 
 /** A frame larger than this is not something the host writes (traces are bounded): the stream is broken. */
 const MAX_FRAME_BYTES = 64 * 2 ** 20;

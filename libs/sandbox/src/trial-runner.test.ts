@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,7 +19,7 @@ import {
   wellBehavedFilter,
 } from '../../../testing/hostile-plugins.js';
 import { startLivenessProbe, type LivenessProbe } from '../../../testing/liveness-probe.js';
-import { runTrial, spawnTrialProcess, TrialPool, TrialsBusyError } from './trial-runner.js';
+import { processEndFailure, runTrial, spawnTrialProcess, TrialPool, TrialsBusyError } from './trial-runner.js';
 import type { TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
 // Needs the compiled process entry (dist/libs/sandbox/src/trial.worker.js): `npm run build` first, as `npm test` does.
@@ -91,6 +93,7 @@ describe('runTrial holds a module to its memory', () => {
   it('memory.grow fails at the cap, and the trap that follows is reported as out of memory naming the cap', async () => {
     const trace = await runTrial(trialOf(await memoryGrowBomb()));
     expect(trace.start.failure).toMatchObject({ kind: 'out_of_memory', callback: 'proxy_on_vm_start', message: expect.stringContaining('16 MiB') });
+    expect(trace.findings).toEqual([{ code: 'trial_start_failed', message: expect.stringContaining('out_of_memory in proxy_on_vm_start') }]);
   });
 
   it('a module whose memory starts over the cap is refused before it runs', async () => {
@@ -110,6 +113,30 @@ describe('runTrial holds a module to its memory', () => {
   });
 });
 
+describe('a process that ends without its trace', () => {
+  it("is out of memory when V8 says its heap is full, naming the heap's limit", () => {
+    const stderr = '<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n';
+    expect(processEndFailure({ code: null, signal: 'SIGABRT', stderr, callback: 'proxy_on_tick', limits: LIMITS })).toEqual({
+      kind: 'out_of_memory',
+      callback: 'proxy_on_tick',
+      message: "the sandbox's heap passed its limit of 48 MiB in proxy_on_tick",
+    });
+  });
+
+  it('is a host error otherwise, with what the process said', () => {
+    expect(processEndFailure({ code: null, signal: 'SIGSEGV', stderr: '', callback: null, limits: LIMITS })).toEqual({
+      kind: 'host_error',
+      callback: null,
+      message: "the sandbox's process stopped (SIGSEGV)",
+    });
+    expect(processEndFailure({ code: 1, signal: null, stderr: 'TypeError: x is not a function\n', callback: 'proxy_on_log', limits: LIMITS })).toEqual({
+      kind: 'host_error',
+      callback: 'proxy_on_log',
+      message: "the sandbox's process stopped (exit code 1): TypeError: x is not a function",
+    });
+  });
+});
+
 describe('runTrial reports what the module does to itself and to the host', () => {
   it('a module trapping in every callback fails in the first one the host calls', async () => {
     const trace = await runTrial(trialOf(await trapEverywhere()));
@@ -123,6 +150,11 @@ describe('runTrial reports what the module does to itself and to the host', () =
     for (const request of trace.requests) {
       expect(request).toMatchObject({ outcome: 'failed', failure: { kind: 'trap', callback: 'proxy_on_request_headers' } });
     }
+  });
+
+  it('bytes that are not a module end as a link failure at start, not a rejection', async () => {
+    const trace = await runTrial(trialOf(Buffer.from('(module)\n')));
+    expect(trace.start).toMatchObject({ linked: false, failure: { kind: 'link', callback: null, message: expect.stringContaining('WebAssembly text') } });
   });
 
   it('pointers and lengths outside the memory get InvalidMemoryAccess from every host call, not a trap', async () => {
@@ -145,6 +177,7 @@ describe('runTrial reports what the module does to itself and to the host', () =
 
 describe('the trial thread sees nothing of the registry', () => {
   it('the process starts with an empty environment, no arguments, and cannot read a file nor start a process', async () => {
+    // (It may start threads: its watcher is one. The module runs no JavaScript, so cannot start any.)
     process.env.SANDBOX_TEST_SECRET = 'must-not-leak';
     try {
       const source = `
@@ -156,7 +189,7 @@ describe('the trial thread sees nothing of the registry', () => {
           readFile: attempt(() => readFileSync('/etc/hostname')),
           readRepository: attempt(() => readFileSync(${JSON.stringify(fileURLToPath(new URL('../../../package.json', import.meta.url)))})),
           spawn: attempt(() => require('node:child_process').execFileSync('/bin/true')),
-          worker: attempt(() => new (require('node:worker_threads').Worker)('1', { eval: true })),
+          write: attempt(() => require('node:fs').writeFileSync('/tmp/sandbox-test-must-not-exist', 'x')),
         }));`;
       const child = spawnTrialProcess(LIMITS, ['-e', source]);
       child.stdin!.end();
@@ -170,7 +203,7 @@ describe('the trial thread sees nothing of the registry', () => {
         readFile: 'ERR_ACCESS_DENIED',
         readRepository: 'ERR_ACCESS_DENIED',
         spawn: 'ERR_ACCESS_DENIED',
-        worker: 'ERR_ACCESS_DENIED',
+        write: 'ERR_ACCESS_DENIED',
       });
     } finally {
       delete process.env.SANDBOX_TEST_SECRET;
@@ -185,6 +218,51 @@ describe('the trial thread sees nothing of the registry', () => {
     } finally {
       delete process.env.SANDBOX_TEST_SECRET;
     }
+  });
+});
+
+describe('a runner that dies', () => {
+  /** Pids of the processes whose parent is `pid`. */
+  const childrenOf = (pid: number): number[] =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((entry) => {
+        try {
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    } catch {
+      return false;
+    }
+  };
+
+  it('leaves no trial process behind, not even one stuck in an endless callback', async () => {
+    const sandbox = fileURLToPath(new URL('../../../dist/libs/sandbox/index.js', import.meta.url));
+    const source = `
+      import { runTrial } from ${JSON.stringify(sandbox)};
+      const chunks = []; for await (const chunk of process.stdin) chunks.push(chunk);
+      runTrial({ module: new Uint8Array(Buffer.concat(chunks)), configurations: [], vmConfiguration: '', rootId: 'orphan',
+        limits: ${JSON.stringify({ ...LIMITS, callbackMs: 60_000, trialMs: 60_000 })} });`;
+    const runner = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['pipe', 'ignore', 'inherit'] });
+    runner.stdin.end(await loopAtVmStart());
+    let trials: number[] = [];
+    for (let waited = 0; trials.length === 0 && waited < 10_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      trials = childrenOf(runner.pid!);
+    }
+    expect(trials.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // into the endless callback
+    runner.kill('SIGKILL');
+    for (let waited = 0; trials.some(alive) && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(trials.filter(alive)).toEqual([]);
   });
 });
 

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failTrace, type TrialPosition } from './perform-trial.js';
-import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage } from './trial-messages.js';
+import { failTrace, HOST_CAVEAT, type TrialPosition } from './perform-trial.js';
+import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage, WATCH_FD } from './trial-messages.js';
 import type { TrialCallback, TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
 /** Semi-space of the trial's process (young generation is three of them): the host's objects are small and short-lived. */
@@ -54,7 +54,6 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
   let trialDeadline: NodeJS.Timeout | undefined;
   try {
     const end = await new Promise<TrialEnd>((resolve) => {
-      const frames = new FrameReader();
       const handle = (message: TrialRunnerMessage): void => {
         switch (message.type) {
           case 'enter':
@@ -70,32 +69,25 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
           case 'done':
             resolve({ trace: message.trace });
             break;
+          case 'alive':
+            break;
         }
       };
-      child.stdio[MESSAGES_FD]!.on('data', (chunk: Buffer) => {
-        try {
-          for (const message of frames.push(chunk)) handle(message);
-        } catch (error) {
-          resolve({ failure: { kind: 'host_error', callback: inCallback?.callback ?? null, message: `the sandbox's process sent garbage: ${messageOf(error)}` } });
-        }
-      });
+      for (const fd of [MESSAGES_FD, WATCH_FD]) {
+        const frames = new FrameReader();
+        child.stdio[fd]!.on('data', (chunk: Buffer) => {
+          try {
+            for (const message of frames.push(chunk)) handle(message);
+          } catch (error) {
+            resolve({ failure: { kind: 'host_error', callback: inCallback?.callback ?? null, message: `the sandbox's process sent garbage: ${messageOf(error)}` } });
+          }
+        });
+      }
       child.once('error', (error) =>
         resolve({ failure: { kind: 'host_error', callback: null, message: `the sandbox's process failed: ${error.message}` } }),
       );
       // 'close': after the process exited and its stderr was read to the end.
-      child.once('close', (code, signal) => {
-        const callback = inCallback?.callback ?? null;
-        const said = stderr.trim();
-        resolve({
-          failure: /out of memory/i.test(said)
-            ? { kind: 'out_of_memory', callback, message: `the sandbox's heap passed its limit of ${limits.heapMb} MiB${callback ? ` in ${callback}` : ''}` }
-            : {
-                kind: 'host_error',
-                callback,
-                message: `the sandbox's process stopped (${signal ?? `exit code ${code}`})${said === '' ? '' : `: ${said}`}`,
-              },
-        });
-      });
+      child.once('close', (code, signal) => resolve({ failure: processEndFailure({ code, signal, stderr, callback: inCallback?.callback ?? null, limits }) }));
       watchdog = setInterval(
         () => {
           if (inCallback && performance.now() - inCallback.since > limits.callbackMs) {
@@ -117,7 +109,8 @@ export async function runTrial(request: TrialRequest): Promise<TrialTrace> {
     clearInterval(watchdog);
     clearTimeout(trialDeadline);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    prestart(limits);
+    // After the caller has its trace: spawning blocks this thread while the kernel forks it (5-100 ms).
+    setImmediate(() => prestart(limits));
   }
 }
 
@@ -160,7 +153,7 @@ function prestart(limits: TrialLimits): void {
 
 /** A spare must not keep this process alive; one that runs a trial must. (A spare whose parent dies reads EOF and exits.) */
 function holdOpen(child: ChildProcess, hold: boolean): void {
-  for (const handle of [child, child.stdin, child.stderr, child.stdio[MESSAGES_FD]] as ({ ref(): void; unref(): void } | null)[]) {
+  for (const handle of [child, child.stdin, child.stderr, child.stdio[MESSAGES_FD], child.stdio[WATCH_FD]] as ({ ref(): void; unref(): void } | null)[]) {
     if (hold) handle?.ref();
     else handle?.unref();
   }
@@ -169,8 +162,8 @@ function holdOpen(child: ChildProcess, hold: boolean): void {
 /**
  * Starts a trial's process running `entry` (a script, or Node arguments): an empty environment, Node's
  * permission model allowing reads of the sandbox's compiled code only (WASI allowed: the host gives it no
- * directory), no code from strings, the heap limit of `limits.heapMb`. stdin carries the assignment, fd 3
- * the messages, stderr what Node says when the process dies; stdout is dropped.
+ * directory), no code from strings, the heap limit of `limits.heapMb`. stdin carries the assignment, fds 3
+ * and 4 the messages, stderr what Node says when the process dies; stdout is dropped.
  */
 export function spawnTrialProcess(limits: TrialLimits, entry: string[]): ChildProcess {
   const code = dirname(dirname(dirname(trialScript()))); // dist/libs: the sandbox and the analysis it uses
@@ -180,14 +173,37 @@ export function spawnTrialProcess(limits: TrialLimits, entry: string[]): ChildPr
       '--permission',
       `--allow-fs-read=${code}`,
       '--allow-wasi',
+      // The process's own watcher thread (trial-watcher.worker.ts); the module runs no JavaScript of its own.
+      '--allow-worker',
       '--disallow-code-generation-from-strings',
       '--no-warnings',
       `--max-old-space-size=${limits.heapMb}`,
       `--max-semi-space-size=${SEMI_SPACE_MB}`,
       ...entry,
     ],
-    { env: {}, stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true },
+    { env: {}, stdio: ['pipe', 'ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true },
   );
+}
+
+/** Why a trial's process ended before handing over its trace: V8 aborting on a full heap, or anything else. */
+export function processEndFailure(end: {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  callback: TrialCallback | null;
+  limits: TrialLimits;
+}): TrialFailure {
+  const { callback, limits } = end;
+  const said = end.stderr.trim();
+  // The module cannot write to this stderr (WASI output is captured as logs): only Node and V8 do.
+  if (/out of memory/i.test(said)) {
+    return { kind: 'out_of_memory', callback, message: `the sandbox's heap passed its limit of ${limits.heapMb} MiB${callback ? ` in ${callback}` : ''}` };
+  }
+  return {
+    kind: 'host_error',
+    callback,
+    message: `the sandbox's process stopped (${end.signal ?? `exit code ${end.code}`})${said === '' ? '' : `: ${said}`}`,
+  };
 }
 
 /** The trial is refused: every slot is taken and the queue is full. The API answers 503 trials_busy. */
@@ -245,11 +261,11 @@ export class TrialPool {
   }
 }
 
-/** The trace of a trial before its process handed over anything: a failure then belongs to the start. */
+/** The trace of a trial before its process handed over anything (performTrial's first checkpoint): a failure then belongs to the start. */
 export function unstartedTrace(): TrialTrace {
   return {
     traceVersion: 1,
-    host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: '' },
+    host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: HOST_CAVEAT },
     filterType: null,
     start: { linked: false, unknownImports: [], entryPoint: null, vmStarted: null, logs: [], failure: null },
     configurations: [],

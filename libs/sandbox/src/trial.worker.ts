@@ -1,7 +1,9 @@
 import { readdirSync, readSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CALLBACK_BOARD_BYTES, CallbackBoard } from './callback-board.js';
 import { capMemory, WASM_PAGE_BYTES } from './memory-cap.js';
-import { failTrace, performTrial, type TrialWatch } from './perform-trial.js';
+import { failTrace, performTrial, trialFindings, type TrialWatch } from './perform-trial.js';
 import { encodeFrame, MESSAGES_FD, readAssignment, type TrialRunnerMessage } from './trial-messages.js';
 import type { TrialFailure, TrialTrace } from './trial-types.js';
 
@@ -44,6 +46,13 @@ wasm.Instance = class extends Instance {
   }
 };
 
+// Which callback runs is written to a shared board that the watcher thread reports to the runner: a message per
+// callback from this thread would cost more than many a callback (see callback-board.ts). The watcher starts
+// before the assignment arrives: a spare process has it running by then.
+const boardBuffer = new SharedArrayBuffer(CALLBACK_BOARD_BYTES);
+const board = new CallbackBoard(boardBuffer);
+new Worker(new URL('./trial-watcher.worker.js', import.meta.url), { workerData: { board: boardBuffer } });
+
 /** Everything on stdin, with blocking reads (fewer wake-ups than a stream's 64 KiB chunks): the runner writes the assignment and closes it. */
 function readStdin(): Buffer {
   let bytes = Buffer.allocUnsafe(1 << 20);
@@ -73,12 +82,12 @@ let current: string | null = null;
 const watch: TrialWatch = {
   enter(callback, at) {
     current = callback;
-    post({ type: 'enter', callback, at });
+    board.enter(callback, at);
   },
   leave() {
     if (current !== null && memory !== null && memory.buffer.byteLength >= capBytes) leftAtCap.add(current);
     current = null;
-    post({ type: 'leave' });
+    board.leave();
   },
   checkpoint: (trace) => post({ type: 'checkpoint', trace: namingTheCap(trace) }),
 };
@@ -94,7 +103,7 @@ function namingTheCap(trace: TrialTrace): TrialTrace {
           message: `the module trapped with its memory at the sandbox's cap of ${request.limits.memoryMb} MiB, where memory.grow fails: ${failure.message}`,
         }
       : failure;
-  return {
+  const renamed: TrialTrace = {
     ...trace,
     start: { ...trace.start, failure: rename(trace.start.failure) },
     configurations: trace.configurations.map((c) => ({ ...c, failure: rename(c.failure) })),
@@ -102,6 +111,7 @@ function namingTheCap(trace: TrialTrace): TrialTrace {
     connections: trace.connections.map((c) => ({ ...c, failure: rename(c.failure) })),
     ticks: { ...trace.ticks, failure: rename(trace.ticks.failure) },
   };
+  return { ...renamed, findings: trialFindings(renamed) };
 }
 
 const capped = capMemory(request.module, capPages);
