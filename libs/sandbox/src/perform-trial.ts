@@ -393,6 +393,8 @@ class Trial {
     host.createContext(VM_CONTEXT_ID, null); // what _initialize/_start run in (the C++ host's VM context)
     const entry = this.fn('_initialize') ? '_initialize' : this.fn('_start') ? '_start' : null;
     start.entryPoint = entry;
+    // A process killed in what follows (a deadline, a full heap) still shows that the module linked.
+    this.checkpoint();
     if (entry) {
       const results = [this.call(entry, [], VM_CONTEXT_ID)];
       if (entry === '_initialize' && results[0]!.ok) {

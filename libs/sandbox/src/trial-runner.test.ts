@@ -68,6 +68,8 @@ describe('runTrial stops a module that runs too long', () => {
   it('an endless proxy_on_vm_start ends as a timeout at start, naming the callback', async () => {
     const trace = await runTrial(trialOf(await loopAtVmStart()));
     expect(trace.start.failure).toEqual({ kind: 'timeout', callback: 'proxy_on_vm_start', message: 'proxy_on_vm_start ran longer than 300 ms and was stopped' });
+    // It linked before it looped: the process handed that over before it was killed.
+    expect(trace.start.linked).toBe(true);
     expect(trace.findings.map((f) => f.code)).toContain('trial_start_failed');
   });
 
