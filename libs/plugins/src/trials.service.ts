@@ -53,16 +53,19 @@ export class TrialsService {
       throw new RegistryError(409, 'not_proxy_wasm', 'Not a Proxy-Wasm module', `${formatCoordinates(record)} is not a Proxy-Wasm module: there is nothing the sandbox could start`);
     }
     const configuration = 'example' in input.configuration ? await this.exampleText(record, input.configuration.example) : input.configuration.text;
-    const module = await this.blobs.readAll(record.digest, record.size);
     try {
+      // The module is read once the trial has a slot: a refused trial costs no read.
       return await this.pool.run({
-        module,
-        configurations: [{ name: 'yours', text: configuration }],
-        vmConfiguration: '',
-        rootId: record.contract?.hostHints.rootId ?? '',
-        ...(input.requests ? { requests: input.requests } : {}),
-        ...(input.upstreams ? { upstreams: input.upstreams } : {}),
         limits: OWN_TRIAL_LIMITS,
+        make: async () => ({
+          module: await this.blobs.readAll(record.digest, record.size),
+          configurations: [{ name: 'yours', text: configuration }],
+          vmConfiguration: '',
+          rootId: record.contract?.hostHints.rootId ?? '',
+          ...(input.requests ? { requests: input.requests } : {}),
+          ...(input.upstreams ? { upstreams: input.upstreams } : {}),
+          limits: OWN_TRIAL_LIMITS,
+        }),
       });
     } catch (error) {
       if (!(error instanceof TrialsBusyError)) throw error;

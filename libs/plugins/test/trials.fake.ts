@@ -1,6 +1,6 @@
 import type { StoredAnalysis } from '../../analysis/index.js';
 import { notFound } from '../../domain/index.js';
-import type { TrialRequest, TrialTrace } from '../../sandbox/index.js';
+import type { DeferredTrialRequest, TrialRequest, TrialTrace } from '../../sandbox/index.js';
 import type { ContractDocuments, VersionRecord } from '../../versions/index.js';
 
 /** A plugin's versions, with their analyses, trials, documents and bytes, in memory: what TrialsService reads. */
@@ -64,8 +64,9 @@ export class FakeTrialVersions {
 export class FakeTrialPool {
   readonly requests: TrialRequest[] = [];
   constructor(private readonly answer: (request: TrialRequest) => Promise<TrialTrace>) {}
-  async run(request: TrialRequest): Promise<TrialTrace> {
-    this.requests.push(request);
-    return this.answer(request);
+  async run(request: TrialRequest | DeferredTrialRequest): Promise<TrialTrace> {
+    const made = 'make' in request ? await request.make() : request;
+    this.requests.push(made);
+    return this.answer(made);
   }
 }

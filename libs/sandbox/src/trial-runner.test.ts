@@ -347,6 +347,26 @@ describe('TrialPool', () => {
     expect(pool.size).toEqual({ running: 0, queued: 0 });
   });
 
+  it('makes a deferred request only once it has a slot: a refused trial reads no module', async () => {
+    let finish = (): void => {};
+    const pool = new TrialPool({
+      concurrency: 1,
+      queueLength: 0,
+      run: () => new Promise<TrialTrace>((resolve) => (finish = () => resolve({} as TrialTrace))),
+    });
+    let made = 0;
+    const deferred = { limits: LIMITS, make: async () => (made++, trialOf(new Uint8Array())) };
+    const first = pool.run(deferred);
+    await expect(pool.run(deferred)).rejects.toThrow(TrialsBusyError);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(made).toBe(1);
+    finish();
+    await first;
+    // A request that cannot be made frees its slot too.
+    await expect(pool.run({ limits: LIMITS, make: () => Promise.reject(new Error('storage down')) })).rejects.toThrow('storage down');
+    expect(pool.size).toEqual({ running: 0, queued: 0 });
+  });
+
   it('a trial that fails to run frees its slot', async () => {
     const pool = new TrialPool({ concurrency: 1, queueLength: 0, run: () => Promise.reject(new Error('boom')) });
     await expect(pool.run(trialOf(new Uint8Array()))).rejects.toThrow('boom');

@@ -295,6 +295,15 @@ export interface TrialPoolOptions {
   run?: (request: TrialRequest) => Promise<TrialTrace>;
 }
 
+/**
+ * A trial whose request is made only once it has a slot: reading a module (up to the size limit) for a trial that
+ * would be refused as busy is the memory a flood of requests would cost.
+ */
+export interface DeferredTrialRequest {
+  limits: TrialLimits;
+  make(): Promise<TrialRequest>;
+}
+
 /** Runs trials at most `concurrency` at a time, in the order asked, with a bounded queue. */
 export class TrialPool {
   private running = 0;
@@ -307,7 +316,7 @@ export class TrialPool {
   }
 
   /** The trial's trace; rejects with TrialsBusyError at once when the queue is full, and for nothing the module does. */
-  async run(request: TrialRequest): Promise<TrialTrace> {
+  async run(request: TrialRequest | DeferredTrialRequest): Promise<TrialTrace> {
     if (this.running < this.options.concurrency) {
       this.running++;
     } else {
@@ -318,7 +327,8 @@ export class TrialPool {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     try {
-      return await (this.options.run ?? runTrial)(request);
+      const made = 'make' in request ? await request.make() : request;
+      return await (this.options.run ?? runTrial)(made);
     } finally {
       const next = this.waiting.shift();
       if (next) next();
