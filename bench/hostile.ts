@@ -182,7 +182,7 @@ async function views(registry: RunningRegistry, names: string[]): Promise<Row['v
 async function run(registry: RunningRegistry, cases: Case[], label: string): Promise<Row> {
   const bodies = await Promise.all(cases.map((c) => c.body()));
   const names = cases.map((c) => (cases.length === 1 ? c.name : `${c.name}-together`));
-  const probe = startLivenessProbe(`${registry.url}/health/live`, { intervalMs: 50, deadlineMs: 10_000 });
+  const probe = await startLivenessProbe(`${registry.url}/health/live`, { intervalMs: 50, deadlineMs: 10_000 });
   const cpu = sampleLoopCpu(registry.process.pid!);
   const started = performance.now();
   await Promise.all(cases.map((_, i) => publish(registry, names[i]!, bodies[i]!.bytes, bodies[i]!.purls)));

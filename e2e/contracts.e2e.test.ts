@@ -253,7 +253,7 @@ describe('a plugin\'s contract on the embedded registry', () => {
   });
 
   it('refuses hostile schemas with a 400 naming the part, defuses a catastrophic pattern, and /health/live keeps answering', async () => {
-    const probe = startLivenessProbe(`${registry.url}/health/live`);
+    const probe = await startLivenessProbe(`${registry.url}/health/live`);
     const publishSchema = (version: string, schema: string, examples: object[] = []) =>
       publishParts('hostile', version, modules[2]!, {
         manifest: { filename: 'wasm-plugin.yaml', text: `manifest: 1\nconfigSchema: config.schema.json\nexamples: ${JSON.stringify(examples)}\n` },

@@ -122,7 +122,7 @@ describe('hostile modules on the embedded registry', () => {
     });
 
     it('rejects each as excessive metadata with a bounded report, and keeps answering while it processes and shows them', async () => {
-      probe = startLivenessProbe(`${registry.url}/health/live`);
+      probe = await startLivenessProbe(`${registry.url}/health/live`);
       const versions = await publishAll(registry);
       for (const m of modules) {
         const version = versions.get(m.name)!;
@@ -156,7 +156,7 @@ describe('hostile modules on the embedded registry', () => {
         });
         return { status: response.status, headers: response.headers, json: (await response.json()) as Json };
       };
-      probe = startLivenessProbe(`${registry.url}/health/live`);
+      probe = await startLivenessProbe(`${registry.url}/health/live`);
       const refused = await publish('1.0.0', 2_001);
       expectProblem(refused, 400, 'invalid_input');
       expect(refused.json.errors).toEqual([{ field: 'body.dependencies', message: 'purls.txt: declares 2001 packages; at most 2000 are accepted' }]);
@@ -192,7 +192,7 @@ describe('hostile modules on the embedded registry', () => {
     });
 
     it('makes each ready with a bounded report, lists it with short fields, and keeps answering throughout', async () => {
-      probe = startLivenessProbe(`${registry.url}/health/live`);
+      probe = await startLivenessProbe(`${registry.url}/health/live`);
       const versions = await publishAll(registry);
       for (const m of modules) {
         expect(versions.get(m.name)!.status).toBe('ready');

@@ -99,7 +99,7 @@ describe('hostile modules in the trial, on the embedded registry', () => {
 
     beforeAll(async () => {
       registry = await startRegistry();
-      const probe = startLivenessProbe(`${registry.url}/health/live`);
+      const probe = await startLivenessProbe(`${registry.url}/health/live`);
       try {
         versions = await publishAll(registry, PUBLISHED, bytes);
       } finally {

@@ -53,7 +53,7 @@ let probe: LivenessProbe;
 beforeAll(async () => {
   server = createServer((_request, response) => response.end('ok'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  probe = startLivenessProbe(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  probe = await startLivenessProbe(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
 });
 afterAll(async () => {
   const seen = await probe.stop();
