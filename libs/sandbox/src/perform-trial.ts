@@ -81,6 +81,27 @@ export function performTrial(request: TrialRequest, watch: TrialWatch): TrialTra
   }
 }
 
+/** The trace before anything ran: what a trial starts from, and where a failure goes when none was handed over. */
+export function unstartedTrace(): TrialTrace {
+  return {
+    traceVersion: 1,
+    host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: HOST_CAVEAT },
+    filterType: null,
+    start: { linked: false, unknownImports: [], entryPoint: null, vmStarted: null, logs: [], failure: null },
+    configurations: [],
+    requests: [],
+    connections: [],
+    ticks: { fired: 0, callsOut: [], logs: [], failure: null },
+    sharedData: [],
+    metrics: [],
+    cost: null,
+    findings: [],
+    omitted: {},
+    hostCalls: 0,
+    elapsedMs: 0,
+  };
+}
+
 /** Places a failure the runner saw (a timeout, memory exhausted, the thread gone) at the position it happened. */
 export function failTrace(trace: TrialTrace, at: TrialPosition, failure: TrialFailure): TrialTrace {
   const next = structuredClone(trace);
@@ -190,23 +211,7 @@ class Trial {
     private readonly request: TrialRequest,
     private readonly watch: TrialWatch,
   ) {
-    this.trace = {
-      traceVersion: 1,
-      host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: HOST_CAVEAT },
-      filterType: null,
-      start: { linked: false, unknownImports: [], entryPoint: null, vmStarted: null, logs: [], failure: null },
-      configurations: [],
-      requests: [],
-      connections: [],
-      ticks: { fired: 0, callsOut: [], logs: [], failure: null },
-      sharedData: [],
-      metrics: [],
-      cost: null,
-      findings: [],
-      omitted: {},
-      hostCalls: 0,
-      elapsedMs: 0,
-    };
+    this.trace = unstartedTrace();
   }
 
   run(): TrialTrace {

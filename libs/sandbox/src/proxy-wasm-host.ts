@@ -278,6 +278,24 @@ export class ProxyWasmHost {
     }));
   }
 
+  /** An http or gRPC call: recorded, its token written, its stubbed answer queued for when the callback returns. */
+  private callOut(
+    kind: 'http' | 'grpc',
+    upstream: string,
+    headers: [string, string][],
+    body: Uint8Array,
+    timeoutMs: number,
+    tokenPtr: number,
+  ): number {
+    this.memory.setU32(tokenPtr, 0); // as the C++ host: the token's memory is checked before the call starts
+    const answer = this.answerFor(upstream);
+    const token = this.nextToken++;
+    this.recordCall({ kind, upstream, headers, body: decodeShown(body), timeoutMs: timeoutMs >>> 0, answer: answer ? { status: answer.status } : 'failure' });
+    this.queueCall({ kind, token, rootId: this.context().rootId, answer });
+    this.memory.setU32(tokenPtr, token);
+    return WasmResult.Ok;
+  }
+
   private queueCall(call: PendingCall): void {
     if (this.pendingCalls.length < MAX_PENDING) this.pendingCalls.push(call);
     else this.options.omitted.callAnswers = (this.options.omitted.callAnswers ?? 0) + 1;
@@ -575,20 +593,7 @@ export class ProxyWasmHost {
         const body = m.slice(bodyPtr, bodySize);
         const headers = parsePairs(m.slice(headersPtr, headersSize));
         m.slice(trailersPtr, trailersSize);
-        m.setU32(tokenPtr, 0); // as the C++ host: the token's memory is checked before the call starts
-        const answer = this.answerFor(upstream);
-        const token = this.nextToken++;
-        this.recordCall({
-          kind: 'http',
-          upstream,
-          headers,
-          body: decodeShown(body),
-          timeoutMs: timeoutMs >>> 0,
-          answer: answer ? { status: answer.status } : 'failure',
-        });
-        this.queueCall({ kind: 'http', token, rootId: this.context().rootId, answer });
-        m.setU32(tokenPtr, token);
-        return R.Ok;
+        return this.callOut('http', upstream, headers, body, timeoutMs, tokenPtr);
       },
       proxy_grpc_call: (
         servicePtr: number,
@@ -609,20 +614,7 @@ export class ProxyWasmHost {
         const method = m.text(methodPtr, methodSize);
         const metadata = parsePairs(m.slice(metadataPtr, metadataSize));
         const request = m.slice(requestPtr, requestSize);
-        m.setU32(tokenPtr, 0);
-        const answer = this.answerFor(upstream);
-        const token = this.nextToken++;
-        this.recordCall({
-          kind: 'grpc',
-          upstream,
-          headers: [['grpc-service', service], ['grpc-method', method], ...metadata],
-          body: decodeShown(request),
-          timeoutMs: timeoutMs >>> 0,
-          answer: answer ? { status: answer.status } : 'failure',
-        });
-        this.queueCall({ kind: 'grpc', token, rootId: this.context().rootId, answer });
-        m.setU32(tokenPtr, token);
-        return R.Ok;
+        return this.callOut('grpc', upstream, [['grpc-service', service], ['grpc-method', method], ...metadata], request, timeoutMs, tokenPtr);
       },
       proxy_grpc_stream: (
         servicePtr: number,

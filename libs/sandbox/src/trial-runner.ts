@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failTrace, HOST_CAVEAT, type TrialPosition } from './perform-trial.js';
+import { failTrace, type TrialPosition, unstartedTrace } from './perform-trial.js';
 import { assignmentChunks, FrameReader, MESSAGES_FD, type TrialRunnerMessage, WATCH_FD } from './trial-messages.js';
 import type { TrialCallback, TrialFailure, TrialLimits, TrialRequest, TrialTrace } from './trial-types.js';
 
@@ -337,26 +337,6 @@ export class TrialPool {
   }
 }
 
-/** The trace of a trial before its process handed over anything (performTrial's first checkpoint): a failure then belongs to the start. */
-export function unstartedTrace(): TrialTrace {
-  return {
-    traceVersion: 1,
-    host: { engine: `V8 ${process.versions.v8}`, abiVersion: null, caveat: HOST_CAVEAT },
-    filterType: null,
-    start: { linked: false, unknownImports: [], entryPoint: null, vmStarted: null, logs: [], failure: null },
-    configurations: [],
-    requests: [],
-    connections: [],
-    ticks: { fired: 0, callsOut: [], logs: [], failure: null },
-    sharedData: [],
-    metrics: [],
-    cost: null,
-    findings: [],
-    omitted: {},
-    hostCalls: 0,
-    elapsedMs: 0,
-  };
-}
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
