@@ -15,7 +15,7 @@ export const REPEATED_QUERY_RULE = 'Given at most once: a repeated query paramet
  * and parsers then see single strings that PostgreSQL can store and pages can show;
  * field parsers add their own rules (lengths, formats, single-line fields).
  */
-export function requestInputProblems(request: Pick<FastifyRequest, 'params' | 'query' | 'body'>): FieldProblem[] {
+export function requestInputProblems(request: Pick<FastifyRequest, 'params' | 'query' | 'body'> & { url?: string }): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const [name, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
     if (typeof value === 'string') push(problems, textProblem(`path.${name}`, value));
@@ -26,11 +26,18 @@ export function requestInputProblems(request: Pick<FastifyRequest, 'params' | 'q
       push(problems, { field: 'query', message: `a parameter name ${describeForbiddenCharacter(key)}` });
       continue;
     }
-    if (Array.isArray(value)) push(problems, { field: `query.${name}`, message: `is given ${value.length} times; give it once` });
+    if (Array.isArray(value) && isRepeatable(request.url, name)) {
+      for (const item of value.slice(0, MAX_PROBLEMS)) if (typeof item === 'string') push(problems, textProblem(`query.${name}`, item));
+    } else if (Array.isArray(value)) push(problems, { field: `query.${name}`, message: `is given ${value.length} times; give it once` });
     else if (typeof value === 'string') push(problems, textProblem(`query.${name}`, value));
   }
   if (isParsedJson(request.body)) bodyProblems(request.body, problems);
   return problems.slice(0, MAX_PROBLEMS);
+}
+
+/** The Docker token protocol asks for several scopes by repeating `scope` (a push that mounts from another repository). */
+function isRepeatable(url: string | undefined, name: string): boolean {
+  return name === 'scope' && url !== undefined && /^\/v2\/token\/?(\?|$)/.test(url);
 }
 
 /** Fastify hook: refuses the request with a 400 naming each bad field. */

@@ -52,7 +52,8 @@ export class OciService {
 
   async manifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
     if (reference === 'latest') return this.findManifest(namespace, name, reference);
-    return this.manifests.getOrLoad(`${namespace}/${name}@${reference}`, () => this.findManifest(namespace, name, reference));
+    // Manifests pushed by digest can be deleted by their publisher at any time: only versions' are cached.
+    return this.manifests.getOrLoad(`${namespace}/${name}@${reference}`, () => this.findManifest(namespace, name, reference), (m) => m.versionId !== null);
   }
 
   private async findManifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
@@ -90,7 +91,8 @@ export class OciService {
   }
 
   async blob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
-    return this.blobs.getOrLoad(`${namespace}/${name}@${digest}`, () => this.findBlob(namespace, name, digest));
+    // A pushed blob no manifest names is swept: only what versions hold is cached.
+    return this.blobs.getOrLoad(`${namespace}/${name}@${digest}`, () => this.findBlob(namespace, name, digest), (b) => b.kind !== 'pushed');
   }
 
   /** Before a module layer goes out: a pull by digest marks every version with the bytes, as /api/v1/blobs does. */
@@ -106,14 +108,17 @@ export class OciService {
   }
 
   private async findBlob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
-    const plugin = await this.plugin(namespace, name);
+    assertRepositoryName(namespace, name);
     if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
+    // A blob pushed into a repository is there before the repository's plugin is (its first version).
+    const plugin = await this.oci.findPlugin(namespace, name);
     // Pulls count as downloads of the first version published with these bytes, as downloads by digest do.
-    const module = await this.versions.findFirstReadyVersionWithDigest(plugin.id, digest);
+    const module = plugin === null ? null : await this.versions.findFirstReadyVersionWithDigest(plugin.id, digest);
     const found: OciBlobRecord | null =
       module !== null
         ? { kind: 'module', digest, size: module.size, versionId: module.id }
-        : ((await this.oci.smallBlob(plugin.id, digest)) ?? (await this.oci.pushedBlob({ namespace, plugin: name }, digest)));
+        : ((plugin === null ? null : await this.oci.smallBlob(plugin.id, digest)) ?? (await this.oci.pushedBlob({ namespace, plugin: name }, digest)));
+    if (found === null && plugin === null) throw ociError(404, 'NAME_UNKNOWN', `no plugin named ${namespace}/${name}`);
     if (found === null) throw ociError(404, 'BLOB_UNKNOWN', `${namespace}/${name} has no blob ${digest}`);
     return found;
   }
@@ -173,11 +178,15 @@ export class OciService {
   }
 
   private async plugin(namespace: string, name: string): Promise<{ id: string; latestVersionId: string | null }> {
-    if (!NAME_PATTERN.test(namespace) || !NAME_PATTERN.test(name)) {
-      throw ociError(400, 'NAME_INVALID', `${namespace}/${name} is not a repository name here: <namespace>/<plugin>, each [a-z0-9][a-z0-9-]{0,63}`);
-    }
+    assertRepositoryName(namespace, name);
     const plugin = await this.oci.findPlugin(namespace, name);
     if (plugin === null) throw ociError(404, 'NAME_UNKNOWN', `no plugin named ${namespace}/${name}`);
     return plugin;
+  }
+}
+
+function assertRepositoryName(namespace: string, name: string): void {
+  if (!NAME_PATTERN.test(namespace) || !NAME_PATTERN.test(name)) {
+    throw ociError(400, 'NAME_INVALID', `${namespace}/${name} is not a repository name here: <namespace>/<plugin>, each [a-z0-9][a-z0-9-]{0,63}`);
   }
 }

@@ -9,6 +9,7 @@ CREATE TABLE "oci_uploads" (
     "token_id" TEXT NOT NULL,
     "received" INTEGER NOT NULL DEFAULT 0,
     "chunks" INTEGER NOT NULL DEFAULT 0,
+    "chunk_digest" TEXT,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
