@@ -79,11 +79,11 @@ function push(problems: FieldProblem[], problem: FieldProblem | null): void {
 /** States the rules in the OpenAPI document: the text rule once, the repeated-parameter rule on every query parameter. */
 export function describeRequestInputRules(document: OpenAPIObject): void {
   document.info.description = `${document.info.description ?? ''} Text in path and query parameters and in bodies follows one rule: ${TEXT_RULE} (400 invalid_input naming the field).`.trim();
-  for (const operations of Object.values(document.paths)) {
+  for (const [path, operations] of Object.entries(document.paths)) {
     for (const operation of Object.values(operations as Record<string, { parameters?: unknown[] }>)) {
       for (const parameter of operation?.parameters ?? []) {
-        const query = parameter as { in?: string; description?: string };
-        if (query.in === 'query') query.description = query.description ? `${query.description} ${REPEATED_QUERY_RULE}` : REPEATED_QUERY_RULE;
+        const query = parameter as { in?: string; name?: string; description?: string };
+        if (query.in === 'query' && !isRepeatable(path, query.name ?? '')) query.description = query.description ? `${query.description} ${REPEATED_QUERY_RULE}` : REPEATED_QUERY_RULE;
       }
     }
   }

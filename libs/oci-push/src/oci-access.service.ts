@@ -19,6 +19,8 @@ interface Caller {
 }
 
 const MAX_SCOPES = 20;
+/** A token from /v2/token (a JWT: three base64url parts); anything else after Bearer is an API token. */
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const SCOPE = /^repository:([a-z0-9][a-z0-9-]{0,63})\/([a-z0-9][a-z0-9-]{0,63}):([a-z,*]+)$/;
 
 /**
@@ -115,7 +117,7 @@ export class OciAccessService {
   private async caller(authorization: string | undefined, repository: RepositoryName | undefined): Promise<Caller | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (bearer !== null && !bearer[1]!.startsWith('wpr_')) {
+    if (bearer !== null && JWT.test(bearer[1]!)) {
       const scoped = await this.guard(() => this.tokens.authenticateScoped(bearer[1]!), repository);
       return { principal: scoped.principal, access: scoped.access };
     }
@@ -123,7 +125,7 @@ export class OciAccessService {
     return principal === null ? null : { principal, access: 'any' };
   }
 
-  /** An API token from `Basic <user:token>` or `Bearer wpr_…`; null when there is no credential. */
+  /** An API token from `Basic <user:token>` or `Bearer <token>`; null when there is no credential. */
   private async principalFromCredential(authorization: string | undefined, repository?: RepositoryName): Promise<Principal | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
     const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
@@ -134,7 +136,7 @@ export class OciAccessService {
       const password = colon < 0 ? '' : decoded.slice(colon + 1);
       if (password === '') throw this.unauthorized('Basic credentials need a registry token (wpr_…) as the password; any user name', repository);
       bearer = `Bearer ${password}`;
-    } else if (!/^Bearer\s+wpr_\S+\s*$/i.test(authorization)) {
+    } else if (!/^Bearer\s+\S+\s*$/i.test(authorization)) {
       throw this.unauthorized('the Authorization header must be Basic (a registry token as the password) or Bearer (a registry token, or a token from the realm)', repository);
     }
     return this.guard(() => this.tokens.authenticate(bearer), repository);
