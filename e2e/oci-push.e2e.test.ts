@@ -2,7 +2,9 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, jwtClaims, OCI_MEDIA, OciPusher, referrerManifest, request, sha256, wasmOciImage, type OciAnswer } from '../testing/oci-push-client.js';
+import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
 import { paddedModule, proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, settledVersion, storedFiles, waitFor } from './support.js';
 
@@ -429,3 +431,53 @@ function ReadableStreamFrom(source: AsyncGenerator<Buffer>): ReadableStream<Uint
     },
   });
 }
+
+describe('OCI push in the production shape: PostgreSQL, S3 and two API processes', () => {
+  let postgres: PostgresServer;
+  let s3: TestS3Server;
+  let a: RunningRegistry;
+  let b: RunningRegistry;
+
+  beforeAll(async () => {
+    // s3rver removes a directory once it is empty, racing a put into it: keep the prefixes uploads write under.
+    [postgres, s3] = await Promise.all([startPostgres(), startTestS3Server({ bucket: 'wasm-modules', keepPrefixes: ['uploads/', 'blobs/sha256/', 'oci-uploads/'] })]);
+    const env = { DATABASE_URL: postgres.url, ...registryS3Env(s3) };
+    [a, b] = await Promise.all([startRegistry(env), startRegistry(env)]);
+    expect((await api(a.url, 'PUT', '/api/v1/namespaces/acme', { token: a.adminToken })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([postgres?.stop(), s3?.stop()]);
+  });
+
+  it('continues an upload session in whichever process the next request reaches', async () => {
+    const auth = { authorization: basic(a.adminToken) };
+    const blob = Buffer.concat([Buffer.alloc(300_000, 1), Buffer.alloc(200_000, 2), Buffer.alloc(100_000, 3)]);
+    const path = (await request(a.url, 'POST', '/v2/acme/spread/blobs/uploads/', auth)).headers.get('location')!;
+    expect((await request(a.url, 'PATCH', path, { ...auth, body: blob.subarray(0, 300_000), headers: { 'content-range': '0-299999' } })).status).toBe(202);
+    expect((await request(b.url, 'PATCH', path, { ...auth, body: blob.subarray(300_000, 500_000), headers: { 'content-range': '300000-499999' } })).status).toBe(202);
+    expect((await request(a.url, 'GET', path, auth)).headers.get('range')).toBe('0-499999');
+    expect((await request(b.url, 'PUT', `${path}?digest=${sha256(blob)}`, { ...auth, body: blob.subarray(500_000) })).status).toBe(201);
+    for (const registry of [a, b]) expect((await request(registry.url, 'GET', `/v2/acme/spread/blobs/${sha256(blob)}`)).bytes.equals(blob)).toBe(true);
+  });
+
+  it('publishes an image pushed through one process, as one client does (one PATCH, then PUT), and serves it from the other', async () => {
+    const auth = { authorization: basic(a.adminToken) };
+    const module = await paddedModule(1024 * 1024, 'spread-module');
+    const image = wasmOciImage(module);
+    for (const blob of image.blobs) {
+      const path = (await request(a.url, 'POST', '/v2/acme/spread/blobs/uploads/', auth)).headers.get('location')!;
+      expect((await request(b.url, 'PATCH', path, { ...auth, body: blob })).status).toBe(202);
+      expect((await request(a.url, 'PUT', `${path}?digest=${sha256(blob)}`, auth)).status).toBe(201);
+    }
+    const [one, two] = await Promise.all([
+      new OciPusher(a.url, 'acme/spread', basic(a.adminToken)).manifest('1.0.0', image.manifest),
+      new OciPusher(b.url, 'acme/spread', basic(b.adminToken)).manifest('1.0.0', image.manifest),
+    ]);
+    expect([one.status, two.status]).toEqual([201, 201]);
+    expect((await settledVersion(b.url, 'acme', 'spread', '1.0.0')).status).toBe('ready');
+    expect((await request(b.url, 'GET', '/v2/acme/spread/manifests/1.0.0')).bytes.equals(image.manifest)).toBe(true);
+    expect((await api(a.url, 'GET', '/api/v1/plugins/acme/spread/versions/1.0.0/module.wasm')).bytes.equals(module)).toBe(true);
+  });
+});
