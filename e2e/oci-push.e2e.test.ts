@@ -352,6 +352,32 @@ describe('OCI push (/v2), request by request', () => {
       expect((await v2('GET', 'acme/signed/manifests/1.0.0')).bytes.equals(image.manifest)).toBe(true);
     });
 
+    it('makes a version of an index pushed by tag from its one Wasm image, serving the index as pushed', async () => {
+      const module = await proxyWasmFilter('in-an-index');
+      const image = wasmOciImage(module);
+      const p = pusher('acme/indexed');
+      expect((await p.image(sha256(image.manifest), image)).status).toBe(201);
+      const index = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MEDIA.imageIndex,
+          manifests: [{ mediaType: OCI_MEDIA.imageManifest, digest: sha256(image.manifest), size: image.manifest.length, platform: { architecture: 'wasm', os: 'wasip1' } }],
+        }),
+      );
+      const pushed = await p.manifest('1.0.0', index, OCI_MEDIA.imageIndex);
+      expect(pushed.status).toBe(201);
+      const version = await settledVersion(base, 'acme', 'indexed', '1.0.0');
+      expect(version).toMatchObject({ status: 'ready', digest: sha256(module) });
+      expect(version.pinned.oci.manifestDigest).toBe(sha256(index));
+      const pulled = await v2('GET', 'acme/indexed/manifests/1.0.0');
+      expect(pulled.bytes.equals(index)).toBe(true);
+      expect(pulled.headers.get('content-type')).toBe(OCI_MEDIA.imageIndex);
+      expect((await v2('GET', `acme/indexed/manifests/${sha256(image.manifest)}`)).bytes.equals(image.manifest)).toBe(true);
+      // An index naming something the repository does not hold is refused.
+      const dangling = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA.imageIndex, manifests: [{ mediaType: OCI_MEDIA.imageManifest, digest: sha256(Buffer.from('nothing')), size: 7 }] }));
+      expectOciError(await p.manifest('2.0.0', dangling, OCI_MEDIA.imageIndex), 400, 'MANIFEST_BLOB_UNKNOWN');
+    });
+
     it('keeps one version when two clients push the same tag with different manifests at once', async () => {
       const [a, b] = await Promise.all([proxyWasmFilter('race-a'), proxyWasmFilter('race-b')]);
       const images = [wasmOciImage(a), wasmOciImage(b)];

@@ -83,12 +83,11 @@ export class ManifestPushService {
     const target: VersionCoordinates = { ...repository, version };
     await asOci(() => this.publishing.checkBeforeUpload(principal, target, null));
     if (await this.alreadyThere(target, digest)) return { digest, subjectDigest, version };
-    if (manifest.kind !== 'image') {
-      throw ociError(400, 'MANIFEST_INVALID', `a version tag (${reference}) names one Wasm image manifest; an index is pushed by digest (it is stored and served, but makes no version)`);
-    }
-    const plan = refusalsAsOci(() => planWasmImage(manifest));
-    const sizes = await this.manifests.blobSizes(repository, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
-    for (const [i, layer] of [manifest.config, ...manifest.layers].entries()) {
+    // An index under a version tag: the version is its one Wasm image (pushed before it, by digest).
+    const image = manifest.kind === 'image' ? manifest : await this.wasmImageOf(repository, manifest);
+    const plan = refusalsAsOci(() => planWasmImage(image));
+    const sizes = await this.manifests.blobSizes(repository, [image.config.digest, ...image.layers.map((l) => l.digest)]);
+    for (const [i, layer] of [image.config, ...image.layers].entries()) {
       const stored = sizes.get(layer.digest);
       if (stored !== undefined && stored !== layer.size) {
         const field = i === 0 ? 'config' : `layers[${i - 1}]`;
@@ -97,8 +96,8 @@ export class ManifestPushService {
     }
     const upload = await this.receiveModule(plan);
     try {
-      const extras = await this.extras(plan, manifest, target);
-      const pushedManifest = { digest, mediaType: manifest.mediaType, artifactType: manifest.config.mediaType, content: bytes };
+      const extras = await this.extras(plan, image, target);
+      const pushedManifest = { digest, mediaType: manifest.mediaType, artifactType: image.config.mediaType, content: bytes };
       const result = await asOci(() => this.publishing.record(principal, target, upload, { ...extras, pushedManifest }), (error) => this.versionTaken(target, digest, error));
       if (!result.created && !(await this.alreadyThere(target, digest))) throw await this.versionTaken(target, digest, null);
       if (result.created) this.logger.log(`pushed ${formatCoordinates(target)} as ${plan.format} image ${digest}`);
@@ -143,6 +142,37 @@ export class ManifestPushService {
       `${formatCoordinates(target)} exists already as ${held}; the pushed manifest is ${digest}. Versions never change: push a new version`,
       { existingManifestDigest: existing?.manifestDigest ?? null, pushedManifestDigest: digest },
     );
+  }
+
+  /**
+   * The Wasm image an index names: its entries that are images (attestations and other
+   * platforms' images left aside), exactly one of which must be a Wasm image.
+   */
+  private async wasmImageOf(repository: RepositoryName, index: PushedManifest & { kind: 'index' }): Promise<PushedManifest & { kind: 'image' }> {
+    const images: (PushedManifest & { kind: 'image' })[] = [];
+    for (const entry of index.manifests.slice(0, 16)) {
+      if (entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') continue;
+      const held = await this.manifests.heldManifest(repository, entry.digest);
+      if (held === null) continue;
+      const child = refusalsAsOci(() => parsePushedManifest(held.content, held.mediaType));
+      if (child.kind !== 'image') continue;
+      try {
+        planWasmImage(child);
+        images.push(child);
+      } catch (error) {
+        if (!(error instanceof ImageRefusal)) throw error;
+      }
+    }
+    if (images.length !== 1) {
+      throw ociError(
+        400,
+        'MANIFEST_INVALID',
+        images.length === 0
+          ? 'the index names no Wasm image: a version tag names a Wasm image, or an index with exactly one'
+          : `the index names ${images.length} Wasm images: a version is one module; push each as its own version`,
+      );
+    }
+    return images[0]!;
   }
 
   /** A manifest may name only what the repository holds: its blobs (images) or manifests (indexes). */

@@ -66,6 +66,18 @@ export class PushedManifestsRepository {
     return new Set([...pushed, ...versions].map((m) => m.digest));
   }
 
+  /** A manifest the repository holds (pushed by digest, or a ready version's image), with its media type. */
+  async heldManifest(repository: RepositoryName, digest: string): Promise<{ mediaType: string; content: Buffer } | null> {
+    const pushed = await this.prisma.ociPushedManifest.findUnique({ where: { namespace_plugin_digest: { ...repository, digest } }, select: { mediaType: true, content: true } });
+    const found =
+      pushed ??
+      (await this.prisma.ociManifest.findFirst({
+        where: { digest, version: { status: 'ready', plugin: { name: repository.plugin, namespace: { name: repository.namespace } } } },
+        select: { mediaType: true, content: true },
+      }));
+    return found === null ? null : { mediaType: found.mediaType, content: Buffer.from(found.content) };
+  }
+
   /** Stores a manifest pushed by digest; pushing the same bytes again changes nothing. */
   async storeDigestManifest(repository: RepositoryName, manifest: DigestManifest): Promise<void> {
     await this.prisma.ociPushedManifest.createMany({
