@@ -58,7 +58,7 @@ export class BlobUploadsController {
     summary: 'Upload a chunk (OCI push)',
     description: 'Chunks come in order; `Content-Range: <start>-<end>` (optional) must start at the bytes received so far, else 416 with the session\'s `Range`.',
   })
-  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.' })
+  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @ApiResponse({ status: 202, description: 'Accepted (Location, Range: 0-<last byte>).' })
   @ApiResponse({ status: 404, description: 'OCI error BLOB_UPLOAD_UNKNOWN: no such session for this token (or it expired).' })
   @ApiResponse({ status: 416, description: 'OCI error BLOB_UPLOAD_INVALID: the chunk is out of order.' })
@@ -79,7 +79,7 @@ export class BlobUploadsController {
 
   @Put(':namespace/:name/blobs/uploads/:session')
   @ApiOperation({ summary: 'Finish a blob upload (OCI push)', description: 'With `digest` (required) and, optionally, the last chunk as the body. The digest of all the bytes must match (400 DIGEST_INVALID otherwise; nothing is kept).' })
-  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.' })
+  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @ApiQuery({ name: 'digest', required: true })
   @ApiResponse({ status: 201, description: 'The blob is stored (Location, Docker-Content-Digest).' })
   @ApiResponse({ status: 400, description: 'OCI error DIGEST_INVALID.' })
@@ -100,7 +100,7 @@ export class BlobUploadsController {
 
   @Get(':namespace/:name/blobs/uploads/:session')
   @ApiOperation({ summary: 'Status of a blob upload (OCI push)', description: '204 with `Range: 0-<last byte>` received so far: a client resumes from there.' })
-  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.' })
+  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @ApiResponse({ status: 204, description: 'Location, Range, Docker-Upload-UUID.' })
   async status(
     @Param('namespace') namespace: string,
@@ -116,7 +116,7 @@ export class BlobUploadsController {
 
   @Delete(':namespace/:name/blobs/uploads/:session')
   @ApiOperation({ summary: 'Cancel a blob upload (OCI push)' })
-  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.' })
+  @ApiParam({ name: 'session', description: 'The session id from the Location of POST.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @ApiResponse({ status: 204, description: 'The session and its chunks are gone.' })
   async cancel(
     @Param('namespace') namespace: string,
