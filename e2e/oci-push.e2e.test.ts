@@ -1,7 +1,7 @@
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, jwtClaims, OCI_MEDIA, OciPusher, referrerManifest, request, sha256, wasmOciImage, type OciAnswer } from '../testing/oci-push-client.js';
+import { basic, compatImage, jwtClaims, tarLayer, OCI_MEDIA, OciPusher, referrerManifest, request, sha256, wasmOciImage, type OciAnswer } from '../testing/oci-push-client.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
@@ -376,6 +376,53 @@ describe('OCI push (/v2), request by request', () => {
       // An index naming something the repository does not hold is refused.
       const dangling = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA.imageIndex, manifests: [{ mediaType: OCI_MEDIA.imageManifest, digest: sha256(Buffer.from('nothing')), size: 7 }] }));
       expectOciError(await p.manifest('2.0.0', dangling, OCI_MEDIA.imageIndex), 400, 'MANIFEST_BLOB_UNKNOWN');
+    });
+
+    it('reads Istio\'s compat variant: plugin.wasm in a tar or tar+gzip layer, OCI or Docker media types', async () => {
+      const cases: [string, boolean, boolean][] = [
+        ['compat-tar', false, false],
+        ['compat-gzip', true, false],
+        ['compat-docker', true, true],
+      ];
+      for (const [plugin, gzip, docker] of cases) {
+        const module = await proxyWasmFilter(plugin);
+        const layer = await tarLayer([{ name: 'plugin.wasm', content: module }], gzip);
+        const image = compatImage(layer, gzip, docker);
+        const pushed = await pusher(`acme/${plugin}`).image('1.0.0', image, image.mediaType);
+        expect(pushed.status, pushed.text).toBe(201);
+        expect(await settledVersion(base, 'acme', plugin, '1.0.0')).toMatchObject({ status: 'ready', digest: sha256(module) });
+        const pulled = await v2('GET', `acme/${plugin}/manifests/1.0.0`);
+        expect(pulled.bytes.equals(image.manifest)).toBe(true);
+        expect(pulled.headers.get('content-type')).toBe(image.mediaType);
+        expect((await v2('GET', `acme/${plugin}/blobs/${sha256(layer)}`)).bytes.equals(layer)).toBe(true);
+      }
+    });
+
+    it('refuses tars with links or path tricks, several modules, no plugin.wasm, and a layer that inflates past the limit, leaving nothing', async () => {
+      const module = await proxyWasmFilter('hostile-tar');
+      const wasm = { name: 'plugin.wasm', content: module };
+      const cases: [string, Awaited<ReturnType<typeof tarLayer>>, string][] = [
+        ['symlink', await tarLayer([wasm, { name: 'etc', type: 'symlink', linkname: '/etc' }], true), 'link'],
+        ['hardlink', await tarLayer([wasm, { name: 'copy.wasm', type: 'link', linkname: 'plugin.wasm' }], true), 'link'],
+        ['dotdot', await tarLayer([{ name: '../plugin.wasm', content: module }], true), '..'],
+        ['absolute', await tarLayer([{ name: '/plugin.wasm', content: module }], false), 'absolute'],
+        ['two-modules', await tarLayer([wasm, { name: 'other.wasm', content: module }], true), 'several'],
+        ['no-module', await tarLayer([{ name: 'README.md', content: Buffer.from('# hi') }], true), 'plugin.wasm'],
+        ['bomb', await tarLayer([wasm, { name: 'zeros.bin', content: Buffer.alloc(64 * 1024 * 1024) }], true), 'inflate'],
+      ];
+      for (const [plugin, layer, says] of cases) {
+        expect(layer.length).toBeLessThan(MAX_MODULE_SIZE);
+        const image = compatImage(layer, plugin !== 'absolute');
+        const refused = await pusher(`acme/tar-${plugin}`).image('1.0.0', image);
+        const message = expectOciError(refused, refused.status, refused.json?.errors?.[0]?.code);
+        expect(refused.status, `${plugin}: ${refused.text}`).toBeGreaterThanOrEqual(400);
+        expect(refused.status).toBeLessThan(500);
+        expect(message.toLowerCase(), plugin).toContain(says);
+        expect((await api(base, 'GET', `/api/v1/plugins/acme/tar-${plugin}/versions/1.0.0`)).status).toBe(404);
+      }
+      const left = await storedFiles(join(registry.dataDir, 'storage'));
+      expect(left.filter((f) => f.startsWith('uploads/'))).toEqual([]);
+      expect(left).not.toContain(`blobs/sha256/${sha256(module).slice(7)}`);
     });
 
     it('keeps one version when two clients push the same tag with different manifests at once', async () => {

@@ -113,3 +113,47 @@ export class OciPusher {
     return this.manifest(reference, image.manifest, mediaType);
   }
 }
+
+export interface TarEntry {
+  name: string;
+  content?: Buffer;
+  type?: 'file' | 'symlink' | 'link' | 'directory';
+  linkname?: string;
+}
+
+/** A tar archive (gzipped if asked) built with tar-stream, as an image layer holds it; fixed mtimes, so the bytes are stable. */
+export async function tarLayer(entries: TarEntry[], gzip: boolean): Promise<Buffer> {
+  const { pack } = await import('tar-stream');
+  const { gzipSync } = await import('node:zlib');
+  const archive = pack();
+  const chunks: Buffer[] = [];
+  archive.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    archive.on('end', resolve);
+    archive.on('error', reject);
+  });
+  for (const entry of entries) {
+    const header = { name: entry.name, type: entry.type ?? 'file', mtime: new Date(0), mode: 0o644, ...(entry.linkname ? { linkname: entry.linkname } : {}) };
+    await new Promise<void>((resolve, reject) => archive.entry(header, entry.type === undefined || entry.type === 'file' ? (entry.content ?? Buffer.alloc(0)) : undefined, (error) => (error ? reject(error) : resolve())));
+  }
+  archive.finalize();
+  await ended;
+  const tar = Buffer.concat(chunks);
+  return gzip ? gzipSync(tar) : tar;
+}
+
+/** Istio's "compat" variant: an ordinary image whose one layer is a tar (maybe gzipped) holding plugin.wasm. */
+export function compatImage(layer: Buffer, gzip: boolean, docker = false): { manifest: Buffer; config: Buffer; blobs: Buffer[]; mediaType: string } {
+  const config = Buffer.from(JSON.stringify({ architecture: 'wasm', os: 'wasip1', rootfs: { type: 'layers', diff_ids: [] } }));
+  const layerType = docker ? `application/vnd.docker.image.rootfs.diff.tar${gzip ? '.gzip' : ''}` : `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}`;
+  const mediaType = docker ? OCI_MEDIA.dockerManifest : OCI_MEDIA.imageManifest;
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      config: { mediaType: docker ? 'application/vnd.docker.container.image.v1+json' : OCI_MEDIA.imageConfig, digest: sha256(config), size: config.length },
+      layers: [{ mediaType: layerType, digest: sha256(layer), size: layer.length }],
+    }),
+  );
+  return { manifest, config, blobs: [config, layer], mediaType };
+}
