@@ -157,3 +157,107 @@ export function compatImage(layer: Buffer, gzip: boolean, docker = false): { man
   );
   return { manifest, config, blobs: [config, layer], mediaType };
 }
+
+/** A Higress plugin image as its build pushes it (oras): spec.yaml, READMEs, the icon and plugin.tar.gz. */
+export async function higressImage(module: Buffer, parts: { specYaml: string; readme: string; translations?: Record<string, string>; icon?: Buffer }): Promise<{ manifest: Buffer; blobs: Buffer[] }> {
+  const empty = Buffer.from('{}');
+  const layer = (mediaType: string, bytes: Buffer, title: string) => ({ bytes, descriptor: { mediaType, digest: sha256(bytes), size: bytes.length, annotations: { 'org.opencontainers.image.title': title } } });
+  const layers = [
+    layer('application/vnd.module.wasm.spec.v1+yaml', Buffer.from(parts.specYaml), 'spec.yaml'),
+    layer('application/vnd.module.wasm.doc.v1+markdown', Buffer.from(parts.readme), 'README.md'),
+    ...Object.entries(parts.translations ?? {}).map(([lang, text]) => layer(`application/vnd.module.wasm.doc.v1.${lang}+markdown`, Buffer.from(text), `README_${lang.toUpperCase()}.md`)),
+    ...(parts.icon ? [layer('application/vnd.module.wasm.icon.v1+png', parts.icon, 'icon.png')] : []),
+    layer(OCI_MEDIA.tarGzipLayer, await tarLayer([{ name: 'plugin.wasm', content: module }], true), 'plugin.tar.gz'),
+  ];
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MEDIA.imageManifest,
+      artifactType: 'application/vnd.module.wasm.plugin.v1',
+      config: { mediaType: OCI_MEDIA.empty, digest: sha256(empty), size: 2, data: 'e30=' },
+      layers: layers.map((l) => l.descriptor),
+      annotations: { 'org.opencontainers.image.created': '2026-12-01T00:00:00Z' },
+    }),
+  );
+  return { manifest, blobs: [empty, ...layers.map((l) => l.bytes)] };
+}
+
+/** The CNCF Wasm OCI artifact layout (wkg, runwasi): config application/vnd.wasm.config.v0+json, one application/wasm layer. */
+export function cncfWasmImage(module: Buffer, annotations: Record<string, string> = {}): { manifest: Buffer; blobs: Buffer[] } {
+  const config = Buffer.from(
+    JSON.stringify({ created: '2026-12-01T00:00:00Z', architecture: 'wasm', os: 'wasip2', layerDigests: [sha256(module)], component: { exports: [], imports: [], target: null } }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MEDIA.imageManifest,
+      artifactType: 'application/vnd.wasm.config.v0+json',
+      config: { mediaType: 'application/vnd.wasm.config.v0+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/wasm', digest: sha256(module), size: module.length }],
+      annotations,
+    }),
+  );
+  return { manifest, blobs: [config, module] };
+}
+
+/** Writes an OCI image layout (`skopeo copy oci:<dir>:<tag> …` reads it) holding one image under `tag`. */
+export async function writeOciLayout(dir: string, image: { manifest: Buffer; blobs: Buffer[] }, tag: string, mediaType: string = OCI_MEDIA.imageManifest): Promise<string> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  for (const blob of [...image.blobs, image.manifest]) await writeFile(join(dir, 'blobs', 'sha256', sha256(blob).slice(7)), blob);
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const index = {
+    schemaVersion: 2,
+    mediaType: OCI_MEDIA.imageIndex,
+    manifests: [{ mediaType, digest: sha256(image.manifest), size: image.manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+  };
+  await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+  return sha256(image.manifest);
+}
+
+/**
+ * A `docker save` archive of the compat variant, as `docker build` of `FROM scratch` + `COPY plugin.wasm ./`
+ * then `docker save` writes it: manifest.json, the config, `<id>/layer.tar` (uncompressed) and `repositories`.
+ */
+export async function writeDockerArchive(path: string, module: Buffer, repoTag: string): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  const layer = await tarLayer([{ name: 'plugin.wasm', content: module }], false);
+  const diffId = sha256(layer);
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] }, history: [{ created: '2026-12-01T00:00:00Z', created_by: 'COPY plugin.wasm ./ # buildkit' }] }),
+  );
+  const configName = `${sha256(config).slice(7)}.json`;
+  const layerDir = diffId.slice(7);
+  const [repository, tag] = [repoTag.slice(0, repoTag.lastIndexOf(':')), repoTag.slice(repoTag.lastIndexOf(':') + 1)];
+  const archive = await tarLayer(
+    [
+      { name: `${layerDir}/`, type: 'directory' },
+      { name: `${layerDir}/layer.tar`, content: layer },
+      { name: `${layerDir}/VERSION`, content: Buffer.from('1.0') },
+      { name: configName, content: config },
+      { name: 'manifest.json', content: Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [repoTag], Layers: [`${layerDir}/layer.tar`] }])) },
+      { name: 'repositories', content: Buffer.from(JSON.stringify({ [repository]: { [tag]: layerDir } })) },
+    ],
+    false,
+  );
+  await writeFile(path, archive);
+}
+
+/** A real 1×1 PNG (signature, IHDR, IDAT, IEND with their CRCs), for a Higress icon layer. */
+export async function tinyPng(): Promise<Buffer> {
+  const { crc32, deflateSync } = await import('node:zlib');
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(1, 0);
+  header.writeUInt32BE(1, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.from([0, 0x2a, 0x7f, 0xd4]))), chunk('IEND', Buffer.alloc(0))]);
+}
