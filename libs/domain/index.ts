@@ -2,6 +2,7 @@
 export { type AuditActor, PIPELINE_ACTOR } from './src/actor.js';
 export { CATEGORIES, CATEGORY_SLUGS } from './src/categories.js';
 export { DIGEST_LENGTH, DIGEST_PATTERN, digestHex, digestProblem, formatDigest } from './src/digest.js';
+export { jsonTextDepth } from './src/json-text.js';
 export { licenseProblem } from './src/licenses.js';
 export { blobLink, moduleLink, pluginLink, versionLink } from './src/links.js';
 export { MAX_NAME_LENGTH, NAME_PATTERN, assertNames, nameProblem } from './src/names.js';

@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { invalidInput, textProblem } from '../../domain/index.js';
+import { invalidInput, jsonTextDepth, textProblem } from '../../domain/index.js';
 import { CONTRACT_LIMITS } from './contract-limits.js';
 
 /**
@@ -77,23 +77,6 @@ export function jsonValueProblem(value: unknown, maxDepth: number): string | nul
     for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push({ value: child, depth: depth + 1 });
   }
   return null;
-}
-
-/** Objects and arrays nested in JSON text, counted without parsing it (brackets inside strings skipped). */
-export function jsonTextDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
-    else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return deepest;
 }
 
 /** Compact JSON size in UTF-8 bytes. */
