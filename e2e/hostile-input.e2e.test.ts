@@ -272,7 +272,8 @@ describe('hostile input on every route', () => {
         const refuses = (raw ? h.forbidden === true : refusedInUrl(h)) ? `query.${name}` : undefined;
         requests.push({ ...base, headers: withHeaders(base.headers), url: urlOf(route.path, values, undefined, `?${name}=${raw ? h.value : urlEncode(h.value)}`), ...(refuses ? { refuses } : {}) });
       }
-      requests.push({ ...base, headers: withHeaders(base.headers), url: urlOf(route.path, values, undefined, `?${name}=a&${name}=b`), refuses: `query.${name}` });
+      const repeated = urlOf(route.path, values, undefined, `?${name}=a&${name}=b`);
+      requests.push({ ...base, headers: withHeaders(base.headers), url: repeated, ...(route.repeatable.includes(name) ? {} : { refuses: `query.${name}` }) });
     }
     return requests;
   }
@@ -423,7 +424,7 @@ describe('hostile input on every route', () => {
     const before = await fingerprint('full');
     const requests: Sent[] = [];
     for (const page of PAGES) {
-      const route: Route = { method: 'GET', path: page.path, pathParams: [...page.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!), query: page.query, examples: {}, secured: false, consumes: [], bodies: {} };
+      const route: Route = { method: 'GET', path: page.path, pathParams: [...page.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!), query: page.query, repeatable: [], examples: {}, secured: false, consumes: [], bodies: {} };
       requests.push(...parameterRequests(route, known, page.query, CORPUS, { accept: 'text/html' }));
     }
     await reads(requests);

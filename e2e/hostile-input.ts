@@ -122,6 +122,7 @@ interface Parameter {
   name: string;
   in: 'path' | 'query' | 'header' | 'cookie';
   example?: unknown;
+  description?: string;
   schema?: Schema;
 }
 
@@ -143,6 +144,8 @@ export interface Route {
   /** Every {name} of the template, declared or not. */
   pathParams: string[];
   query: string[];
+  /** Query parameters the document says may be repeated (the rest must be refused when given twice). */
+  repeatable: string[];
   /** Examples the document gives for path parameters. */
   examples: Record<string, string>;
   secured: boolean;
@@ -161,7 +164,10 @@ export function routesOf(document: OpenApi): Route[] {
       if (!METHODS.includes(method)) continue;
       const parameters = operation.parameters ?? [];
       const examples: Record<string, string> = {};
-      for (const p of parameters) if (p.in === 'path' && typeof p.example === 'string') examples[p.name] = p.example;
+      for (const p of parameters) {
+        const example = p.example ?? p.schema?.example;
+        if (p.in === 'path' && typeof example === 'string') examples[p.name] = example;
+      }
       const content = operation.requestBody?.content ?? {};
       const bodies: Record<string, Schema[]> = {};
       for (const [type, { schema }] of Object.entries(content)) bodies[type] = schema ? objectSchemas(document, schema) : [];
@@ -170,6 +176,7 @@ export function routesOf(document: OpenApi): Route[] {
         path,
         pathParams: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
         query: parameters.filter((p) => p.in === 'query').map((p) => p.name),
+        repeatable: parameters.filter((p) => p.in === 'query' && /may be repeated/i.test(p.description ?? '')).map((p) => p.name),
         examples,
         secured: (operation.security ?? []).length > 0,
         consumes: Object.keys(content),

@@ -4,6 +4,7 @@ export {
   ConfigError,
   type DatabaseConfig,
   type HttpConfig,
+  type OciPushConfig,
   type OwnTrialsConfig,
   type RateLimitConfig,
   type RegistryConfig,

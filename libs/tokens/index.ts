@@ -3,3 +3,4 @@ export { generateTokenSecret, hashTokenSecret, visiblePrefix } from './src/token
 export { TokensController } from './src/tokens.controller.js';
 export { TokensRepository } from './src/tokens.repository.js';
 export { TokensService } from './src/tokens.service.js';
+export { SCOPED_TOKEN_TTL_SECONDS, type RepositoryAccess, type ScopedToken } from './src/scoped-token.js';

@@ -5,6 +5,18 @@ import { TokensController, TokensRepository, TokensService } from '../../../libs
 import { AuditController, AuditLogRepository, AuditService } from '../../../libs/audit/index.js';
 import { CatalogController, CatalogRepository, CatalogService, StatsController, StatsRepository, StatsService } from '../../../libs/catalog/index.js';
 import { OciController, OciRepository, OciService } from '../../../libs/oci/index.js';
+import {
+  BlobUploadsController,
+  BlobUploadsRepository,
+  BlobUploadsService,
+  ManifestPushController,
+  ManifestPushService,
+  OciAccessController,
+  OciAccessService,
+  OciPushSweeper,
+  PushedManifestsRepository,
+  UploadObjects,
+} from '../../../libs/oci-push/index.js';
 import { PublicApi, WebController, WebService } from '../../../libs/web/index.js';
 import { BlobsModule } from '../../../libs/blobs/index.js';
 import { ConfigModule, type RegistryConfig } from '../../../libs/config/index.js';
@@ -41,7 +53,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
+      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -71,6 +83,13 @@ export class ApiModule {
         AuditService,
         OciRepository,
         OciService,
+        OciAccessService,
+        BlobUploadsRepository,
+        BlobUploadsService,
+        UploadObjects,
+        PushedManifestsRepository,
+        ManifestPushService,
+        OciPushSweeper,
         PublicApi,
         WebService,
         LifecycleRepository,

@@ -15,10 +15,12 @@ export function problemResponse(problem: Problem, url: string, accept: string | 
     status === 503 && typeof problem.retryAfterSeconds === 'number' ? { 'retry-after': String(problem.retryAfterSeconds) } : {};
   if (isOciPath(url)) {
     // OCI clients read the distribution spec's error body, not a problem document.
-    const { ociCode, code: _code, type: _type, title, detail, instance: _instance, status: _status, ...rest } = problem;
+    const { ociCode, wwwAuthenticate, code: _code, type: _type, title, detail, instance: _instance, status: _status, ...rest } = problem;
     const code = typeof ociCode === 'string' ? ociCode : ociCodeForStatus(status);
     const body = { errors: [{ code, message: status >= 500 && status !== 503 ? title : detail, detail: rest }] };
-    return { status, headers: { ...BASELINE_SECURITY_HEADERS, ...retryAfter, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    // A 401 says where to get a token and for what (the Docker token protocol every OCI client follows).
+    const challenge: Record<string, string> = typeof wwwAuthenticate === 'string' ? { 'www-authenticate': wwwAuthenticate } : {};
+    return { status, headers: { ...BASELINE_SECURITY_HEADERS, ...retryAfter, ...challenge, 'content-type': 'application/json' }, body: JSON.stringify(body) };
   }
   if (isPagePath(url) && String(accept ?? '').includes('text/html')) {
     // A browser on a web page (a mistyped URL, say) gets a page, not a JSON document.

@@ -34,7 +34,17 @@ export interface RegistryConfig {
   verifyRateLimit: RateLimitConfig;
   /** Own trials (POST …/versions/{version}/trial): how many run at once per API process, and how often one client may ask. */
   ownTrials: OwnTrialsConfig;
+  ociPush: OciPushConfig;
   logLevel: LogLevel;
+}
+
+/** OCI pushes: how long an upload session and a blob no manifest names are kept. */
+export interface OciPushConfig {
+  /** An upload session with no request for this long is swept, with its chunks. */
+  uploadTtlMs: number;
+  /** A pushed blob that no manifest of its repository names this long after it was pushed is swept. */
+  unreferencedBlobTtlMs: number;
+  sweepIntervalMs: number;
 }
 
 export interface OwnTrialsConfig {
@@ -287,6 +297,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     rateLimit: { max: integer('OWN_TRIAL_RATE_LIMIT_MAX', 10, 0, 1_000_000), windowMs: integer('OWN_TRIAL_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000) },
   };
 
+  const ociPush: OciPushConfig = {
+    uploadTtlMs: integer('OCI_UPLOAD_TTL_MS', 3_600_000, 1000, 7 * 86_400_000),
+    unreferencedBlobTtlMs: integer('OCI_UNREFERENCED_BLOB_TTL_MS', 86_400_000, 1000, 30 * 86_400_000),
+    sweepIntervalMs: integer('OCI_SWEEP_INTERVAL_MS', 300_000, 100, 86_400_000),
+  };
+
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
@@ -312,6 +328,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     http,
     verifyRateLimit,
     ownTrials,
+    ociPush,
     logLevel,
   };
 }

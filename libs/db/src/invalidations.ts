@@ -189,12 +189,13 @@ export class InvalidatedCache<V> {
     });
   }
 
-  async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
+  /** `keep` says whether a loaded value may be cached (what can change without a version deletion must not). */
+  async getOrLoad(key: string, load: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const generation = this.generation;
     const value = await load();
-    if (this.invalidations.live && generation === this.generation) this.cache.set(key, value);
+    if (this.invalidations.live && generation === this.generation && keep(value)) this.cache.set(key, value);
     return value;
   }
 

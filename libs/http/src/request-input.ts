@@ -15,7 +15,7 @@ export const REPEATED_QUERY_RULE = 'Given at most once: a repeated query paramet
  * and parsers then see single strings that PostgreSQL can store and pages can show;
  * field parsers add their own rules (lengths, formats, single-line fields).
  */
-export function requestInputProblems(request: Pick<FastifyRequest, 'params' | 'query' | 'body'>): FieldProblem[] {
+export function requestInputProblems(request: Pick<FastifyRequest, 'params' | 'query' | 'body'> & { url?: string }): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const [name, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
     if (typeof value === 'string') push(problems, textProblem(`path.${name}`, value));
@@ -26,11 +26,18 @@ export function requestInputProblems(request: Pick<FastifyRequest, 'params' | 'q
       push(problems, { field: 'query', message: `a parameter name ${describeForbiddenCharacter(key)}` });
       continue;
     }
-    if (Array.isArray(value)) push(problems, { field: `query.${name}`, message: `is given ${value.length} times; give it once` });
+    if (Array.isArray(value) && isRepeatable(request.url, name)) {
+      for (const item of value.slice(0, MAX_PROBLEMS)) if (typeof item === 'string') push(problems, textProblem(`query.${name}`, item));
+    } else if (Array.isArray(value)) push(problems, { field: `query.${name}`, message: `is given ${value.length} times; give it once` });
     else if (typeof value === 'string') push(problems, textProblem(`query.${name}`, value));
   }
   if (isParsedJson(request.body)) bodyProblems(request.body, problems);
   return problems.slice(0, MAX_PROBLEMS);
+}
+
+/** The Docker token protocol asks for several scopes by repeating `scope` (a push that mounts from another repository). */
+function isRepeatable(url: string | undefined, name: string): boolean {
+  return name === 'scope' && url !== undefined && /^\/v2\/token\/?(\?|$)/.test(url);
 }
 
 /** Fastify hook: refuses the request with a 400 naming each bad field. */
@@ -72,11 +79,11 @@ function push(problems: FieldProblem[], problem: FieldProblem | null): void {
 /** States the rules in the OpenAPI document: the text rule once, the repeated-parameter rule on every query parameter. */
 export function describeRequestInputRules(document: OpenAPIObject): void {
   document.info.description = `${document.info.description ?? ''} Text in path and query parameters and in bodies follows one rule: ${TEXT_RULE} (400 invalid_input naming the field).`.trim();
-  for (const operations of Object.values(document.paths)) {
+  for (const [path, operations] of Object.entries(document.paths)) {
     for (const operation of Object.values(operations as Record<string, { parameters?: unknown[] }>)) {
       for (const parameter of operation?.parameters ?? []) {
-        const query = parameter as { in?: string; description?: string };
-        if (query.in === 'query') query.description = query.description ? `${query.description} ${REPEATED_QUERY_RULE}` : REPEATED_QUERY_RULE;
+        const query = parameter as { in?: string; name?: string; description?: string };
+        if (query.in === 'query' && !isRepeatable(path, query.name ?? '')) query.description = query.description ? `${query.description} ${REPEATED_QUERY_RULE}` : REPEATED_QUERY_RULE;
       }
     }
   }

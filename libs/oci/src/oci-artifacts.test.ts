@@ -15,6 +15,7 @@ const input: OciArtifactsInput = {
     { kind: 'message_signature', bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', messageSignature: {} } },
     { kind: 'attestation', bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', dsseEnvelope: {} } },
   ],
+  pushedManifest: null,
 };
 
 const json = (content: Buffer) => JSON.parse(content.toString('utf8'));
@@ -78,5 +79,16 @@ describe('buildOciArtifacts', () => {
     const { manifests, blobs } = buildOciArtifacts({ ...input, sbom: null, signatures: [] });
     expect(manifests).toHaveLength(1);
     expect(blobs.map((b) => b.mediaType)).toEqual([MEDIA_TYPES.wasmConfig]);
+  });
+
+  it('makes only referrers, about the pushed manifest, for a version created by an OCI push', () => {
+    const pushed = { digest: `sha256:${'cd'.repeat(32)}`, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', size: 611 };
+    const { manifests, blobs } = buildOciArtifacts({ ...input, pushedManifest: pushed });
+    expect(manifests.map((m) => m.artifactType)).toEqual([MEDIA_TYPES.cyclonedx, MEDIA_TYPES.sigstoreBundle, MEDIA_TYPES.sigstoreBundle]);
+    expect(blobs.map((b) => b.mediaType)).not.toContain(MEDIA_TYPES.wasmConfig);
+    for (const m of manifests) {
+      expect(m.subjectDigest).toBe(pushed.digest);
+      expect(json(m.content).subject).toEqual(pushed);
+    }
   });
 });

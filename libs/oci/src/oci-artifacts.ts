@@ -50,10 +50,12 @@ export interface OciArtifactsInput {
   sbom: unknown | null;
   /** Sigstore bundles by kind ("message_signature", "attestation"). */
   signatures: { kind: string; bundle: unknown }[];
+  /** The manifest an OCI push created the version from: then only the referrers are built, about it. */
+  pushedManifest: { digest: string; mediaType: string; size: number } | null;
 }
 
 export interface OciArtifacts {
-  /** The module image first, then its referrers. */
+  /** The module image first (unless it was pushed), then its referrers. */
   manifests: StoredOciManifest[];
   blobs: StoredOciBlob[];
 }
@@ -102,15 +104,16 @@ export function buildOciArtifacts(input: OciArtifactsInput): OciArtifacts {
       'org.opencontainers.image.version': input.version,
     },
   });
-  const subject = { mediaType: MEDIA_TYPES.imageManifest, digest: moduleManifest.digest, size: moduleManifest.content.length };
+  const pushed = input.pushedManifest;
+  const subject = pushed ?? { mediaType: MEDIA_TYPES.imageManifest, digest: moduleManifest.digest, size: moduleManifest.content.length };
 
-  const manifests = [moduleManifest];
-  const blobs = [config];
+  const manifests = pushed === null ? [moduleManifest] : [];
+  const blobs = pushed === null ? [config] : [];
   const referrer = (artifactType: string, layer: StoredOciBlob, annotations: Record<string, string>) => {
     blobs.push(layer);
     if (!blobs.includes(EMPTY_CONFIG)) blobs.push(EMPTY_CONFIG);
     manifests.push(
-      manifest(artifactType, moduleManifest.digest, {
+      manifest(artifactType, subject.digest, {
         schemaVersion: 2,
         mediaType: MEDIA_TYPES.imageManifest,
         artifactType,
@@ -141,4 +144,12 @@ function manifest(artifactType: string, subjectDigest: string | null, value: obj
 
 function descriptor(b: StoredOciBlob): OciDescriptor {
   return { mediaType: b.mediaType, digest: b.digest, size: b.content.length };
+}
+
+/**
+ * The version a tag names: the tag itself, or without its leading `v` (`v1.2.3` is version 1.2.3), as
+ * images are often tagged. Versions are stored without the `v`.
+ */
+export function versionOfTag(tag: string): string {
+  return /^v\d/.test(tag) ? tag.slice(1) : tag;
 }

@@ -3,10 +3,16 @@ import { RegistryError } from '../../domain/index.js';
 /** Error codes of the OCI distribution spec that /v2 answers with. */
 export type OciErrorCode =
   | 'BLOB_UNKNOWN'
+  | 'BLOB_UPLOAD_INVALID'
+  | 'BLOB_UPLOAD_UNKNOWN'
   | 'DIGEST_INVALID'
+  | 'MANIFEST_BLOB_UNKNOWN'
+  | 'MANIFEST_INVALID'
   | 'MANIFEST_UNKNOWN'
   | 'NAME_INVALID'
   | 'NAME_UNKNOWN'
+  | 'SIZE_INVALID'
+  | 'TAG_INVALID'
   | 'UNSUPPORTED'
   | 'DENIED'
   | 'UNAUTHORIZED'
@@ -16,10 +22,17 @@ export type OciErrorCode =
 
 const TITLES: Record<OciErrorCode, string> = {
   BLOB_UNKNOWN: 'blob unknown to registry',
+  BLOB_UPLOAD_INVALID: 'blob upload invalid',
+  BLOB_UPLOAD_UNKNOWN: 'blob upload unknown to registry',
   DIGEST_INVALID: 'provided digest did not match uploaded content',
+  MANIFEST_BLOB_UNKNOWN: 'manifest references a manifest or blob unknown to registry',
+  MANIFEST_INVALID: 'manifest invalid',
   MANIFEST_UNKNOWN: 'manifest unknown',
   NAME_INVALID: 'invalid repository name',
   NAME_UNKNOWN: 'repository name not known to registry',
+  SIZE_INVALID: 'provided length did not match content length',
+  // Docker Distribution's, which clients know: the OCI spec has no code for a refused tag.
+  TAG_INVALID: 'manifest tag did not match URI',
   UNSUPPORTED: 'the operation is unsupported',
   DENIED: 'requested access to the resource is denied',
   UNAUTHORIZED: 'authentication required',

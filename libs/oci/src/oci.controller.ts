@@ -1,10 +1,9 @@
-import { Controller, Delete, Get, Head, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Head, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ModuleDelivery } from '../../blobs/index.js';
 import { DownloadCounter } from '../../downloads/index.js';
 import { matchesEtag, sendModule } from '../../http/index.js';
-import { ociError } from './oci-errors.js';
 import { OciService } from './oci.service.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -12,9 +11,9 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const BY_TAG = 'public, max-age=60';
 
 /**
- * The OCI distribution API (read-only), for Istio's WasmPlugin, skopeo, oras
- * and other OCI clients. HTTP only: OciService decides what exists. Described
- * by the OCI distribution spec rather than openapi.yaml.
+ * The OCI distribution API's pulls, for Istio's WasmPlugin, skopeo, oras and
+ * other OCI clients (pushes, the version check and tokens: libs/oci-push).
+ * HTTP only: OciService decides what exists.
  */
 @ApiTags('oci')
 @Controller('v2')
@@ -24,20 +23,6 @@ export class OciController {
     private readonly counter: DownloadCounter,
     private readonly delivery: ModuleDelivery,
   ) {}
-
-  /** The API version check every client starts with. */
-  @Head()
-  @ApiExcludeEndpoint()
-  headBase(@Res() reply: FastifyReply): void {
-    void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').header('content-length', 2).send();
-  }
-
-  @Get()
-  @ApiOperation({ summary: 'OCI API version check', description: '200 `{}` with Docker-Distribution-API-Version: registry/2.0. Pulls need no token.' })
-  @ApiResponse({ status: 200, description: 'The OCI distribution API is here.' })
-  base(@Res() reply: FastifyReply): void {
-    void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/json').send('{}');
-  }
 
   @Get(':namespace/:name/manifests/:reference')
   @ApiOperation({
@@ -108,16 +93,18 @@ export class OciController {
       void reply.header('etag', `"${blob.digest}"`).header('cache-control', IMMUTABLE).header('content-type', 'application/octet-stream').header('content-length', blob.content.length);
       return void reply.status(200).send(request.method === 'HEAD' ? undefined : blob.content);
     }
-    // The layer is the stored module itself: same object, same ranges and redirects as /api/v1/blobs.
+    // The layer is the stored object itself: same ranges and redirects as /api/v1/blobs. A module counts as
+    // a download; a pushed config or layer (a tar holding the module) does not: its manifest was counted.
+    const versionId = blob.kind === 'module' ? blob.versionId : null;
     await sendModule(request, reply, {
       ...this.delivery.source(blob.digest),
       digest: blob.digest,
       size: blob.size,
       cacheControl: IMMUTABLE,
       contentType: 'application/octet-stream',
-      markDownloaded: () => this.oci.markLayerPulled(namespace, name, blob.digest),
+      markDownloaded: () => (versionId === null ? Promise.resolve() : this.oci.markLayerPulled(namespace, name, blob.digest)),
       missing: () => this.oci.layerMissing(namespace, name, blob.digest),
-      onDownload: () => this.counter.record(blob.versionId),
+      onDownload: () => (versionId === null ? undefined : this.counter.record(versionId)),
     });
   }
 
@@ -173,47 +160,4 @@ export class OciController {
     if (filtered) void reply.header('oci-filters-applied', 'artifactType');
     void reply.header('docker-distribution-api-version', 'registry/2.0').header('content-type', 'application/vnd.oci.image.index.v1+json').send(index);
   }
-
-  // Push and delete are not offered: publishing goes through PUT /api/v1/plugins/…/versions/….
-  @Post(':namespace/:name/blobs/uploads')
-  @ApiOperation({ summary: 'Start a blob upload: refused (405 UNSUPPORTED), /v2 is read-only' })
-  @ApiResponse({ status: 405, description: 'OCI error UNSUPPORTED.' })
-  startUpload(): never {
-    throw readOnly();
-  }
-
-  @Patch(':namespace/:name/blobs/uploads/:session')
-  @ApiExcludeEndpoint()
-  continueUpload(): never {
-    throw readOnly();
-  }
-
-  @Put(':namespace/:name/blobs/uploads/:session')
-  @ApiExcludeEndpoint()
-  finishUpload(): never {
-    throw readOnly();
-  }
-
-  @Put(':namespace/:name/manifests/:reference')
-  @ApiOperation({ summary: 'Push a manifest: refused (405 UNSUPPORTED), /v2 is read-only' })
-  @ApiResponse({ status: 405, description: 'OCI error UNSUPPORTED.' })
-  pushManifest(): never {
-    throw readOnly();
-  }
-
-  @Delete(':namespace/:name/manifests/:reference')
-  @ApiExcludeEndpoint()
-  deleteManifest(): never {
-    throw readOnly();
-  }
-
-  @Delete(':namespace/:name/blobs/:digest')
-  @ApiExcludeEndpoint()
-  deleteBlob(): never {
-    throw readOnly();
-  }
-}
-
-function readOnly(): Error {
-  return ociError(405, 'UNSUPPORTED', 'this registry is read-only over OCI: publish with PUT /api/v1/plugins/{namespace}/{name}/versions/{version} (application/wasm)');
 }

@@ -4,12 +4,14 @@ import { NAME_PATTERN } from '../../domain/index.js';
 import { InvalidatedCache, Invalidations, type VersionDeleted } from '../../db/index.js';
 import { DownloadMarks } from '../../downloads/index.js';
 import { VersionsRepository } from '../../versions/index.js';
-import { MEDIA_TYPES } from './oci-artifacts.js';
+import { MEDIA_TYPES, versionOfTag } from './oci-artifacts.js';
 import { ociError } from './oci-errors.js';
 import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci.repository.js';
 
 /** OCI tags as the distribution spec allows them; versions and `latest` are tags. */
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+/** On each entry of a referrers index: `registry` or `publisher`. */
+export const SUPPLIED_BY_ANNOTATION = 'io.wasm-plugin-registry.supplied-by';
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 export const MAX_TAGS_PAGE = 1000;
 const CACHE_ENTRIES = 10_000;
@@ -50,19 +52,20 @@ export class OciService {
 
   async manifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
     if (reference === 'latest') return this.findManifest(namespace, name, reference);
-    return this.manifests.getOrLoad(`${namespace}/${name}@${reference}`, () => this.findManifest(namespace, name, reference));
+    // Manifests pushed by digest can be deleted by their publisher at any time: only versions' are cached.
+    return this.manifests.getOrLoad(`${namespace}/${name}@${reference}`, () => this.findManifest(namespace, name, reference), (m) => m.versionId !== null);
   }
 
   private async findManifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
     const plugin = await this.plugin(namespace, name);
     if (DIGEST.test(reference)) {
-      const found = await this.oci.manifestByDigest(plugin.id, reference);
+      const found = await this.oci.manifestByDigest(plugin.id, { namespace, plugin: name }, reference);
       if (found === null) throw ociError(404, 'MANIFEST_UNKNOWN', `${namespace}/${name} has no manifest ${reference}`);
       return found;
     }
     if (reference.includes(':')) throw ociError(400, 'DIGEST_INVALID', `${reference} is not a digest this registry uses: sha256:<64 lowercase hex>`);
     if (!TAG.test(reference)) throw ociError(404, 'MANIFEST_UNKNOWN', `${JSON.stringify(reference)} is not a valid tag`);
-    const versionId = reference === 'latest' ? plugin.latestVersionId : (await this.versions.findReadyVersion(plugin.id, reference))?.id ?? null;
+    const versionId = reference === 'latest' ? plugin.latestVersionId : (await this.versions.findReadyVersion(plugin.id, versionOfTag(reference)))?.id ?? null;
     const found = versionId === null ? null : await this.oci.moduleManifest(versionId);
     if (found === null) {
       throw ociError(
@@ -82,13 +85,14 @@ export class OciService {
    * MANIFEST_UNKNOWN, and forgotten. Referrers (SBOM, signatures) mark nothing.
    */
   async markManifestPulled(namespace: string, name: string, reference: string, manifest: OciManifestRecord): Promise<void> {
-    if (manifest.subjectDigest !== null || (await this.marks.markVersion(manifest.versionId))) return;
+    if (manifest.subjectDigest !== null || manifest.versionId === null || (await this.marks.markVersion(manifest.versionId))) return;
     this.manifests.forget(`${namespace}/${name}@${reference}`);
     throw ociError(404, 'MANIFEST_UNKNOWN', `${namespace}/${name} has no manifest ${reference}`);
   }
 
   async blob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
-    return this.blobs.getOrLoad(`${namespace}/${name}@${digest}`, () => this.findBlob(namespace, name, digest));
+    // A pushed blob no manifest names is swept: only what versions hold is cached.
+    return this.blobs.getOrLoad(`${namespace}/${name}@${digest}`, () => this.findBlob(namespace, name, digest), (b) => b.kind !== 'pushed');
   }
 
   /** Before a module layer goes out: a pull by digest marks every version with the bytes, as /api/v1/blobs does. */
@@ -104,11 +108,17 @@ export class OciService {
   }
 
   private async findBlob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
-    const plugin = await this.plugin(namespace, name);
+    assertRepositoryName(namespace, name);
     if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
+    // A blob pushed into a repository is there before the repository's plugin is (its first version).
+    const plugin = await this.oci.findPlugin(namespace, name);
     // Pulls count as downloads of the first version published with these bytes, as downloads by digest do.
-    const module = await this.versions.findFirstReadyVersionWithDigest(plugin.id, digest);
-    const found: OciBlobRecord | null = module !== null ? { kind: 'module', digest, size: module.size, versionId: module.id } : await this.oci.smallBlob(plugin.id, digest);
+    const module = plugin === null ? null : await this.versions.findFirstReadyVersionWithDigest(plugin.id, digest);
+    const found: OciBlobRecord | null =
+      module !== null
+        ? { kind: 'module', digest, size: module.size, versionId: module.id }
+        : ((plugin === null ? null : await this.oci.smallBlob(plugin.id, digest)) ?? (await this.oci.pushedBlob({ namespace, plugin: name }, digest)));
+    if (found === null && plugin === null) throw ociError(404, 'NAME_UNKNOWN', `no plugin named ${namespace}/${name}`);
     if (found === null) throw ociError(404, 'BLOB_UNKNOWN', `${namespace}/${name} has no blob ${digest}`);
     return found;
   }
@@ -134,11 +144,18 @@ export class OciService {
     const plugin = await this.plugin(namespace, name);
     if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
     const filtered = artifactType !== undefined && artifactType !== '';
-    const referrers = (await this.oci.referrers(plugin.id, digest)).filter((m) => !filtered || m.artifactType === artifactType);
+    const referrers = (await this.oci.referrers(plugin.id, { namespace, plugin: name }, digest)).filter((m) => !filtered || m.artifactType === artifactType);
     const index = {
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.imageIndex,
-      manifests: referrers.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.content.length, artifactType: m.artifactType, annotations: m.annotations })),
+      manifests: referrers.map((m) => ({
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.content.length,
+        ...(m.artifactType !== '' ? { artifactType: m.artifactType } : {}),
+        // Says whose a signature or SBOM is: the registry's own, or one the publisher pushed beside the image.
+        annotations: { ...m.annotations, [SUPPLIED_BY_ANNOTATION]: m.source },
+      })),
     };
     return { index: Buffer.from(JSON.stringify(index)), filtered };
   }
@@ -161,11 +178,15 @@ export class OciService {
   }
 
   private async plugin(namespace: string, name: string): Promise<{ id: string; latestVersionId: string | null }> {
-    if (!NAME_PATTERN.test(namespace) || !NAME_PATTERN.test(name)) {
-      throw ociError(400, 'NAME_INVALID', `${namespace}/${name} is not a repository name here: <namespace>/<plugin>, each [a-z0-9][a-z0-9-]{0,63}`);
-    }
+    assertRepositoryName(namespace, name);
     const plugin = await this.oci.findPlugin(namespace, name);
     if (plugin === null) throw ociError(404, 'NAME_UNKNOWN', `no plugin named ${namespace}/${name}`);
     return plugin;
+  }
+}
+
+function assertRepositoryName(namespace: string, name: string): void {
+  if (!NAME_PATTERN.test(namespace) || !NAME_PATTERN.test(name)) {
+    throw ociError(400, 'NAME_INVALID', `${namespace}/${name} is not a repository name here: <namespace>/<plugin>, each [a-z0-9][a-z0-9-]{0,63}`);
   }
 }

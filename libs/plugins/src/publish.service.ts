@@ -7,6 +7,7 @@ import { assertVersionPath, nameProblem, parsePluginMetadata, type PluginMetadat
 import {
   formatCoordinates,
   type DeletedVersionRecord,
+  type PushedImageManifest,
   type VersionCoordinates,
   type VersionRecord,
   VersionsRepository,
@@ -48,6 +49,8 @@ export interface PublishExtras {
   contract: VersionContract | null;
   /** Plugin metadata from the manifest: applied unless a higher version exists. */
   metadata: PluginMetadata | null;
+  /** The image manifest an OCI push carried: kept byte for byte as the version's module image. */
+  pushedManifest?: PushedImageManifest | null;
 }
 
 export const NO_EXTRAS: PublishExtras = { declaredDependencies: null, contract: null, metadata: null };
@@ -121,7 +124,7 @@ export class PublishService {
    * recorded: declared dependencies, and the contract (schema against its
    * meta-schema, examples against the schema, README rendered) off the event loop.
    */
-  private async readExtras(parts: PublishParts, target: VersionCoordinates): Promise<PublishExtras> {
+  async readExtras(parts: PublishParts, target: VersionCoordinates): Promise<PublishExtras> {
     const declaredDependencies = parts.dependencyFiles === null ? null : await readDeclaredDependencies(parts.dependencyFiles, 'body.dependencies');
     const draft = readContract(parts.contract, target.version);
     if (draft === null) return { declaredDependencies, contract: null, metadata: null };
@@ -169,6 +172,7 @@ export class PublishService {
           storageKey: promoted.storageKey,
           declaredDependencies: extras.declaredDependencies,
           contract: extras.contract,
+          pushedManifest: extras.pushedManifest ?? null,
         });
         if (extras.metadata !== null) {
           await tx.applyManifestMetadata({ id: plugin.id, namespace: target.namespace, name: target.plugin }, target.version, extras.metadata, actor);
@@ -213,6 +217,27 @@ export class PublishService {
     const saved = await this.plugins.savePlugin(namespace, name, metadata, actorOf(principal), this.config.quotas.pluginsPerNamespace);
     if (saved === 'plugin_quota_exceeded') throw pluginQuotaExceeded(namespace, this.config.quotas.pluginsPerNamespace);
     return saved;
+  }
+
+  /**
+   * Makes sure the plugin exists before something is pushed into it by digest
+   * (an index, a signature), under the rules a publish follows: rights, the
+   * namespace, the plugin quota.
+   */
+  async ensurePlugin(principal: Principal, namespace: string, name: string): Promise<void> {
+    await this.assertMayPublish(principal, namespace);
+    await this.plugins.transaction(async (tx) => {
+      const actor = actorOf(principal);
+      const ns = (await tx.findNamespace(namespace)) ?? (await tx.createNamespace(namespace, actor));
+      const { quotas } = this.config;
+      if (!(await tx.pluginExists(ns, name)) && !(await tx.mayAddPlugin(ns, quotas.pluginsPerNamespace))) throw pluginQuotaExceeded(namespace, quotas.pluginsPerNamespace);
+      await tx.ensurePlugin(ns, name, actor);
+    });
+  }
+
+  /** The rule of publishing into a namespace, for other ways in (OCI push): 403 or 404 when refused. */
+  async checkMayPublish(principal: Principal, namespace: string): Promise<void> {
+    await this.assertMayPublish(principal, namespace);
   }
 
   /** Only an admin may create a namespace, which the first publish into it does. */

@@ -71,3 +71,18 @@ export function assertValidRange(range: ByteRange): void {
     throw new RangeError(`invalid byte range ${start}-${end}`);
   }
 }
+
+/** One chunk of an OCI blob upload session, in order (a session may be continued by any API process). */
+export function ociUploadChunkKey(sessionId: string, chunk: number): string {
+  if (!Number.isSafeInteger(chunk) || chunk < 1) throw new UnsafeStorageKeyError(`oci-uploads/${String(sessionId)}`, 'chunk numbers start at 1');
+  const key = `${ociUploadPrefix(sessionId)}${String(chunk).padStart(6, '0')}`;
+  assertSafeKey(key);
+  return key;
+}
+
+/** Every chunk of an OCI blob upload session: the list prefix. */
+export function ociUploadPrefix(sessionId: string): string {
+  if (typeof sessionId !== 'string' || sessionId.includes('/')) throw new UnsafeStorageKeyError(`oci-uploads/${String(sessionId)}`, 'session id must be one segment');
+  assertSafePrefix(`oci-uploads/${sessionId}/`);
+  return `oci-uploads/${sessionId}/`;
+}

@@ -48,6 +48,11 @@ export class TokensRepository {
     return row === null ? null : toStoredToken(row);
   }
 
+  async findById(id: string): Promise<{ token: StoredToken; tokenHash: string } | null> {
+    const row = await this.database.prisma.apiToken.findUnique({ where: { id }, include: withNamespaces });
+    return row === null ? null : { token: toStoredToken(row), tokenHash: row.tokenHash };
+  }
+
   /** Stores the token with its audit event, in one transaction. */
   async create(token: NewToken, actor: AuditActor): Promise<StoredToken> {
     return this.database.prisma.$transaction(async (tx) => {

@@ -166,4 +166,60 @@ describe('TokensService', () => {
       expect(store.rows.size).toBe(0);
     });
   });
+
+  describe('scoped tokens for /v2 (the Docker token protocol)', () => {
+    const access = [{ type: 'repository' as const, name: 'acme/jwt-auth', actions: ['pull' as const, 'push' as const] }];
+
+    it('grants what it was issued with, to the API token it was issued for', async () => {
+      const { service } = newTestService();
+      const { token: stored, secret } = await service.issue(admin, request());
+      const principal = (await service.authenticate(`Bearer ${secret}`))!;
+      const scoped = await service.issueScopedToken(principal, access, '127.0.0.1:8080');
+      expect(scoped.expiresInSeconds).toBe(300);
+      const checked = await service.authenticateScoped(scoped.token);
+      expect(checked.access).toEqual(access);
+      expect(checked.principal).toMatchObject({ tokenId: stored.id, namespaces: new Set(['acme']) });
+    });
+
+    it('dies with its API token: revoked, the scoped token is refused at once', async () => {
+      const { service } = newTestService();
+      const { token: stored, secret } = await service.issue(admin, request());
+      const scoped = await service.issueScopedToken((await service.authenticate(`Bearer ${secret}`))!, access, 'registry');
+      await service.revoke(admin, stored.id);
+      expect(await refusal(service.authenticateScoped(scoped.token))).toMatchObject({ status: 401 });
+    });
+
+    it('refuses a token whose claims were changed, one signed for another API token, and one past its time', async () => {
+      const { service } = newTestService();
+      const ci = (await service.authenticate(`Bearer ${(await service.issue(admin, request())).secret}`))!;
+      const other = (await service.authenticate(`Bearer ${(await service.issue(admin, request({ name: 'other' }))).secret}`))!;
+      const scoped = await service.issueScopedToken(ci, [{ type: 'repository', name: 'acme/a', actions: ['pull'] }], 'registry');
+      const [header, , signature] = scoped.token.split('.');
+      const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(scoped.token.split('.')[1]!, 'base64url').toString()), access })).toString('base64url');
+      expect(await refusal(service.authenticateScoped(`${header}.${widened}.${signature}`))).toMatchObject({ status: 401 });
+      // The other token's subject with this token's signature: the key is the other token's.
+      const claims = JSON.parse(Buffer.from(scoped.token.split('.')[1]!, 'base64url').toString());
+      const resubjected = Buffer.from(JSON.stringify({ ...claims, sub: other.tokenId })).toString('base64url');
+      expect(await refusal(service.authenticateScoped(`${header}.${resubjected}.${signature}`))).toMatchObject({ status: 401 });
+      const later = new Date(scoped.issuedAt.getTime() + 301_000);
+      expect(await refusal(service.authenticateScoped(scoped.token, later))).toMatchObject({ status: 401 });
+      expect((await service.authenticateScoped(scoped.token, new Date(scoped.issuedAt.getTime() + 299_000))).access).toHaveLength(1);
+    });
+
+    it('gives anonymous callers a token that names no one', async () => {
+      const { service } = newTestService();
+      const pull = [{ type: 'repository' as const, name: 'acme/a', actions: ['pull' as const] }];
+      const scoped = await service.issueScopedToken(null, pull, 'registry');
+      expect(await service.authenticateScoped(scoped.token)).toEqual({ principal: null, access: pull });
+      expect(await refusal(service.authenticateScoped('not-a-jwt'))).toMatchObject({ status: 401 });
+    });
+
+    it('works for the environment admin token, whose key comes from REGISTRY_ADMIN_TOKEN', async () => {
+      const { service } = newTestService();
+      const scoped = await service.issueScopedToken(admin, access, 'registry');
+      expect((await service.authenticateScoped(scoped.token)).principal).toMatchObject({ admin: true, tokenId: 'env:REGISTRY_ADMIN_TOKEN' });
+      const { service: restarted } = newTestService({ REGISTRY_ADMIN_TOKEN: 'wpr_another-secret' });
+      expect(await refusal(restarted.authenticateScoped(scoped.token))).toMatchObject({ status: 401 });
+    });
+  });
 });

@@ -5,12 +5,15 @@ import type { AuditActor } from '../../audit/index.js';
 import { actorOf, requireAdmin, TokenAuthenticator, type Principal } from '../../auth/index.js';
 import { generateTokenSecret, hashTokenSecret, sameHash, visiblePrefix } from './token-secret.js';
 import { TokensRepository, type NewToken, type StoredToken } from './tokens.repository.js';
+import { claimedSubject, scopedTokenKey, signScopedToken, verifiedAccess, type RepositoryAccess, type ScopedToken } from './scoped-token.js';
 
 /** What the service needs of the tokens' rows (TokensRepository). Only hashes are stored, never a secret. */
 export interface TokenStore {
   /** The names among `names` that are not namespaces. */
   missingNamespaces(names: readonly string[]): Promise<string[]>;
   findByHash(tokenHash: string): Promise<StoredToken | null>;
+  /** A token with its stored hash (the key of its scoped /v2 tokens derives from it). */
+  findById(id: string): Promise<{ token: StoredToken; tokenHash: string } | null>;
   /** Stores the token with its audit event. */
   create(token: NewToken, actor: AuditActor): Promise<StoredToken>;
   list(): Promise<StoredToken[]>;
@@ -29,6 +32,9 @@ export interface TokenRequest {
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+const ENV_ADMIN_TOKEN_ID = 'env:REGISTRY_ADMIN_TOKEN';
+const ENV_ADMIN_PRINCIPAL: Principal = { tokenId: ENV_ADMIN_TOKEN_ID, tokenName: 'REGISTRY_ADMIN_TOKEN', admin: true, namespaces: new Set() };
+const principalOf = (token: StoredToken): Principal => ({ tokenId: token.id, tokenName: token.name, admin: token.admin, namespaces: new Set(token.namespaces) });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @Injectable()
@@ -69,7 +75,7 @@ export class TokensService implements TokenAuthenticator {
     if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
     const tokenHash = hashTokenSecret(match[1]!);
     if (this.adminTokenHash !== null && sameHash(tokenHash, this.adminTokenHash)) {
-      return { tokenId: 'env:REGISTRY_ADMIN_TOKEN', tokenName: 'REGISTRY_ADMIN_TOKEN', admin: true, namespaces: new Set() };
+      return ENV_ADMIN_PRINCIPAL;
     }
     const token = await this.tokens.findByHash(tokenHash);
     if (token === null) throw unauthenticated('the bearer token is not known to this registry');
@@ -79,7 +85,44 @@ export class TokensService implements TokenAuthenticator {
       // Recorded at minute resolution so that authentication is not a write per request.
       this.tokens.touch(token.id, now).catch((error: unknown) => this.logger.warn(`could not record token use: ${String(error)}`));
     }
-    return { tokenId: token.id, tokenName: token.name, admin: token.admin, namespaces: new Set(token.namespaces) };
+    return principalOf(token);
+  }
+
+  /**
+   * A short-lived token for the OCI endpoint (/v2/token) granting `access`,
+   * which the caller has already cut down to what `principal` may do. Anonymous
+   * callers (null) get one too: clients ask for it before they pull.
+   */
+  async issueScopedToken(principal: Principal | null, access: RepositoryAccess[], service: string, now = new Date()): Promise<ScopedToken> {
+    if (principal === null) return signScopedToken(null, null, access, service, now);
+    const hash = principal.tokenId === ENV_ADMIN_TOKEN_ID ? this.adminTokenHash : (await this.tokens.findById(principal.tokenId))?.tokenHash;
+    if (hash === null || hash === undefined) throw unauthenticated('the API token is no longer known to this registry');
+    return signScopedToken(principal.tokenId, scopedTokenKey(hash), access, service, now);
+  }
+
+  /**
+   * Checks a scoped token: its signature, its time, and that the API token it was issued for is still
+   * valid (a revoked token's scoped tokens stop working at once). A 401 when any of that fails.
+   */
+  async authenticateScoped(token: string, now = new Date()): Promise<{ principal: Principal | null; access: RepositoryAccess[] }> {
+    const subject = claimedSubject(token);
+    if (subject === undefined) throw unauthenticated('the bearer token is neither an API token nor a token from /v2/token');
+    let principal: Principal | null = null;
+    let key: Uint8Array | null = null;
+    if (subject === ENV_ADMIN_TOKEN_ID && this.adminTokenHash !== null) {
+      principal = ENV_ADMIN_PRINCIPAL;
+      key = scopedTokenKey(this.adminTokenHash);
+    } else if (subject !== null) {
+      const found = UUID.test(subject) ? await this.tokens.findById(subject) : null;
+      if (found === null) throw unauthenticated('the token from /v2/token was issued for an API token this registry no longer knows');
+      if (found.token.revokedAt !== null) throw unauthenticated('the API token behind this token was revoked');
+      if (found.token.expiresAt !== null && found.token.expiresAt <= now) throw unauthenticated('the API token behind this token has expired');
+      principal = principalOf(found.token);
+      key = scopedTokenKey(found.tokenHash);
+    }
+    const access = await verifiedAccess(token, key, now);
+    if (access === null) throw unauthenticated('the token from /v2/token is invalid or has expired: ask /v2/token for a new one');
+    return { principal, access };
   }
 
   /** The secret is returned here, once: only its hash is stored. */

@@ -19,6 +19,11 @@ export class FakeTokenStore implements TokenStore {
     return row === undefined ? null : withoutHash(row);
   }
 
+  async findById(id: string): Promise<{ token: StoredToken; tokenHash: string } | null> {
+    const row = [...this.rows.values()].find((r) => r.id === id);
+    return row === undefined ? null : { token: withoutHash(row), tokenHash: row.tokenHash };
+  }
+
   async create(token: NewToken, actor: AuditActor): Promise<StoredToken> {
     const row = { ...token, id: randomUUID(), createdAt: new Date(), revokedAt: null, lastUsedAt: null };
     this.rows.set(token.tokenHash, row);

@@ -11,6 +11,17 @@ export interface VersionChange {
   actor: AuditActor;
   /** What the audit event records beside the coordinates (reason, size, …). */
   details: Record<string, unknown>;
+  /** On `published` by an OCI push: the manifest pushed, which the OCI hook stores as the version's module image. */
+  pushedManifest?: PushedImageManifest;
+}
+
+/** An image manifest exactly as a client pushed it, with what it is about. */
+export interface PushedImageManifest {
+  digest: string;
+  mediaType: string;
+  /** The config's media type (what kind of Wasm image it is). */
+  artifactType: string;
+  content: Buffer;
 }
 
 /**

@@ -6,7 +6,7 @@ import { jobIdFor, PIPELINE_STEPS, type StepState, type StepStatus } from './pip
 import { NO_HOST_HINTS, type ContractSource, type HostHints, type SchemaDialect, type VersionContract } from '../../contract/index.js';
 import type { TrialFindingCode, TrialTrace } from '../../sandbox/index.js';
 import type { ContractDocuments, ContractSummary, DeletedVersionRecord, TrialSummary, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
-import { VERSION_HOOKS, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
+import { VERSION_HOOKS, type PushedImageManifest, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
 import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockVersion, tryLockVersion } from './version-locks.js';
 
 const contractSummarySelect = {
@@ -153,6 +153,8 @@ export interface NewVersion {
   declaredDependencies: object | null;
   /** README, schema, examples and host hints, checked; null when the publisher gave none. */
   contract: VersionContract | null;
+  /** The image manifest an OCI push created the version from; absent for an HTTP publish. */
+  pushedManifest?: PushedImageManifest | null;
 }
 
 /**
@@ -461,7 +463,8 @@ export class VersionsRepository implements VersionStore {
   async removeObjectUnlessRecorded(digest: string, remove: () => Promise<void>): Promise<void> {
     await transaction(this.prisma, async (tx) => {
       await lockDigest(tx, digest);
-      if ((await tx.blob.count({ where: { digest } })) === 0) await remove();
+      // An OCI push keeps its layers under the same content-addressed keys as modules.
+      if ((await tx.blob.count({ where: { digest } })) === 0 && (await tx.ociPushedBlob.count({ where: { digest } })) === 0) await remove();
     });
   }
 
@@ -648,7 +651,11 @@ export class VersionTransaction {
     // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
     await this.client.plugin.update({ where: { id: input.pluginId }, data: { updatedAt: new Date() } });
     const record = toVersionRecord(row);
-    await this.changed('published', { ...record, pluginId: input.pluginId }, actor, { digest: record.digest, size: record.size });
+    await this.changed('published', { ...record, pluginId: input.pluginId }, actor, {
+      digest: record.digest,
+      size: record.size,
+      ...(input.pushedManifest ? { manifestDigest: input.pushedManifest.digest } : {}),
+    }, input.pushedManifest ?? null);
     return record;
   }
 
@@ -677,12 +684,19 @@ export class VersionTransaction {
   }
 
   /** @internal Runs the hooks, in order, in this transaction. */
-  async changed(kind: VersionChange['kind'], version: VersionChange['version'], actor: AuditActor, details: Record<string, unknown>): Promise<void> {
+  async changed(
+    kind: VersionChange['kind'],
+    version: VersionChange['version'],
+    actor: AuditActor,
+    details: Record<string, unknown>,
+    pushedManifest: PushedImageManifest | null = null,
+  ): Promise<void> {
     const change: VersionChange = {
       kind,
       version: { id: version.id, pluginId: version.pluginId, namespace: version.namespace, plugin: version.plugin, version: version.version, digest: version.digest },
       actor,
       details,
+      ...(pushedManifest !== null ? { pushedManifest } : {}),
     };
     for (const hook of this.hooks) await hook.onVersionChange(this.client, change);
   }
