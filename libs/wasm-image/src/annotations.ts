@@ -18,7 +18,7 @@ export function metadataFromAnnotations(annotations: Readonly<Record<string, str
   const metadata: AnnotatedMetadata = {};
   for (const [annotation, key] of Object.entries(METADATA_OF_ANNOTATION)) {
     const value = annotations?.[annotation]?.trim();
-    if (value !== undefined && value !== '' && Object.hasOwn(annotations!, annotation)) metadata[key] = value;
+    if (value !== undefined && value !== '') metadata[key] = value;
   }
   return metadata;
 }

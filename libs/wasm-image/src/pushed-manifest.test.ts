@@ -100,9 +100,9 @@ describe('parsePushedManifest', () => {
 
   it('refuses an image without config or layers, and an index without manifests', () => {
     const { config: _c, ...noConfig } = image();
-    expect(refusalOf(bytes(noConfig), M.ociManifest)).toMatchObject({ ociCode: 'MANIFEST_INVALID', field: 'config' });
+    expect(refusalOf(bytes(noConfig), M.ociManifest)).toMatchObject({ ociCode: 'MANIFEST_INVALID', field: 'config', detail: expect.stringContaining('is missing') });
     const { layers: _l, ...noLayers } = image();
-    expect(refusalOf(bytes(noLayers), M.ociManifest)).toMatchObject({ ociCode: 'MANIFEST_INVALID', field: 'layers' });
+    expect(refusalOf(bytes(noLayers), M.ociManifest)).toMatchObject({ ociCode: 'MANIFEST_INVALID', field: 'layers', detail: expect.stringContaining('is missing') });
     const { manifests: _m, ...noManifests } = index();
     expect(refusalOf(bytes(noManifests), M.ociIndex)).toMatchObject({ ociCode: 'MANIFEST_INVALID', field: 'manifests' });
     expect(refusalOf(bytes(image({ layers: {} })), M.ociManifest).field).toBe('layers');
