@@ -443,7 +443,7 @@ describe('the web catalog in Chromium', () => {
         ['/api/v1/plugins/acme/no-such-plugin', 404],
         ['/api/v1/plugins/acme/jwt-auth/versions/1.0.0/module.wasm', 200],
         ['/api/openapi.json', 200],
-        ['/v2/', 200],
+        ['/v2/', 401],
         ['/v2/acme/no-such-plugin/tags/list', 404],
         ['/health/live', 200],
       ];
