@@ -49,7 +49,13 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // Killed by a signal (a crash, an abort): say which in the output a failing test prints.
+      if (signal !== null) output += `\n[test harness] the registry was ended by ${signal}\n`;
+      resolve(code);
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
 
   const deadline = Date.now() + 60_000;
