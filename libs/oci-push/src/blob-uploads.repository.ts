@@ -40,6 +40,11 @@ export class BlobUploadsRepository {
     return this.prisma.ociUpload.create({ data: { ...repository, tokenId, expiresAt }, select: SESSION });
   }
 
+  /** Sessions a token has open (not yet expired). */
+  async openSessions(tokenId: string, now: Date): Promise<number> {
+    return this.prisma.ociUpload.count({ where: { tokenId, expiresAt: { gte: now } } });
+  }
+
   async findSession(id: string): Promise<UploadSession | null> {
     return this.prisma.ociUpload.findUnique({ where: { id }, select: SESSION });
   }

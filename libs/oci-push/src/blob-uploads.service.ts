@@ -10,6 +10,10 @@ import { UploadObjects, type ByteLimit, type WrittenObject } from './upload-obje
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SWEEP_BATCH = 100;
+/** Sessions one token may have open at once: a client pushes a few layers in parallel, not thousands. */
+export const MAX_OPEN_SESSIONS = 100;
+/** Chunks in one session: each is a storage object, and finishing reads them all in order. */
+export const MAX_CHUNKS = 1000;
 
 /** What a request body is, as far as the headers tell before it is read. */
 export interface UploadBody {
@@ -51,6 +55,9 @@ export class BlobUploadsService {
       await this.store(repository, query.digest, await this.objects.receive(body.stream, this.limit(0)), null);
       return { kind: 'blob', digest: query.digest };
     }
+    if ((await this.uploads.openSessions(principal.tokenId, new Date())) >= MAX_OPEN_SESSIONS) {
+      throw ociError(429, 'TOOMANYREQUESTS', `this token has ${MAX_OPEN_SESSIONS} uploads open, the most it may: finish or cancel (DELETE) some, or wait for idle ones to expire`);
+    }
     return { kind: 'session', session: await this.uploads.createSession(repository, principal.tokenId, this.expiry()) };
   }
 
@@ -68,6 +75,9 @@ export class BlobUploadsService {
     }
     this.assertFits(session.received, body.declaredLength);
     if (body.stream === null) return session;
+    if (session.chunks >= MAX_CHUNKS) {
+      throw ociError(416, 'BLOB_UPLOAD_INVALID', `an upload takes at most ${MAX_CHUNKS} chunks: send the rest with the final PUT, or upload again in larger chunks`, { range: rangeHeader(session.received) });
+    }
     const chunk = await this.objects.writeChunk(session.id, session.chunks + 1, body.stream, this.limit(session.received));
     if (range !== null && chunk.size !== range.end - range.start + 1) {
       await this.objects.discard(chunk.key);

@@ -32,6 +32,9 @@ export interface PushedManifestResult {
   version: string | null;
 }
 
+/** Manifests pushed by digest into one repository (signatures, SBOMs, indexes): bounds `/referrers` and storage. */
+export const MAX_DIGEST_MANIFESTS = 10_000;
+
 /** An icon is shown, not run; bounded like a README. */
 const MAX_TEXT_LAYER_BYTES = CONTRACT_LIMITS.manifestBytes;
 
@@ -70,6 +73,10 @@ export class ManifestPushService {
     const subjectDigest = manifest.subject?.digest ?? null;
     if (version === null) {
       await asOci(() => this.publishing.ensurePlugin(principal, repository.namespace, repository.plugin));
+      const held = await this.manifests.digestManifests(repository, digest);
+      if (!held.has && held.count >= MAX_DIGEST_MANIFESTS) {
+        throw ociError(403, 'DENIED', `${repository.namespace}/${repository.plugin} holds ${MAX_DIGEST_MANIFESTS} manifests pushed by digest, the most a repository may: delete some (DELETE …/manifests/<digest>)`);
+      }
       await this.manifests.storeDigestManifest(repository, {
         digest,
         mediaType: manifest.mediaType,

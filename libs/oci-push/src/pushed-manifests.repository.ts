@@ -78,6 +78,15 @@ export class PushedManifestsRepository {
     return found === null ? null : { mediaType: found.mediaType, content: Buffer.from(found.content) };
   }
 
+  /** How many manifests were pushed by digest into the repository, and whether `digest` is one of them. */
+  async digestManifests(repository: RepositoryName, digest: string): Promise<{ count: number; has: boolean }> {
+    const [count, has] = await Promise.all([
+      this.prisma.ociPushedManifest.count({ where: repository }),
+      this.prisma.ociPushedManifest.count({ where: { ...repository, digest } }),
+    ]);
+    return { count, has: has > 0 };
+  }
+
   /** Stores a manifest pushed by digest; pushing the same bytes again changes nothing. */
   async storeDigestManifest(repository: RepositoryName, manifest: DigestManifest): Promise<void> {
     await this.prisma.ociPushedManifest.createMany({
