@@ -1,5 +1,5 @@
 // Module bytes by digest (content addressing over a storage driver): an upload is checked while it streams, then kept under its digest.
-export { BlobStore, type ReceivedUpload, UploadAbortedError } from './src/blob-store.js';
+export { BlobStore, type ReceivedUpload, streamThrough } from './src/blob-store.js';
 export { BLOB_STORE, BlobsModule, STORAGE_DRIVER } from './src/blobs.module.js';
 export { ModuleDelivery, type ModuleSource } from './src/module-delivery.js';
 export { moduleTooLarge } from './src/module-inspector.js';

@@ -23,6 +23,21 @@ describe('BlobStore on the filesystem driver', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it('adopts bytes already under their digest without copying them, checked as receive checks them, and never deletes them', async () => {
+    const module = await proxyWasmFilter('adopted');
+    const stored = await blobs.receive(Readable.from([module]), 1 << 20);
+    const { storageKey } = await blobs.promote(stored);
+    const adopted = await blobs.adopt(stored.digest, 1 << 20);
+    expect(adopted).toEqual({ uploadKey: storageKey, digest: stored.digest, size: module.length, kind: 'module' });
+    expect(await blobs.promote(adopted)).toEqual({ created: false, storageKey });
+    await blobs.discard(adopted);
+    expect(await files(root)).toEqual([storageKey]);
+    await expect(blobs.adopt(stored.digest, module.length - 1)).rejects.toMatchObject({ status: 413, code: 'module_too_large' });
+    const notWasm = await blobs.promote({ ...(await blobs.receive(Readable.from([module]), 1 << 20)), digest: `sha256:${'0'.repeat(64)}` });
+    await writeFile(join(root, notWasm.storageKey), 'not a module at all');
+    await expect(blobs.adopt(`sha256:${'0'.repeat(64)}`, 1 << 20)).rejects.toMatchObject({ status: 400, code: 'invalid_module' });
+  });
+
   it('receives a module into a temporary object, then promotes it to its digest key', async () => {
     const module = await proxyWasmFilter('store');
     const upload = await blobs.receive(Readable.from([module.subarray(0, 5), module.subarray(5)]), 1 << 20);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import type { WasmBinaryKind } from '../../analysis/index.js';
+import type { Readable, Transform } from 'node:stream';
+import { checkWasmHeader, WASM_HEADER_LENGTH, type WasmBinaryKind } from '../../analysis/index.js';
 import { digestHex, formatDigest } from '../../domain/index.js';
-import { blobKey, uploadKey, type ByteRange, type StorageDriver, type StoredObjectInfo, type StoredObjectStream } from '../../storage/index.js';
-import { ModuleInspector } from './module-inspector.js';
+import { blobKey, StorageNotFoundError, uploadKey, type ByteRange, type StorageDriver, type StoredObjectInfo, type StoredObjectStream } from '../../storage/index.js';
+import { invalidModule, ModuleInspector, moduleTooLarge } from './module-inspector.js';
 
 /** An upload that was read to the end and checked, waiting in its temporary place. */
 export interface ReceivedUpload {
@@ -33,34 +33,9 @@ export class BlobStore {
   async receive(body: Readable, maxSize: number): Promise<ReceivedUpload> {
     const key = uploadKey(randomUUID());
     const inspector = new ModuleInspector(maxSize);
-    const abort = new AbortController();
-    let failure: unknown = null;
-    const fail = (error: unknown): void => {
-      failure ??= error;
-      // Stop reading but leave the request open: the client still gets our answer.
-      body.unpipe(inspector);
-      if (!inspector.destroyed) inspector.destroy(error as Error);
-      abort.abort(error);
-    };
-    const onClose = (): void => {
-      if (!body.readableEnded) fail(new UploadAbortedError());
-    };
-    body.on('error', fail);
-    body.on('close', onClose);
-    inspector.on('error', fail);
-    body.pipe(inspector);
-    try {
-      await this.driver.put(key, inspector, { signal: abort.signal, contentType: 'application/wasm' });
-      if (failure !== null) throw failure;
-      const { digestHex: hex, size, kind } = inspector.inspected;
-      return { uploadKey: key, digest: formatDigest(hex), size, kind };
-    } catch (error) {
-      await this.driver.delete(key).catch(() => undefined);
-      throw failure ?? error;
-    } finally {
-      body.off('error', fail);
-      body.off('close', onClose);
-    }
+    await streamThrough(this.driver, key, body, inspector, 'application/wasm');
+    const { digestHex: hex, size, kind } = inspector.inspected;
+    return { uploadKey: key, digest: formatDigest(hex), size, kind };
   }
 
   /**
@@ -69,6 +44,8 @@ export class BlobStore {
    */
   async promote(upload: ReceivedUpload): Promise<{ created: boolean; storageKey: string }> {
     const storageKey = blobKey(digestHex(upload.digest));
+    // Adopted: the bytes are in their place already.
+    if (upload.uploadKey === storageKey) return { created: false, storageKey };
     const existing = await this.driver.head(storageKey);
     if (existing !== null && existing.size === upload.size) {
       await this.driver.delete(upload.uploadKey);
@@ -80,7 +57,29 @@ export class BlobStore {
 
   /** Removes a temporary upload; a no-op once it was promoted. */
   async discard(upload: ReceivedUpload): Promise<void> {
+    // An adopted object is content-addressed and recorded by its owner: never the upload's to delete.
+    if (upload.uploadKey === blobKey(digestHex(upload.digest))) return;
     await this.driver.delete(upload.uploadKey);
+  }
+
+  /**
+   * Takes bytes already stored under their digest (an OCI layer that is the module
+   * itself) as a received upload, without copying them: checked for size and for a
+   * WebAssembly header as `receive` would. The caller keeps the object recorded
+   * (its pushed-blob row) while the upload is in use.
+   */
+  async adopt(digest: string, maxSize: number): Promise<ReceivedUpload> {
+    const key = blobKey(digestHex(digest));
+    const info = await this.driver.head(key);
+    if (info === null) throw new StorageNotFoundError(key);
+    if (info.size > maxSize) throw moduleTooLarge(maxSize);
+    if (info.size < WASM_HEADER_LENGTH) throw invalidModule('the module ended inside its header');
+    const { body } = await this.driver.get(key, { start: 0, end: WASM_HEADER_LENGTH - 1 });
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+    const check = checkWasmHeader(Buffer.concat(chunks));
+    if (!check.ok) throw invalidModule(check.reason);
+    return { uploadKey: key, digest, size: info.size, kind: check.kind };
   }
 
   async remove(digest: string): Promise<void> {
@@ -132,6 +131,40 @@ export class BlobStore {
       }
     }
     return removed;
+  }
+}
+
+/**
+ * Streams `body` through `through` (which checks, hashes or counts it) into
+ * `key`. Rejects with the first failure (the transform's, the body's, or the
+ * client's disconnect: UploadAbortedError) and then leaves nothing at `key`;
+ * the request stays open, so the client still gets the answer.
+ */
+export async function streamThrough(driver: StorageDriver, key: string, body: Readable, through: Transform, contentType: string): Promise<void> {
+  const abort = new AbortController();
+  let failure: unknown = null;
+  const fail = (error: unknown): void => {
+    failure ??= error;
+    body.unpipe(through);
+    if (!through.destroyed) through.destroy(error as Error);
+    abort.abort(error);
+  };
+  const onClose = (): void => {
+    if (!body.readableEnded) fail(new UploadAbortedError());
+  };
+  body.on('error', fail);
+  body.on('close', onClose);
+  through.on('error', fail);
+  body.pipe(through);
+  try {
+    await driver.put(key, through, { signal: abort.signal, contentType });
+    if (failure !== null) throw failure;
+  } catch (error) {
+    await driver.delete(key).catch(() => undefined);
+    throw failure ?? error;
+  } finally {
+    body.off('error', fail);
+    body.off('close', onClose);
   }
 }
 

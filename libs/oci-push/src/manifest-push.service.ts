@@ -189,6 +189,7 @@ export class ManifestPushService {
       const digests = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
       const held = await this.manifests.blobSizes(repository, digests);
       missing = digests.filter((d) => !held.has(d));
+      if (missing.length === 0) await this.manifests.renewBlobs(repository, digests);
     } else {
       const digests = manifest.manifests.map((m) => m.digest);
       const held = await this.manifests.manifestsHeld(repository, digests);
@@ -204,6 +205,14 @@ export class ManifestPushService {
 
   /** Streams the module out of its layer (raw, or plugin.wasm in a tar) through the module checks into a temporary object. */
   private async receiveModule(plan: WasmImagePlan): Promise<ReceivedUpload> {
+    if (plan.module.packaging === 'raw') {
+      // The layer is the module, stored under its digest already: checked in place, not copied.
+      try {
+        return await this.blobs.adopt(plan.module.layer.digest, this.config.maxModuleSize);
+      } catch (error) {
+        throw this.moduleRefusal(plan, error);
+      }
+    }
     const { body } = await this.blobs.open(plan.module.layer.digest);
     const limits = { maxModuleSize: this.config.maxModuleSize, maxInflatedBytes: this.config.maxModuleSize + 1024 * 1024 };
     const module = extractModule(body as Readable, plan.module.packaging, limits);
@@ -211,13 +220,17 @@ export class ManifestPushService {
       return await this.blobs.receive(module, this.config.maxModuleSize);
     } catch (error) {
       body.destroy();
-      if (error instanceof ImageRefusal) throw ociError(400, error.ociCode as OciErrorCode, error.detail, error.field === undefined ? {} : { field: error.field });
-      if (error instanceof RegistryError && error.code === 'invalid_module') {
-        throw ociError(400, 'MANIFEST_INVALID', `the module layer ${plan.module.layer.digest} is not WebAssembly: ${error.detail}`);
-      }
-      if (error instanceof RegistryError && error.status === 413) throw ociError(413, 'SIZE_INVALID', error.detail, { maxSize: this.config.maxModuleSize });
-      throw error;
+      throw this.moduleRefusal(plan, error);
     }
+  }
+
+  private moduleRefusal(plan: WasmImagePlan, error: unknown): unknown {
+    if (error instanceof ImageRefusal) return ociError(400, error.ociCode as OciErrorCode, error.detail, error.field === undefined ? {} : { field: error.field });
+    if (error instanceof RegistryError && error.code === 'invalid_module') {
+      return ociError(400, 'MANIFEST_INVALID', `the module layer ${plan.module.layer.digest} is not WebAssembly: ${error.detail}`);
+    }
+    if (error instanceof RegistryError && error.status === 413) return ociError(413, 'SIZE_INVALID', error.detail, { maxSize: this.config.maxModuleSize });
+    return error;
   }
 
   /** The contract (Higress spec.yaml, README) and metadata (annotations) the image carries, checked as an HTTP publish's. */

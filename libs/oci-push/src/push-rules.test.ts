@@ -67,6 +67,7 @@ describe('the bounds of a push', () => {
     let held = { count: MAX_DIGEST_MANIFESTS, has: false };
     const manifests = {
       blobSizes: async (_r: unknown, digests: string[]) => new Map(digests.map((d) => [d, 2])),
+      renewBlobs: async () => undefined,
       digestManifests: async () => held,
       storeDigestManifest: async (_r: unknown, m: { digest: string }) => void stored.push(m.digest),
     } as unknown as PushedManifestsRepository;

@@ -56,6 +56,11 @@ export class PushedManifestsRepository {
     return new Map([...modules, ...pushed].map((b) => [b.digest, b.size]));
   }
 
+  /** Restarts the sweep's clock of pushed blobs a manifest is about to name, so none is swept while the push reads it. */
+  async renewBlobs(repository: RepositoryName, digests: readonly string[]): Promise<void> {
+    await this.prisma.ociPushedBlob.updateMany({ where: { ...repository, digest: { in: [...digests] } }, data: { createdAt: new Date() } });
+  }
+
   /** The manifests among `digests` the repository holds: pushed by digest, or the images of its ready versions. */
   async manifestsHeld(repository: RepositoryName, digests: readonly string[]): Promise<Set<string>> {
     const pushed = await this.prisma.ociPushedManifest.findMany({ where: { ...repository, digest: { in: [...digests] } }, select: { digest: true } });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { STORAGE_DRIVER, UploadAbortedError } from '../../blobs/index.js';
+import { STORAGE_DRIVER, streamThrough } from '../../blobs/index.js';
 import { digestHex } from '../../domain/index.js';
 import { blobKey, ociUploadChunkKey, ociUploadPrefix, uploadKey, type StorageDriver } from '../../storage/index.js';
 import { DigestCounter } from './digest-counter.js';
@@ -47,7 +47,8 @@ export class UploadObjects {
       }
       if (tail !== null) for await (const piece of tail as AsyncIterable<Buffer>) yield piece;
     }
-    return this.write(uploadKey(randomUUID()), Readable.from(parts(), { objectMode: false }), limit, tail);
+    // A client that goes away mid-tail fails the generator, hence the write.
+    return this.write(uploadKey(randomUUID()), Readable.from(parts(), { objectMode: false }), limit);
   }
 
   /** The single chunk of a session, as the temporary object to promote (no copy). */
@@ -85,37 +86,10 @@ export class UploadObjects {
     await this.driver.delete(blobKey(digestHex(digest)));
   }
 
-  /**
-   * Writes `body` to `key` through a DigestCounter. A client that goes away
-   * mid-body or a limit crossed leaves nothing at `key`.
-   */
-  private async write(key: string, body: Readable, limit: ByteLimit, clientBody: Readable | null = body): Promise<WrittenObject> {
+  /** Writes `body` to `key` through a DigestCounter; a client gone mid-body or a limit crossed leaves nothing at `key`. */
+  private async write(key: string, body: Readable, limit: ByteLimit): Promise<WrittenObject> {
     const counter = new DigestCounter(limit.maxBytes, limit.tooLarge);
-    const abort = new AbortController();
-    let failure: unknown = null;
-    const fail = (error: unknown): void => {
-      failure ??= error;
-      body.unpipe(counter);
-      if (!counter.destroyed) counter.destroy(error as Error);
-      abort.abort(error);
-    };
-    const onClose = (): void => {
-      if (clientBody !== null && !clientBody.readableEnded) fail(new UploadAbortedError());
-    };
-    body.on('error', fail);
-    clientBody?.on('close', onClose);
-    counter.on('error', fail);
-    body.pipe(counter);
-    try {
-      await this.driver.put(key, counter, { signal: abort.signal, contentType: 'application/octet-stream' });
-      if (failure !== null) throw failure;
-      return { key, size: counter.size, digest: counter.digest };
-    } catch (error) {
-      await this.driver.delete(key).catch(() => undefined);
-      throw failure ?? error;
-    } finally {
-      body.off('error', fail);
-      clientBody?.off('close', onClose);
-    }
+    await streamThrough(this.driver, key, body, counter, 'application/octet-stream');
+    return { key, size: counter.size, digest: counter.digest };
   }
 }
