@@ -96,3 +96,40 @@ export async function publishWithParts(
   const text = await response.text();
   return { status: response.status, headers: response.headers, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, any>) : {}, text };
 }
+
+/** A Higress plugin's spec.yaml as the Higress console keeps it: published as a manifest part, or as a layer of a pushed image. */
+export const HIGRESS_SPEC = `apiVersion: 1.0.0
+info:
+  category: auth
+  name: key-auth/v1
+  title: Key Auth
+  x-title-i18n:
+    zh-CN: Key 认证
+  description: Authenticates consumers by API key.
+  iconUrl: https://img.example/key.svg
+  version: 1.0.0
+  contact:
+    name: Higress Team
+spec:
+  phase: AUTHN
+  priority: 310
+  configSchema:
+    openAPIV3Schema:
+      type: object
+      required: [keys]
+      properties:
+        keys:
+          type: array
+          title: Key sources
+          x-title-i18n:
+            zh-CN: API Key 来源
+          items:
+            type: string
+          minItems: 1
+        in_query:
+          type: boolean
+          default: true
+      example:
+        keys: [x-api-key]
+        in_query: false
+`;

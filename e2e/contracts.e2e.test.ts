@@ -4,7 +4,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { startLivenessProbe, type ProbeResult } from '../testing/liveness-probe.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
-import { JWT_SCHEMA_V1, JWT_SCHEMA_V2, manifestYaml, publishWithParts, README, V1_EXAMPLES, V2_EXAMPLES } from './contract-fixtures.js';
+import { HIGRESS_SPEC, JWT_SCHEMA_V1, JWT_SCHEMA_V2, manifestYaml, publishWithParts, README, V1_EXAMPLES, V2_EXAMPLES } from './contract-fixtures.js';
 import { api, expectProblem, settledVersion, type Json } from './support.js';
 
 /**
@@ -15,42 +15,6 @@ import { api, expectProblem, settledVersion, type Json } from './support.js';
  */
 
 const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-const HIGRESS_SPEC = `apiVersion: 1.0.0
-info:
-  category: auth
-  name: key-auth/v1
-  title: Key Auth
-  x-title-i18n:
-    zh-CN: Key 认证
-  description: Authenticates consumers by API key.
-  iconUrl: https://img.example/key.svg
-  version: 1.0.0
-  contact:
-    name: Higress Team
-spec:
-  phase: AUTHN
-  priority: 310
-  configSchema:
-    openAPIV3Schema:
-      type: object
-      required: [keys]
-      properties:
-        keys:
-          type: array
-          title: Key sources
-          x-title-i18n:
-            zh-CN: API Key 来源
-          items:
-            type: string
-          minItems: 1
-        in_query:
-          type: boolean
-          default: true
-      example:
-        keys: [x-api-key]
-        in_query: false
-`;
 
 const KONG_META = JSON.stringify({
   config_schema: {

@@ -1,5 +1,4 @@
 import { parse as watToComponent } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import {
   cncfWasmImage,
   compatImage,
   higressImage,
+  linuxContainerImage,
   OCI_MEDIA,
   sha256,
   tarLayer,
@@ -17,8 +17,10 @@ import {
   writeDockerArchive,
   writeOciLayout,
 } from '../testing/oci-push-client.js';
+import { skopeo, skopeoOk } from '../testing/skopeo.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
+import { HIGRESS_SPEC } from './contract-fixtures.js';
 import { api, settledVersion, type Json } from './support.js';
 
 /**
@@ -26,52 +28,6 @@ import { api, settledVersion, type Json } from './support.js';
  * registry from an OCI layout, from a `docker save` archive and from a Docker Distribution 2.8 registry,
  * then pulls it back; digests must not change, and the version must be what an HTTP publish makes.
  */
-
-interface Skopeo {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function skopeo(...args: string[]): Promise<Skopeo> {
-  return new Promise((resolve) => {
-    // --insecure-policy: no dependence on the machine's /etc/containers/policy.json.
-    execFile('skopeo', ['--insecure-policy', ...args], { timeout: 60_000, env: { ...process.env, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
-}
-
-async function skopeoOk(...args: string[]): Promise<string> {
-  const result = await skopeo(...args);
-  expect(result.code, `skopeo ${args.join(' ')}\n${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-const HIGRESS_SPEC = `apiVersion: 1.0.0
-info:
-  category: auth
-  name: key-auth/v1
-  title: Key Auth
-  description: Authenticates consumers by API key.
-  version: 1.0.0
-  contact:
-    name: Higress Team
-spec:
-  phase: AUTHN
-  priority: 310
-  configSchema:
-    openAPIV3Schema:
-      type: object
-      required: [keys]
-      properties:
-        keys:
-          type: array
-          items:
-            type: string
-      example:
-        keys: [x-api-key]
-`;
 
 describe('OCI push with skopeo: every Wasm image format, from a layout, a docker save archive and Docker Distribution', () => {
   let registry: RunningRegistry;
@@ -179,17 +135,7 @@ describe('OCI push with skopeo: every Wasm image format, from a layout, a docker
   });
 
   it('refuses, through skopeo, a Linux container image and a push without rights, saying why', async () => {
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-    const layers = await Promise.all([tarLayer([{ name: 'bin/sh', content: Buffer.from('#!/bin/sh\n') }], true), tarLayer([{ name: 'etc/os-release', content: Buffer.from('ID=debian\n') }], true)]);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MEDIA.imageManifest,
-        config: { mediaType: OCI_MEDIA.imageConfig, digest: sha256(config), size: config.length },
-        layers: layers.map((l) => ({ mediaType: OCI_MEDIA.tarGzipLayer, digest: sha256(l), size: l.length })),
-      }),
-    );
-    await writeOciLayout(join(work, 'linux'), { manifest, blobs: [config, ...layers] }, 'latest');
+    await writeOciLayout(join(work, 'linux'), await linuxContainerImage(), 'latest');
     const linux = await skopeo('copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${join(work, 'linux')}:latest`, `docker://${host}/acme/linux:1.0.0`);
     expect(linux.code).not.toBe(0);
     expect(linux.stderr.toLowerCase()).toContain('webassembly');

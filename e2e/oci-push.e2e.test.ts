@@ -1,7 +1,7 @@
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, compatImage, jwtClaims, tarLayer, OCI_MEDIA, OciPusher, referrerManifest, request, sha256, wasmOciImage, type OciAnswer } from '../testing/oci-push-client.js';
+import { basic, compatImage, jwtClaims, linuxContainerImage, tarLayer, OCI_MEDIA, OciPusher, referrerManifest, request, sha256, wasmOciImage, type OciAnswer } from '../testing/oci-push-client.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
@@ -314,17 +314,7 @@ describe('OCI push (/v2), request by request', () => {
     });
 
     it('refuses a Linux container image: it holds no WebAssembly', async () => {
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-      const layers = [Buffer.from('layer one, gzip in a real image'), Buffer.from('layer two')];
-      const manifest = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: OCI_MEDIA.imageManifest,
-          config: { mediaType: OCI_MEDIA.imageConfig, digest: sha256(config), size: config.length },
-          layers: layers.map((l) => ({ mediaType: OCI_MEDIA.tarGzipLayer, digest: sha256(l), size: l.length })),
-        }),
-      );
-      const refused = await pusher('acme/linux').image('1.0.0', { manifest, blobs: [config, ...layers] });
+      const refused = await pusher('acme/linux').image('1.0.0', await linuxContainerImage());
       expect(expectOciError(refused, 400, 'UNSUPPORTED').toLowerCase()).toContain('webassembly');
       expect((await api(base, 'GET', '/api/v1/plugins/acme/linux/versions/1.0.0')).status).toBe(404);
     });

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDockerRegistry, type DockerRegistry } from '../testing/docker-registry.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { skopeo, skopeoOk } from '../testing/skopeo.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
 import { paddedModule, proxyWasmFilter, rejectedFilter } from '../testing/wasm-fixtures.js';
@@ -20,30 +20,6 @@ const WASM_LAYER = 'application/vnd.module.wasm.content.layer.v1+wasm';
 const EMPTY_CONFIG = 'application/vnd.oci.empty.v1+json';
 const CYCLONEDX = 'application/vnd.cyclonedx+json';
 const SIGSTORE_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-
-interface Skopeo {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs Debian's skopeo; resolves with its exit code instead of throwing, so a test can expect a failure. */
-function skopeo(...args: string[]): Promise<Skopeo> {
-  return new Promise((resolve) => {
-    // --insecure-policy: no dependence on the machine's /etc/containers/policy.json.
-    execFile('skopeo', ['--insecure-policy', ...args], { timeout: 30_000, env: { ...process.env, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** skopeo must succeed; its stderr is in the failure message otherwise. */
-async function skopeoOk(...args: string[]): Promise<string> {
-  const result = await skopeo(...args);
-  expect(result.code, `skopeo ${args.join(' ')}\n${result.stderr}`).toBe(0);
-  return result.stdout;
-}
 
 /** An OCI image layout written by `skopeo copy … oci:<dir>:<tag>`, read back through its index. */
 async function readLayout(dir: string, tag: string): Promise<{ manifestDigest: string; manifestBytes: Buffer; manifest: Json; blob(digest: string): Promise<Buffer> }> {

@@ -261,3 +261,18 @@ export async function tinyPng(): Promise<Buffer> {
   header.set([8, 2, 0, 0, 0], 8);
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.from([0, 0x2a, 0x7f, 0xd4]))), chunk('IEND', Buffer.alloc(0))]);
 }
+
+/** An ordinary Linux container image: an OCI image config and two tar+gzip layers of files, no WebAssembly. */
+export async function linuxContainerImage(): Promise<{ manifest: Buffer; blobs: Buffer[] }> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const layers = await Promise.all([tarLayer([{ name: 'bin/sh', content: Buffer.from('#!/bin/sh\n') }], true), tarLayer([{ name: 'etc/os-release', content: Buffer.from('ID=debian\n') }], true)]);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MEDIA.imageManifest,
+      config: { mediaType: OCI_MEDIA.imageConfig, digest: sha256(config), size: config.length },
+      layers: layers.map((l) => ({ mediaType: OCI_MEDIA.tarGzipLayer, digest: sha256(l), size: l.length })),
+    }),
+  );
+  return { manifest, blobs: [config, ...layers] };
+}

@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, Headers, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
 import { ociError } from '../../oci/index.js';
-import { BlobUploadsService, rangeHeader, type UploadBody } from './blob-uploads.service.js';
+import { BlobUploadsService, rangeHeader } from './blob-uploads.service.js';
+import { uploadBody } from './upload-body.js';
 import { OciAccessService } from './oci-access.service.js';
 import type { UploadSession } from './blob-uploads.repository.js';
 
@@ -140,15 +140,6 @@ export class BlobUploadsController {
   deleteBlob(): never {
     throw ociError(405, 'UNSUPPORTED', 'blobs are not deleted over OCI: they are shared by versions, which never change; a pushed blob no manifest names is removed after OCI_UNREFERENCED_BLOB_TTL_MS');
   }
-}
-
-/** The request body as a stream, with what Content-Length said; none when there is no body. */
-function uploadBody(request: FastifyRequest): UploadBody {
-  const header = request.headers['content-length'];
-  const declaredLength = header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : null;
-  const stream = typeof (request.body as Readable | undefined)?.pipe === 'function' ? (request.body as Readable) : null;
-  const chunked = request.headers['transfer-encoding'] !== undefined;
-  return { stream: declaredLength === 0 || (declaredLength === null && !chunked) ? null : stream, declaredLength: declaredLength ?? (chunked ? null : 0) };
 }
 
 function blobCreated(reply: FastifyReply, namespace: string, name: string, digest: string): void {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, Prisma, transaction, type Database } from '../../db/index.js';
 import { lockDigest } from '../../versions/index.js';
-import type { RepositoryName } from './oci-access.service.js';
+import type { OciRepositoryName } from '../../oci/index.js';
 
 export interface UploadSession {
   id: string;
@@ -36,7 +36,7 @@ export class BlobUploadsRepository {
     return this.database.prisma;
   }
 
-  async createSession(repository: RepositoryName, tokenId: string, expiresAt: Date): Promise<UploadSession> {
+  async createSession(repository: OciRepositoryName, tokenId: string, expiresAt: Date): Promise<UploadSession> {
     return this.prisma.ociUpload.create({ data: { ...repository, tokenId, expiresAt }, select: SESSION });
   }
 
@@ -71,7 +71,7 @@ export class BlobUploadsRepository {
    * any) ends, all or nothing. Pushing a blob again renews it (the sweep's clock
    * restarts).
    */
-  async recordBlob(repository: RepositoryName, digest: string, size: number, promote: () => Promise<void>, sessionId: string | null = null): Promise<void> {
+  async recordBlob(repository: OciRepositoryName, digest: string, size: number, promote: () => Promise<void>, sessionId: string | null = null): Promise<void> {
     await transaction(this.prisma, async (tx) => {
       await lockDigest(tx, digest);
       await promote();
@@ -85,7 +85,7 @@ export class BlobUploadsRepository {
   }
 
   /** The size of a blob `from` has, if its bytes are in storage: pushed there, or a module of one of its versions. */
-  async mountableBlob(from: RepositoryName, digest: string): Promise<number | null> {
+  async mountableBlob(from: OciRepositoryName, digest: string): Promise<number | null> {
     const pushed = await this.prisma.ociPushedBlob.findUnique({ where: { namespace_plugin_digest: { ...from, digest } }, select: { size: true } });
     if (pushed !== null) return pushed.size;
     const module = await this.prisma.version.findFirst({

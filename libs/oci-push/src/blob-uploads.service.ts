@@ -2,25 +2,17 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { Principal } from '../../auth/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { ociError } from '../../oci/index.js';
+import { assertRepositoryName, OCI_DIGEST, ociError, type OciRepositoryName } from '../../oci/index.js';
 import { BlobUploadsRepository, type UploadSession } from './blob-uploads.repository.js';
-import { assertRepositoryName, type RepositoryName } from './oci-access.service.js';
+import type { UploadBody } from './upload-body.js';
 import { UploadObjects, type ByteLimit, type WrittenObject } from './upload-objects.js';
 
-export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SWEEP_BATCH = 100;
 /** Sessions one token may have open at once: a client pushes a few layers in parallel, not thousands. */
 export const MAX_OPEN_SESSIONS = 100;
 /** Chunks in one session: each is a storage object, and finishing reads them all in order. */
 export const MAX_CHUNKS = 1000;
-
-/** What a request body is, as far as the headers tell before it is read. */
-export interface UploadBody {
-  stream: Readable | null;
-  /** Content-Length; null when the body is chunked (or there is none and no header said so). */
-  declaredLength: number | null;
-}
 
 export type StartedUpload = { kind: 'blob'; digest: string } | { kind: 'session'; session: UploadSession };
 
@@ -42,7 +34,7 @@ export class BlobUploadsService {
   ) {}
 
   /** POST /v2/<repo>/blobs/uploads/: a mount, a whole blob (`digest`), or a new session. */
-  async start(principal: Principal, repository: RepositoryName, query: { digest?: string; mount?: string; from?: string }, body: UploadBody): Promise<StartedUpload> {
+  async start(principal: Principal, repository: OciRepositoryName, query: { digest?: string; mount?: string; from?: string }, body: UploadBody): Promise<StartedUpload> {
     assertRepositoryName(repository);
     if (query.mount !== undefined && query.mount !== '') {
       const mounted = await this.mount(repository, query.mount, query.from);
@@ -62,7 +54,7 @@ export class BlobUploadsService {
   }
 
   /** PATCH: one more chunk, in order. `Content-Range` (optional) must start where the session is. */
-  async append(principal: Principal, repository: RepositoryName, sessionId: string, contentRange: string | undefined, body: UploadBody): Promise<UploadSession> {
+  async append(principal: Principal, repository: OciRepositoryName, sessionId: string, contentRange: string | undefined, body: UploadBody): Promise<UploadSession> {
     const session = await this.own(principal, repository, sessionId);
     const range = contentRange === undefined || contentRange === '' ? null : parseContentRange(contentRange);
     if (range !== null && range.start !== session.received) {
@@ -91,7 +83,7 @@ export class BlobUploadsService {
   }
 
   /** PUT ?digest=: the last chunk (optional), then the digest is checked and the blob recorded. */
-  async finish(principal: Principal, repository: RepositoryName, sessionId: string, digest: string | undefined, body: UploadBody): Promise<string> {
+  async finish(principal: Principal, repository: OciRepositoryName, sessionId: string, digest: string | undefined, body: UploadBody): Promise<string> {
     const session = await this.own(principal, repository, sessionId);
     if (digest === undefined || digest === '') throw ociError(400, 'DIGEST_INVALID', 'finishing an upload needs ?digest=sha256:<hex> of the whole blob');
     assertDigest(digest);
@@ -113,12 +105,12 @@ export class BlobUploadsService {
   }
 
   /** GET: how far the session is. */
-  async status(principal: Principal, repository: RepositoryName, sessionId: string): Promise<UploadSession> {
+  async status(principal: Principal, repository: OciRepositoryName, sessionId: string): Promise<UploadSession> {
     return this.own(principal, repository, sessionId);
   }
 
   /** DELETE: the session and its chunks are gone. */
-  async cancel(principal: Principal, repository: RepositoryName, sessionId: string): Promise<void> {
+  async cancel(principal: Principal, repository: OciRepositoryName, sessionId: string): Promise<void> {
     const session = await this.own(principal, repository, sessionId);
     await this.uploads.deleteSession(session.id);
     await this.objects.deleteChunks(session.id);
@@ -142,7 +134,7 @@ export class BlobUploadsService {
   }
 
   /** A blob `from` has (its bytes in storage) becomes this repository's too. */
-  private async mount(repository: RepositoryName, digest: string, from: string | undefined): Promise<boolean> {
+  private async mount(repository: OciRepositoryName, digest: string, from: string | undefined): Promise<boolean> {
     assertDigest(digest);
     const source = /^([a-z0-9][a-z0-9-]{0,63})\/([a-z0-9][a-z0-9-]{0,63})$/.exec(from ?? '');
     if (source === null) return false;
@@ -154,7 +146,7 @@ export class BlobUploadsService {
   }
 
   /** Records a received blob whose digest is what the client said, or refuses it and keeps nothing. */
-  private async store(repository: RepositoryName, digest: string, written: WrittenObject, sessionId: string | null): Promise<void> {
+  private async store(repository: OciRepositoryName, digest: string, written: WrittenObject, sessionId: string | null): Promise<void> {
     if (written.digest !== digest) {
       await this.objects.discard(written.key);
       if (sessionId !== null) {
@@ -174,7 +166,7 @@ export class BlobUploadsService {
     }
   }
 
-  private async own(principal: Principal, repository: RepositoryName, sessionId: string): Promise<UploadSession> {
+  private async own(principal: Principal, repository: OciRepositoryName, sessionId: string): Promise<UploadSession> {
     assertRepositoryName(repository);
     const session = UUID.test(sessionId) ? await this.uploads.findSession(sessionId) : null;
     if (session === null || session.tokenId !== principal.tokenId || session.namespace !== repository.namespace || session.plugin !== repository.plugin || session.expiresAt < new Date()) {
@@ -202,7 +194,7 @@ export class BlobUploadsService {
 }
 
 export function assertDigest(digest: string): void {
-  if (DIGEST.test(digest)) return;
+  if (OCI_DIGEST.test(digest)) return;
   if (/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:/.test(digest) && !digest.startsWith('sha256:')) {
     throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest.slice(0, 80))}: this registry stores sha256 digests only (sha256:<64 lowercase hex>)`);
   }

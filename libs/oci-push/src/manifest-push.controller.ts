@@ -1,9 +1,9 @@
 import { Controller, Delete, Headers, Param, Put, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
 import { ManifestPushService } from './manifest-push.service.js';
 import { OciAccessService } from './oci-access.service.js';
+import { uploadBody } from './upload-body.js';
 
 /** Manifest pushes of the OCI distribution spec. HTTP only: ManifestPushService says what a push means. */
 @ApiTags('oci')
@@ -42,10 +42,7 @@ export class ManifestPushController {
   ): Promise<void> {
     const repository = { namespace, plugin: name };
     const principal = await this.access.pusher(authorization, repository);
-    const header = request.headers['content-length'];
-    const declaredLength = header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : null;
-    const stream = typeof (request.body as Readable | undefined)?.pipe === 'function' ? (request.body as Readable) : null;
-    const pushed = await this.pushes.push(principal, repository, reference, contentType, { stream, declaredLength });
+    const pushed = await this.pushes.push(principal, repository, reference, contentType, uploadBody(request));
     void reply
       .status(201)
       .header('docker-distribution-api-version', 'registry/2.0')

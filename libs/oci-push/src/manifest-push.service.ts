@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../../auth/index.js';
 import { BLOB_STORE, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { CONTRACT_LIMITS, type ContractParts } from '../../contract/index.js';
 import { parsePluginMetadata, RegistryError, versionProblem } from '../../domain/index.js';
-import { ociError, versionOfTag, type OciErrorCode } from '../../oci/index.js';
+import { assertRepositoryName, OCI_DIGEST, ociError, sha256Digest, versionOfTag, type OciErrorCode, type OciRepositoryName } from '../../oci/index.js';
 import { PublishService, type PublishExtras } from '../../plugins/index.js';
 import { formatCoordinates, type VersionCoordinates } from '../../versions/index.js';
 import {
@@ -20,8 +19,8 @@ import {
   type PushedManifest,
   type WasmImagePlan,
 } from '../../wasm-image/index.js';
-import { assertDigest, DIGEST, type UploadBody } from './blob-uploads.service.js';
-import { assertRepositoryName, type RepositoryName } from './oci-access.service.js';
+import { assertDigest } from './blob-uploads.service.js';
+import type { UploadBody } from './upload-body.js';
 import { PushedManifestsRepository } from './pushed-manifests.repository.js';
 
 export interface PushedManifestResult {
@@ -58,13 +57,13 @@ export class ManifestPushService {
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
-  async push(principal: Principal, repository: RepositoryName, reference: string, contentType: string | undefined, body: UploadBody): Promise<PushedManifestResult> {
+  async push(principal: Principal, repository: OciRepositoryName, reference: string, contentType: string | undefined, body: UploadBody): Promise<PushedManifestResult> {
     assertRepositoryName(repository);
     const byDigest = reference.startsWith('sha256:') || reference.includes(':');
     if (byDigest) assertDigest(reference);
     const version = byDigest ? null : versionForTag(reference);
     const bytes = await readManifest(body);
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = sha256Digest(bytes);
     if (byDigest && reference !== digest) {
       throw ociError(400, 'DIGEST_INVALID', `the manifest's bytes have digest ${digest}, not ${reference} as the URL says`, { expected: reference, computed: digest });
     }
@@ -115,9 +114,9 @@ export class ManifestPushService {
   }
 
   /** Deletes a manifest pushed by digest; a version's image never (versions never change). */
-  async delete(repository: RepositoryName, reference: string): Promise<void> {
+  async delete(repository: OciRepositoryName, reference: string): Promise<void> {
     assertRepositoryName(repository);
-    if (!DIGEST.test(reference)) {
+    if (!OCI_DIGEST.test(reference)) {
       throw ociError(405, 'UNSUPPORTED', `tags are versions, which never change: ${reference} is not deleted over OCI (an admin deletes a version with DELETE /api/v1/plugins/{namespace}/{name}/versions/{version})`);
     }
     if (await this.manifests.isVersionImage(repository, reference)) {
@@ -155,7 +154,7 @@ export class ManifestPushService {
    * The Wasm image an index names: its entries that are images (attestations and other
    * platforms' images left aside), exactly one of which must be a Wasm image.
    */
-  private async wasmImageOf(repository: RepositoryName, index: PushedManifest & { kind: 'index' }): Promise<PushedManifest & { kind: 'image' }> {
+  private async wasmImageOf(repository: OciRepositoryName, index: PushedManifest & { kind: 'index' }): Promise<PushedManifest & { kind: 'image' }> {
     const images: (PushedManifest & { kind: 'image' })[] = [];
     for (const entry of index.manifests.slice(0, 16)) {
       if (entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') continue;
@@ -183,7 +182,7 @@ export class ManifestPushService {
   }
 
   /** A manifest may name only what the repository holds: its blobs (images) or manifests (indexes). */
-  private async assertReferencesHeld(repository: RepositoryName, manifest: PushedManifest): Promise<void> {
+  private async assertReferencesHeld(repository: OciRepositoryName, manifest: PushedManifest): Promise<void> {
     let missing: string[];
     if (manifest.kind === 'image') {
       const digests = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];

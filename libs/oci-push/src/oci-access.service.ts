@@ -1,16 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { mayPublishTo, type Principal } from '../../auth/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { NAME_PATTERN, RegistryError } from '../../domain/index.js';
-import { ociError } from '../../oci/index.js';
+import { RegistryError } from '../../domain/index.js';
+import { assertRepositoryName, ociError, type OciRepositoryName } from '../../oci/index.js';
 import { PublishService } from '../../plugins/index.js';
 import { TokensService, type RepositoryAccess, type ScopedToken } from '../../tokens/index.js';
-
-/** A repository of /v2: a plugin, `<namespace>/<plugin>`. */
-export interface RepositoryName {
-  namespace: string;
-  plugin: string;
-}
 
 /** Who is calling /v2, and what their credential allows (`any`: an API token itself, limited by its namespaces). */
 interface Caller {
@@ -45,7 +39,7 @@ export class OciAccessService {
   }
 
   /** `WWW-Authenticate` of a 401: where to get a token, and for which scope. */
-  challenge(repository?: RepositoryName, actions: string = 'pull,push'): string {
+  challenge(repository?: OciRepositoryName, actions: string = 'pull,push'): string {
     const scope = repository === undefined ? '' : `,scope="repository:${repository.namespace}/${repository.plugin}:${actions}"`;
     return `Bearer realm="${this.config.publicUrl}/v2/token",service="${this.service}"${scope}`;
   }
@@ -61,7 +55,7 @@ export class OciAccessService {
    * the credential is missing, bad or lacks the push scope; a 403 DENIED when the
    * token may not publish into the namespace.
    */
-  async pusher(authorization: string | undefined, repository: RepositoryName): Promise<Principal> {
+  async pusher(authorization: string | undefined, repository: OciRepositoryName): Promise<Principal> {
     assertRepositoryName(repository);
     const caller = await this.caller(authorization, repository);
     if (caller === null || caller.principal === null) {
@@ -114,7 +108,7 @@ export class OciAccessService {
   }
 
   /** Null when there is no credential; a 401 when there is a bad one. */
-  private async caller(authorization: string | undefined, repository: RepositoryName | undefined): Promise<Caller | null> {
+  private async caller(authorization: string | undefined, repository: OciRepositoryName | undefined): Promise<Caller | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (bearer !== null && JWT.test(bearer[1]!)) {
@@ -126,7 +120,7 @@ export class OciAccessService {
   }
 
   /** An API token from `Basic <user:token>` or `Bearer <token>`; null when there is no credential. */
-  private async principalFromCredential(authorization: string | undefined, repository?: RepositoryName): Promise<Principal | null> {
+  private async principalFromCredential(authorization: string | undefined, repository?: OciRepositoryName): Promise<Principal | null> {
     if (authorization === undefined || authorization.trim() === '') return null;
     const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
     let bearer = authorization;
@@ -143,7 +137,7 @@ export class OciAccessService {
   }
 
   /** Turns the token store's 401 into /v2's, with the challenge clients need. */
-  private async guard<T>(work: () => Promise<T>, repository: RepositoryName | undefined): Promise<T> {
+  private async guard<T>(work: () => Promise<T>, repository: OciRepositoryName | undefined): Promise<T> {
     try {
       return await work();
     } catch (error) {
@@ -152,13 +146,7 @@ export class OciAccessService {
     }
   }
 
-  private unauthorized(detail: string, repository?: RepositoryName): RegistryError {
+  private unauthorized(detail: string, repository?: OciRepositoryName): RegistryError {
     return ociError(401, 'UNAUTHORIZED', detail, { wwwAuthenticate: this.challenge(repository) });
-  }
-}
-
-export function assertRepositoryName(repository: RepositoryName): void {
-  if (!NAME_PATTERN.test(repository.namespace) || !NAME_PATTERN.test(repository.plugin)) {
-    throw ociError(400, 'NAME_INVALID', `${repository.namespace}/${repository.plugin} is not a repository name here: <namespace>/<plugin>, each [a-z0-9][a-z0-9-]{0,63}`);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database } from '../../db/index.js';
 import type { VersionCoordinates } from '../../versions/index.js';
-import type { RepositoryName } from './oci-access.service.js';
+import type { OciRepositoryName } from '../../oci/index.js';
 
 export interface ExistingVersionImage {
   versionId: string;
@@ -47,7 +47,7 @@ export class PushedManifestsRepository {
    * The sizes of the blobs among `digests` that the repository holds with bytes in storage: pushed into it,
    * or modules of its versions. A manifest may name only these.
    */
-  async blobSizes(repository: RepositoryName, digests: readonly string[]): Promise<Map<string, number>> {
+  async blobSizes(repository: OciRepositoryName, digests: readonly string[]): Promise<Map<string, number>> {
     const pushed = await this.prisma.ociPushedBlob.findMany({ where: { ...repository, digest: { in: [...digests] } }, select: { digest: true, size: true } });
     const modules = await this.prisma.version.findMany({
       where: { digest: { in: [...digests] }, status: 'ready', plugin: { name: repository.plugin, namespace: { name: repository.namespace } } },
@@ -57,12 +57,12 @@ export class PushedManifestsRepository {
   }
 
   /** Restarts the sweep's clock of pushed blobs a manifest is about to name, so none is swept while the push reads it. */
-  async renewBlobs(repository: RepositoryName, digests: readonly string[]): Promise<void> {
+  async renewBlobs(repository: OciRepositoryName, digests: readonly string[]): Promise<void> {
     await this.prisma.ociPushedBlob.updateMany({ where: { ...repository, digest: { in: [...digests] } }, data: { createdAt: new Date() } });
   }
 
   /** The manifests among `digests` the repository holds: pushed by digest, or the images of its ready versions. */
-  async manifestsHeld(repository: RepositoryName, digests: readonly string[]): Promise<Set<string>> {
+  async manifestsHeld(repository: OciRepositoryName, digests: readonly string[]): Promise<Set<string>> {
     const pushed = await this.prisma.ociPushedManifest.findMany({ where: { ...repository, digest: { in: [...digests] } }, select: { digest: true } });
     const versions = await this.prisma.ociManifest.findMany({
       where: { digest: { in: [...digests] }, version: { status: 'ready', plugin: { name: repository.plugin, namespace: { name: repository.namespace } } } },
@@ -72,7 +72,7 @@ export class PushedManifestsRepository {
   }
 
   /** A manifest the repository holds (pushed by digest, or a ready version's image), with its media type. */
-  async heldManifest(repository: RepositoryName, digest: string): Promise<{ mediaType: string; content: Buffer } | null> {
+  async heldManifest(repository: OciRepositoryName, digest: string): Promise<{ mediaType: string; content: Buffer } | null> {
     const pushed = await this.prisma.ociPushedManifest.findUnique({ where: { namespace_plugin_digest: { ...repository, digest } }, select: { mediaType: true, content: true } });
     const found =
       pushed ??
@@ -84,7 +84,7 @@ export class PushedManifestsRepository {
   }
 
   /** How many manifests were pushed by digest into the repository, and whether `digest` is one of them. */
-  async digestManifests(repository: RepositoryName, digest: string): Promise<{ count: number; has: boolean }> {
+  async digestManifests(repository: OciRepositoryName, digest: string): Promise<{ count: number; has: boolean }> {
     const [count, has] = await Promise.all([
       this.prisma.ociPushedManifest.count({ where: repository }),
       this.prisma.ociPushedManifest.count({ where: { ...repository, digest } }),
@@ -93,7 +93,7 @@ export class PushedManifestsRepository {
   }
 
   /** Stores a manifest pushed by digest; pushing the same bytes again changes nothing. */
-  async storeDigestManifest(repository: RepositoryName, manifest: DigestManifest): Promise<void> {
+  async storeDigestManifest(repository: OciRepositoryName, manifest: DigestManifest): Promise<void> {
     await this.prisma.ociPushedManifest.createMany({
       data: [{ ...repository, ...manifest, content: new Uint8Array(manifest.content) }],
       skipDuplicates: true,
@@ -101,13 +101,13 @@ export class PushedManifestsRepository {
   }
 
   /** Deletes a manifest pushed by digest (never a version's image); false when there was none. */
-  async deleteDigestManifest(repository: RepositoryName, digest: string): Promise<boolean> {
+  async deleteDigestManifest(repository: OciRepositoryName, digest: string): Promise<boolean> {
     const { count } = await this.prisma.ociPushedManifest.deleteMany({ where: { ...repository, digest } });
     return count > 0;
   }
 
   /** Whether `digest` is the image of a version of the repository (which never changes, so is never deleted over OCI). */
-  async isVersionImage(repository: RepositoryName, digest: string): Promise<boolean> {
+  async isVersionImage(repository: OciRepositoryName, digest: string): Promise<boolean> {
     const found = await this.prisma.ociManifest.count({
       where: { digest, subjectDigest: null, version: { plugin: { name: repository.plugin, namespace: { name: repository.namespace } } } },
     });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database } from '../../db/index.js';
+import type { OciRepositoryName } from './oci-names.js';
 import { storeOciArtifacts } from './oci-store.js';
 
 /** Who made a manifest: the registry (generated) or the publisher (pushed over OCI, served byte for byte). */
@@ -26,12 +27,6 @@ export type OciBlobRecord =
   | { kind: 'module'; digest: string; size: number; versionId: string }
   | { kind: 'small'; digest: string; mediaType: string; content: Buffer }
   | { kind: 'pushed'; digest: string; size: number };
-
-/** A repository by its names: pushed content is kept by name, since a push may come before its plugin exists. */
-export interface OciRepositoryName {
-  namespace: string;
-  plugin: string;
-}
 
 /** Reads of the OCI view of the catalog; a repository is a plugin, `namespace/name`. */
 @Injectable()

@@ -6,13 +6,13 @@ import { DownloadMarks } from '../../downloads/index.js';
 import { VersionsRepository } from '../../versions/index.js';
 import { MEDIA_TYPES, versionOfTag } from './oci-artifacts.js';
 import { ociError } from './oci-errors.js';
+import { assertRepositoryName, OCI_DIGEST } from './oci-names.js';
 import { OciRepository, type OciBlobRecord, type OciManifestRecord } from './oci.repository.js';
 
 /** OCI tags as the distribution spec allows them; versions and `latest` are tags. */
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 /** On each entry of a referrers index: `registry` or `publisher`. */
 export const SUPPLIED_BY_ANNOTATION = 'io.wasm-plugin-registry.supplied-by';
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 export const MAX_TAGS_PAGE = 1000;
 const CACHE_ENTRIES = 10_000;
 const CACHE_TTL_MS = 60_000;
@@ -58,7 +58,7 @@ export class OciService {
 
   private async findManifest(namespace: string, name: string, reference: string): Promise<OciManifestRecord> {
     const plugin = await this.plugin(namespace, name);
-    if (DIGEST.test(reference)) {
+    if (OCI_DIGEST.test(reference)) {
       const found = await this.oci.manifestByDigest(plugin.id, { namespace, plugin: name }, reference);
       if (found === null) throw ociError(404, 'MANIFEST_UNKNOWN', `${namespace}/${name} has no manifest ${reference}`);
       return found;
@@ -108,8 +108,8 @@ export class OciService {
   }
 
   private async findBlob(namespace: string, name: string, digest: string): Promise<OciBlobRecord> {
-    assertRepositoryName(namespace, name);
-    if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
+    assertRepositoryName({ namespace, plugin: name });
+    if (!OCI_DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
     // A blob pushed into a repository is there before the repository's plugin is (its first version).
     const plugin = await this.oci.findPlugin(namespace, name);
     // Pulls count as downloads of the first version published with these bytes, as downloads by digest do.
@@ -142,7 +142,7 @@ export class OciService {
   /** The referrers of a manifest as an image index; an unknown subject has none. */
   async referrers(namespace: string, name: string, digest: string, artifactType: string | undefined): Promise<{ index: Buffer; filtered: boolean }> {
     const plugin = await this.plugin(namespace, name);
-    if (!DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
+    if (!OCI_DIGEST.test(digest)) throw ociError(400, 'DIGEST_INVALID', `${JSON.stringify(digest)} is not a digest this registry uses: sha256:<64 lowercase hex>`);
     const filtered = artifactType !== undefined && artifactType !== '';
     const referrers = (await this.oci.referrers(plugin.id, { namespace, plugin: name }, digest)).filter((m) => !filtered || m.artifactType === artifactType);
     const index = {
@@ -178,15 +178,9 @@ export class OciService {
   }
 
   private async plugin(namespace: string, name: string): Promise<{ id: string; latestVersionId: string | null }> {
-    assertRepositoryName(namespace, name);
+    assertRepositoryName({ namespace, plugin: name });
     const plugin = await this.oci.findPlugin(namespace, name);
     if (plugin === null) throw ociError(404, 'NAME_UNKNOWN', `no plugin named ${namespace}/${name}`);
     return plugin;
-  }
-}
-
-function assertRepositoryName(namespace: string, name: string): void {
-  if (!NAME_PATTERN.test(namespace) || !NAME_PATTERN.test(name)) {
-    throw ociError(400, 'NAME_INVALID', `${namespace}/${name} is not a repository name here: <namespace>/<plugin>, each [a-z0-9][a-z0-9-]{0,63}`);
   }
 }
