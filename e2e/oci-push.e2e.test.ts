@@ -308,6 +308,9 @@ describe('OCI push (/v2), request by request', () => {
         expect(expectOciError(await pusher('acme/refused').image(tag, image), 400, 'TAG_INVALID')).toContain('version');
       }
       expectOciError(await pusher('acme/refused').manifest('1.0.0', Buffer.from('{not json')), 400, 'MANIFEST_INVALID');
+      for (const blob of image.blobs) expect((await pusher('acme/refused').blob(blob)).status).toBe(201);
+      const lying = Buffer.from(image.manifest.toString('utf8').replace(`"size":${module.length}`, `"size":${module.length + 1}`));
+      expect(expectOciError(await pusher('acme/refused').manifest('1.0.0', lying), 400, 'MANIFEST_INVALID')).toContain(`has ${module.length}`);
       expectOciError(await pusher('acme/refused').manifest('1.0.0', image.manifest, 'application/json'), 400, 'MANIFEST_INVALID');
       expectOciError(await pusher('acme/refused').manifest(sha256(Buffer.from('x')), image.manifest), 400, 'DIGEST_INVALID');
       expect((await api(base, 'GET', '/api/v1/plugins/acme/refused/versions/1.0.0')).status).toBe(404);

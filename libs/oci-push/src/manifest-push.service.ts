@@ -92,14 +92,6 @@ export class ManifestPushService {
     // An index under a version tag: the version is its one Wasm image (pushed before it, by digest).
     const image = manifest.kind === 'image' ? manifest : await this.wasmImageOf(repository, manifest);
     const plan = refusalsAsOci(() => planWasmImage(image));
-    const sizes = await this.manifests.blobSizes(repository, [image.config.digest, ...image.layers.map((l) => l.digest)]);
-    for (const [i, layer] of [image.config, ...image.layers].entries()) {
-      const stored = sizes.get(layer.digest);
-      if (stored !== undefined && stored !== layer.size) {
-        const field = i === 0 ? 'config' : `layers[${i - 1}]`;
-        throw ociError(400, 'MANIFEST_INVALID', `${field}.size says ${layer.size} bytes, but blob ${layer.digest} has ${stored}`, { field });
-      }
-    }
     const upload = await this.receiveModule(plan);
     try {
       const extras = await this.extras(plan, image, target);
@@ -181,13 +173,20 @@ export class ManifestPushService {
     return images[0]!;
   }
 
-  /** A manifest may name only what the repository holds: its blobs (images) or manifests (indexes). */
+  /** A manifest may name only what the repository holds, at the sizes it holds them: its blobs (images) or manifests (indexes). */
   private async assertReferencesHeld(repository: OciRepositoryName, manifest: PushedManifest): Promise<void> {
     let missing: string[];
     if (manifest.kind === 'image') {
       const digests = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
       const held = await this.manifests.blobSizes(repository, digests);
       missing = digests.filter((d) => !held.has(d));
+      // Every size as stored: a client reading the manifest trusts them.
+      for (const [i, blob] of [manifest.config, ...manifest.layers].entries()) {
+        const stored = held.get(blob.digest);
+        if (stored === undefined || stored === blob.size) continue;
+        const field = i === 0 ? 'config' : `layers[${i - 1}]`;
+        throw ociError(400, 'MANIFEST_INVALID', `${field}.size says ${blob.size} bytes, but blob ${blob.digest} has ${stored}`, { field });
+      }
       if (missing.length === 0) await this.manifests.renewBlobs(repository, digests);
     } else {
       const digests = manifest.manifests.map((m) => m.digest);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { mayPublishTo, type Principal } from '../../auth/index.js';
+import type { Principal } from '../../auth/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { RegistryError } from '../../domain/index.js';
 import { assertRepositoryName, ociError, type OciRepositoryName } from '../../oci/index.js';
@@ -97,7 +97,6 @@ export class OciAccessService {
   }
 
   private async mayPush(principal: Principal, namespace: string): Promise<boolean> {
-    if (!mayPublishTo(principal, namespace)) return false;
     try {
       await this.publishing.checkMayPublish(principal, namespace);
       return true;
