@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import { AdvisoryVersionHook } from '../libs/advisories/index.js';
 import { AuditVersionHook } from '../libs/audit/index.js';
 import { CatalogVersionHook } from '../libs/catalog/index.js';
 import { OciVersionHook } from '../libs/oci/index.js';
@@ -7,6 +8,6 @@ import { InvalidationVersionHook, type VersionLifecycleHook } from '../libs/vers
 /**
  * What reacts to a change of a version, in every process (API and worker), in
  * this order: the catalog first (OCI manifests and events see the plugin's new
- * latest version), then OCI artifacts, the audit event, and caches last.
+ * latest version), then OCI artifacts, the advisories a new version falls under, the audit event, and caches last.
  */
-export const VERSION_LIFECYCLE_HOOKS: readonly Type<VersionLifecycleHook>[] = [CatalogVersionHook, OciVersionHook, AuditVersionHook, InvalidationVersionHook];
+export const VERSION_LIFECYCLE_HOOKS: readonly Type<VersionLifecycleHook>[] = [CatalogVersionHook, OciVersionHook, AdvisoryVersionHook, AuditVersionHook, InvalidationVersionHook];

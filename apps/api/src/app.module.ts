@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BearerAuthGuard, TokenAuthenticator } from '../../../libs/auth/index.js';
 import { TokensController, TokensRepository, TokensService } from '../../../libs/tokens/index.js';
+import { AdvisoriesController, AdvisoriesRepository, AdvisoriesService } from '../../../libs/advisories/index.js';
 import { AuditController, AuditLogRepository, AuditService } from '../../../libs/audit/index.js';
 import { CatalogController, CatalogRepository, CatalogService, StatsController, StatsRepository, StatsService } from '../../../libs/catalog/index.js';
 import { OciController, OciRepository, OciService } from '../../../libs/oci/index.js';
@@ -53,7 +54,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
+      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, AdvisoriesController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -81,6 +82,8 @@ export class ApiModule {
         StatsService,
         AuditLogRepository,
         AuditService,
+        AdvisoriesRepository,
+        AdvisoriesService,
         OciRepository,
         OciService,
         OciAccessService,

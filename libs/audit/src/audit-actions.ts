@@ -15,6 +15,9 @@ export const AUDIT_ACTIONS = [
   'version.yanked',
   'version.unyanked',
   'version.deleted',
+  'advisory.published',
+  'advisory.updated',
+  'advisory.withdrawn',
   'token.issued',
   'token.revoked',
 ] as const;

@@ -4,7 +4,7 @@ import { CATEGORY_SLUGS } from '../../domain/index.js';
 import { ApiProblems } from '../../http/index.js';
 import { CatalogService } from './catalog.service.js';
 import { CatalogPage, CategoryList } from './catalog.views.js';
-import { ABI_VERSIONS, DEFAULT_SEARCH_LIMIT, HOSTS, MAX_SEARCH_LIMIT, SEARCH_SORTS, type SearchParams } from './search-query.js';
+import { ABI_VERSIONS, ADVISORY_FILTERS, DEFAULT_SEARCH_LIMIT, HOSTS, MAX_SEARCH_LIMIT, SEARCH_SORTS, type SearchParams } from './search-query.js';
 
 @ApiTags('catalog')
 @Controller('api/v1')
@@ -28,6 +28,12 @@ export class CatalogController {
   @ApiQuery({ name: 'kind', required: false, enum: ['module', 'component'] })
   @ApiQuery({ name: 'language', required: false, description: 'Source language from the producers section, e.g. rust, go, c.' })
   @ApiQuery({ name: 'signed', required: false, enum: ['true', 'false'] })
+  @ApiQuery({
+    name: 'advisory',
+    required: false,
+    enum: ADVISORY_FILTERS,
+    description: 'none: the latest version has no advisory in force; any, or a rating: it has one at least that severe.',
+  })
   @ApiQuery({ name: 'sort', required: false, enum: SEARCH_SORTS, description: 'Default: relevance with q, downloads without.' })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_LIMIT, default: DEFAULT_SEARCH_LIMIT } })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, Prisma } from '../../db/index.js';
+import { SEVERITY_FLOORS } from '../../domain/index.js';
 import type { SearchCursor, SearchQuery } from './search-query.js';
 
 /** One plugin as the catalog lists it: the plugin, its latest version, its popularity. */
@@ -27,6 +28,9 @@ export interface CatalogEntryRecord {
   latestLanguages: string[];
   latestHosts: string[];
   signed: boolean;
+  /** Advisories in force on the latest version, and the highest base score among them (null when none). */
+  advisoryCount: number;
+  advisoryScore: number | null;
   /** Relevance, as a decimal string; null unless searching by text. */
   score: string | null;
 }
@@ -51,6 +55,9 @@ const ENTRY_COLUMNS = sql`SELECT page.id, page.namespace, page.name, p.descripti
              v.abi_version AS "latestAbiVersion", v.kind AS "latestKind", v.ready_at AS "latestReadyAt",
              v.languages AS "latestLanguages", v.hosts AS "latestHosts",
              EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = v.id AND s.kind = 'message_signature') AS signed,
+             (SELECT count(*)::int FROM advisory_affected_versions av WHERE av.version_id = v.id) AS "advisoryCount",
+             (SELECT max(a.severity_score) FROM advisory_affected_versions av JOIN advisories a ON a.id = av.advisory_id
+               WHERE av.version_id = v.id) AS "advisoryScore",
              page.score::text AS score`;
 
 /** Catalog search: full text, trigram similarity, filters, keyset pagination. */
@@ -134,7 +141,7 @@ export class CatalogRepository {
   async count(query: SearchQuery): Promise<number> {
     // Join only what the filters read: counting every listed plugin is then an index-only scan of plugins.
     const namespaces = query.namespace !== null ? sql`JOIN namespaces n ON n.id = p.namespace_id` : Prisma.empty;
-    const versionFilter = query.abi !== null || query.host !== null || query.kind !== null || query.language !== null || query.signed !== null;
+    const versionFilter = query.abi !== null || query.host !== null || query.kind !== null || query.language !== null || query.signed !== null || query.advisory !== null;
     const versions = versionFilter ? sql`JOIN versions v ON v.id = p.latest_version_id` : Prisma.empty;
     const [row] = await this.database.prisma.$queryRaw<{ count: bigint }[]>`
       SELECT count(*) AS count
@@ -170,6 +177,13 @@ function filters(query: SearchQuery): Prisma.Sql[] {
   if (query.signed !== null) {
     const signed = sql`EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = v.id AND s.kind = 'message_signature')`;
     where.push(query.signed ? signed : sql`NOT ${signed}`);
+  }
+  if (query.advisory !== null) {
+    // advisory_affected_versions holds only advisories in force (withdrawing one removes its rows).
+    const floor = query.advisory === 'none' || query.advisory === 'any' ? 0 : SEVERITY_FLOORS[query.advisory];
+    const affected = sql`EXISTS (SELECT 1 FROM advisory_affected_versions av JOIN advisories a ON a.id = av.advisory_id
+      WHERE av.version_id = v.id AND a.severity_score >= ${floor})`;
+    where.push(query.advisory === 'none' ? sql`NOT ${affected}` : affected);
   }
   return where;
 }

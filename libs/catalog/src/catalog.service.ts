@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { CATEGORIES, blobLink, pluginLink, versionLink } from '../../domain/index.js';
+import { CATEGORIES, blobLink, pluginLink, ratingOf, versionLink } from '../../domain/index.js';
 import { CatalogRepository, type CatalogEntryRecord } from './catalog.repository.js';
 import type { CatalogEntryView, CatalogPage, CategoryList } from './catalog.views.js';
 import { encodeSearchCursor, parseSearchQuery, type SearchCursor, type SearchParams, type SearchQuery } from './search-query.js';
@@ -64,6 +64,7 @@ export class CatalogService {
       signed: row.signed,
       deprecation:
         row.deprecatedAt !== null ? { message: row.deprecationMessage ?? '', deprecatedAt: row.deprecatedAt.toISOString() } : null,
+      advisories: row.advisoryCount > 0 && row.advisoryScore !== null ? { count: row.advisoryCount, severity: ratingOf(row.advisoryScore), score: row.advisoryScore } : null,
       updatedAt: row.releasedAt.toISOString(),
       score: row.score === null ? null : Number(row.score),
       links: {

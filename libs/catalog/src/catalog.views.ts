@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { CATEGORY_SLUGS } from '../../domain/index.js';
+import { CATEGORY_SLUGS, SEVERITY_RATINGS } from '../../domain/index.js';
 
 /** Response shapes of the catalog: search results and categories. */
 
@@ -22,6 +22,15 @@ export class CatalogVersionView {
   signed!: boolean;
   @ApiProperty({ format: 'date-time' })
   readyAt!: string;
+}
+
+export class AdvisoryBadgeView {
+  @ApiProperty({ description: 'Advisories in force on the latest version.', example: 1 })
+  count!: number;
+  @ApiProperty({ enum: SEVERITY_RATINGS, description: 'The rating of the most severe.' })
+  severity!: string;
+  @ApiProperty({ example: 9.8, description: 'Its CVSS base score.' })
+  score!: number;
 }
 
 export class DeprecationView {
@@ -71,6 +80,8 @@ export class CatalogEntryView {
   signed!: boolean;
   @ApiProperty({ type: DeprecationView, nullable: true })
   deprecation!: DeprecationView | null;
+  @ApiProperty({ type: AdvisoryBadgeView, nullable: true, description: 'Advisories affecting the latest version; null when none.' })
+  advisories!: AdvisoryBadgeView | null;
   @ApiProperty({ format: 'date-time', description: 'When a version of it last became ready.' })
   updatedAt!: string;
   @ApiProperty({ type: Number, nullable: true, description: 'Relevance to q (higher is better); null without q.' })

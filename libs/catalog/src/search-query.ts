@@ -14,6 +14,8 @@ export interface SearchQuery {
   kind: 'module' | 'component' | null;
   language: string | null;
   signed: boolean | null;
+  /** `none`: the latest version has no advisory in force; `any` or a rating: it has one at least that severe. */
+  advisory: AdvisoryFilter | null;
   sort: SearchSort;
   limit: number;
   cursor: SearchCursor | null;
@@ -26,6 +28,9 @@ export type AbiVersion = (typeof ABI_VERSIONS)[number];
 export const HOSTS = ['envoy', 'istio', 'mosn'] as const;
 export type Host = (typeof HOSTS)[number];
 const KINDS = ['module', 'component'] as const;
+
+export const ADVISORY_FILTERS = ['none', 'any', 'low', 'medium', 'high', 'critical'] as const;
+export type AdvisoryFilter = (typeof ADVISORY_FILTERS)[number];
 
 export const MAX_SEARCH_LIMIT = 100;
 export const DEFAULT_SEARCH_LIMIT = 20;
@@ -43,7 +48,7 @@ export type SearchCursor =
   | { sort: 'recent'; releasedAt: string; id: string }
   | { sort: 'name'; name: string; namespace: string };
 
-export type SearchParams = Partial<Record<'q' | 'category' | 'namespace' | 'abi' | 'host' | 'kind' | 'language' | 'signed' | 'sort' | 'limit' | 'cursor', string>>;
+export type SearchParams = Partial<Record<'q' | 'category' | 'namespace' | 'abi' | 'host' | 'kind' | 'language' | 'signed' | 'advisory' | 'sort' | 'limit' | 'cursor', string>>;
 
 /** Validates every parameter and reports all problems at once, each naming its field and what is allowed. */
 export function parseSearchQuery(params: SearchParams): SearchQuery {
@@ -81,6 +86,7 @@ export function parseSearchQuery(params: SearchParams): SearchQuery {
     problems.push({ field: 'query.language', message: `${JSON.stringify(language)} must be a language name as in the producers section, e.g. rust, go, c, assemblyscript` });
   }
   const signedParam = oneOf('signed', ['true', 'false'] as const);
+  const advisory = oneOf('advisory', ADVISORY_FILTERS);
   const sort = oneOf('sort', SEARCH_SORTS) ?? (text === null ? 'downloads' : 'relevance');
   if (sort === 'relevance' && text === null) {
     problems.push({ field: 'query.sort', message: 'relevance needs a text query (q); without one, sort by downloads, recent or name' });
@@ -107,6 +113,7 @@ export function parseSearchQuery(params: SearchParams): SearchQuery {
     kind,
     language,
     signed: signedParam === null ? null : signedParam === 'true',
+    advisory,
     sort,
     limit,
     cursor,

@@ -1,3 +1,4 @@
+import type { AdvisoriesRepository } from '../../advisories/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -103,6 +104,7 @@ describe('answers to committed changes', () => {
       gone<DownloadMarks>(),
       gone<VersionsRepository>(),
       gone<OciRepository>(),
+      gone<AdvisoriesRepository>(),
       config,
       { subscribe: () => undefined, live: true } as unknown as Invalidations,
     );

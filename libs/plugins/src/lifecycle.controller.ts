@@ -24,7 +24,17 @@ export class LifecycleController {
       'The version is no longer "latest" and is marked yanked everywhere, but stays downloadable by version and by digest, so ' +
       'pinned deployments keep working. Only ready versions; yanking again keeps the first reason. Needs rights on the namespace.',
   })
-  @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string', maxLength: MAX_REASON_LENGTH } }, additionalProperties: false } })
+  @ApiBody({
+    required: false,
+    schema: {
+      type: 'object',
+      properties: {
+        reason: { type: 'string', maxLength: MAX_REASON_LENGTH },
+        advisory: { type: 'string', example: 'WPR-2345-6789-cfgh', description: 'An advisory of this plugin that says why; shown with the version and in scans.' },
+      },
+      additionalProperties: false,
+    },
+  })
   @ApiOkResponse({ type: VersionView })
   @ApiProblems(400, 401, 403, 404, 409)
   async yank(

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ADVISORY_ID_PATTERN } from '../../advisories/index.js';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
 import { assertVersionPath, nameProblem, forbidden, invalidInput, notFound, RegistryError, type FieldProblem, textProblem } from '../../domain/index.js';
@@ -27,9 +28,9 @@ export class LifecycleService {
   /** Returns the version as the commit left it, for the answer (see PluginsService.committedVersion). */
   async yank(principal: Principal, key: VersionCoordinates, body: unknown): Promise<VersionRecord> {
     assertVersionPath(key);
-    const reason = optionalText(body, 'reason') ?? '';
+    const yank = yankBody(body);
     this.assertMayManage(principal, key.namespace);
-    const outcome = await this.versions.setYanked(key, { reason }, actorOf(principal), new Date());
+    const outcome = await this.versions.setYanked(key, yank, actorOf(principal), new Date());
     if (typeof outcome === 'string') return this.refusal(key, outcome, 'yanked');
     return outcome;
   }
@@ -96,6 +97,8 @@ export class LifecycleService {
         throw new RegistryError(409, 'version_not_ready', 'Version not ready', `${name} cannot be ${verb}: only ready versions are yanked (rejected and failed ones are never served by version)`);
       case 'pending':
         throw new RegistryError(409, 'version_pending', 'Version pending', `${name} cannot be ${verb} while the pipeline is processing it; try again once it has left "pending"`);
+      case 'advisory_not_found':
+        throw invalidInput([{ field: 'body.advisory', message: `is not an advisory of ${key.namespace}/${key.plugin} (GET /api/v1/plugins/${key.namespace}/${key.plugin}/advisories lists them)` }]);
       case 'downloaded':
         throw new RegistryError(
           409,
@@ -113,12 +116,24 @@ function assertPluginKey(namespace: string, plugin: string): void {
 }
 
 
-/** A string field of an optional JSON object body; null when absent. */
-function optionalText(body: unknown, field: string): string | null {
+/** A yank's optional body: {"reason": "…", "advisory": "WPR-…"}. */
+function yankBody(body: unknown): { reason: string; advisoryId: string | null } {
+  const reason = optionalText(body, 'reason', ['advisory']) ?? '';
+  const advisory = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).advisory : undefined;
+  if (advisory === undefined || advisory === null) return { reason, advisoryId: null };
+  if (typeof advisory !== 'string' || !ADVISORY_ID_PATTERN.test(advisory)) {
+    throw invalidInput([{ field: 'body.advisory', message: 'must be the id of one of the plugin\'s advisories, such as WPR-2345-6789-cfgh' }]);
+  }
+  return { reason, advisoryId: advisory };
+}
+
+/** A string field of an optional JSON object body; null when absent. `others` are fields read elsewhere. */
+function optionalText(body: unknown, field: string, others: readonly string[] = []): string | null {
   if (body === undefined || body === null || body === '') return null;
   if (typeof body !== 'object' || Array.isArray(body)) throw invalidInput([{ field: 'body', message: `must be a JSON object such as {"${field}": "…"}` }]);
-  const unknown = Object.keys(body).filter((k) => k !== field);
-  if (unknown.length > 0) throw invalidInput(unknown.map((k) => ({ field: `body.${k}`, message: `is not a known field; the only field is "${field}"` })));
+  const known = [field, ...others];
+  const unknown = Object.keys(body).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw invalidInput(unknown.map((k) => ({ field: `body.${k}`, message: `is not a known field; the fields are ${known.map((k) => `"${k}"`).join(', ')}` })));
   const value = (body as Record<string, unknown>)[field];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length > MAX_REASON_LENGTH) {

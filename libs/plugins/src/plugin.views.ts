@@ -1,3 +1,4 @@
+import { AdvisoryBriefView } from '../../advisories/index.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CATEGORY_SLUGS } from '../../domain/index.js';
 import { DeprecationView } from '../../catalog/index.js';
@@ -177,6 +178,10 @@ export class VersionView {
   yankedAt!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why it was yanked, as the publisher said.' })
   yankReason!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'WPR-2345-6789-cfgh', description: 'The advisory the publisher named when yanking it.' })
+  yankAdvisory!: string | null;
+  @ApiProperty({ type: [AdvisoryBriefView], description: 'Advisories in force that affect this version, most severe first.' })
+  advisories!: AdvisoryBriefView[];
   @ApiProperty({ type: AnalysisSummaryView, nullable: true, description: 'Null while pending.' })
   analysis!: AnalysisSummaryView | null;
   @ApiProperty({ type: PinnedView, nullable: true, description: 'Pinned URLs and digests; null unless ready.' })

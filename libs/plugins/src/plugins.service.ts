@@ -1,3 +1,4 @@
+import { AdvisoriesRepository, fixedVersionFor, type AdvisoryBrief } from '../../advisories/index.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import {
@@ -60,6 +61,7 @@ export class PluginsService {
     private readonly marks: DownloadMarks,
     private readonly versions: VersionsRepository,
     private readonly oci: OciRepository,
+    @Inject(AdvisoriesRepository) private readonly advisories: Pick<AdvisoriesRepository, 'activeForVersions'>,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
     invalidations: Invalidations,
   ) {
@@ -77,9 +79,10 @@ export class PluginsService {
     const totals = await this.downloads.totalsForVersions(versions.map((v) => v.id));
     const steps = await this.versions.stepStatuses(versions.map((v) => v.id));
     const manifests = await this.oci.moduleManifestDigests(versions.map((v) => v.id));
+    const advisories = await this.advisories.activeForVersions(versions.map((v) => v.id));
     return {
       ...this.pluginView(plugin, versions),
-      versions: sortNewestFirst(versions).map((v) => this.versionView(v, totals.get(v.id) ?? 0, steps.get(v.id) ?? [], manifests.get(v.id) ?? null)),
+      versions: sortNewestFirst(versions).map((v) => this.versionView(v, totals.get(v.id) ?? 0, steps.get(v.id) ?? [], manifests.get(v.id) ?? null, advisories.get(v.id) ?? [])),
     };
   }
 
@@ -96,7 +99,8 @@ export class PluginsService {
     }
     const steps = await this.versions.stepStatuses([record.id]);
     const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
-    return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest);
+    const advisories = (await this.advisories.activeForVersions([record.id])).get(record.id) ?? [];
+    return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest, advisories);
   }
 
   /**
@@ -112,7 +116,7 @@ export class PluginsService {
       this.committedLogger,
       `a change of ${formatCoordinates(record)}`,
       () => this.getVersion(record.namespace, record.plugin, record.version),
-      () => this.versionView(record, 0, steps, null),
+      () => this.versionView(record, 0, steps, null, []),
     );
   }
 
@@ -245,7 +249,7 @@ export class PluginsService {
     return blobNotFound(target.digest);
   }
 
-  versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[], manifestDigest: string | null): VersionView {
+  versionView(record: VersionRecord, downloads: number, steps: readonly StepStatus[], manifestDigest: string | null, advisories: readonly AdvisoryBrief[]): VersionView {
     const plugin = pluginLink(this.config.publicUrl, record.namespace, record.plugin);
     const self = versionLink(this.config.publicUrl, record.namespace, record.plugin, record.version);
     const blob = blobLink(this.config.publicUrl, record.digest);
@@ -266,6 +270,8 @@ export class PluginsService {
       yanked: record.yankedAt !== null,
       yankedAt: record.yankedAt?.toISOString() ?? null,
       yankReason: record.yankReason,
+      yankAdvisory: record.yankAdvisoryId,
+      advisories: advisories.map((a) => ({ id: a.id, summary: a.summary, severity: a.severity.rating, score: a.severity.score, fixedIn: fixedVersionFor(record.version, a.affected) })),
       analysis: analysisSummary(record),
       pinned:
         record.status !== 'ready'

@@ -32,6 +32,8 @@ export interface VersionRecord extends VersionCoordinates {
   analyzedAt: Date | null;
   yankedAt: Date | null;
   yankReason: string | null;
+  /** The advisory named when yanking; null when none. */
+  yankAdvisoryId: string | null;
   firstDownloadedAt: Date | null;
   /** What the publisher gave beside the module, in brief (digests and hints); null when nothing. */
   contract: ContractSummary | null;

@@ -57,6 +57,7 @@ export const toVersionRecord = (row: VersionRow): VersionRecord => ({
   analyzedAt: row.analyzedAt,
   yankedAt: row.yankedAt,
   yankReason: row.yankReason,
+  yankAdvisoryId: row.yankAdvisoryId,
   firstDownloadedAt: row.firstDownloadedAt,
   contract: row.contract === null ? null : toContractSummary(row.contract),
   trial: row.trial === null ? null : toTrialSummary(row.trial),
@@ -108,7 +109,8 @@ export async function findLatestVersionId(client: Pick<Prisma.TransactionClient,
 const byCoordinates = (v: VersionCoordinates) => ({ version: v.version, plugin: { name: v.plugin, namespace: { name: v.namespace } } });
 
 /** Why a change did not happen; the service turns each into a problem. */
-export type VersionRefusal = 'not_found' | 'not_ready' | 'pending' | 'downloaded';
+/** `advisory_not_found`: a yank named an advisory that is not one of the plugin's. */
+export type VersionRefusal = 'not_found' | 'not_ready' | 'pending' | 'downloaded' | 'advisory_not_found';
 
 export interface DeletedVersion {
   digest: string;
@@ -171,7 +173,7 @@ export interface VersionStore {
   markReady(versionId: string, at: Date): Promise<boolean>;
   markFailed(versionId: string, reason: string): Promise<boolean>;
   retry(version: VersionCoordinates, actor: AuditActor): Promise<VersionRecord | 'not_found' | 'ready'>;
-  setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRecord | VersionRefusal>;
+  setYanked(version: VersionCoordinates, yank: { reason: string; advisoryId: string | null } | null, actor: AuditActor, at: Date): Promise<VersionRecord | VersionRefusal>;
   delete(version: VersionCoordinates, actor: AuditActor): Promise<DeletedVersion | VersionRefusal>;
   removeObjectUnlessRecorded(digest: string, remove: () => Promise<void>): Promise<void>;
   findDispatchedRounds(dispatchedBefore: Date, limit: number): Promise<DispatchedRound[]>;
@@ -402,19 +404,23 @@ export class VersionsRepository implements VersionStore {
    * Yanks (reason given) or un-yanks (reason null) a ready version; returns it as committed, so
    * that the answer needs no read after the commit.
    */
-  async setYanked(version: VersionCoordinates, yank: { reason: string } | null, actor: AuditActor, at: Date): Promise<VersionRecord | VersionRefusal> {
+  async setYanked(version: VersionCoordinates, yank: { reason: string; advisoryId: string | null } | null, actor: AuditActor, at: Date): Promise<VersionRecord | VersionRefusal> {
     const id = await this.idOf(version);
     if (id === null) return 'not_found';
     const outcome = await this.change(id, async (tx, row): Promise<VersionRecord | VersionRefusal> => {
       if (row.status !== 'ready') return 'not_ready';
+      if (yank?.advisoryId != null) {
+        const advisory = await tx.client.advisory.findUnique({ where: { id: yank.advisoryId }, select: { pluginId: true } });
+        if (advisory === null || advisory.pluginId !== row.pluginId) return 'advisory_not_found';
+      }
       // Yanking twice keeps the first time and reason; un-yanking twice is a no-op.
       if ((yank !== null) !== (row.yankedAt !== null)) {
         await tx.client.version.update({
           where: { id },
-          data: yank === null ? { yankedAt: null, yankReason: null } : { yankedAt: at, yankReason: yank.reason },
+          data: yank === null ? { yankedAt: null, yankReason: null, yankAdvisoryId: null } : { yankedAt: at, yankReason: yank.reason, yankAdvisoryId: yank.advisoryId },
         });
         if (yank === null) await tx.changed('unyanked', row, actor, { digest: row.digest });
-        else await tx.changed('yanked', row, actor, { digest: row.digest, reason: yank.reason });
+        else await tx.changed('yanked', row, actor, { digest: row.digest, reason: yank.reason, ...(yank.advisoryId !== null ? { advisory: yank.advisoryId } : {}) });
       }
       return toVersionRecord(await tx.client.version.findUniqueOrThrow({ where: { id }, ...versionRecordQuery }));
     });
