@@ -60,6 +60,7 @@ export const OSV_SCHEMA = {
                   // At least one introduced; one kind of event per object; fixed and last_affected never together.
                   contains: oneKey('introduced', { type: 'string' }),
                   items: {
+                    type: 'object',
                     oneOf: [
                       oneKey('introduced', { type: 'string' }),
                       oneKey('fixed', { type: 'string' }),
@@ -76,12 +77,14 @@ export const OSV_SCHEMA = {
               then: {
                 properties: {
                   events: {
+                    type: 'array',
                     items: {
+                      type: 'object',
                       oneOf: [
-                        oneKey('introduced', { anyOf: [{ const: '0' }, semver] }),
+                        oneKey('introduced', { type: 'string', anyOf: [{ const: '0' }, semver] }),
                         oneKey('fixed', semver),
                         oneKey('last_affected', semver),
-                        oneKey('limit', { anyOf: [{ const: '*' }, semver] }),
+                        oneKey('limit', { type: 'string', anyOf: [{ const: '*' }, semver] }),
                       ],
                     },
                   },
@@ -131,8 +134,8 @@ export const OSV_SCHEMA = {
         additionalProperties: false,
         properties: { type: { enum: ['CVSS_V2', 'CVSS_V3', 'CVSS_V4'] }, score: { type: 'string' } },
         allOf: [
-          { if: { properties: { type: { const: 'CVSS_V3' } } }, then: { properties: { score: { pattern: '^CVSS:3\\.[01]/([A-Z]+:[A-Z]+/)*[A-Z]+:[A-Z]+$' } } } },
-          { if: { properties: { type: { const: 'CVSS_V4' } } }, then: { properties: { score: { pattern: '^CVSS:4\\.0/([A-Z]+:[A-Za-z]+/)*[A-Z]+:[A-Za-z]+$' } } } },
+          { if: { properties: { type: { const: 'CVSS_V3' } } }, then: { properties: { score: { type: 'string', pattern: '^CVSS:3\\.[01]/([A-Z]+:[A-Z]+/)*[A-Z]+:[A-Z]+$' } } } },
+          { if: { properties: { type: { const: 'CVSS_V4' } } }, then: { properties: { score: { type: 'string', pattern: '^CVSS:4\\.0/([A-Z]+:[A-Za-z]+/)*[A-Z]+:[A-Za-z]+$' } } } },
         ],
       },
     },

@@ -11,7 +11,7 @@ class FakeVersions implements Pick<VersionStore, 'setYanked' | 'delete' | 'remov
   deleteAnswer: DeletedVersion | VersionRefusal = { digest: 'sha256:aa', blobOrphaned: true };
   recorded = new Set<string>();
 
-  async setYanked(version: VersionCoordinates, yank: { reason: string } | null) {
+  async setYanked(version: VersionCoordinates, yank: { reason: string; advisoryId: string | null } | null) {
     this.calls.push(['setYanked', version, yank]);
     // The owner answers the version as committed when it does not refuse.
     return this.yankAnswer ?? ({ ...version, yankedAt: yank === null ? null : new Date(), yankReason: yank?.reason ?? null } as unknown as VersionRecord);
@@ -47,9 +47,11 @@ describe('LifecycleService', () => {
     const versions = new FakeVersions();
     const { lifecycle } = service(versions);
     await lifecycle.yank(acme, key, { reason: 'CVE-2026-1' });
+    await lifecycle.yank(acme, key, { reason: 'see the advisory', advisory: 'WPR-2345-6789-cfgh' });
     await lifecycle.unyank(acme, key);
     expect(versions.calls).toEqual([
-      ['setYanked', key, { reason: 'CVE-2026-1' }],
+      ['setYanked', key, { reason: 'CVE-2026-1', advisoryId: null }],
+      ['setYanked', key, { reason: 'see the advisory', advisoryId: 'WPR-2345-6789-cfgh' }],
       ['setYanked', key, null],
     ]);
   });
@@ -60,6 +62,7 @@ describe('LifecycleService', () => {
     expect((await refusal(lifecycle.yank(acme, { ...key, namespace: 'other' }, {})))?.status).toBe(403);
     expect((await refusal(lifecycle.yank(acme, { ...key, version: 'one' }, {})))?.status).toBe(400);
     expect((await refusal(lifecycle.yank(acme, key, { reason: 'x'.repeat(501) })))?.status).toBe(400);
+    expect(await refusal(lifecycle.yank(acme, key, { advisory: 'CVE-2026-1' }))).toMatchObject({ status: 400, extensions: { errors: [{ field: 'body.advisory' }] } });
     expect(versions.calls).toEqual([]);
   });
 
