@@ -5,6 +5,7 @@ export {
   type DatabaseConfig,
   type HttpConfig,
   type OciPushConfig,
+  type WebhooksConfig,
   type OwnTrialsConfig,
   type RateLimitConfig,
   type RegistryConfig,

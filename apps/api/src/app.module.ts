@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { BearerAuthGuard, TokenAuthenticator } from '../../../libs/auth/index.js';
 import { TokensController, TokensRepository, TokensService } from '../../../libs/tokens/index.js';
 import { AdvisoriesController, AdvisoriesRepository, AdvisoriesService } from '../../../libs/advisories/index.js';
+import { RUN_WEBHOOK_DELIVERIES, WebhookDeliverer, WebhooksController, WebhooksRepository, WebhooksService } from '../../../libs/webhooks/index.js';
 import { AuditController, AuditLogRepository, AuditService } from '../../../libs/audit/index.js';
 import { CatalogController, CatalogRepository, CatalogService, StatsController, StatsRepository, StatsService } from '../../../libs/catalog/index.js';
 import { OciController, OciRepository, OciService } from '../../../libs/oci/index.js';
@@ -54,7 +55,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, AdvisoriesController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
+      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, AdvisoriesController, WebhooksController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -84,6 +85,11 @@ export class ApiModule {
         AuditService,
         AdvisoriesRepository,
         AdvisoriesService,
+        WebhooksRepository,
+        WebhooksService,
+        WebhookDeliverer,
+        // Embedded, the API runs the jobs itself, webhook deliveries too; with Redis, workers do.
+        { provide: RUN_WEBHOOK_DELIVERIES, useValue: config.redisUrl === null },
         OciRepository,
         OciService,
         OciAccessService,

@@ -3,6 +3,7 @@ import semver from 'semver';
 import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
 import { DATABASE, type Database, Prisma, transaction } from '../../db/index.js';
 import { lockPluginRow } from '../../versions/index.js';
+import { recordWebhookEvent, type WebhookEventInput } from '../../webhooks/index.js';
 import type { AdvisoryContent, AdvisoryCredit, AdvisoryReference } from './advisory.js';
 import { isAffected, type AffectedRange } from './affected-ranges.js';
 import { ratingOf, type Severity } from './cvss.js';
@@ -108,6 +109,7 @@ export class AdvisoriesRepository {
       await this.matchVersions(tx, id, pluginId, content.affected);
       const record = toRecord(await tx.advisory.findUniqueOrThrow({ where: { id }, include }));
       await writeAuditEvent(tx, { action: 'advisory.published', actor, namespace: record.namespace, plugin: record.plugin, details: auditDetails(record) });
+      await recordWebhookEvent(tx, webhookEvent('advisory.published', record));
       return record;
     });
   }
@@ -130,6 +132,7 @@ export class AdvisoriesRepository {
         plugin: record.plugin,
         details: { ...auditDetails(record), changed: Object.keys(changes).sort() },
       });
+      await recordWebhookEvent(tx, webhookEvent('advisory.updated', record));
       return record;
     });
   }
@@ -146,6 +149,7 @@ export class AdvisoriesRepository {
       await tx.advisoryAffectedVersion.deleteMany({ where: { advisoryId: id } });
       const record = toRecord(await tx.advisory.findUniqueOrThrow({ where: { id }, include }));
       await writeAuditEvent(tx, { action: 'advisory.withdrawn', actor, namespace: record.namespace, plugin: record.plugin, details: { ...auditDetails(record), reason } });
+      await recordWebhookEvent(tx, webhookEvent('advisory.withdrawn', record));
       return record;
     });
   }
@@ -179,6 +183,28 @@ function columns(content: AdvisoryContent) {
     aliases: content.aliases,
     references: content.references as unknown as Prisma.InputJsonArray,
     credits: content.credits as unknown as Prisma.InputJsonArray,
+  };
+}
+
+function webhookEvent(type: 'advisory.published' | 'advisory.updated' | 'advisory.withdrawn', record: AdvisoryRecord): WebhookEventInput {
+  return {
+    type,
+    namespace: record.namespace,
+    plugin: record.plugin,
+    subject: record.id,
+    data: {
+      id: record.id,
+      namespace: record.namespace,
+      plugin: record.plugin,
+      summary: record.summary,
+      severity: record.severity.rating,
+      score: record.severity.score,
+      vector: record.severity.vector,
+      affected: record.affected,
+      affectedVersions: record.affectedVersions,
+      modified: record.modifiedAt.toISOString(),
+      ...(record.withdrawnAt !== null ? { withdrawn: record.withdrawnAt.toISOString(), withdrawnReason: record.withdrawnReason } : {}),
+    },
   };
 }
 

@@ -35,7 +35,25 @@ export interface RegistryConfig {
   /** Own trials (POST …/versions/{version}/trial): how many run at once per API process, and how often one client may ask. */
   ownTrials: OwnTrialsConfig;
   ociPush: OciPushConfig;
+  webhooks: WebhooksConfig;
   logLevel: LogLevel;
+}
+
+/** Webhook deliveries: timing, bounds, and which targets may be called. */
+export interface WebhooksConfig {
+  /** Deliver to loopback, private, link-local and metadata addresses too (private deployments, tests). */
+  allowPrivateTargets: boolean;
+  /** One attempt's deadline (connect, send, answer). */
+  timeoutMs: number;
+  /** The first retry waits this long; each next one twice as long (with jitter), up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** A subscription whose deliveries have failed without a success for this long is disabled. */
+  disableAfterMs: number;
+  /** How often a deliverer looks for due deliveries. */
+  pollMs: number;
+  /** Deliveries in flight at once per process (each to a different subscription). */
+  concurrency: number;
 }
 
 /** OCI pushes: how long an upload session and a blob no manifest names are kept. */
@@ -303,6 +321,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     sweepIntervalMs: integer('OCI_SWEEP_INTERVAL_MS', 300_000, 100, 86_400_000),
   };
 
+  const webhooks: WebhooksConfig = {
+    allowPrivateTargets: boolean('WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    backoffMs: integer('WEBHOOK_BACKOFF_MS', 10_000, 10, 3_600_000),
+    maxBackoffMs: integer('WEBHOOK_MAX_BACKOFF_MS', 3_600_000, 10, 86_400_000),
+    disableAfterMs: integer('WEBHOOK_DISABLE_AFTER_MS', 3 * 86_400_000, 1000, 30 * 86_400_000),
+    pollMs: integer('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    concurrency: integer('WEBHOOK_CONCURRENCY', 8, 1, 256),
+  };
+
   const logLevelRaw = (read('LOG_LEVEL') ?? 'info').toLowerCase();
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
@@ -329,6 +357,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     verifyRateLimit,
     ownTrials,
     ociPush,
+    webhooks,
     logLevel,
   };
 }

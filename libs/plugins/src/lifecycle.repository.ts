@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuditActor, writeAuditEvent } from '../../audit/index.js';
 import { DATABASE, type Database, transaction } from '../../db/index.js';
+import { recordWebhookEvent } from '../../webhooks/index.js';
 
 /**
  * The writes of a plugin's lifecycle: deprecate and undeprecate, each in one
- * transaction with its audit event. A version's (yank, delete) are its owner's:
+ * transaction with its audit event and webhook event. A version's (yank, delete) are its owner's:
  * VersionsRepository.
  */
 @Injectable()
@@ -29,6 +30,9 @@ export class LifecycleRepository {
         plugin,
         details: deprecation === null ? {} : { message: deprecation.message },
       });
+      if (deprecation !== null) {
+        await recordWebhookEvent(tx, { type: 'plugin.deprecated', namespace, plugin, subject: `${namespace}/${plugin}`, data: { namespace, plugin, message: deprecation.message } });
+      }
       return true;
     });
   }
