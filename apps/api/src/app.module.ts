@@ -55,7 +55,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, AdvisoriesController, WebhooksController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, HealthController, WebController],
+      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, AdvisoriesController, WebhooksController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
