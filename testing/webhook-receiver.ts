@@ -17,13 +17,17 @@ export interface ReceivedWebhook {
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   readonly refusedSignatures: string[] = [];
-  /** Every request, verified or not, with the status answered. */
+  /** Every request answered, verified or not, with the status. */
   readonly requests: { id: string; status: number }[] = [];
+  /** The webhook-id of every request that arrived, answered or not (a held one whose sender died never is). */
+  private readonly arrivals: string[] = [];
   private server: Server | null = null;
   private secret: string | null = null;
   port = 0;
   /** Answered instead of 204 while set. */
   failWith: number | null = null;
+  /** While set, a verified request is recorded and its answer held this long (a slow receiver). */
+  holdMs = 0;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/hooks`;
@@ -40,7 +44,10 @@ export class WebhookReceiver {
       request.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const id = String(request.headers['webhook-id'] ?? '');
+        this.arrivals.push(id);
         const answer = (status: number) => {
+          // A held request whose sender has gone is never answered.
+          if (request.socket.destroyed) return;
           this.requests.push({ id, status });
           response.writeHead(status).end();
         };
@@ -54,7 +61,8 @@ export class WebhookReceiver {
         }
         // At least once: a receiver dedupes by webhook-id.
         if (!this.received.some((r) => r.id === id)) this.received.push({ id, contentType: String(request.headers['content-type']), event: JSON.parse(body) });
-        answer(204);
+        if (this.holdMs > 0) setTimeout(() => answer(204), this.holdMs);
+        else answer(204);
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -71,6 +79,10 @@ export class WebhookReceiver {
     if (server === null) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  requestIds(): string[] {
+    return [...this.arrivals];
   }
 
   types(): string[] {

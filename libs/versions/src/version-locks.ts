@@ -19,6 +19,9 @@ import { formatCoordinates, type VersionCoordinates } from './version.js';
  *      and a mark-ready from deadlocking. It also serialises the versions-per-plugin count.
  *   5. version rows, then their steps, outbox entries and blob rows
  *   6. advisory `oci:<versionId>`: storing a ready version's OCI artifacts
+ *   7. advisory `webhook-outbox`, held from writing a webhook event to the commit, so that
+ *      deliveries' ids follow commit order (libs/webhooks recordWebhookEvent); nothing is
+ *      locked after it
  *
  * Statements outside a version's life lock single rows (the download mark) or
  * follow the same order (the download counter locks its plugin rows, in id order,

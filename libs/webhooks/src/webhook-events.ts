@@ -25,15 +25,26 @@ export interface WebhookEventInput {
   data: Record<string, unknown>;
 }
 
-type OutboxWriter = Pick<Prisma.TransactionClient, '$executeRaw'>;
+type OutboxWriter = Pick<Prisma.TransactionClient, '$executeRaw' | '$queryRaw'>;
 
 /**
  * Writes an event and one pending delivery for every subscription that follows
  * it, with the client of the transaction that makes the change: a change and
  * its deliveries commit together or not at all (the outbox). Disabled
- * subscriptions get theirs too, delivered once they are enabled again.
+ * subscriptions get theirs too, delivered once they are enabled again. An
+ * event nobody follows is not written.
+ *
+ * Deliveries go out in id order, so ids must follow commit order: the
+ * transaction holds the advisory lock `webhook-outbox` from here to its commit
+ * (the last lock of the protocol, libs/versions/src/version-locks.ts), and a
+ * later one waits for it before taking its ids.
  */
 export async function recordWebhookEvent(client: OutboxWriter, event: WebhookEventInput): Promise<void> {
+  const [followed] = await client.$queryRaw<{ followed: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM webhook_subscriptions s
+      WHERE ${event.type} = ANY(s.events) AND (cardinality(s.namespaces) = 0 OR ${event.namespace} = ANY(s.namespaces))) AS followed`;
+  if (followed?.followed !== true) return;
+  await client.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('webhook-outbox', 0))`;
   await client.$executeRaw`
     WITH event AS (
       INSERT INTO webhook_events (type, namespace, plugin, subject, data)
