@@ -14,6 +14,7 @@ const ENTRY: Entry = {
   recentDownloads: 3,
   signed: true,
   deprecation: { message: 'Use <x> instead' },
+  advisories: { count: 2, severity: 'high', score: 8.1 },
   updatedAt: '2026-11-01T00:00:00.000Z',
 };
 
@@ -28,6 +29,12 @@ describe('catalog pages within the Content-Security-Policy', () => {
       error: errorPage(400, 'Invalid input', 'query.q: holds U+0000'),
     };
     for (const [name, html] of Object.entries(pages)) expect(inlineCode(html), name).toEqual([]);
+  });
+
+  it('badges an entry whose latest version has advisories in force, and no other', () => {
+    const results = searchPage({ params: {}, categories: CATEGORIES, items: [ENTRY, { ...ENTRY, name: 'clean', advisories: null }], total: 2, nextCursor: null, errors: [] });
+    expect(results.match(/advisory: high/g)).toHaveLength(1);
+    expect(results).toContain('title="2 advisories in force on 1.0.0, the most severe high (8.1)"');
   });
 
   it('finds what the policy would block', () => {

@@ -13,6 +13,7 @@ export interface Entry {
   recentDownloads: number;
   signed: boolean;
   deprecation: { message: string } | null;
+  advisories: { count: number; severity: string; score: number } | null;
   updatedAt: string;
 }
 
@@ -31,6 +32,7 @@ export function entryItem(entry: Entry, categories: readonly Category[]): Html {
     <span class="badge">${entry.latestVersion}</span>
     ${entry.signed ? html`<span class="badge ok" title="Signed by the registry (Sigstore)">signed</span>` : html`<span class="badge warn">unsigned</span>`}
     ${entry.deprecation ? html`<span class="badge bad" title="${entry.deprecation.message}">deprecated</span>` : ''}
+    ${entry.advisories ? html`<span class="badge bad" title="${entry.advisories.count === 1 ? '1 advisory' : `${entry.advisories.count} advisories`} in force on ${entry.latestVersion}, the most severe ${entry.advisories.severity} (${entry.advisories.score})">advisory: ${entry.advisories.severity}</span>` : ''}
   </h3>
   <p class="entry-description">${entry.description || html`<span class="muted">No description.</span>`}</p>
   <div class="meta">

@@ -26,6 +26,8 @@ function version(v: string, c: string, extra: Record<string, unknown> = {}): Rec
     yanked: false,
     yankedAt: null,
     yankReason: null,
+    yankAdvisory: null,
+    advisories: [],
     analysis: { kind: 'module', abiVersion: '0.2.1', envoyLoads: true, filterTypes: ['http'], compatibility: [], capabilities: [], warnings: [], rejections: [], omitted: {}, truncated: false, analyzedAt: '2026-11-11T16:00:10.000Z' },
     pinned: ready
       ? {
@@ -218,6 +220,26 @@ describe('pluginPage', () => {
     const { api } = fakeApi(plugin({ deprecation: { message: 'Use acme/oidc-gateway instead.', deprecatedAt: '2026-11-01T00:00:00.000Z' } }));
     const { html } = await pluginPage(api, 'acme', 'jwt-auth', null);
     expect(html).toMatch(/<strong>Deprecated<\/strong> since <time[^>]*>2026-11-01<\/time>: Use acme\/oidc-gateway instead\./);
+  });
+
+  it('says which advisories affect a version, how severe, and what fixes it; and links a yank to its advisory', async () => {
+    const advisory = { id: 'WPR-2345-6789-cfgh', summary: 'Tokens without <kid> pass', severity: 'critical', score: 9.8, fixedIn: '1.2.0' };
+    const { api } = fakeApi(
+      plugin({
+        versions: [
+          version('1.1.0', 'b', { advisories: [advisory, { ...advisory, id: 'WPR-3456-789c-fghj', summary: 'Leaks issuers', severity: 'medium', score: 5.3, fixedIn: null }] }),
+          version('0.9.0', '9', { yanked: true, yankedAt: '2026-11-20T00:00:00.000Z', yankReason: 'See the advisory', yankAdvisory: advisory.id }),
+        ],
+      }),
+    );
+    const { html } = await pluginPage(api, 'acme', 'jwt-auth', null);
+    expect(html).toContain('<strong>2 security advisories affect this version</strong>');
+    expect(html).toContain('<span class="badge bad">critical 9.8</span> <a href="/api/v1/advisories/WPR-2345-6789-cfgh">WPR-2345-6789-cfgh</a>: Tokens without &lt;kid&gt; pass. Fixed in 1.2.0.');
+    expect(html).toContain('<span class="badge warn">medium 5.3</span> <a href="/api/v1/advisories/WPR-3456-789c-fghj">WPR-3456-789c-fghj</a>: Leaks issuers. No fixed version yet.');
+    expect(html).toContain('<span class="badge bad">2 advisories</span> critical');
+    const yanked = (await pluginPage(api, 'acme', 'jwt-auth', '0.9.0')).html;
+    expect(yanked).toContain('See advisory <a href="/api/v1/advisories/WPR-2345-6789-cfgh">WPR-2345-6789-cfgh</a>.');
+    expect(yanked).not.toContain('security advisor');
   });
 
   it('has an empty state for a plugin without versions', async () => {

@@ -222,13 +222,15 @@ function statusNotices(plugin: PluginDetailView, v: VersionView, why: Choice): H
   const latest = plugin.latestVersion;
   const rejections: FindingView[] = v.analysis?.rejections ?? [];
   const moreRejections = v.analysis?.omitted?.rejections ?? 0;
-  return html`${
+  return html`${advisoryNotice(v)}${
     why === 'newest'
       ? html`<div class="notice" role="note">${id} has no ready version that is not yanked, so search does not list it. This is its newest version, ${v.version}, which is ${v.yanked ? 'yanked' : v.status}.</div>`
       : ''
   }${
     v.yanked
-      ? html`<div class="notice bad" role="alert"><strong>Yanked</strong>${v.yankedAt ? html` on ${day(v.yankedAt)}` : ''}: ${sentence(v.yankReason ?? 'no reason given')}
+      ? html`<div class="notice bad" role="alert"><strong>Yanked</strong>${v.yankedAt ? html` on ${day(v.yankedAt)}` : ''}: ${sentence(v.yankReason ?? 'no reason given')}${
+          v.yankAdvisory ? html` See advisory <a href="/api/v1/advisories/${v.yankAdvisory}">${v.yankAdvisory}</a>.` : ''
+        }
 <p class="small">It stays downloadable by version and digest so that pinned deployments keep working, but it is never “latest”.${latest ? html` Prefer <a href="/plugins/${id}/${latest}">${latest}</a>.` : ''}</p></div>`
       : ''
   }${
@@ -332,6 +334,18 @@ function signatureSection(v: VersionView, page: string, d: VersionDetails): Html
   });
 }
 
+/** Advisories in force on the version: severity, summary, the fix. */
+function advisoryNotice(v: VersionView): Html | string {
+  if (v.advisories.length === 0) return '';
+  return html`<div class="notice bad" role="alert" id="advisories"><strong>${v.advisories.length === 1 ? 'A security advisory affects' : `${v.advisories.length} security advisories affect`} this version</strong>
+<ul>${v.advisories.map(
+    (a) =>
+      html`<li><span class="badge ${a.severity === 'critical' || a.severity === 'high' ? 'bad' : 'warn'}">${a.severity} ${a.score.toFixed(1)}</span> <a href="/api/v1/advisories/${a.id}">${a.id}</a>: ${a.summary}. ${
+        a.fixedIn ? html`Fixed in ${a.fixedIn}.` : 'No fixed version yet.'
+      }</li>`,
+  )}</ul></div>`;
+}
+
 function versionList(plugin: PluginDetailView, current: string | null): Html {
   const id = `${plugin.namespace}/${plugin.name}`;
   return html`<section id="versions" aria-labelledby="versions-heading">
@@ -342,6 +356,8 @@ ${
     : html`<ul class="plain versions">${plugin.versions.map(
         (v) => html`<li${v.version === current ? html` aria-current="page"` : ''}><a href="/plugins/${id}/${v.version}">${v.version}</a> ${statusBadge(v)}${v.version === plugin.latestVersion ? html` <span class="badge ok">latest</span>` : ''}
 <div class="small muted">${day(v.createdAt)} · ${plural(v.downloads, 'download')}</div>${
+          v.advisories.length > 0 ? html`<div class="small"><span class="badge bad">${v.advisories.length === 1 ? '1 advisory' : `${v.advisories.length} advisories`}</span> ${v.advisories[0]!.severity}</div>` : ''
+        }${
           v.yanked && v.yankReason ? html`<div class="small">Yanked: ${v.yankReason}</div>` : ''
         }${v.status === 'rejected' ? html`<div class="small">Rejected: ${v.statusReason ?? 'no reason recorded'}</div>` : ''}${
           v.status === 'failed' && v.statusReason ? html`<div class="small">Failed: ${v.statusReason}</div>` : ''
