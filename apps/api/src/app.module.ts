@@ -4,6 +4,7 @@ import { BearerAuthGuard, TokenAuthenticator } from '../../../libs/auth/index.js
 import { TokensController, TokensRepository, TokensService } from '../../../libs/tokens/index.js';
 import { AdvisoriesController, AdvisoriesRepository, AdvisoriesService } from '../../../libs/advisories/index.js';
 import { RUN_WEBHOOK_DELIVERIES, WebhookDeliverer, WebhooksController, WebhooksRepository, WebhooksService } from '../../../libs/webhooks/index.js';
+import { ScansController, ScansRepository, ScansService } from '../../../libs/scans/index.js';
 import { AuditController, AuditLogRepository, AuditService } from '../../../libs/audit/index.js';
 import { CatalogController, CatalogRepository, CatalogService, StatsController, StatsRepository, StatsService } from '../../../libs/catalog/index.js';
 import { OciController, OciRepository, OciService } from '../../../libs/oci/index.js';
@@ -55,7 +56,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, AdvisoriesController, WebhooksController, HealthController, WebController],
+      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, AdvisoriesController, WebhooksController, ScansController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,
@@ -85,6 +86,8 @@ export class ApiModule {
         AuditService,
         AdvisoriesRepository,
         AdvisoriesService,
+        ScansRepository,
+        ScansService,
         WebhooksRepository,
         WebhooksService,
         WebhookDeliverer,

@@ -1,3 +1,4 @@
+import { SCAN_INPUT_LIMITS } from '../../../libs/scans/index.js';
 import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
@@ -67,8 +68,9 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   cutStalledClients(fastify, config.http, logger);
   // Modules are streamed, never buffered: the handler gets the raw body stream.
   fastify.addContentTypeParser('application/wasm', (_request, payload, done) => done(null, payload));
-  // Configurations to check may come as YAML, as operators keep them: read as text, parsed under the contract's bounds.
-  fastify.addContentTypeParser([...YAML_MEDIA_TYPES], { parseAs: 'string', bodyLimit: CONTRACT_LIMITS.configurationBytes }, (_request, body, done) => done(null, body));
+  // Configurations to check, and deployed configuration to scan, may come as YAML, as operators keep them: read
+  // as text up to what a scan takes; each route bounds its own (a plugin configuration is far smaller).
+  fastify.addContentTypeParser([...YAML_MEDIA_TYPES], { parseAs: 'string', bodyLimit: Math.max(CONTRACT_LIMITS.configurationBytes, SCAN_INPUT_LIMITS.totalBytes) }, (_request, body, done) => done(null, body));
   // The configuration form on a version's page posts application/x-www-form-urlencoded; the page reads the fields.
   // Registered through Nest, which would otherwise add its own at init: the text is kept (the page reads repeated fields).
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body.toString('utf8')));

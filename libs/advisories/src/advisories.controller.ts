@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiParam, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, type Principal } from '../../auth/index.js';
 import { ApiProblems } from '../../http/index.js';
 import { AdvisoriesService, FEED_PAGE_DEFAULT, FEED_PAGE_MAX, MAX_WITHDRAWAL_REASON_LENGTH } from './advisories.service.js';
@@ -51,6 +51,7 @@ export class AdvisoriesController {
   }
 
   @Get('advisories/:id')
+  @ApiParam({ name: 'id', description: 'The advisory id.', example: 'WPR-2345-6789-cfgh' })
   @ApiOperation({ summary: 'One advisory (OSV)' })
   @ApiOkResponse({ type: OsvRecordView })
   @ApiProblems(400, 404)
@@ -59,6 +60,7 @@ export class AdvisoriesController {
   }
 
   @Patch('advisories/:id')
+  @ApiParam({ name: 'id', description: 'The advisory id.', example: 'WPR-2345-6789-cfgh' })
   @Authenticated()
   @ApiOperation({ summary: 'Update an advisory', description: 'Any of the fields; the others stay. `modified` moves. Needs rights on the namespace; audited. A withdrawn advisory is 409.' })
   @ApiBody({ schema: { ...ADVISORY_BODY_SCHEMA, minProperties: 1 } as never })
@@ -69,6 +71,7 @@ export class AdvisoriesController {
   }
 
   @Put('advisories/:id/withdrawal')
+  @ApiParam({ name: 'id', description: 'The advisory id.', example: 'WPR-2345-6789-cfgh' })
   @Authenticated()
   @HttpCode(200)
   @ApiOperation({

@@ -77,13 +77,7 @@ export function findModuleReferences(
   files: readonly DeploymentFile[],
   limits: ScanInputLimits = SCAN_INPUT_LIMITS,
 ): { references: ModuleReference[]; problems: ScanInputProblem[]; truncated: boolean } {
-  if (files.length === 0 || files.length > limits.files) {
-    throw invalidInput([{ field: 'files', message: `must hold 1 to ${limits.files} files (got ${files.length})` }]);
-  }
-  const total = files.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0);
-  if (total > limits.totalBytes) {
-    throw new RegistryError(413, 'payload_too_large', 'Payload too large', `the configuration is ${total} bytes; a scan takes at most ${limits.totalBytes} bytes in all`);
-  }
+  assertScanInputSize(files, limits);
   const references: ModuleReference[] = [];
   const problems: ScanInputProblem[] = [];
   let truncated = false;
@@ -136,6 +130,17 @@ export function findModuleReferences(
     if (truncated) break;
   }
   return { references, problems, truncated };
+}
+
+/** Refuses more files (400) or more bytes (413) than a scan reads: checked before anything is parsed. */
+export function assertScanInputSize(files: readonly DeploymentFile[], limits: ScanInputLimits = SCAN_INPUT_LIMITS): void {
+  if (files.length === 0 || files.length > limits.files) {
+    throw invalidInput([{ field: 'files', message: `must hold 1 to ${limits.files} files (got ${files.length})` }]);
+  }
+  const total = files.reduce((sum, f) => sum + Buffer.byteLength(f.text), 0);
+  if (total > limits.totalBytes) {
+    throw new RegistryError(413, 'payload_too_large', 'Payload too large', `the configuration is ${total} bytes; a scan takes at most ${limits.totalBytes} bytes in all`);
+  }
 }
 
 type Candidate = { path: Token[]; reference: Omit<ModuleReference, 'file' | 'document' | 'line' | 'path'> };

@@ -42,10 +42,11 @@ td.empty-row{color:var(--muted);text-align:center;padding:1rem}
 .trial-line{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.875rem;background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:.5rem .75rem;overflow-wrap:anywhere}#try-it textarea{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.875rem;padding:.4rem;border:1px solid var(--line);border-radius:6px}#try-it label{display:block;margin:.5rem 0 .25rem}ul.changes{padding-left:1.25rem}
 .readme{border:1px solid var(--line);border-radius:8px;padding:.25rem 1rem;max-height:40rem;overflow:auto}.readme h1{font-size:1.3rem}ul.upgrade-notes{padding-left:1rem}
 .visually-hidden{position:absolute;left:-9999px}.entry-title{margin:0;font-size:1.05rem}.entry-description{margin:.25rem 0}.card-text{margin:0}.card-count{margin:.25rem 0 0}
+.scan-form textarea{width:100%;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;padding:.4rem;border:1px solid var(--line);border-radius:6px}.scan-form .row{display:flex;gap:1rem;margin:.5rem 0}ol.scan-references>li{border-top:1px solid var(--line);padding:.5rem 0}ol.scan-references h3{font-size:1rem;margin:.25rem 0}
 .config-form .field{margin:0 0 .75rem}.config-form legend{font-weight:600;padding:0 .25rem}.config-form input[type=number],.config-form textarea{width:100%;padding:.35rem;border:1px solid var(--line);border-radius:6px;font:inherit}.config-form textarea.json{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}textarea:focus-visible{outline:3px solid #7fb2ea;outline-offset:2px}.config-form [aria-invalid=true]{border-color:var(--bad)}.field-help,.field-hint{margin:.15rem 0;font-size:.8rem;color:var(--muted);overflow-wrap:anywhere}.field-error{margin:.15rem 0;font-size:.875rem;color:var(--bad);font-weight:600;overflow-wrap:anywhere}.field-required{font-size:.75rem;color:var(--muted);font-weight:400}.config-examples{font-size:.875rem}.config-examples a[aria-current]{font-weight:700}
 `;
 
-/** Copy buttons: the only script, and the pages work without it (the values are on the page). */
+/** Copy buttons and the scan page's file picker: the only script, and the pages work without it. */
 export const SCRIPT = `
 document.addEventListener('click', async (event) => {
   const button = event.target.closest('button[data-copy]');
@@ -65,6 +66,14 @@ document.addEventListener('click', async (event) => {
   setTimeout(() => (button.textContent = 'Copy'), 2000);
 });
 document.querySelectorAll('button[data-copy]').forEach((b) => (b.hidden = false));
+// The scan page's file picker puts the file's text in the form (without script, paste it).
+document.querySelectorAll('input[type=file][data-fills]').forEach((input) =>
+  input.addEventListener('change', async () => {
+    const target = document.getElementById(input.dataset.fills);
+    const file = input.files && input.files[0];
+    if (target && file) target.value = await file.text();
+  }),
+);
 `;
 
 const version = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);

@@ -28,7 +28,7 @@ export function layout(options: PageOptions, body: Html): string {
     <input id="site-search" type="search" name="q" value="${options.query ?? ''}" placeholder="Search plugins: jwt, rate limit, tracing…">
     <button type="submit">Search</button>
   </form>
-  <nav aria-label="Site"><a href="/search">Browse</a> · <a href="/api/openapi.json">API</a></nav>
+  <nav aria-label="Site"><a href="/search">Browse</a> · <a href="/scan">Scan</a> · <a href="/api/openapi.json">API</a></nav>
 </header>
 <main>
 ${body}

@@ -82,6 +82,25 @@ export class WebController {
     send(reply, await this.web.plugin(namespace, name, version, { example: null }, { configuration: text('configuration'), requests: text('requests') }));
   }
 
+  @Get('scan')
+  async scanForm(@Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.web.scan(null));
+  }
+
+  /** The scan form, posted: the configuration goes to POST /api/v1/scans, the report comes back as a page. Never stored. */
+  @Post('scan')
+  @HttpCode(200)
+  async scan(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const fields = formFields(body);
+    const text = (field: string): string => {
+      const value = fields[field];
+      return typeof value === 'string' ? value : '';
+    };
+    const page = await this.web.scan({ configuration: text('configuration'), envoy: text('envoy').trim(), istio: text('istio').trim() });
+    // A report about someone's deployment is nobody else's: never cached.
+    void reply.status(page.status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(page.html);
+  }
+
   @Get(STYLESHEET_PATH.slice(1))
   stylesheet(@Res() reply: FastifyReply): void {
     void reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', ASSET_CACHE).send(STYLESHEET);

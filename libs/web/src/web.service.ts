@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { html, queryString } from './html.js';
 import { errorPage, homePage, searchPage, type Category, type Entry, type SearchData } from './pages/catalog-pages.js';
 import { pluginPage, type TryItRequest } from './pages/plugin-page.js';
+import { scanPage, type ScanForm } from './pages/scan-page.js';
 import type { ConfigureRequest } from './pages/contract-view.js';
 import { PublicApi } from './public-api.js';
 
@@ -101,6 +102,16 @@ export class WebService {
         errors: ok ? [] : (answer.json.errors ?? []),
       }),
     };
+  }
+
+  /** The scan page; with a form, the report of what it holds (or why it was not scanned). */
+  async scan(form: ScanForm | null): Promise<Page> {
+    if (form === null) return { status: 200, html: scanPage({ configuration: '', envoy: '', istio: '' }, null) };
+    const query = queryString({ envoy: form.envoy || null, istio: form.istio || null });
+    const answer = await this.api.post(`/api/v1/scans${query}`, { files: [{ name: 'pasted', content: form.configuration }] });
+    if (answer.status === 200) return { status: 200, html: scanPage(form, { report: answer.json }) };
+    const problem = answer.json as { detail?: string } | null;
+    return { status: answer.status >= 500 ? 502 : answer.status, html: scanPage(form, { refusal: problem?.detail ?? `the API answered ${answer.status}` }) };
   }
 
   async plugin(namespace: string, name: string, version: string | null, configure?: ConfigureRequest, tryIt?: TryItRequest): Promise<Page> {

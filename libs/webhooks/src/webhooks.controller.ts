@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiParam, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, type Principal } from '../../auth/index.js';
 import { ApiProblems } from '../../http/index.js';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events.js';
@@ -45,6 +45,7 @@ export class WebhooksController {
   }
 
   @Get(':id')
+  @ApiParam({ name: 'id', description: 'The subscription id.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @ApiOperation({ summary: 'One webhook subscription' })
   @ApiOkResponse({ type: WebhookView })
   @ApiProblems(400, 401, 404)
@@ -53,6 +54,7 @@ export class WebhooksController {
   }
 
   @Patch(':id')
+  @ApiParam({ name: 'id', description: 'The subscription id.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @ApiOperation({ summary: 'Change a webhook subscription', description: '`enabled: true` enables it again (and delivers what waited); `false` pauses it.' })
   @ApiBody({ schema: { type: 'object', minProperties: 1, additionalProperties: false, properties: { ...properties, enabled: { type: 'boolean' } } } })
   @ApiOkResponse({ type: WebhookView })
@@ -62,6 +64,7 @@ export class WebhooksController {
   }
 
   @Delete(':id')
+  @ApiParam({ name: 'id', description: 'The subscription id.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a webhook subscription', description: 'With its deliveries, pending ones too.' })
   @ApiNoContentResponse({ description: 'Deleted.' })
@@ -71,6 +74,7 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
+  @ApiParam({ name: 'id', description: 'The subscription id.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
   @ApiOperation({ summary: 'Deliveries of a subscription, with their attempts', description: 'Newest first: state, attempts (time, duration, status code, error).' })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: DELIVERIES_PAGE_MAX, default: DELIVERIES_PAGE_DEFAULT } })
   @ApiQuery({ name: 'cursor', required: false })
@@ -82,6 +86,8 @@ export class WebhooksController {
   }
 
   @Post(':id/deliveries/:deliveryId/redeliver')
+  @ApiParam({ name: 'id', description: 'The subscription id.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' })
+  @ApiParam({ name: 'deliveryId', description: 'A delivery id from the deliveries list.', example: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5c' })
   @HttpCode(202)
   @ApiOperation({ summary: 'Deliver an event again', description: 'A new delivery (new webhook-id) of the same event, after the subscription\'s others.' })
   @ApiAcceptedResponse({ type: RedeliveryView })
