@@ -94,6 +94,33 @@ describe('scans of deployed configuration, built from the registry\'s own and br
     expect([httpsManifest!.file, httpsManifest!.document, ociModule!.document]).toEqual(['istio.yaml', 0, 1]);
   });
 
+  it('reads Envoy Gateway and Higress resources built from the pinned values, and names the digest each one needs', async () => {
+    const moduleHex = v110.digest.slice('sha256:'.length);
+    const manifestHex = v110.pinned.oci.sha256;
+    const policy = {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'EnvoyExtensionPolicy',
+      metadata: { name: 'jwt' },
+      spec: {
+        targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'backend' }],
+        wasm: [
+          { name: 'over-http', rootID: 'jwt_auth', code: { type: 'HTTP', http: { url: v110.pinned.url } }, config: V1_EXAMPLES[0]!.configuration },
+          { name: 'image-with-module-digest', code: { type: 'Image', image: { url: v110.pinned.oci.reference, sha256: moduleHex } } },
+        ],
+      },
+    };
+    const higress = { apiVersion: 'extensions.higress.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'jwt' }, spec: { url: `oci://${v110.pinned.oci.pinnedReference}`, sha256: manifestHex, defaultConfig: V1_EXAMPLES[0]!.configuration } };
+    const response = await scanYaml([policy, higress].map((d) => stringify(d)).join('---\n'));
+    expect(response.status, response.text).toBe(200);
+    const [http, image, pinned] = response.json.references as Json[];
+    expect([http!.host, image!.host, pinned!.host]).toEqual(['envoy-gateway', 'envoy-gateway', 'higress']);
+    for (const r of [http, image, pinned]) expect(r!.version).toMatchObject({ namespace: 'ops', plugin: 'jwt-guard', version: '1.1.0' });
+    expect(http!.findings.find((f: Json) => f.code === 'sha256_missing').message).toContain(`Pin it: sha256: ${moduleHex}`);
+    expect(image!.findings.find((f: Json) => f.code === 'sha256_module_digest_with_oci').message).toContain(`Use sha256: ${manifestHex}`);
+    expect(codes(pinned!).filter((c) => c.startsWith('sha256') || c.startsWith('configuration'))).toEqual([]);
+    expect(pinned!.level).toBe('ok');
+  });
+
   it('reports yanked with reason and advisory, deprecated, advisories with the fix, rejected, unknown, incompatible hosts and bad configuration', async () => {
     const advisory = await api(registry.url, 'POST', '/api/v1/plugins/ops/jwt-guard/advisories', { token: admin, json: { summary: 'Unsigned tokens pass', severity: CRITICAL, affected: [{ introduced: '1.0.0', fixed: '1.1.0' }] } });
     expect(advisory.status).toBe(201);

@@ -499,6 +499,7 @@ describe('the web catalog in Chromium', () => {
         ['/plugins/edge/header-rewrite', 200],
         ['/plugins/edge/unreleased', 200],
         ['/plugins/acme/no-such-plugin', 404],
+        ['/scan', 200],
         ['/no/such/page', 404],
       ];
       for (const [path, status] of pages) {
@@ -523,6 +524,33 @@ describe('the web catalog in Chromium', () => {
       await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<p style="color: red">inline</p>'));
       await expect.poll(() => cspViolations.length).toBeGreaterThan(0);
       expect(cspViolations.join('\n')).toMatch(/style-src/);
+      await page.close();
+    });
+  });
+
+  describe('the scan page', () => {
+    it('scans pasted or uploaded configuration and shows each module reference with its findings, accessibly', async () => {
+      const envoy = (await api(base, 'GET', '/api/v1/plugins/acme/jwt-auth/versions/1.0.0/config/envoy')).text;
+      const page = await open('/scan');
+      await expectAccessible(page);
+      // Upload: the page's script puts the file's text in the form.
+      await page.locator('#scan-file').setInputFiles({ name: 'envoy.yaml', mimeType: 'text/yaml', buffer: Buffer.from(envoy) });
+      await expect.poll(() => page.locator('#scan-configuration').inputValue()).toBe(envoy);
+      await page.locator('input[name=envoy]').fill('1.31');
+      await Promise.all([page.waitForURL(`${base}/scan`), page.locator('.scan-form button[type=submit]').click()]);
+      await page.waitForLoadState('load');
+      expect(await page.locator('#scan-report-heading').textContent()).toBe('1 Wasm module reference');
+      const reference = page.locator('li.scan-reference').first();
+      expect(await reference.locator('a').first().getAttribute('href')).toBe('/plugins/acme/jwt-auth/1.0.0');
+      const findings = await reference.locator('ul > li').allTextContents();
+      expect(findings.some((f) => /^ok\s+acme\/jwt-auth@1\.0\.0 \(module sha256:/.test(f))).toBe(true);
+      expect(findings.some((f) => /envoy 1\.31 runs it/.test(f))).toBe(true);
+      await expectAccessible(page);
+      // What was sent comes back in the form, and nothing of it is cached.
+      expect(await page.locator('#scan-configuration').inputValue()).toBe(envoy);
+      const answer = await api(base, 'POST', '/scan', { body: Buffer.from('configuration=x%3A+1'), contentType: 'application/x-www-form-urlencoded' });
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(answer.text).toContain('No Wasm module was found in what you sent.');
       await page.close();
     });
   });

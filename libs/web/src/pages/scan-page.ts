@@ -39,7 +39,7 @@ Nothing you paste is stored or logged. CI can post the same to <code>POST /api/v
 <form method="post" action="/scan" class="scan-form">
 <label for="scan-configuration">Configuration</label>
 <textarea id="scan-configuration" name="configuration" rows="16" spellcheck="false" required>${form.configuration}</textarea>
-<p class="small">A file: <input type="file" id="scan-file" accept=".yaml,.yml,.json,text/yaml,application/json" data-fills="scan-configuration"> (its text is put above; up to 256 KiB here, 1 MiB through the API)</p>
+<p class="small"><label for="scan-file">Or a file</label> <input type="file" id="scan-file" accept=".yaml,.yml,.json,text/yaml,application/json" data-fills="scan-configuration"> (its text is put above; up to 256 KiB here, 1 MiB through the API)</p>
 <div class="row"><label>Envoy version <input name="envoy" value="${form.envoy}" placeholder="1.31" size="8"></label>
 <label>Istio version <input name="istio" value="${form.istio}" placeholder="1.24" size="8"></label></div>
 <button type="submit">Scan</button>
