@@ -168,6 +168,16 @@ describe('scans of deployed configuration, built from the registry\'s own and br
     expect(json.json.failed).toBe(true);
   });
 
+  it('neither stores nor logs what it was sent', async () => {
+    const marker = 'scan-marker-7f3a9c';
+    const doc = { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: marker }, spec: { url: `https://${marker}.example/m.wasm`, pluginConfig: { token: marker } } };
+    expect((await scanYaml(stringify(doc))).status).toBe(200);
+    expect((await scanYaml(`${stringify(doc)}\n: : bad ${marker}`)).status).toBe(200);
+    expect(registry.output()).not.toContain(marker);
+    const audit = await api(registry.url, 'GET', '/api/v1/audit?limit=100', { token: admin });
+    expect(JSON.stringify(audit.json)).not.toContain(marker);
+  });
+
   it('refuses a 5 MB configuration (413) and bounds hostile YAML while the API keeps answering', async () => {
     const big = await api(registry.url, 'POST', '/api/v1/scans', { body: Buffer.from(`# ${'x'.repeat(5 * 1024 * 1024)}\n`), contentType: 'application/yaml' });
     expect(big.status).toBe(413);
