@@ -18,16 +18,8 @@ export interface SubscriptionRecord {
   pendingDeliveries: number;
 }
 
-export interface NewSubscription {
-  url: string;
-  secret: string;
-  events: string[];
-  namespaces: string[];
-  description: string;
-  ownerTokenId: string | null;
-  ownerName: string;
-  ownerAdmin: boolean;
-}
+/** What a new subscription is made of; the rest (id, times, state) the database fills in. */
+export type NewSubscription = Pick<SubscriptionRecord, 'url' | 'secret' | 'events' | 'namespaces' | 'description' | 'ownerTokenId' | 'ownerName' | 'ownerAdmin'>;
 
 export interface SubscriptionChanges {
   url?: string;
