@@ -104,7 +104,9 @@ export function findModuleReferences(
         break;
       }
       if (document.errors.length > 0) {
-        problems.push({ file: file.name, document: index, message: `is not valid YAML: ${document.errors[0]!.message.split('\n')[0]}` });
+        // The composer recurses: nesting too deep for it is reported as a parse error.
+        const message = document.errors[0]!.message;
+        problems.push({ file: file.name, document: index, message: /call stack/i.test(message) ? `nests deeper than ${limits.depth} levels` : `is not valid YAML: ${message.split('\n')[0]}` });
         continue;
       }
       let value: unknown;
@@ -145,12 +147,13 @@ export function assertScanInputSize(files: readonly DeploymentFile[], limits: Sc
 
 type Candidate = { path: Token[]; reference: Omit<ModuleReference, 'file' | 'document' | 'line' | 'path'> };
 
-/** The references in one document, or why it was not walked. */
+/**
+ * The references in one document, or why it was not walked. Every document is
+ * walked for its bounds, resources too: their plugin configuration goes on to
+ * the schema check as it is.
+ */
 function referencesIn(root: unknown, limits: ScanInputLimits): Candidate[] | string {
-  if (isObject(root)) {
-    const kind = resourceKind(root);
-    if (kind !== null) return resourceReferences(root, kind, limits);
-  }
+  const kind = isObject(root) ? resourceKind(root) : null;
   const found: Candidate[] = [];
   const stack: { value: unknown; path: Token[] }[] = [{ value: root, path: [] }];
   let walked = 0;
@@ -158,17 +161,18 @@ function referencesIn(root: unknown, limits: ScanInputLimits): Candidate[] | str
     const { value, path } = stack.pop()!;
     if (typeof value !== 'object' || value === null) continue;
     if (++walked > limits.nodes) return `holds more than ${limits.nodes} objects and arrays`;
-    if (path.length > limits.depth) return `nests deeper than ${limits.depth} levels`;
+    // The root is level 1, as jsonTextDepth counts a JSON file.
+    if (path.length + 1 > limits.depth) return `nests deeper than ${limits.depth} levels`;
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
       continue;
     }
     const object = value as Json;
-    const envoy = envoyPlugin(object, limits);
+    const envoy = kind === null ? envoyPlugin(object, limits) : null;
     if (envoy !== null) found.push({ path: [...path, ...envoy.at], reference: envoy.reference });
     for (const key of Object.keys(object).reverse()) stack.push({ value: object[key], path: [...path, key] });
   }
-  return found;
+  return kind === null ? found : resourceReferences(root as Json, kind, limits);
 }
 
 /** An Envoy PluginConfig (HTTP or network filter, WasmService): an object whose vm_config has code. */
