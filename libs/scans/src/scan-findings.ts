@@ -14,6 +14,9 @@ export interface ScanFinding {
   message: string;
 }
 
+/** Verifying a version's bundles reads its module from storage: a scan does it for this many versions at most. */
+export const VERIFIED_VERSIONS_PER_SCAN = 25;
+
 /** What the registry could learn about one reference; the findings are read off it. */
 export interface ReferenceFacts {
   reference: ModuleReference;
@@ -23,8 +26,8 @@ export interface ReferenceFacts {
   /** The newest ready version of the same major above it, with what upgrading would change. */
   newer: { version: string; capabilitySummary: string | null; breaking: boolean | null; upgradeNotes: number | null } | null;
   /** Each Sigstore bundle of the version checked against the module (null: there is none). */
-  signature: { verified: boolean; detail: string } | null;
-  attestation: { verified: boolean; detail: string } | null;
+  signature: { verified: boolean; detail: string } | 'not_checked' | null;
+  attestation: { verified: boolean; detail: string } | 'not_checked' | null;
   /** The proxy versions the caller named. */
   proxy: { envoy: string | null; istio: string | null };
   /** The deployed plugin configuration against the version's schema; null when not checked. */
@@ -156,6 +159,9 @@ function digestFindings(reference: ModuleReference, version: KnownVersion | null
 function provenanceFindings(facts: ReferenceFacts): ScanFinding[] {
   const findings: ScanFinding[] = [];
   const { signature, attestation } = facts;
+  if (signature === 'not_checked' || attestation === 'not_checked') {
+    return [{ level: 'info', code: 'provenance_not_checked', message: `Signature and attestation were not verified: one scan verifies those of at most ${VERIFIED_VERSIONS_PER_SCAN} versions.` }];
+  }
   if (signature === null) findings.push({ level: 'warning', code: 'not_signed', message: 'The version has no registry signature.' });
   else if (!signature.verified) findings.push({ level: 'critical', code: 'signature_invalid', message: `The registry's signature does not verify against the module: ${signature.detail}.` });
   else findings.push({ level: 'ok', code: 'signature_verified', message: 'The registry signature verifies against the module (Sigstore bundle).' });

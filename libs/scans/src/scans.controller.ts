@@ -32,7 +32,8 @@ export class ScansController {
       'and attestation, compatibility with ?envoy= and ?istio=, and the plugin configuration against the version\'s schema. ' +
       `Answered as JSON, or as SARIF 2.1.0 (?format=sarif or Accept: ${SARIF_MEDIA_TYPE}). With failOn, \`failed\` (and SARIF's exitCode) say ` +
       `whether a reference is at that level or worse; the status stays 200. At most ${SCAN_INPUT_LIMITS.files} files and ${SCAN_INPUT_LIMITS.totalBytes} bytes (413 past it). ` +
-      'The configuration is never stored or logged.',
+      'Read in a worker thread: 422 scan_too_complex past its deadline or heap, 503 scans_busy when too many wait. ' +
+      'Signatures are verified for at most 25 versions per scan. The configuration is never stored or logged.',
   })
   @ApiConsumes('application/json', 'application/yaml')
   @ApiProduces('application/json', SARIF_MEDIA_TYPE)
@@ -55,7 +56,7 @@ export class ScansController {
   @ApiQuery({ name: 'failOn', required: false, enum: ['info', 'warning', 'critical'] })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'sarif'] })
   @ApiOkResponse({ type: ScanReportView })
-  @ApiProblems(400, 413, 415)
+  @ApiProblems(400, 413, 415, 422, 503)
   async scan(
     @Body() body: unknown,
     @Query('envoy') envoy: string | undefined,

@@ -6,7 +6,7 @@ import { invalidInput, type FieldProblem } from '../../domain/index.js';
 import { ContractsService, TrialsService } from '../../plugins/index.js';
 import { ProvenanceService } from '../../provenance/index.js';
 import { type DeploymentFile, type ModuleReference, type ScanInputProblem } from './module-references.js';
-import { SCAN_LEVELS, findingsOf, levelRank, type ReferenceFacts, type ScanFinding, type ScanLevel } from './scan-findings.js';
+import { SCAN_LEVELS, VERIFIED_VERSIONS_PER_SCAN, findingsOf, levelRank, type ReferenceFacts, type ScanFinding, type ScanLevel } from './scan-findings.js';
 import { ScanReader } from './scan-reader.js';
 import { ScansRepository, type KnownVersion, type VersionLookup } from './scans.repository.js';
 
@@ -45,7 +45,7 @@ export interface ScanReport {
 
 const PROXY_VERSION = /^\d{1,3}\.\d{1,3}(\.\d{1,4})?$/;
 
-type Provenance = { verified: boolean; detail: string } | null;
+type Provenance = { verified: boolean; detail: string } | 'not_checked' | null;
 
 /**
  * A scan of deployed configuration: every Wasm module reference, what this
@@ -103,7 +103,8 @@ export class ScansService implements OnModuleDestroy {
       const version = match?.version ?? null;
       let facts: ReferenceFacts = { reference, known: match, advisories: [], newer: null, signature: null, attestation: null, proxy: { envoy: request.envoy, istio: request.istio }, configuration: null };
       if (version !== null) {
-        if (!perVersion.has(version.id)) perVersion.set(version.id, this.versionFacts(version, ready.get(version.pluginId) ?? []));
+        // Each version's facts are gathered once; past the bound, its bundles are not verified (each reads the module).
+        if (!perVersion.has(version.id)) perVersion.set(version.id, this.versionFacts(version, ready.get(version.pluginId) ?? [], perVersion.size < VERIFIED_VERSIONS_PER_SCAN));
         const shared = await perVersion.get(version.id)!;
         facts = {
           ...facts,
@@ -182,7 +183,8 @@ export class ScansService implements OnModuleDestroy {
     return keys;
   }
 
-  private async versionFacts(version: KnownVersion, readyNumbers: readonly string[]): Promise<{ newer: ReferenceFacts['newer']; signature: Provenance; attestation: Provenance }> {
+  private async versionFacts(version: KnownVersion, readyNumbers: readonly string[], verify: boolean): Promise<{ newer: ReferenceFacts['newer']; signature: Provenance; attestation: Provenance }> {
+    if (!verify) return { newer: await this.newer(version, readyNumbers), signature: 'not_checked', attestation: 'not_checked' };
     const [newer, signature, attestation] = await Promise.all([this.newer(version, readyNumbers), this.verified(version, 'signature'), this.verified(version, 'attestation')]);
     return { newer, signature, attestation };
   }
