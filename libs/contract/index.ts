@@ -2,6 +2,7 @@
 export * from './src/contract.js';
 export { CONTRACT_LIMITS } from './src/contract-limits.js';
 export { ContractChecker, type ContractCheckerOptions } from './src/contract-checker.js';
+export { jsonValueProblem } from './src/bounded-document.js';
 export { parseConfigurationText } from './src/configuration-text.js';
 export { HIGRESS_CATEGORIES } from './src/higress-spec.js';
 export { EXAMPLE_NAME_PATTERN, MANIFEST_SCHEMA } from './src/manifest-schema.js';

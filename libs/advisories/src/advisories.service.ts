@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { forbidden, invalidInput, nameProblem, notFound, RegistryError, textProblem, type FieldProblem } from '../../domain/index.js';
+import { assertNames, forbidden, invalidInput, notFound, RegistryError, textProblem, type FieldProblem } from '../../domain/index.js';
 import { ADVISORY_ID_PATTERN, newAdvisoryId, parseAdvisoryContent } from './advisory.js';
 import { AdvisoriesRepository, type AdvisoryBrief, type AdvisoryRecord, type AdvisoryRefusal } from './advisories.repository.js';
 import { toOsv, type OsvRecord } from './osv.js';
@@ -112,10 +112,7 @@ export class AdvisoriesService {
   }
 }
 
-function assertPluginKey(namespace: string, plugin: string): void {
-  const problems = [nameProblem('path.namespace', namespace), nameProblem('path.name', plugin)].filter((p): p is FieldProblem => p !== null);
-  if (problems.length > 0) throw invalidInput(problems);
-}
+const assertPluginKey = (namespace: string, plugin: string): void => assertNames({ 'path.namespace': namespace, 'path.name': plugin });
 
 function withdrawalReason(body: unknown): string {
   const rule = `must be a JSON object {"reason": "…"} saying why (1 to ${MAX_WITHDRAWAL_REASON_LENGTH} characters)`;

@@ -2,6 +2,7 @@ import { Body, Controller, Headers, HttpCode, Post, Query, Res } from '@nestjs/c
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Inject } from '@nestjs/common';
+import { jsonValueProblem } from '../../contract/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { invalidInput, textProblem, type FieldProblem } from '../../domain/index.js';
 import { ApiProblems } from '../../http/index.js';
@@ -86,7 +87,8 @@ function deploymentFiles(body: unknown): DeploymentFile[] {
   const record = body as Record<string, unknown>;
   if (!('files' in record)) {
     // Written back as text for the reader: bounded first, as stringifying a deep value would overflow the stack.
-    if (tooDeep(body, SCAN_INPUT_LIMITS.depth)) throw invalidInput([{ field: 'body', message: `nests objects and arrays deeper than ${SCAN_INPUT_LIMITS.depth} levels` }]);
+    const deep = jsonValueProblem(body, SCAN_INPUT_LIMITS.depth);
+    if (deep !== null) throw invalidInput([{ field: 'body', message: deep }]);
     return [{ name: 'configuration.json', text: JSON.stringify(body) }];
   }
   const problems: FieldProblem[] = [];
@@ -112,14 +114,3 @@ function deploymentFiles(body: unknown): DeploymentFile[] {
   return read;
 }
 
-/** Whether a parsed JSON value nests deeper than `max`; iterative, so any depth is safe to ask about. */
-function tooDeep(value: unknown, max: number): boolean {
-  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(node)) stack.push({ node: child, depth: depth + 1 });
-  }
-  return false;
-}
