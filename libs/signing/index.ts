@@ -8,6 +8,6 @@ export {
   signModule,
 } from './src/bundles.js';
 export { type KeylessSigner, createKeylessSigner, identityTokenFromFile } from './src/keyless.js';
-export { type SigningKey, loadOrCreateSigningKey, signingKeyFromPem } from './src/signing-key.js';
+export { type SigningKey, keyIdOf, loadOrCreateSigningKey, signingKeyFromPem } from './src/signing-key.js';
 export { type TrustAnchors, loadTrustedRoot } from './src/trusted-root.js';
-export { StreamedArtifact, verifyBundle } from './src/verify.js';
+export { StreamedArtifact, type VerificationReport, verifyBundle } from './src/verify.js';

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BearerAuthGuard, TokenAuthenticator } from '../../../libs/auth/index.js';
-import { TokensController, TokensRepository, TokensService } from '../../../libs/tokens/index.js';
+import { CurrentTokenController, TokensController, TokensRepository, TokensService } from '../../../libs/tokens/index.js';
 import { AdvisoriesController, AdvisoriesRepository, AdvisoriesService } from '../../../libs/advisories/index.js';
 import { RUN_WEBHOOK_DELIVERIES, WebhookDeliverer, WebhooksController, WebhooksRepository, WebhooksService } from '../../../libs/webhooks/index.js';
 import { ScansController, ScansRepository, ScansService } from '../../../libs/scans/index.js';
@@ -56,7 +56,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, TokensController, ProvenanceController, ProxyConfigController, AdvisoriesController, WebhooksController, ScansController, HealthController, WebController],
+      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, CurrentTokenController, TokensController, ProvenanceController, ProxyConfigController, AdvisoriesController, WebhooksController, ScansController, HealthController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,

@@ -4,6 +4,8 @@ import { ISTIO_PHASES } from './contract.js';
 
 /** Names examples are addressed by (`?example=<name>`). */
 export const EXAMPLE_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
+/** A plugin's full name in a manifest: namespace/name, each as the API's path segments. */
+export const PLUGIN_REFERENCE_PATTERN = '^[a-z0-9][a-z0-9-]{0,63}/[a-z0-9][a-z0-9-]{0,63}$';
 /** Host versions as their projects write them: 1.26, 1.18.2, 2.0.0. */
 export const HOST_VERSION_PATTERN = '^[0-9]+(\\.[0-9]+){0,2}$';
 
@@ -24,7 +26,15 @@ export const MANIFEST_SCHEMA = {
   additionalProperties: false,
   properties: {
     manifest: { const: 1, description: 'The manifest format version.' },
+    name: { type: 'string', pattern: PLUGIN_REFERENCE_PATTERN, description: 'namespace/name; when given, must equal the plugin being published.' },
     version: { type: 'string', maxLength: 128, description: 'When given, must equal the version being published.' },
+    module: { type: 'string', minLength: 1, maxLength: 1024, description: 'Path of the .wasm module; the module part carries the file.' },
+    dependencies: {
+      type: 'array',
+      maxItems: 4,
+      items: { type: 'string', minLength: 1, maxLength: 1024 },
+      description: 'Paths of lockfiles (Cargo.lock, go.mod, go.sum, package-lock.json, *.purls); the dependencies parts carry the files.',
+    },
     description: { type: 'string', maxLength: 4000 },
     license: { type: 'string', maxLength: 256, description: 'An SPDX license expression.' },
     homepage: { type: 'string', maxLength: 2048, description: 'An absolute http(s) URL.' },

@@ -11,6 +11,7 @@ import { readSchemaValue } from './schema-document.js';
 /** Our manifest (`wasm-plugin.yaml`/`.json`): checked against MANIFEST_SCHEMA, then field by field. */
 interface Manifest {
   manifest: 1;
+  name?: string;
   version?: string;
   description?: string;
   license?: string;
@@ -54,6 +55,10 @@ export function readManifest(document: Record<string, unknown>, context: ReaderC
 
   if (manifest.version !== undefined && manifest.version !== context.publishedVersion) {
     problems.push({ field: 'body.manifest.version', message: `is ${JSON.stringify(manifest.version)} but the version being published is ${JSON.stringify(context.publishedVersion)}` });
+  }
+
+  if (manifest.name !== undefined && context.publishedPlugin !== null && manifest.name !== context.publishedPlugin) {
+    problems.push({ field: 'body.manifest.name', message: `is ${JSON.stringify(manifest.name)} but the plugin being published is ${JSON.stringify(context.publishedPlugin)}` });
   }
 
   let metadata: PluginMetadata | null = null;

@@ -28,12 +28,12 @@ export interface ContractParts {
  * and `schema` may come with it or alone. Null when no part was sent; a 400
  * listing every problem, each naming its part, when anything is wrong.
  */
-export function readContract(parts: ContractParts, publishedVersion: string): ContractDraft | null {
+export function readContract(parts: ContractParts, publishedVersion: string, publishedPlugin: string | null = null): ContractDraft | null {
   if (parts.manifest === undefined && parts.readme === undefined && parts.schema === undefined) return null;
   const problems: FieldProblem[] = [];
   const readme = parts.readme === undefined ? null : collect(problems, () => decodePartText(parts.readme!.bytes, 'body.readme', CONTRACT_LIMITS.readmeBytes));
   const schemaPart = parts.schema === undefined ? null : collect(problems, () => readSchemaPart(parts.schema!));
-  const context: ReaderContext = { publishedVersion, readme, schemaPart, problems };
+  const context: ReaderContext = { publishedVersion, publishedPlugin, readme, schemaPart, problems };
 
   let draft: ContractDraft | null;
   if (parts.manifest === undefined) {

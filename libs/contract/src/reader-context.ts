@@ -4,6 +4,8 @@ import type { SchemaDialect } from './contract.js';
 /** What the readers of each manifest format share: the loose parts already read, and one list of problems. */
 export interface ReaderContext {
   publishedVersion: string;
+  /** namespace/name of the plugin being published, when the caller knows it. */
+  publishedPlugin: string | null;
   /** The `readme` part's text, when one was sent. */
   readme: string | null;
   /** The `schema` part, when one was sent. */

@@ -126,7 +126,7 @@ export class PublishService {
    */
   async readExtras(parts: PublishParts, target: VersionCoordinates): Promise<PublishExtras> {
     const declaredDependencies = parts.dependencyFiles === null ? null : await readDeclaredDependencies(parts.dependencyFiles, 'body.dependencies');
-    const draft = readContract(parts.contract, target.version);
+    const draft = readContract(parts.contract, target.version, `${target.namespace}/${target.plugin}`);
     if (draft === null) return { declaredDependencies, contract: null, metadata: null };
     return { declaredDependencies, contract: await this.contracts.prepare(draft), metadata: draft.metadata };
   }

@@ -36,3 +36,14 @@ export class IssuedTokenView extends TokenView {
   @ApiProperty({ description: 'The secret. Shown once: only its hash is stored.', example: 'wpr_…' })
   token!: string;
 }
+
+export class CurrentTokenView {
+  @ApiProperty({ description: 'The token\'s id (`env:REGISTRY_ADMIN_TOKEN` for the admin token set in the environment).' })
+  id!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty()
+  admin!: boolean;
+  @ApiProperty({ type: [String], description: 'Namespaces it may publish into; an admin may publish into any.' })
+  namespaces!: string[];
+}

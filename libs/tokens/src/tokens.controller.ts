@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { invalidInput, type FieldProblem, textProblem } from '../../domain/index.js';
 import { ApiProblems } from '../../http/index.js';
-import { AdminOnly, CurrentPrincipal, type Principal } from '../../auth/index.js';
-import { IssuedTokenView, TokenRequestBody, TokenView } from './token.views.js';
+import { AdminOnly, Authenticated, CurrentPrincipal, type Principal } from '../../auth/index.js';
+import { CurrentTokenView, IssuedTokenView, TokenRequestBody, TokenView } from './token.views.js';
 import type { StoredToken } from './tokens.repository.js';
 import { TokensService, type TokenRequest } from './tokens.service.js';
 
@@ -37,6 +37,20 @@ export class TokensController {
   @ApiProblems(401, 403, 404)
   async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TokenView> {
     return toView(await this.tokens.revoke(principal, id));
+  }
+}
+
+/** The caller's own token: what `wpr whoami` asks before a publish. */
+@ApiTags('tokens')
+@Controller('api/v1/tokens/current')
+@Authenticated()
+export class CurrentTokenController {
+  @Get()
+  @ApiOperation({ summary: 'The calling token', description: 'Which token the bearer is, and the namespaces it may publish into (every one for an admin).' })
+  @ApiOkResponse({ type: CurrentTokenView })
+  @ApiProblems(401)
+  current(@CurrentPrincipal() principal: Principal): CurrentTokenView {
+    return { id: principal.tokenId, name: principal.tokenName, admin: principal.admin, namespaces: [...principal.namespaces].sort() };
   }
 }
 
