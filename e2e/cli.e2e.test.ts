@@ -268,6 +268,16 @@ describe('wpr against a running registry', () => {
     expect(help.stdout).toContain('Exit codes:');
   });
 
+  it('completes commands and flags in the shell', async () => {
+    const script = await wpr(['completion']);
+    expectCode(script, 0);
+    expect(script.stdout).toContain('--get-yargs-completions');
+    const commands = await wpr(['--get-yargs-completions', 'wpr', 'pu']);
+    expect(commands.stdout.split('\n')).toEqual(expect.arrayContaining(['publish', 'pull']));
+    const flags = await wpr(['--get-yargs-completions', 'wpr', 'publish', '--dry']);
+    expect(flags.stdout.split('\n')).toContain('--dry-run');
+  });
+
   it('shows the upload progress with its speed, then a spinner, in a real terminal', async () => {
     // script(1) gives the CLI a pseudo-terminal on stdin, stdout and stderr, and copies the screen to its stdout.
     const screen = await new Promise<string>((resolve, reject) => {
