@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parseDocument } from 'yaml';
+import { encodeUnsignedLeb128 } from '../libs/analysis/index.js';
 import { createKeylessSigner, identityTokenFromFile, signModule, signingKeyFromPem } from '../libs/signing/index.js';
 import { CLI_ENTRY, runCli, type CliRun } from '../testing/cli-process.js';
 import { freePort } from '../testing/free-port.js';
@@ -266,6 +269,72 @@ describe('wpr against a running registry', () => {
     expectCode(help, 0);
     expect(help.stdout).toContain('Examples:');
     expect(help.stdout).toContain('Exit codes:');
+  });
+
+  it('uploads a large module in chunks, and resumes an interrupted upload when the same command runs again', async () => {
+    // A valid module grown past the chunk size by a custom section.
+    const name = Buffer.from('padding');
+    const payload = Buffer.concat([Buffer.from(encodeUnsignedLeb128(name.length)), name, Buffer.alloc(1_500_000, 0x61)]);
+    const large = Buffer.concat([await proxyWasmFilter('large'), Buffer.from([0]), Buffer.from(encodeUnsignedLeb128(payload.length)), payload]);
+    await writeFile(join(home, 'large.wasm'), large);
+
+    // A forward proxy on the way (HTTP_PROXY): it logs every request, and can cut every one after the second chunk.
+    const seen: string[] = [];
+    let cutAfterPatches: number | null = 2;
+    let patches = 0;
+    const proxy = createServer((request, response) => {
+      const path = new URL(request.url!).pathname;
+      if (request.method === 'PATCH') patches++;
+      if (cutAfterPatches !== null && request.method !== 'POST' && path.includes('/blobs/uploads/') && patches > cutAfterPatches) {
+        request.socket.destroy();
+        return;
+      }
+      seen.push(`${request.method} ${path.replace(/uploads\/[0-9a-f-]+/, 'uploads/<session>')}`);
+      const upstream = httpRequest(request.url!, { method: request.method, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(response);
+      });
+      request.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = { HTTP_PROXY: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+    const publish = ['publish', join(home, 'large.wasm'), '--name', 'acme/large', '--version', '1.0.0', '--chunk-size', '0.25', '--retries', '1'];
+    try {
+      const cut = await wpr(publish, { env: viaProxy });
+      expectCode(cut, 4);
+      expect(cut.stderr).toContain(`error: the upload stopped at byte ${2 * 262_144} of ${large.length}`);
+      expect(cut.stderr).toContain('hint: run the same command again to resume it');
+      expect((await api(registry.url, 'GET', '/api/v1/plugins/acme/large/versions/1.0.0')).status).toBe(404);
+
+      cutAfterPatches = null;
+      seen.length = 0;
+      const resumed = await wpr(publish, { env: viaProxy });
+      expectCode(resumed, 0);
+      expect(resumed.stderr).toContain(`resuming the upload of large.wasm at byte ${2 * 262_144} of ${large.length}`);
+      const remaining = Math.ceil((large.length - 2 * 262_144) / 262_144);
+      expect(seen.filter((r) => r.includes('/blobs/uploads'))).toEqual([
+        'GET /v2/acme/large/blobs/uploads/<session>',
+        ...Array.from({ length: remaining }, () => 'PATCH /v2/acme/large/blobs/uploads/<session>'),
+        'PUT /v2/acme/large/blobs/uploads/<session>',
+      ]);
+      // The publish itself names the pushed blob: the module is not sent twice.
+      expect(seen).toContain('PUT /api/v1/plugins/acme/large/versions/1.0.0');
+      const version = (await api(registry.url, 'GET', '/api/v1/plugins/acme/large/versions/1.0.0?wait=30')).json;
+      expect(version).toMatchObject({ status: 'ready', digest: sha256(large), size: large.length });
+      expect(sha256((await api(registry.url, 'GET', '/api/v1/plugins/acme/large/versions/1.0.0/module.wasm')).bytes)).toBe(sha256(large));
+      expect(await readdir(join(home, 'config', 'uploads'))).toEqual([]);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('refuses a publish naming a blob that was never pushed to the plugin', async () => {
+    const form = new FormData();
+    form.append('moduleDigest', sha256(Buffer.from('never pushed')));
+    const response = await fetch(`${registry.url}/api/v1/plugins/acme/greeter/versions/9.0.0`, { method: 'PUT', body: form, headers: { authorization: `Bearer ${registry.adminToken}` } });
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as Json;
+    expect(problem.errors).toEqual([{ field: 'body.moduleDigest', message: expect.stringMatching(/^no blob sha256:[0-9a-f]{64} was pushed to acme\/greeter: upload it first/) }]);
   });
 
   it('completes commands and flags in the shell', async () => {

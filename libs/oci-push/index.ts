@@ -9,3 +9,4 @@ export { OciAccessService } from './src/oci-access.service.js';
 export { OciPushSweeper } from './src/oci-push-sweeper.js';
 export { PushedManifestsRepository } from './src/pushed-manifests.repository.js';
 export { UploadObjects } from './src/upload-objects.js';
+export { PushedModulesAdapter } from './src/pushed-modules.adapter.js';

@@ -11,6 +11,7 @@ export { MAX_DEPENDENCY_FILES, PluginsController } from './src/plugins.controlle
 export { PluginsRepository } from './src/plugins.repository.js';
 export { PluginsService } from './src/plugins.service.js';
 export { PublishService, type PublishExtras } from './src/publish.service.js';
+export { PUSHED_MODULES, type PushedModules } from './src/pushed-modules.js';
 export { OWN_TRIAL_INPUT_LIMITS, readOwnTrialInput, type OwnTrialInput } from './src/own-trial-input.js';
 export { TrialsController } from './src/trials.controller.js';
 export { OWN_TRIAL_POOL, TrialsService, type StoredTrial } from './src/trials.service.js';

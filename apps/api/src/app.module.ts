@@ -17,6 +17,7 @@ import {
   OciAccessController,
   OciAccessService,
   OciPushSweeper,
+  PushedModulesAdapter,
   PushedManifestsRepository,
   UploadObjects,
 } from '../../../libs/oci-push/index.js';
@@ -40,6 +41,7 @@ import {
   PluginsService,
   OWN_TRIAL_POOL,
   PublishService,
+  PUSHED_MODULES,
   TrialsController,
   TrialsService,
 } from '../../../libs/plugins/index.js';
@@ -102,6 +104,8 @@ export class ApiModule {
         PushedManifestsRepository,
         ManifestPushService,
         OciPushSweeper,
+        PushedModulesAdapter,
+        { provide: PUSHED_MODULES, useExisting: PushedModulesAdapter },
         PublicApi,
         WebService,
         LifecycleRepository,

@@ -99,9 +99,10 @@ export function cli(argv: string[]) {
           .option('dry-run', { type: 'boolean', default: false, describe: 'Check everything locally and upload nothing' })
           .option('wait', { type: 'boolean', default: true, describe: 'Wait for the pipeline (--no-wait returns once uploaded)' })
           .option('wait-seconds', { type: 'number', default: 300, describe: 'How long to wait for the pipeline' })
+          .option('chunk-size', { type: 'number', default: 8, describe: 'MiB: a larger module is uploaded first in chunks of this size, resumably (OCI blob upload)' })
           .example('$0 publish --dry-run', 'check the plugin in this directory')
           .example('$0 publish ./build --version 1.2.0', 'publish, overriding the manifest\'s version'),
-      run((c, a: { path: string; name?: string; version?: string; dryRun: boolean; wait: boolean; waitSeconds: number }) => publish(c, a)),
+      run((c, a: { path: string; name?: string; version?: string; dryRun: boolean; wait: boolean; waitSeconds: number; chunkSize: number }) => publish(c, a)),
     )
     .command('info <plugin>', 'A plugin and its versions, or one version (ns/name@version or @sha256:…)', (y) => documented(y).positional('plugin', { type: 'string', demandOption: true }).example('$0 info acme/jwt-auth@1.2.0', ''), run((c, a: { plugin: string }) => info(c, a.plugin)))
     .command(

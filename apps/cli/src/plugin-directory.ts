@@ -114,16 +114,21 @@ export async function readPluginFiles(target: string, overrides: { name?: string
  * file as it is sent), and its exact length: the same parts with empty
  * contents, encoded, are the framing; the files' sizes are the rest.
  */
-export async function publishForm(files: PluginFiles): Promise<{ form: FormData; contentLength: number }> {
+export async function publishForm(files: PluginFiles, moduleDigest: string | null = null): Promise<{ form: FormData; contentLength: number }> {
   const parts: { field: string; filename: string; type: string; blob: Blob }[] = [];
   const add = async (field: string, file: LocalFile, type: string) => parts.push({ field, filename: file.filename, type, blob: await openAsBlob(file.path, { type }) });
-  await add('module', files.module, 'application/wasm');
+  if (moduleDigest === null) await add('module', files.module, 'application/wasm');
   if (files.manifest !== null) parts.push({ field: 'manifest', filename: files.manifest.filename, type: 'text/plain', blob: new Blob([files.manifest.text], { type: 'text/plain' }) });
   if (files.readme !== null) await add('readme', files.readme, 'text/markdown');
   if (files.schema !== null) await add('schema', files.schema, 'application/json');
   for (const dependency of files.dependencies) await add('dependencies', dependency, 'text/plain');
   const form = new FormData();
   const framing = new FormData();
+  // A module pushed before as an OCI blob is named, not sent (text fields are framing too).
+  if (moduleDigest !== null) {
+    form.append('moduleDigest', moduleDigest);
+    framing.append('moduleDigest', moduleDigest);
+  }
   for (const part of parts) {
     form.append(part.field, part.blob, part.filename);
     framing.append(part.field, new Blob([], { type: part.type }), part.filename);

@@ -88,8 +88,9 @@ export class RegistryClient {
     return this.options.token;
   }
 
+  /** A path of the registry's API, or a full URL the registry handed out (an upload session's Location). */
   url(path: string): string {
-    return `${this.registry}${path}`;
+    return /^https?:\/\//.test(path) ? path : `${this.registry}${path}`;
   }
 
   /** A JSON request; a JSON body is sent as is. Throws RegistryRefusal on 4xx and 5xx. */
@@ -162,8 +163,13 @@ function readCaFile(path: string): string {
 async function readProblem(response: Response): Promise<Problem> {
   const text = await response.text().catch(() => '');
   try {
-    const parsed = JSON.parse(text) as Problem;
-    if (typeof parsed === 'object' && parsed !== null) return { ...parsed, status: response.status };
+    const parsed = JSON.parse(text) as Omit<Problem, 'errors'> & { errors?: { code?: string; message?: string; field?: string }[] };
+    if (typeof parsed === 'object' && parsed !== null && Array.isArray(parsed.errors) && parsed.errors.some((e) => e.code !== undefined && e.field === undefined)) {
+      // The OCI endpoints answer {"errors": [{"code", "message"}]} (distribution spec), not problem+json.
+      const first = parsed.errors[0]!;
+      return { status: response.status, code: first.code, title: 'The registry refused the upload', detail: parsed.errors.map((e) => `${e.code}: ${e.message}`).join('; ') };
+    }
+    if (typeof parsed === 'object' && parsed !== null) return { ...(parsed as Problem), status: response.status };
   } catch {
     // Not problem+json (a proxy's error page): say what came back, shortly.
   }

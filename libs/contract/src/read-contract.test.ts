@@ -211,6 +211,16 @@ describe('readContract: every refusal is a 400 naming the part', () => {
     ]);
   });
 
+  it('checks the plugin a manifest names, and reads the module and lockfile paths the CLI uses', () => {
+    const manifest = JSON.stringify({ manifest: 1, name: 'acme/jwt', module: 'target/jwt.wasm', dependencies: ['Cargo.lock'] });
+    expect(readContract({ manifest: part('wasm-plugin.json', manifest) }, '1.0.0', 'acme/jwt')).not.toBeNull();
+    expect(problemsOf(() => readContract({ manifest: part('wasm-plugin.json', manifest) }, '1.0.0', 'acme/other'))).toEqual([
+      { field: 'body.manifest.name', message: 'is "acme/jwt" but the plugin being published is "acme/other"' },
+    ]);
+    const badName = JSON.stringify({ manifest: 1, name: 'jwt', dependencies: ['a', 'b', 'c', 'd', 'e'] });
+    expect(problemsOf(() => readContract({ manifest: part('wasm-plugin.json', badName) }, '1.0.0', 'acme/jwt')).map((p) => p.field)).toEqual(['body.manifest.name', 'body.manifest.dependencies']);
+  });
+
   it('refuses more examples than the limit, or an example configuration that is too large', () => {
     const examples = Array.from({ length: CONTRACT_LIMITS.examples + 1 }, (_, i) => ({ name: `e${i}`, configuration: {} }));
     expect(problemsOf(() => readContract({ manifest: part('wasm-plugin.json', JSON.stringify({ manifest: 1, examples })) }, '1.0.0'))).toEqual([

@@ -85,19 +85,23 @@ export class PluginsController {
   @ApiConsumes('application/wasm', 'multipart/form-data')
   @ApiBody({
     description:
-      'application/wasm: the module (core module or component). multipart/form-data: a `module` file part, and optionally ' +
+      'application/wasm: the module (core module or component). multipart/form-data: a `module` file part, or a `moduleDigest` text part ' +
+      'naming a blob pushed before to /v2/{namespace}/{name}/blobs/uploads (chunked and resumable, for large modules); and optionally ' +
       'up to 4 `dependencies` file parts (Cargo.lock, go.mod, go.sum, package-lock.json, *.purls) and a `purls` text part (one purl a line) ' +
-      'that the SBOM lists.',
+      'that the SBOM lists, and the contract: `manifest` (wasm-plugin.yaml, a Higress spec.yaml or a Kong meta.json), `readme`, `schema`.',
     schema: {
       oneOf: [
         { type: 'string', format: 'binary' },
         {
           type: 'object',
-          required: ['module'],
           properties: {
             module: { type: 'string', format: 'binary' },
+            moduleDigest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$', description: 'Instead of `module`: a blob pushed to this plugin\'s OCI repository.' },
             dependencies: { type: 'array', items: { type: 'string', format: 'binary' } },
             purls: { type: 'string' },
+            manifest: { type: 'string', format: 'binary' },
+            readme: { type: 'string', format: 'binary' },
+            schema: { type: 'string', format: 'binary' },
           },
         },
       ],
@@ -267,6 +271,7 @@ function publishRequest(request: FastifyRequest): PublishRequest {
       read: async (receiveModule) => {
         const files: DependencyFile[] = [];
         const contract: ContractParts = {};
+        let moduleDigest: string | undefined;
         let dependencyFiles = 0;
         // A body cut short surfaces in the part being read: a 400, like any other malformed multipart.
         const malformed = (error: unknown): never => {
@@ -282,6 +287,9 @@ function publishRequest(request: FastifyRequest): PublishRequest {
             }
             const content = await readLimited(part.file, DEFAULT_DEPENDENCY_LIMITS.maxBytes, `body.dependencies (${part.filename})`).catch(malformed);
             files.push({ filename: part.filename, content });
+          } else if (part.type === 'field' && part.fieldname === 'moduleDigest') {
+            if (moduleDigest !== undefined) throw invalidInput([{ field: 'body.moduleDigest', message: 'send it once' }]);
+            moduleDigest = String(part.value).trim();
           } else if (part.type === 'field' && part.fieldname === 'purls') {
             files.push({ filename: 'purls.txt', content: String(part.value) });
           } else if (part.type === 'file' && isContractPart(part.fieldname)) {
@@ -297,12 +305,12 @@ function publishRequest(request: FastifyRequest): PublishRequest {
             throw invalidInput([
               {
                 field: `body.${part.fieldname}`,
-                message: 'is not a publish part; send `module` (file), `dependencies` (files), `purls` (text), `manifest`, `readme` and `schema` (files)',
+                message: 'is not a publish part; send `module` (file) or `moduleDigest` (text), `dependencies` (files), `purls` (text), `manifest`, `readme` and `schema` (files)',
               },
             ]);
           }
         }
-        return { dependencyFiles: files, contract };
+        return { dependencyFiles: files, contract, ...(moduleDigest === undefined ? {} : { moduleDigest }) };
       },
     };
   }

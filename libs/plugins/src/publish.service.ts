@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { assertVersionPath, nameProblem, parsePluginMetadata, type PluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/index.js';
+import { assertVersionPath, digestProblem, nameProblem, parsePluginMetadata, type PluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/index.js';
 import {
   formatCoordinates,
   type DeletedVersionRecord,
@@ -19,6 +19,7 @@ import { OutboxDispatcher } from '../../pipeline/index.js';
 import { readContract, type ContractParts, type VersionContract } from '../../contract/index.js';
 import { readDeclaredDependencies, type DependencyFile } from '../../sbom/index.js';
 import { ContractsService } from './contracts.service.js';
+import { PUSHED_MODULES, type PushedModules } from './pushed-modules.js';
 
 export type { VersionCoordinates };
 
@@ -39,6 +40,8 @@ export interface PublishParts {
   dependencyFiles: DependencyFile[] | null;
   /** The manifest (ours, a Higress spec.yaml or a Kong meta.json), README and schema parts. */
   contract: ContractParts;
+  /** The `moduleDigest` field: the module was pushed before as an OCI blob of this plugin's repository. */
+  moduleDigest?: string;
 }
 
 export const NO_PUBLISH_PARTS: PublishParts = { dependencyFiles: null, contract: {} };
@@ -73,6 +76,7 @@ export class PublishService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
     @Inject(ContractsService) private readonly contracts: Pick<ContractsService, 'prepare'>,
+    @Optional() @Inject(PUSHED_MODULES) private readonly pushed: PushedModules | null = null,
   ) {}
 
   /**
@@ -104,8 +108,12 @@ export class PublishService {
         if (received !== null) throw invalidInput([{ field: 'body.module', message: 'send exactly one module' }]);
         received = await this.blobs.receive(module, this.config.maxModuleSize);
       });
+      if (parts.moduleDigest !== undefined) {
+        if (received !== null) throw invalidInput([{ field: 'body.moduleDigest', message: 'send the module as a part or name it by digest, not both' }]);
+        received = await this.adoptPushedModule(target, parts.moduleDigest);
+      }
       if (received === null) {
-        throw invalidInput([{ field: 'body.module', message: 'the WebAssembly module is missing (a file part named "module")' }]);
+        throw invalidInput([{ field: 'body.module', message: 'the WebAssembly module is missing (a file part named "module", or a "moduleDigest" field naming a blob pushed over OCI)' }]);
       }
       extras = await this.readExtras(parts, target);
     } catch (error) {
@@ -251,6 +259,22 @@ export class PublishService {
   }
 
   /** After a failed publish: delete the object it promoted unless a committed blob record now points at it. */
+  /** A module pushed before as an OCI blob of this plugin's repository (a resumable, chunked upload). */
+  private async adoptPushedModule(target: VersionCoordinates, digest: string): Promise<ReceivedUpload> {
+    const problem = digestProblem('body.moduleDigest', digest);
+    if (problem !== null) throw invalidInput([problem]);
+    const adopted = this.pushed === null ? null : await this.pushed.adopt({ namespace: target.namespace, plugin: target.plugin }, digest);
+    if (adopted === null) {
+      throw invalidInput([
+        {
+          field: 'body.moduleDigest',
+          message: `no blob ${digest} was pushed to ${target.namespace}/${target.plugin}: upload it first (POST, PATCH and PUT /v2/${target.namespace}/${target.plugin}/blobs/uploads/), or send the module as the "module" part`,
+        },
+      ]);
+    }
+    return adopted;
+  }
+
   private async removeUnrecordedBlob(digest: string): Promise<void> {
     try {
       await this.versions.removeObjectUnlessRecorded(digest, () => this.blobs.remove(digest));

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliError, checkFailed } from '../cli-error.js';
+import { join } from 'node:path';
+import { CliError, checkFailed, usageError } from '../cli-error.js';
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { dryRun, type DryRunReport } from '../local-checks.js';
 import { publishForm, readPluginFiles, type PluginFiles } from '../plugin-directory.js';
 import { versionPath } from '../references.js';
+import { pushModuleBlob } from '../resumable-upload.js';
 import type { RegistryClient } from '../registry-client.js';
 import { formatBytes, type Terminal } from '../terminal.js';
 import type { FindingView, VersionView } from '../views.js';
@@ -16,6 +18,8 @@ export interface PublishOptions {
   dryRun: boolean;
   wait: boolean;
   waitSeconds: number;
+  /** Modules larger than this go first as a chunked, resumable OCI blob upload (MiB). */
+  chunkSize: number;
 }
 
 interface AnalysisView {
@@ -30,8 +34,14 @@ export async function publish(context: Context, options: PublishOptions): Promis
   const client = await context.client({ requireToken: true });
   const path = versionPath(files, files.version);
   const { terminal } = context;
+  if (!(options.chunkSize >= 0.0625 && options.chunkSize <= 1024)) throw usageError(`--chunk-size ${options.chunkSize} is out of range`, 'give MiB from 0.0625 (64 KiB) to 1024');
+  const chunkBytes = Math.floor(options.chunkSize * 1024 * 1024);
+  const moduleDigest =
+    files.module.size > chunkBytes
+      ? await pushModuleBlob(client, terminal, files, files.module, { chunkBytes, retries: context.flags.retries, stateDirectory: join(context.store.directory, 'uploads') })
+      : null;
   // Identical bytes answer 200 with the version already there, so a publish whose answer was lost is safe to send again.
-  const sent = await client.withRetries(() => upload(client, terminal, path, files));
+  const sent = await client.withRetries(() => upload(client, terminal, path, files, moduleDigest));
   let version = sent.version;
   if (!context.flags.json) {
     terminal.line(sent.created ? `Published ${files.namespace}/${files.name}@${files.version} (${formatBytes(files.module.size)}).` : `${files.namespace}/${files.name}@${files.version} was already published with these bytes.`);
@@ -45,11 +55,11 @@ export async function publish(context: Context, options: PublishOptions): Promis
   if (version.status === 'failed') throw new CliError(`the pipeline failed for ${version.namespace}/${version.plugin}@${version.version}: ${version.statusReason ?? 'no reason given'}`, EXIT.failed, 'an admin can retry it: POST …/retry');
 }
 
-async function upload(client: RegistryClient, terminal: Terminal, path: string, files: PluginFiles): Promise<{ created: boolean; version: VersionView }> {
-  const { form, contentLength } = await publishForm(files);
+async function upload(client: RegistryClient, terminal: Terminal, path: string, files: PluginFiles, moduleDigest: string | null): Promise<{ created: boolean; version: VersionView }> {
+  const { form, contentLength } = await publishForm(files, moduleDigest);
   // Response encodes the form as multipart (boundary and all) into a stream, which is counted as it leaves.
   const encoded = new Response(form);
-  const progress = terminal.progress('Uploading', contentLength);
+  const progress = moduleDigest === null ? terminal.progress('Uploading', contentLength) : { update() {}, stop() {} };
   let done = 0;
   const counted = encoded.body!.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
