@@ -14,6 +14,7 @@ import { freePort } from '../testing/free-port.js';
 import { openApiValidator } from '../testing/openapi-schemas.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
 import { fakeIdentityToken, startMockSigstore, type MockSigstore } from '../testing/sigstore-mock-servers.js';
+import { EMPTY_MODULE } from '../testing/hostile-modules.js';
 import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, type Json } from './support.js';
 
@@ -155,6 +156,18 @@ describe('wpr against a running registry', () => {
     expect(overridden.created).toBe(true);
     expect(validate('VersionView', overridden.version)).toEqual([]);
     expect(overridden.version).toMatchObject({ version: '1.1.0', status: 'ready' });
+  });
+
+  it('prints every finding of a rejected version and exits 1', async () => {
+    await writeFile(join(home, 'empty.wasm'), EMPTY_MODULE);
+    const rejected = await wpr(['publish', join(home, 'empty.wasm'), '--name', 'acme/empty', '--version', '1.0.0']);
+    expectCode(rejected, 1);
+    expect(rejected.stdout).toContain('acme/empty@1.0.0: rejected');
+    const findings = rejected.stdout.split('\n').filter((line) => line.startsWith('  ✖ '));
+    const analysis = (await api(registry.url, 'GET', '/api/v1/plugins/acme/empty/versions/1.0.0/analysis')).json;
+    expect(findings).toEqual(analysis.rejections.map((f: Json) => `  ✖ ${f.code}: ${f.message}`));
+    expect(findings.length).toBeGreaterThan(0);
+    expect(rejected.stderr).toContain('error: acme/empty@1.0.0 was rejected');
   });
 
   it('shows plugins and versions as tables, and as the JSON openapi.yaml describes', async () => {
@@ -349,13 +362,15 @@ describe('wpr against a running registry', () => {
 
   it('shows the upload progress with its speed, then a spinner, in a real terminal', async () => {
     // script(1) gives the CLI a pseudo-terminal on stdin, stdout and stderr, and copies the screen to its stdout.
-    const screen = await new Promise<string>((resolve, reject) => {
-      const child = spawn('script', ['-qec', `${process.execPath} ${CLI_ENTRY} publish ${plugin} --version 1.2.0`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env, TERM: 'xterm' } });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`script exited ${code}: ${output}`))));
-    });
+    const inTerminal = (command: string, extra: Record<string, string> = {}) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env, TERM: 'xterm', ...extra } });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`script exited ${code}: ${output}`))));
+      });
+    const screen = await inTerminal(`${process.execPath} ${CLI_ENTRY} publish ${plugin} --version 1.2.0`);
     const frames = screen.split(/\r|\u001b\[1G/).map((frame) => frame.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, ''));
     const bars = frames.filter((frame) => frame.startsWith('Uploading '));
     expect(bars.length).toBeGreaterThanOrEqual(2);
@@ -363,6 +378,9 @@ describe('wpr against a running registry', () => {
     expect(bars.at(-1)).toMatch(/^Uploading █+ 100% \| ([\d.]+ KiB)\/\1 \| [\d.]+ [KM]?i?B\/s/);
     expect(frames.some((frame) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the pipeline/.test(frame))).toBe(true);
     expect(screen).toContain('acme/greeter@1.2.0: \u001b[32mready\u001b[39m');
+    const plain = await inTerminal(`${process.execPath} ${CLI_ENTRY} info acme/greeter@1.2.0`, { NO_COLOR: '1' });
+    expect(plain).toContain('acme/greeter@1.2.0  ready');
+    expect(plain).not.toMatch(/\u001b\[3\dm/);
   });
 });
 
