@@ -4,7 +4,7 @@ export { CatalogController } from './src/catalog.controller.js';
 export { CatalogRepository } from './src/catalog.repository.js';
 export { CatalogService } from './src/catalog.service.js';
 export { CatalogVersionHook } from './src/catalog.version-hook.js';
-export { DeprecationView } from './src/catalog.views.js';
+export { type CatalogEntryView, type CatalogPage, DeprecationView } from './src/catalog.views.js';
 export { type SearchParams, parseSearchQuery } from './src/search-query.js';
 export { StatsController } from './src/stats.controller.js';
 export { StatsRepository } from './src/stats.repository.js';

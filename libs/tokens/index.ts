@@ -4,3 +4,4 @@ export { CurrentTokenController, TokensController } from './src/tokens.controlle
 export { TokensRepository } from './src/tokens.repository.js';
 export { TokensService } from './src/tokens.service.js';
 export { SCOPED_TOKEN_TTL_SECONDS, type RepositoryAccess, type ScopedToken } from './src/scoped-token.js';
+export type { CurrentTokenView } from './src/token.views.js';

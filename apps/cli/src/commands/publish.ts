@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CliError, checkFailed, usageError } from '../cli-error.js';
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { dryRun, type DryRunReport } from '../local-checks.js';
+import type { DryRunReport } from '../local-checks.js';
 import { publishForm, readPluginFiles, type PluginFiles } from '../plugin-directory.js';
 import { versionPath } from '../references.js';
 import { pushModuleBlob } from '../resumable-upload.js';
@@ -29,7 +29,8 @@ interface AnalysisView {
 
 export async function publish(context: Context, options: PublishOptions): Promise<void> {
   const files = await readPluginFiles(options.path, { name: options.name, version: options.version });
-  if (options.dryRun) return printDryRun(context, files, await dryRun(files));
+  // The dry run loads the registry's own checkers (Ajv, the analysis, CycloneDX): only when asked for.
+  if (options.dryRun) return printDryRun(context, files, await (await import('../local-checks.js')).dryRun(files));
 
   const client = await context.client({ requireToken: true });
   const path = versionPath(files, files.version);

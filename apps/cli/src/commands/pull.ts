@@ -9,7 +9,7 @@ import type { Context } from '../context.js';
 import { parseReference, versionPath } from '../references.js';
 import type { RegistryClient } from '../registry-client.js';
 import { formatBytes, type Terminal } from '../terminal.js';
-import { publicKeyFromFile, verifyModuleFile, type Trust } from '../verification.js';
+import type { Trust } from '../verification.js';
 import type { VersionView } from '../views.js';
 import { findVersion } from './browse.js';
 
@@ -52,7 +52,7 @@ export async function pull(context: Context, options: PullOptions): Promise<void
     let sbom: SbomSummary | null = null;
     if (options.verify) {
       const bundle = await (await client.send('GET', `${versionPath({ namespace: version.namespace, name: version.plugin }, version.version)}/signature`, { accept: 'application/json' })).text();
-      verification = await verifyModuleFile(partial, bundle, await trustFor(client, options));
+      verification = await (await import('../verification.js')).verifyModuleFile(partial, bundle, await trustFor(client, options));
       if (!verification.verified) {
         if (!context.flags.json) printChecks(terminal, verification.checks);
         throw checkFailed(`the signature of ${version.namespace}/${version.plugin}@${version.version} does not verify`, 'nothing was written');
@@ -106,7 +106,7 @@ export async function trustFor(client: RegistryClient | null, flags: TrustFlags)
   }
   if (keyless && flags.trustedRoot === undefined) throw usageError('a keyless identity is checked against a trusted root', 'pass --trusted-root trusted_root.json');
   const identity = keyless ? { subject: flags.certificateIdentity!, issuer: flags.certificateOidcIssuer! } : null;
-  if (flags.key !== undefined) return { keys: [await publicKeyFromFile(flags.key)], trustedRootPath: flags.trustedRoot ?? null, identity };
+  if (flags.key !== undefined) return { keys: [await (await import('../verification.js')).publicKeyFromFile(flags.key)], trustedRootPath: flags.trustedRoot ?? null, identity };
   if (keyless || client === null) {
     if (!keyless) throw usageError('say what to trust', 'pass --key registry.pem, or --certificate-identity, --certificate-oidc-issuer and --trusted-root');
     return { keys: [], trustedRootPath: flags.trustedRoot!, identity };

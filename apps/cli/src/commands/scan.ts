@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { checkFailed, usageError } from '../cli-error.js';
+import type { ScanReport } from '../../../../libs/scans/index.js';
 import type { Context } from '../context.js';
 
 /** The scan endpoint's own limits, checked before anything is sent. */
@@ -13,24 +14,6 @@ export interface ScanOptions {
   envoy?: string;
   istio?: string;
   sarif: boolean;
-}
-
-interface ScanReport {
-  failed: boolean;
-  failOn: string | null;
-  summary: { references: number; ok: number; info: number; warning: number; critical: number; problems: number };
-  truncated: boolean;
-  references: {
-    file: string;
-    line: number;
-    host: string;
-    name: string;
-    sha256: string | null;
-    version: { namespace: string; plugin: string; version: string } | null;
-    level: string;
-    findings: { level: string; code: string; message: string }[];
-  }[];
-  problems: { file: string; document: number | null; message: string }[];
 }
 
 /**

@@ -1,7 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { checkFailed, usageError } from '../cli-error.js';
 import type { Context } from '../context.js';
-import { verifyModuleFile } from '../verification.js';
 import { printChecks, trustFor, type TrustFlags } from './pull.js';
 
 export interface VerifyOptions extends TrustFlags {
@@ -23,6 +22,7 @@ export async function verify(context: Context, options: VerifyOptions): Promise<
   const offline = options.key !== undefined || options.certificateIdentity !== undefined || options.certificateOidcIssuer !== undefined;
   const client = offline ? null : await context.client();
   const trust = await trustFor(client, options);
+  const { verifyModuleFile } = await import('../verification.js');
   const report = await verifyModuleFile(options.module, await readFile(options.bundle, 'utf8'), trust);
   const { terminal } = context;
   if (context.flags.json) terminal.json({ module: options.module, ...report });
