@@ -350,6 +350,30 @@ describe('wpr against a running registry', () => {
     expect(problem.errors).toEqual([{ field: 'body.moduleDigest', message: expect.stringMatching(/^no blob sha256:[0-9a-f]{64} was pushed to acme\/greeter: upload it first/) }]);
   });
 
+  it('asks for what init needs when it runs in a terminal', async () => {
+    const dir = join(home, 'asked');
+    const child = spawn('script', ['-qec', `${process.execPath} ${CLI_ENTRY} init ${dir}`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env, TERM: 'xterm' } });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Answers are typed once each question is on the screen, as a person would.
+    const answer = async (question: string, keys: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!screen.includes(question)) {
+        if (Date.now() > deadline) throw new Error(`no question ${JSON.stringify(question)} on the screen: ${screen}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.stdin.write(keys);
+    };
+    await answer('Plugin name (namespace/name):', 'acme/asked\r');
+    await answer('Description (one sentence):', 'Asked, not told.\r');
+    await answer('License (SPDX id):', '\r');
+    await answer('Categories:', ' \r');
+    expect(await exited).toBe(0);
+    const manifest = parseDocument(await readFile(join(dir, 'wasm-plugin.yaml'), 'utf8')).toJS() as Json;
+    expect(manifest).toMatchObject({ name: 'acme/asked', description: 'Asked, not told.', license: 'Apache-2.0', categories: [expect.any(String)] });
+  });
+
   it('completes commands and flags in the shell', async () => {
     const script = await wpr(['completion']);
     expectCode(script, 0);
