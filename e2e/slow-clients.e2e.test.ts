@@ -342,9 +342,10 @@ describe('slow and hostile clients of the embedded registry (short timeouts)', (
 
 describe('verification streams the module (a 40 MiB module, each check in a fresh API process)', () => {
   const SIZE = 40 * MiB;
-  // Holding the module would add at least SIZE (the buffering code added 63-80 MiB); streaming adds a few MiB of
-  // socket and parser buffers, more on a busy machine (10.5 MiB seen once). Half the module tells the two apart.
-  const BUFFERED_BOUND = SIZE / 2;
+  // Holding the module would add at least SIZE (the buffering code added 63-80 MiB); streaming adds socket, parser
+  // and read buffers that V8 frees late: usually a few MiB, but 21.8 and 22.9 MiB were seen in full runs (by
+  // digest, run alone). Three quarters of the module still tells the two apart with 10 MiB to spare.
+  const BUFFERED_BOUND = (SIZE * 3) / 4;
   let dataDir: string;
   let postgres: PostgresServer;
   let env: Record<string, string>;

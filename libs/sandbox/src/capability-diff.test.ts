@@ -283,6 +283,14 @@ describe('capabilityDiff: behaviour from the two trials', () => {
     expect(diff.changes[0]).toMatchObject({ kind: 'start_changed', widens: false });
   });
 
+  it('compares the traffic of a plugin without proxy_on_configure (its configuration neither accepted nor refused)', () => {
+    const unasked = (calls: string[]) => trace({ configurations: [{ name: '(empty)', accepted: null, logs: [], failure: null }], requests: [request({ callsOut: calls.map(callOut) })] });
+    const diff = capabilityDiff(side('1.0.0', { trial: unasked(['authz']) }), side('1.1.0', { trial: unasked(['authz', 'audit']) }));
+    expect(diff.behaviourNote).toBeNull();
+    expect(diff.behaviour!.start).toBeNull();
+    expect(diff.behaviour!.upstreamsAdded.length).toBe(1);
+  });
+
   it('says when a trace left entries out', () => {
     const diff = capabilityDiff(side('1.0.0'), side('1.1.0', { trial: trace({ omitted: { 'requests[0].callsOut': 99_950 } }) }));
     expect(diff.caveats).toEqual(['The trial of 1.1.0 left 99950 entries out of its lists: behaviour changes may be missing.']);

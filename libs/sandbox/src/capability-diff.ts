@@ -250,7 +250,8 @@ const NOTHING_SEEN: BehaviourDiff = {
 
 /** Whether the trial got as far as traffic: only then does it say what the plugin does. */
 function started(trace: TrialTrace): boolean {
-  return trace.start.linked && trace.start.failure === null && trace.start.vmStarted !== false && trace.configurations.some((c) => c.accepted === true);
+  // As the summary counts it: a plugin without proxy_on_configure (accepted: null) still gets the traffic.
+  return trace.start.linked && trace.start.failure === null && trace.start.vmStarted !== false && trace.configurations.some((c) => c.failure === null && c.accepted !== false);
 }
 
 function behaviourOf(before: CapabilityDiffSide, after: CapabilityDiffSide, bound: Bound, caveats: string[]): { behaviour: BehaviourDiff | null; note: string | null } {
