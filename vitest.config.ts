@@ -1,15 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files whose assertions are about staying responsive or bounded in memory
- * while hostile input is processed (a liveness probe's deadline, a peak RSS).
+ * Files whose assertions are about staying responsive while hostile input is
+ * processed (a liveness probe's deadline).
  * They run last, one at a time: beside another server-starting suite on a
  * 2-core machine, a probe measures the neighbour's CPU, not the registry.
  */
 const RESPONSIVENESS = [
   'e2e/hostile-modules.e2e.test.ts',
   'e2e/trial-hostile.e2e.test.ts',
-  'e2e/slow-clients.e2e.test.ts',
   'e2e/contracts.e2e.test.ts',
   'e2e/scans.e2e.test.ts',
   'libs/sandbox/src/trial-runner.test.ts',

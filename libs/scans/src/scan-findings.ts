@@ -83,7 +83,8 @@ export function findingsOf(facts: ReferenceFacts): ScanFinding[] {
     }
     if (facts.newer !== null) {
       const parts = [
-        facts.newer.capabilitySummary,
+        // The capability summary is a sentence of its own; joined here, its full stop would sit before the ';'.
+        facts.newer.capabilitySummary?.replace(/\.$/, '') ?? null,
         facts.newer.upgradeNotes === null ? null : facts.newer.breaking ? `its contract has breaking changes (${facts.newer.upgradeNotes} upgrade note(s))` : `its contract has no breaking change`,
       ].filter((p) => p !== null);
       findings.push({ level: 'info', code: 'newer_version', message: `${version.namespace}/${version.plugin} ${facts.newer.version} is out, same major${parts.length > 0 ? `: ${parts.join('; ')}` : ''}.` });
