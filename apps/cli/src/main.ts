@@ -206,9 +206,10 @@ export function cli(argv: string[]) {
           (z) => documented(z).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string', demandOption: true }).example('$0 advisory withdraw WPR-2345-6789-cfgh --reason "not exploitable"', ''),
           run((c, a: { id: string; reason: string }) => withdrawAdvisory(c, a)),
         )
-        .demandCommand(1, 'name a subcommand: publish, list, show or withdraw'),
+        .demandCommand(1, 'name a subcommand: publish, list, show or withdraw')
+        .example('$0 advisory list acme/jwt-auth', ''),
     )
-    .command('version', 'Print the version of wpr', (y) => documented(y), () => {
+    .command('version', 'Print the version of wpr', (y) => documented(y).example('$0 version', ''), () => {
       process.stdout.write(`${USER_AGENT}\n`);
     })
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell profile)')
