@@ -348,6 +348,16 @@ describe('wpr against a running registry', () => {
     expect(response.status).toBe(400);
     const problem = (await response.json()) as Json;
     expect(problem.errors).toEqual([{ field: 'body.moduleDigest', message: expect.stringMatching(/^no blob sha256:[0-9a-f]{64} was pushed to acme\/greeter: upload it first/) }]);
+
+    // A blob pushed to another plugin's repository is that repository's, not this one's.
+    const elsewhere = await proxyWasmFilter('elsewhere');
+    const pushed = await api(registry.url, 'POST', `/v2/acme/other/blobs/uploads/?digest=${sha256(elsewhere)}`, { body: elsewhere, contentType: 'application/octet-stream', token: registry.adminToken });
+    expect(pushed.status).toBe(201);
+    const borrowed = new FormData();
+    borrowed.append('moduleDigest', sha256(elsewhere));
+    const refused = await fetch(`${registry.url}/api/v1/plugins/acme/greeter/versions/9.0.0`, { method: 'PUT', body: borrowed, headers: { authorization: `Bearer ${registry.adminToken}` } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as Json).errors[0].message).toContain(`no blob ${sha256(elsewhere)} was pushed to acme/greeter`);
   });
 
   it('asks for what init needs when it runs in a terminal', async () => {
