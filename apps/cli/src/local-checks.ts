@@ -43,7 +43,9 @@ export async function dryRun(files: PluginFiles): Promise<DryRunReport> {
       report.kind = header.kind;
       const invalid = header.kind === 'module' ? validateModule(bytes) : null;
       if (invalid !== null) problems.push({ field: 'module', message: `is not valid WebAssembly: ${invalid.message}` });
-      const analysis = await analyzeInWorker(new Uint8Array(bytes), { timeoutMs: 30_000, memoryMb: 512 });
+      // readFile's buffer is the file's alone: handed to the worker without a copy (nothing reads it afterwards).
+      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      const analysis = await analyzeInWorker(owned ? bytes : new Uint8Array(bytes), { timeoutMs: 30_000, memoryMb: 512 }, { transfer: owned });
       const decision = decide(analysis.findings, DEFAULT_POLICY);
       report.rejections = decision.reasons;
       report.warnings = decision.warnings;
