@@ -84,8 +84,10 @@ async function download(client: RegistryClient, terminal: Terminal, version: Ver
       Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
       new Transform({
         transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
           done += chunk.length;
+          // The registry listed the size: more bytes than that are not this module, and are not written to disk.
+          if (done > version.size) return callback(checkFailed(`the download is longer than the ${version.size} bytes the registry lists for ${version.version}`, 'nothing was written; try again'));
+          hash.update(chunk);
           progress.update(done);
           callback(null, chunk);
         },
