@@ -10,6 +10,10 @@
  *   npm run bench:downloads -- --only postgres --duration 5
  *   npm run bench:downloads -- --only postgres --processes 1,2,4   # scaling
  *
+ * Configurations (`--only`): embedded (PGlite, filesystem storage), postgres
+ * (PostgreSQL, filesystem storage) and postgres-s3-presigned (PostgreSQL, s3rver,
+ * S3_PRESIGNED_DOWNLOAD_TTL=300: the API answers 307 and sends no byte).
+ *
  * The load generator is Debian's wrk (one thread, `--connections`
  * connections, a 2 s warm-up before each `--duration` s run). Everything
  * shares the machine's cores, so only ratios measured in one run mean much.
@@ -26,7 +30,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +38,7 @@ import { parseArgs, promisify } from 'node:util';
 import { freePort } from '../testing/free-port.js';
 import { startPostgres } from '../testing/postgres-server.js';
 import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { registryS3Env, startTestS3Server } from '../testing/s3-server.js';
 import { rustBodyMaskPlugin } from '../testing/sandbox-plugins.js';
 import { KiB, cpuSeconds, machineDescription } from './measure.js';
 import { Teardown } from './teardown.js';
@@ -164,6 +169,8 @@ interface WrkRun {
   serverCpu: number;
   /** Complete responses during the warm-up. */
   warmUpRequests: number;
+  /** Share of the whole machine's CPU in use during the run (servers, wrk and everything else). */
+  machineBusy: number;
 }
 
 function milliseconds(text: string): number {
@@ -172,7 +179,7 @@ function milliseconds(text: string): number {
   return Number(match[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
 }
 
-function parseWrk(output: string): Omit<WrkRun, 'serverCpu' | 'warmUpRequests'> {
+function parseWrk(output: string): Omit<WrkRun, 'serverCpu' | 'warmUpRequests' | 'machineBusy'> {
   const number = (pattern: RegExp): string => {
     const match = pattern.exec(output);
     if (!match) throw new Error(`unexpected wrk output:\n${output}`);
@@ -192,9 +199,39 @@ function parseWrk(output: string): Omit<WrkRun, 'serverCpu' | 'warmUpRequests'> 
   };
 }
 
-async function wrk(url: string, connections: number, seconds: number): Promise<Omit<WrkRun, 'serverCpu' | 'warmUpRequests'>> {
+async function wrk(url: string, connections: number, seconds: number): Promise<Omit<WrkRun, 'serverCpu' | 'warmUpRequests' | 'machineBusy'>> {
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { maxBuffer: 1 << 20 });
   return parseWrk(stdout);
+}
+
+/** The machine's CPU time so far, busy and in all (all cores; /proc/stat). */
+function machineTime(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = fields[3]! + fields[4]!;
+  const total = fields.reduce((sum, n) => sum + n, 0);
+  return { busy: total - idle, total };
+}
+
+const busySince = (before: { busy: number; total: number }): number => {
+  const after = machineTime();
+  return (after.busy - before.busy) / Math.max(1, after.total - before.total);
+};
+
+/** Share of the machine's CPU time in use over `ms`. */
+async function busyShare(ms: number): Promise<number> {
+  const before = machineTime();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return busySince(before);
+}
+
+/**
+ * Waits (up to 30 s) until the machine is nearly idle: a version that has just
+ * become ready leaves work behind (the sandbox's spare process boots, PGlite
+ * checkpoints) that would otherwise be measured as the first target's.
+ */
+async function quiet(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await busyShare(1000)) > 0.1);
 }
 
 /** A 2 s warm-up, then the measured run; the servers' CPU is read from /proc meanwhile. */
@@ -202,6 +239,7 @@ async function load(urls: readonly string[], serverPids: readonly number[]): Pro
   const perUrl = Math.max(1, Math.floor(CONNECTIONS / urls.length));
   const warmUps = await Promise.all(urls.map((url) => wrk(url, perUrl, 2)));
   const before = serverPids.map(cpuSeconds);
+  const machineBefore = machineTime();
   const started = performance.now();
   const runs = await Promise.all(urls.map((url) => wrk(url, perUrl, DURATION_S)));
   const elapsed = (performance.now() - started) / 1000;
@@ -215,6 +253,7 @@ async function load(urls: readonly string[], serverPids: readonly number[]): Pro
     errors: runs.map((r) => r.errors).filter(Boolean).join('; '),
     serverCpu,
     warmUpRequests: warmUps.reduce((sum, r) => sum + r.requests, 0),
+    machineBusy: busySince(machineBefore),
   };
 }
 
@@ -222,6 +261,11 @@ async function expectModule(url: string, module: Buffer): Promise<void> {
   const response = await fetch(url);
   const body = Buffer.from(await response.arrayBuffer());
   if (response.status !== 200 || !body.equals(module)) throw new Error(`${url} answered ${response.status} with ${body.length} bytes, not the module`);
+}
+
+async function expectRedirect(url: string): Promise<void> {
+  const response = await fetch(url, { redirect: 'manual' });
+  if (response.status !== 307 || !response.headers.get('location')?.includes('X-Amz-Signature')) throw new Error(`${url} answered ${response.status}, not a presigned redirect`);
 }
 
 // ---------------------------------------------------------------- registry
@@ -254,13 +298,20 @@ async function publish(registry: RunningRegistry, module: Buffer): Promise<void>
   if (ready.status !== 'ready') throw new Error(`the version is ${ready.status}, not ready`);
 }
 
-async function startConfiguration(name: 'embedded' | 'postgres', extraEnv: Record<string, string> = {}): Promise<{ env: Record<string, string>; registry: RunningRegistry; undo: number }> {
+type Configuration = 'embedded' | 'postgres' | 'postgres-s3-presigned';
+
+async function startConfiguration(name: Configuration): Promise<{ env: Record<string, string>; registry: RunningRegistry; undo: number }> {
   const undo = teardown.depth;
-  const env: Record<string, string> = { LOG_LEVEL: 'warn', DOWNLOAD_FLUSH_INTERVAL_MS: '200', ...extraEnv };
-  if (name === 'postgres') {
+  const env: Record<string, string> = { LOG_LEVEL: 'warn', DOWNLOAD_FLUSH_INTERVAL_MS: '200' };
+  if (name !== 'embedded') {
     const postgres = await startPostgres();
     teardown.push({ name: 'postgres', run: () => postgres.stop() });
     env.DATABASE_URL = postgres.url;
+  }
+  if (name === 'postgres-s3-presigned') {
+    const s3 = await startTestS3Server({ bucket: 'bench-downloads' });
+    teardown.push({ name: 's3rver', run: () => s3.stop() });
+    Object.assign(env, registryS3Env(s3), { S3_PRESIGNED_DOWNLOAD_TTL: '300' });
   }
   const registry = await startRegistry(env);
   teardown.children.add(registry);
@@ -268,16 +319,22 @@ async function startConfiguration(name: 'embedded' | 'postgres', extraEnv: Recor
   return { env, registry, undo };
 }
 
-async function measureConfiguration(name: 'embedded' | 'postgres', module: Buffer, digest: string, peers: Peers): Promise<Row[]> {
+async function measureConfiguration(name: Configuration, module: Buffer, digest: string, peers: Peers): Promise<Row[]> {
   log(`${name}: starting the API`);
   const { registry, undo } = await startConfiguration(name);
   await publish(registry, module);
-  const targets = [
+  // Presigned: the API answers 307 to the object store and sends no byte (wrk does not follow redirects).
+  const presigned = name === 'postgres-s3-presigned';
+  const targets = presigned ? [{ label: 'by digest: 307 to a presigned S3 URL', url: `${registry.url}/api/v1/blobs/${digest}` }] : [
     { label: 'by digest `GET /api/v1/blobs/<digest>`', url: `${registry.url}/api/v1/blobs/${digest}` },
     { label: 'by version `GET …/versions/1.0.0/module.wasm`', url: `${registry.url}/api/v1/plugins/${NAMESPACE}/${PLUGIN}/versions/${VERSION}/module.wasm` },
     { label: 'OCI blob pull `GET /v2/…/blobs/<digest>`', url: `${registry.url}/v2/${NAMESPACE}/${PLUGIN}/blobs/${digest}` },
   ];
-  for (const target of targets) await expectModule(target.url, module);
+  for (const target of targets) {
+    if (presigned) await expectRedirect(target.url);
+    else await expectModule(target.url, module);
+  }
+  await quiet();
   const rows: Row[] = [];
   for (const target of targets) {
     log(`${name}: ${target.label}`);
@@ -315,13 +372,15 @@ async function measureScaling(module: Buffer, digest: string): Promise<{ process
     await publish(first.registry, module);
     const registries = [first.registry];
     for (let i = 1; i < count; i++) {
-      const other = await startRegistry(first.env);
+      // One database and one storage directory (filesystem storage shared by the processes, as a volume would be).
+      const other = await startRegistry(first.env, { dataDir: first.registry.dataDir });
       teardown.children.add(other);
       teardown.push({ name: 'registry', run: () => other.stop() });
       registries.push(other);
     }
     const urls = registries.map((r) => `${r.url}/api/v1/blobs/${digest}`);
     for (const url of urls) await expectModule(url, module);
+    await quiet();
     results.push({ processes: count, run: await load(urls, registries.map((r) => r.process.pid!)) });
     await teardown.unwind(first.undo);
   }
@@ -356,10 +415,10 @@ function report(header: string[], rows: Row[], scaling: { processes: number; run
     );
   }
   if (scaling.length > 0) {
-    lines.push('', '| API processes (PostgreSQL, by digest) | req/s | ÷ 1 process | server CPU (all processes) | p50 / p99 ms | errors |', '|---:|---:|---:|---:|---:|---|');
+    lines.push('', '| API processes (PostgreSQL, by digest) | req/s | ÷ 1 process | API CPU, cores (all processes) | machine busy | p50 / p99 ms | errors |', '|---:|---:|---:|---:|---:|---:|---|');
     const one = scaling[0]!.run.requestsPerSecond;
     for (const { processes, run: r } of scaling) {
-      lines.push(`| ${processes} | ${f(r.requestsPerSecond)} | ${f(r.requestsPerSecond / one, 2)} | ${f(r.serverCpu, 2)} | ${f(r.p50Ms, 1)} / ${f(r.p99Ms, 1)} | ${r.errors || 'none'} |`);
+      lines.push(`| ${processes} | ${f(r.requestsPerSecond)} | ${f(r.requestsPerSecond / one, 2)} | ${f(r.serverCpu, 2)} | ${f(r.machineBusy * 100)} % | ${f(r.p50Ms, 1)} / ${f(r.p99Ms, 1)} | ${r.errors || 'none'} |`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -400,7 +459,7 @@ async function main(): Promise<void> {
   const peers = { node, nginx };
 
   const rows: Row[] = [];
-  const configurations = (['embedded', 'postgres'] as const).filter((name) => args.only === undefined || args.only === name);
+  const configurations = (['embedded', 'postgres', 'postgres-s3-presigned'] as const).filter((name) => args.only === undefined || args.only === name);
   for (const name of configurations) rows.push(...(await measureConfiguration(name, module, digest, peers)));
   const scaling = PROCESS_COUNTS.length > 0 ? await measureScaling(module, digest) : [];
   const text = report(header, rows, scaling, facts);

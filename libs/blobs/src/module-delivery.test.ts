@@ -44,4 +44,17 @@ describe('ModuleDelivery', () => {
     expect(await delivery.source(DIGEST).stored()).toBe(true);
     expect(await delivery.source(`sha256:${'b'.repeat(64)}`).stored()).toBe(false);
   });
+
+  it('hands the same presigned URL out again for half its validity, then signs a new one', async () => {
+    const blobs = new FakeBlobs().put(DIGEST, Buffer.from('wasm'));
+    let signatures = 0;
+    const sign = blobs.signedUrl.bind(blobs);
+    blobs.signedUrl = async (digest, ttl) => `${await sign(digest, ttl)}&n=${++signatures}`;
+    const delivery = new ModuleDelivery(blobs, 1);
+    const first = await delivery.source(DIGEST).redirectUrl();
+    expect(await delivery.source(DIGEST).redirectUrl()).toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await delivery.source(DIGEST).redirectUrl()).toBe(`https://bucket.example/${DIGEST}?expires=1&n=2`);
+    expect(signatures).toBe(2);
+  });
 });

@@ -1,7 +1,11 @@
 import type { StorageConfig } from '../../config/index.js';
 import type { ByteRange, StoredObjectStream } from '../../storage/index.js';
 import type { BlobStore } from './blob-store.js';
+import { LRUCache } from 'lru-cache';
 import { ModuleBytesCache } from './module-bytes-cache.js';
+
+// One URL per module served recently; a few hundred bytes each.
+const SIGNED_URLS_KEPT = 10_000;
 
 /** One stored module as a response sees it: a URL to send the client to, or the bytes to stream from here. */
 export interface ModuleSource {
@@ -29,6 +33,11 @@ export type DeliverableBlobs = Pick<BlobStore, 'open' | 'stat' | 'signedUrl' | '
  */
 export class ModuleDelivery {
   readonly memory: ModuleBytesCache;
+  /**
+   * Presigned URLs handed out again for half their validity: signing (SigV4) costs more than the rest of a
+   * redirect, and a URL reused late still leaves a client half the TTL to start its download.
+   */
+  private readonly signed: LRUCache<string, string> | null;
 
   constructor(
     private readonly blobs: DeliverableBlobs,
@@ -38,6 +47,7 @@ export class ModuleDelivery {
     cache: { bytes: number; ttlMs?: number; onMismatch?: (digest: string) => void } = { bytes: 0 },
   ) {
     this.memory = new ModuleBytesCache(cache.bytes, (digest, size) => this.blobs.readAll(digest, size), cache.onMismatch, cache.ttlMs);
+    this.signed = presignedTtlSeconds > 0 ? new LRUCache({ max: SIGNED_URLS_KEPT, ttl: (presignedTtlSeconds * 1000) / 2 }) : null;
   }
 
   static fromConfig(blobs: DeliverableBlobs, storage: StorageConfig, cache: { bytes: number; ttlMs: number; onMismatch?: (digest: string) => void }): ModuleDelivery {
@@ -48,10 +58,19 @@ export class ModuleDelivery {
   /** The module stored under `digest`. Nothing is asked of storage until the response needs it. */
   source(digest: string): ModuleSource {
     return {
-      redirectUrl: () => (this.presignedTtlSeconds > 0 ? this.blobs.signedUrl(digest, this.presignedTtlSeconds) : Promise.resolve(null)),
+      redirectUrl: () => this.redirectUrl(digest),
       open: (range) => this.blobs.open(digest, range),
       stored: async () => this.memory.peek(digest) !== null || (await this.blobs.stat(digest)) !== null,
       bytes: (size) => this.memory.get(digest, size),
     };
+  }
+
+  private async redirectUrl(digest: string): Promise<string | null> {
+    if (this.signed === null) return null;
+    const kept = this.signed.get(digest);
+    if (kept !== undefined) return kept;
+    const url = await this.blobs.signedUrl(digest, this.presignedTtlSeconds);
+    if (url !== null) this.signed.set(digest, url);
+    return url;
   }
 }
