@@ -193,8 +193,8 @@ function parseWrk(output: string): Omit<WrkRun, 'serverCpu' | 'warmUpRequests' |
     requestsPerSecond: Number(number(/Requests\/sec:\s+([\d.]+)/)),
     requests: Number(number(/(\d+) requests in/)),
     mibPerSecond: Number.parseFloat(transfer) * unit,
-    p50Ms: milliseconds(number(/50%\s+(\S+)/)),
-    p99Ms: milliseconds(number(/99%\s+(\S+)/)),
+    p50Ms: milliseconds(number(/^\s+50%\s+(\S+)$/m)),
+    p99Ms: milliseconds(number(/^\s+99%\s+(\S+)$/m)),
     errors: [socketErrors ? `socket errors: ${socketErrors}` : '', non2xx ? `${non2xx} non-2xx` : ''].filter(Boolean).join('; '),
   };
 }
