@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { AnalysisTask, AnalysisTaskResult } from './analysis.worker.js';
 import { failedAnalysis } from './failed-analysis.js';
 import type { AnalysisReport } from './report.js';
@@ -27,23 +27,28 @@ export interface AnalysisPoolOptions {
  * the module gets a report whose only finding is `analysis_failed`.
  */
 export class AnalysisPool {
-  private readonly pool: Piscina<AnalysisTask, AnalysisTaskResult>;
+  private readonly pool: Promise<Piscina<AnalysisTask, AnalysisTaskResult>>;
 
   constructor(
     private readonly limits: AnalysisLimits,
     options: AnalysisPoolOptions = {},
   ) {
     const threads = options.threads ?? 1;
-    this.pool = new Piscina({
-      filename: workerScript(),
-      // Every thread stays warm; piscina starts a replacement up to minThreads after terminating one.
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
-      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+    // Loaded here, not at the top: the trial's sandbox process imports this library's door under a permission
+    // model that lets it read dist/libs only, not node_modules.
+    this.pool = import('piscina').then(({ Piscina }) => {
+      const pool = new Piscina<AnalysisTask, AnalysisTaskResult>({
+        filename: workerScript(),
+        // Every thread stays warm; piscina starts a replacement up to minThreads after terminating one.
+        minThreads: threads,
+        maxThreads: threads,
+        idleTimeout: Infinity,
+        resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+      });
+      // Piscina emits 'error' for a thread that fails between tasks; unheard, it would take the process down.
+      pool.on('error', (error: unknown) => options.onThreadError?.(error));
+      return pool;
     });
-    // Piscina emits 'error' for a thread that fails between tasks; unheard, it would take the process down.
-    this.pool.on('error', (error: unknown) => options.onThreadError?.(error));
   }
 
   /**
@@ -60,7 +65,7 @@ export class AnalysisPool {
       timer = setTimeout(() => abort.abort(), this.limits.timeoutMs);
     });
     try {
-      const outcome = await this.pool.run(
+      const outcome = await (await this.pool).run(
         { bytes, started: startedInThread },
         { transferList: options.transfer ? [startedInThread, bytes.buffer as ArrayBuffer] : [startedInThread], signal: abort.signal },
       );
@@ -74,7 +79,7 @@ export class AnalysisPool {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await (await this.pool).destroy();
   }
 
   private failure(error: unknown, timedOut: boolean): string {
