@@ -151,8 +151,10 @@ export type StorageConfig =
 export interface AnalysisConfig {
   /** An analysis still running after this long is stopped and the version rejected. */
   timeoutMs: number;
-  /** Heap limit of the worker thread that analyses one module. */
+  /** Heap limit of each worker thread that analyses modules. */
   memoryMb: number;
+  /** Warm analysis threads per process that runs pipeline jobs; more analyses at once wait for one. */
+  threads: number;
   policy: AnalysisPolicy;
 }
 
@@ -275,6 +277,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const analysis: AnalysisConfig = {
     timeoutMs: integer('ANALYSIS_TIMEOUT_MS', 30_000, 1, 600_000),
     memoryMb: integer('ANALYSIS_MEMORY_MB', 512, 64, 8192),
+    threads: integer('ANALYSIS_THREADS', 2, 1, 64),
     policy: policyResult.policy,
   };
 
