@@ -1,6 +1,6 @@
 // The database: the Prisma client (PostgreSQL or PGlite), migrations and cross-process cache invalidations.
 export { DATABASE, DatabaseModule } from './src/database.module.js';
-export { type Database, type PostgresDatabase, openDatabase } from './src/database.js';
+export { type Database, type PostgresDatabase, maintainPGlite, openDatabase } from './src/database.js';
 export { Prisma, type StepState, type VersionStatus } from './src/generated/client.js';
 export {
   InvalidatedCache,

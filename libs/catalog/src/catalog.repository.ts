@@ -171,9 +171,9 @@ function matchCondition(query: SearchQuery): Prisma.Sql {
   if (query.text === null) return sql`TRUE`;
   // Trigram similarity catches misspelt names that no full-text word matches. It is computed once
   // per distinct name (plugin_names), then the matching names are looked up in plugins' name index.
+  // The subquery runs once per statement, not once per row.
   const fullText = query.words.length > 0 ? sql`p.search_document @@ ${tsQuery(query)}` : sql`FALSE`;
-  const similarNames = sql`ARRAY(SELECT pn.name FROM plugin_names pn WHERE pn.name % ${query.text} OR ${query.text} <% pn.name)`;
-  return sql`(${fullText} OR p.name = ANY(${similarNames}))`;
+  return sql`(${fullText} OR p.name = ANY((SELECT similar_plugin_names(${query.text}))::text[]))`;
 }
 
 function filters(query: SearchQuery): Prisma.Sql[] {

@@ -116,6 +116,25 @@ describe('openDatabase with PGlite', () => {
     }
   });
 
+  it('merges GIN pending lists on its own, as autovacuum would', async () => {
+    const pendingAfterInserts = async (maintenanceIntervalMs: number): Promise<number> => {
+      const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' }, { checkpointIntervalMs: maintenanceIntervalMs });
+      try {
+        await db.pglite.exec(`CREATE TABLE docs (words text[]);
+          CREATE INDEX docs_words_idx ON docs USING gin (words);
+          INSERT INTO docs SELECT ARRAY[md5(i::text), md5((i + 1)::text)] FROM generate_series(1, 2000) AS i`);
+        await new Promise((r) => setTimeout(r, 300));
+        // Merges what is left and says how many pending pages that was.
+        const { rows } = await db.pglite.query<{ pages: number }>(`SELECT gin_clean_pending_list('docs_words_idx') AS pages`);
+        return Number(rows[0]!.pages);
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await pendingAfterInserts(3_600_000)).toBeGreaterThan(0);
+    expect(await pendingAfterInserts(50)).toBe(0);
+  });
+
   it('loads pg_trgm', async () => {
     const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
     try {

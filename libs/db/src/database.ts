@@ -40,14 +40,32 @@ export interface OpenDatabaseOptions {
    */
   transactionOptions?: { maxWait?: number; timeout?: number };
   /**
-   * PGlite only: how often to run CHECKPOINT. PGlite never checkpoints by
-   * itself, and 0.4 stops answering once about 530 MB of WAL has piled up
-   * since the last one (a busy download counter gets there in hours). Default 60 s.
+   * PGlite only: how often to run maintainPGlite (CHECKPOINT, GIN pending
+   * lists). PGlite never checkpoints by itself, and 0.4 stops answering once
+   * about 530 MB of WAL has piled up since the last one (a busy download
+   * counter gets there in hours). Default 60 s.
    */
   checkpointIntervalMs?: number;
 }
 
 const PGLITE_CHECKPOINT_INTERVAL_MS = 60_000;
+
+/**
+ * What PostgreSQL's background processes would do, which PGlite has none of:
+ * merge the pending lists of GIN indexes into the indexes (autovacuum's
+ * analyze does that; until then every search scans the whole list, up to
+ * 4 MB per index), then CHECKPOINT (the checkpointer's job).
+ */
+export async function maintainPGlite(pglite: PGlite): Promise<void> {
+  await pglite.exec(`
+    SELECT gin_clean_pending_list(i.indexrelid)
+    FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_am am ON am.oid = c.relam
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE am.amname = 'gin' AND n.nspname = current_schema()`);
+  await pglite.exec('CHECKPOINT');
+}
 
 export const IN_MEMORY = 'memory://';
 
@@ -117,7 +135,7 @@ async function openPGlite(dataDir: string, options: OpenDatabaseOptions): Promis
   });
   // Runs between other statements: PGlite's single session queues it like any query.
   const checkpoints = setInterval(() => {
-    pglite.exec('CHECKPOINT').catch(() => undefined);
+    maintainPGlite(pglite).catch(() => undefined);
   }, options.checkpointIntervalMs ?? PGLITE_CHECKPOINT_INTERVAL_MS).unref();
   let closed: Promise<void> | undefined;
   return {

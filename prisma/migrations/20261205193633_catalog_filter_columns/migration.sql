@@ -17,6 +17,17 @@ CREATE TABLE "plugin_names" (
 -- CreateIndex
 CREATE INDEX "plugin_names_name_trgm_idx" ON "plugin_names" USING GIN ("name" gin_trgm_ops);
 
+-- Names are added rarely and searched often: straight into the index, never into a pending list
+-- that every search would scan (PGlite has no autovacuum to merge it).
+ALTER INDEX "plugin_names_name_trgm_idx" SET (fastupdate = off);
+
+-- The names similar to a search query. With seqscan off: for a query of many trigrams the planner
+-- costs the trigram index above a scan of every name, which is several times slower.
+CREATE FUNCTION similar_plugin_names(query TEXT) RETURNS TEXT[]
+LANGUAGE sql STABLE PARALLEL SAFE SET enable_seqscan = off AS $$
+  SELECT coalesce(array_agg(name), ARRAY[]::TEXT[]) FROM plugin_names WHERE name % query OR query <% name
+$$;
+
 -- From now on libs/catalog adds the name whenever it lists a plugin.
 INSERT INTO "plugin_names" ("name") SELECT DISTINCT "name" FROM "plugins" ON CONFLICT DO NOTHING;
 
