@@ -92,6 +92,52 @@ describe('Invalidations on PGlite', () => {
   });
 });
 
+describe('watchVersion: the alarm of a long poll', () => {
+  it('rings when its version settles or is deleted, not for another version; a change before next() is not lost', async () => {
+    const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+    const invalidations = new Invalidations(db);
+    const settled = (versionId: string) => db.prisma.$transaction((tx) => notifyInvalidation(tx, { kind: 'version_settled', versionId }));
+    // Resolves to whether the alarm rang before `ms` (a minute: only a missed notice would take that long).
+    const rings = (watch: { next(ms: number): Promise<void> }, ms = 60_000) => {
+      const started = Date.now();
+      return watch.next(ms).then(() => Date.now() - started < ms);
+    };
+    try {
+      await invalidations.onModuleInit();
+      const watch = invalidations.watchVersion('v1');
+      const ringing = rings(watch);
+      await settled('v1');
+      expect(await ringing).toBe(true);
+
+      // Another version's notice leaves it silent until its timeout.
+      const other = rings(watch, 300);
+      await settled('v2');
+      expect(await other).toBe(false);
+
+      // Settled before the poll waits again: the next wait returns at once.
+      await settled('v1');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await rings(watch)).toBe(true);
+
+      await db.prisma.$transaction((tx) => notifyInvalidation(tx, { ...deleted, versionId: 'v1' }));
+      expect(await rings(watch)).toBe(true);
+      watch.close();
+    } finally {
+      await invalidations.onApplicationShutdown();
+      await db.close();
+    }
+  });
+
+  it('does not make caches drop what they hold', async () => {
+    const subscribers: ((event: Invalidation) => void)[] = [];
+    const fake = { live: true, subscribe: (s: (event: Invalidation) => void) => subscribers.push(s) };
+    const cache = new InvalidatedCache<string>(fake as unknown as Invalidations, 10, 60_000, () => true);
+    await cache.getOrLoad('k', async () => 'kept');
+    subscribers.forEach((s) => s({ kind: 'version_settled', versionId: 'v1' }));
+    expect(await cache.getOrLoad('k', async () => 'reloaded')).toBe('kept');
+  });
+});
+
 describe('InvalidatedCache', () => {
   /** A stand-in for the channel: tests emit by hand. */
   function channel() {

@@ -17,14 +17,23 @@ export interface VersionDeleted {
   digest: string;
 }
 
+/** A version left `pending` (ready, rejected or failed): an answer waiting for that can be given now. */
+export interface VersionSettled {
+  kind: 'version_settled';
+  versionId: string;
+}
+
 /** What subscribers hear: a change, or `everything` when notifications may have been missed. */
-export type Invalidation = VersionDeleted | { kind: 'everything' };
+export type Invalidation = VersionDeleted | VersionSettled | { kind: 'everything' };
 
 /**
  * Announces `change` to every API process, this one included, when the caller's
  * transaction commits (PostgreSQL holds NOTIFYs until then, and drops them on rollback).
  */
-export async function notifyInvalidation(tx: { $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number> }, change: VersionDeleted): Promise<void> {
+export async function notifyInvalidation(
+  tx: { $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number> },
+  change: VersionDeleted | VersionSettled,
+): Promise<void> {
   await tx.$executeRaw`SELECT pg_notify(${INVALIDATION_CHANNEL}, ${JSON.stringify(change)})`;
 }
 
@@ -42,7 +51,8 @@ const DEFAULT_TIMINGS: InvalidationTimings = { heartbeatMs: 5_000, retryMs: 250,
 export const INVALIDATION_TIMINGS = Symbol('InvalidationTimings');
 
 /**
- * The one seam through which caches hear that what they hold may be stale. API
+ * The one seam through which caches hear that what they hold may be stale, and
+ * long polls that the version they wait for has settled. API
  * processes share the database, so a change NOTIFYs inside its transaction and
  * each process LISTENs on a connection of its own (PGlite, one process, through
  * its listen(): the same path). While that connection is down, `live` is false
@@ -77,6 +87,40 @@ export class Invalidations implements OnModuleInit, OnApplicationShutdown {
   subscribe(subscriber: (event: Invalidation) => void): () => void {
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
+  }
+
+  /**
+   * A long poll's alarm for one version: `next(ms)` resolves when the version may
+   * have changed (settled, deleted, or notifications were lost) since the last
+   * call, or after `ms`. Watch before reading the version, so that a change
+   * between the read and the wait is not missed. Close it when done.
+   */
+  watchVersion(versionId: string): { next(timeoutMs: number): Promise<void>; close(): void } {
+    let changed = false;
+    let wake: (() => void) | null = null;
+    const unsubscribe = this.subscribe((event) => {
+      if (event.kind === 'everything' || event.versionId === versionId) {
+        changed = true;
+        wake?.();
+      }
+    });
+    return {
+      next: (timeoutMs) =>
+        new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            wake = null;
+            changed = false;
+            resolve();
+          };
+          const timer = setTimeout(done, changed ? 0 : timeoutMs);
+          wake = done;
+        }),
+      close: () => {
+        unsubscribe();
+        wake?.();
+      },
+    };
   }
 
   async onModuleInit(): Promise<void> {
@@ -183,6 +227,8 @@ export class InvalidatedCache<V> {
   ) {
     this.cache = new TtlCache(maxEntries, ttlMs);
     invalidations.subscribe((event) => {
+      // A version leaving pending changes nothing a cache may hold (only what cannot change is cached).
+      if (event.kind === 'version_settled') return;
       this.generation += 1;
       if (event.kind === 'everything') this.cache.clear();
       else this.cache.deleteWhere((key) => stale(key, event));

@@ -18,6 +18,9 @@ import {
 } from '../../versions/index.js';
 import { PipelineRepository } from './pipeline.repository.js';
 
+/** The steps after which the version is read again: they store what later steps read, or reject. */
+const CHANGES_WHAT_LATER_STEPS_READ: ReadonlySet<PipelineStepName> = new Set(['analysis', 'trial']);
+
 /** Characters of an error kept in a step's state and the version's status reason. */
 const MAX_STEP_ERROR_LENGTH = 2_048;
 
@@ -94,7 +97,10 @@ export class PipelineService {
         throw error;
       }
       await this.steps.finishStep(version.id, step, 'done', new Date());
-      // Later steps read what earlier ones stored (the analysis, the SBOM), and a rejection ends the run.
+      // Later steps read what the analysis stored, and the analysis or the trial may reject the version,
+      // which ends the run. The SBOM and the signature change neither (markReady checks the status itself):
+      // reading the version again after them only cost time.
+      if (!CHANGES_WHAT_LATER_STEPS_READ.has(step)) continue;
       const next = await this.versions.findToProcess(job.versionId);
       if (next === null) return;
       version = next;

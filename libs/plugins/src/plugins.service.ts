@@ -27,7 +27,10 @@ import type { AnalysisSummaryView, AnalysisView, FindingView, NamespaceView, Plu
 import { PluginsRepository, type NamespaceRecord, type PluginRecord, type VersionRecord } from './plugins.repository.js';
 
 // Long polling re-reads the version this often: short, so that a waiting publisher hears of `ready` soon.
+/** How often a long poll reads the version while settlement notices could be missed. */
 const WAIT_POLL_MS = 50;
+/** A backstop while notices arrive: a lost one delays the answer by at most this. */
+const WAIT_RECHECK_MS = 1_000;
 export const MAX_WAIT_SECONDS = 60;
 
 /** What serving a module needs; none of it changes once published, until an admin deletes it. */
@@ -63,7 +66,7 @@ export class PluginsService {
     private readonly oci: OciRepository,
     @Inject(AdvisoriesRepository) private readonly advisories: Pick<AdvisoriesRepository, 'activeForVersions'>,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
-    invalidations: Invalidations,
+    private readonly invalidations: Invalidations,
   ) {
     this.downloadTargets = new InvalidatedCache(
       invalidations,
@@ -93,9 +96,19 @@ export class PluginsService {
   async getVersion(namespace: string, name: string, version: string, waitSeconds = 0): Promise<VersionView> {
     let record = await this.findVersion(namespace, name, version);
     const deadline = Date.now() + waitSeconds * 1000;
-    while (record.status === 'pending' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-      record = await this.findVersion(namespace, name, version);
+    if (record.status === 'pending' && waitSeconds > 0) {
+      // Woken by the version's settlement (a notice from whichever process settled it), not by
+      // reading it every few milliseconds: on PGlite those reads queued in front of the pipeline's.
+      const watch = this.invalidations.watchVersion(record.id);
+      try {
+        record = await this.findVersion(namespace, name, version);
+        while (record.status === 'pending' && Date.now() < deadline) {
+          await watch.next(Math.min(deadline - Date.now(), this.invalidations.live ? WAIT_RECHECK_MS : WAIT_POLL_MS));
+          record = await this.findVersion(namespace, name, version);
+        }
+      } finally {
+        watch.close();
+      }
     }
     const steps = await this.versions.stepStatuses([record.id]);
     const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;

@@ -672,7 +672,8 @@ export class VersionTransaction {
     await lockPluginRow(this.client, plugin.pluginId);
     const row = await this.client.version.findUnique({
       where: { id: versionId },
-      select: { id: true, pluginId: true, version: true, digest: true, size: true, status: true, yankedAt: true, ...versionInclude },
+      // The names only: the contract and trial summaries are no part of a LockedVersion (two queries less per change).
+      select: { id: true, pluginId: true, version: true, digest: true, size: true, status: true, yankedAt: true, plugin: versionInclude.plugin },
     });
     return row === null ? null : { ...row, namespace: row.plugin.namespace.name, plugin: row.plugin.name };
   }
