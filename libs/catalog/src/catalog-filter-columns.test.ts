@@ -1,16 +1,11 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR, migrationsBefore } from '../../../testing/migrations-before.js';
 import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
 import { applyMigrations, openDatabase, type Database } from '../../db/index.js';
 import { refreshCatalogEntry } from './catalog-entries.js';
 import { CatalogRepository } from './catalog.repository.js';
 import { parseSearchQuery, type SearchParams } from './search-query.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
-const MIGRATION = readdirSync(migrationsDir).find((name) => name.endsWith('_catalog_filter_columns'))!;
 
 const NAMESPACE = '00000000-0000-7000-8000-000000000001';
 const OLD_PLUGIN = '00000000-0000-7000-8000-000000000002';
@@ -26,7 +21,7 @@ describe('catalog filter columns and plugin names', () => {
   let server: PostgresServer;
   let db: Database;
   let catalog: CatalogRepository;
-  let before: string;
+  let before: ReturnType<typeof migrationsBefore>;
   const sql = (query: string) => db.prisma.$executeRawUnsafe(query);
   const found = async (params: SearchParams): Promise<{ names: string[]; counted: number }> => {
     const query = parseSearchQuery(params);
@@ -39,15 +34,13 @@ describe('catalog filter columns and plugin names', () => {
     server = await startPostgres();
     db = await openDatabase({ kind: 'postgres', url: server.url }, { poolSize: 2 });
     catalog = new CatalogRepository(db);
-    before = mkdtempSync(join(tmpdir(), 'migrations-before-filter-columns-'));
-    cpSync(migrationsDir, before, { recursive: true });
-    for (const name of readdirSync(before)) if (name >= MIGRATION && name !== 'migration_lock.toml') rmSync(join(before, name), { recursive: true });
-    await applyMigrations(db, before);
+    before = migrationsBefore('catalog_filter_columns');
+    await applyMigrations(db, before.dir);
   });
   afterAll(async () => {
     await db?.close();
     await server?.stop();
-    if (before) rmSync(before, { recursive: true, force: true });
+    before?.remove();
   });
 
   it('the migration copies the latest version of every listed plugin and every plugin name', async () => {
@@ -58,7 +51,7 @@ describe('catalog filter columns and plugin names', () => {
       ('00000000-0000-7000-8000-00000000000a', '${OLD_PLUGIN}', '1.0.0', 'sha256:a', 1, 'ready', 'module', '0.2.0', '{rust}', '{envoy,istio}')`);
     await sql(`UPDATE plugins SET latest_version_id = '00000000-0000-7000-8000-00000000000a' WHERE id = '${OLD_PLUGIN}'`);
 
-    await applyMigrations(db, migrationsDir);
+    await applyMigrations(db, MIGRATIONS_DIR);
 
     const [copied] = await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
       `SELECT latest_abi_version, latest_kind, latest_languages, latest_hosts FROM plugins WHERE id = '${OLD_PLUGIN}'`,

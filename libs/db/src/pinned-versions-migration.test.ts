@@ -1,34 +1,27 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR, migrationsBefore } from '../../../testing/migrations-before.js';
 import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
 import { openDatabase, type Database } from './database.js';
 import { applyMigrations } from './migrations.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
-const MIGRATION = readdirSync(migrationsDir).find((name) => name.endsWith('_pinned_versions'))!;
 
 /** What the pinned_versions migration derives from the data of a registry that ran before it. */
 describe('the pinned_versions migration backfills marks and burned numbers', () => {
   let server: PostgresServer;
   let db: Database;
-  let before: string;
+  let before: ReturnType<typeof migrationsBefore>;
 
   beforeAll(async () => {
     server = await startPostgres();
     db = await openDatabase({ kind: 'postgres', url: server.url }, { poolSize: 2 });
     // The migrations up to the one before it.
-    before = mkdtempSync(join(tmpdir(), 'migrations-before-pinning-'));
-    cpSync(migrationsDir, before, { recursive: true });
-    for (const name of readdirSync(before)) if (name >= MIGRATION && name !== 'migration_lock.toml') rmSync(join(before, name), { recursive: true });
-    await applyMigrations(db, before);
+    before = migrationsBefore('pinned_versions');
+    await applyMigrations(db, before.dir);
   });
   afterAll(async () => {
     await db?.close();
     await server?.stop();
-    if (before) rmSync(before, { recursive: true, force: true });
+    before?.remove();
   });
 
   it('marks versions with counted downloads (on their first day) and burns numbers deleted before, unless published again', async () => {
@@ -49,7 +42,7 @@ describe('the pinned_versions migration backfills marks and burned numbers', () 
       ('version.deleted', 'admin', 'acme', 'jwt', '3.0.0', '{"digest": "sha256:b"}', '2026-11-05T00:00:00Z'),
       ('version.deleted', 'admin', 'gone', 'x', '1.0.0', '{"digest": "sha256:x"}', '2026-11-05T00:00:00Z')`);
 
-    await applyMigrations(db, migrationsDir);
+    await applyMigrations(db, MIGRATIONS_DIR);
 
     const marks = await db.prisma.version.findMany({ select: { version: true, firstDownloadedAt: true }, orderBy: { version: 'asc' } });
     expect(marks).toEqual([
