@@ -96,7 +96,8 @@ describe('watchVersion: the alarm of a long poll', () => {
   it('rings when its version settles or is deleted, not for another version; a change before next() is not lost', async () => {
     const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
     const invalidations = new Invalidations(db);
-    const settled = (versionId: string) => db.prisma.$transaction((tx) => notifyInvalidation(tx, { kind: 'version_settled', versionId }));
+    const settled = (version: string) =>
+      db.prisma.$transaction((tx) => notifyInvalidation(tx, { kind: 'version_settled', namespace: 'acme', plugin: 'jwt', version, versionId: `id-${version}` }));
     // Resolves to whether the alarm rang before `ms` (a minute: only a missed notice would take that long).
     const rings = (watch: { next(ms: number): Promise<void> }, ms = 60_000) => {
       const started = Date.now();
@@ -104,22 +105,22 @@ describe('watchVersion: the alarm of a long poll', () => {
     };
     try {
       await invalidations.onModuleInit();
-      const watch = invalidations.watchVersion('v1');
+      const watch = invalidations.watchVersion({ namespace: 'acme', plugin: 'jwt', version: '1.0.0' });
       const ringing = rings(watch);
-      await settled('v1');
+      await settled('1.0.0');
       expect(await ringing).toBe(true);
 
       // Another version's notice leaves it silent until its timeout.
       const other = rings(watch, 300);
-      await settled('v2');
+      await settled('2.0.0');
       expect(await other).toBe(false);
 
       // Settled before the poll waits again: the next wait returns at once.
-      await settled('v1');
+      await settled('1.0.0');
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await rings(watch)).toBe(true);
 
-      await db.prisma.$transaction((tx) => notifyInvalidation(tx, { ...deleted, versionId: 'v1' }));
+      await db.prisma.$transaction((tx) => notifyInvalidation(tx, deleted));
       expect(await rings(watch)).toBe(true);
       watch.close();
     } finally {
@@ -133,7 +134,7 @@ describe('watchVersion: the alarm of a long poll', () => {
     const fake = { live: true, subscribe: (s: (event: Invalidation) => void) => subscribers.push(s) };
     const cache = new InvalidatedCache<string>(fake as unknown as Invalidations, 10, 60_000, () => true);
     await cache.getOrLoad('k', async () => 'kept');
-    subscribers.forEach((s) => s({ kind: 'version_settled', versionId: 'v1' }));
+    subscribers.forEach((s) => s({ kind: 'version_settled', namespace: 'acme', plugin: 'jwt', version: '1.0.0', versionId: 'v1' }));
     expect(await cache.getOrLoad('k', async () => 'reloaded')).toBe('kept');
   });
 });

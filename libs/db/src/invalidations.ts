@@ -20,6 +20,9 @@ export interface VersionDeleted {
 /** A version left `pending` (ready, rejected or failed): an answer waiting for that can be given now. */
 export interface VersionSettled {
   kind: 'version_settled';
+  namespace: string;
+  plugin: string;
+  version: string;
   versionId: string;
 }
 
@@ -95,11 +98,12 @@ export class Invalidations implements OnModuleInit, OnApplicationShutdown {
    * call, or after `ms`. Watch before reading the version, so that a change
    * between the read and the wait is not missed. Close it when done.
    */
-  watchVersion(versionId: string): { next(timeoutMs: number): Promise<void>; close(): void } {
+  watchVersion(coordinates: { namespace: string; plugin: string; version: string }): { next(timeoutMs: number): Promise<void>; close(): void } {
     let changed = false;
     let wake: (() => void) | null = null;
     const unsubscribe = this.subscribe((event) => {
-      if (event.kind === 'everything' || event.versionId === versionId) {
+      const same = event.kind === 'everything' || (event.namespace === coordinates.namespace && event.plugin === coordinates.plugin && event.version === coordinates.version);
+      if (same) {
         changed = true;
         wake?.();
       }

@@ -94,12 +94,15 @@ export class PluginsService {
    * left `pending` or the wait is over (long polling), so publishers need not guess.
    */
   async getVersion(namespace: string, name: string, version: string, waitSeconds = 0): Promise<VersionView> {
-    let record = await this.findVersion(namespace, name, version);
     const deadline = Date.now() + waitSeconds * 1000;
-    if (record.status === 'pending' && waitSeconds > 0) {
+    let record: VersionRecord;
+    if (waitSeconds === 0) {
+      record = await this.findVersion(namespace, name, version);
+    } else {
       // Woken by the version's settlement (a notice from whichever process settled it), not by
       // reading it every few milliseconds: on PGlite those reads queued in front of the pipeline's.
-      const watch = this.invalidations.watchVersion(record.id);
+      // Watched before the first read, so that a settlement right after it is not missed.
+      const watch = this.invalidations.watchVersion({ namespace, plugin: name, version });
       try {
         record = await this.findVersion(namespace, name, version);
         while (record.status === 'pending' && Date.now() < deadline) {

@@ -12,6 +12,6 @@ export class InvalidationVersionHook implements VersionLifecycleHook {
   async onVersionChange(tx: Prisma.TransactionClient, change: VersionChange): Promise<void> {
     const { id, namespace, plugin, version, digest } = change.version;
     if (change.kind === 'deleted') await notifyInvalidation(tx, { kind: 'version_deleted', namespace, plugin, version, versionId: id, digest });
-    if (change.kind === 'ready' || change.kind === 'rejected' || change.kind === 'failed') await notifyInvalidation(tx, { kind: 'version_settled', versionId: id });
+    if (change.kind === 'ready' || change.kind === 'rejected' || change.kind === 'failed') await notifyInvalidation(tx, { kind: 'version_settled', namespace, plugin, version, versionId: id });
   }
 }
