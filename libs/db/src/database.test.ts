@@ -116,6 +116,17 @@ describe('openDatabase with PGlite', () => {
     }
   });
 
+  it('starts PostgreSQL with the small shared_buffers that keeps the API under its memory target', async () => {
+    const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+    try {
+      const { rows } = await db.pglite.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'shared_buffers'");
+      // 8 kB pages: 2048 = 16 MB, where PGlite's default is 16384 (128 MB).
+      expect(rows[0]!.setting).toBe('2048');
+    } finally {
+      await db.close();
+    }
+  });
+
   it('loads pg_trgm', async () => {
     const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
     try {
