@@ -7,9 +7,10 @@
  *
  * 1. Local: every module is analysed in `--runs` fresh child processes per
  *    mode (bench/analysis-child.ts), `analyzeModule` in the thread and
- *    `analyzeInWorker` (what the API runs: a new worker thread per module,
- *    with the API's default limits). A fresh process per analysis makes VmHWM
- *    the peak of that analysis alone. Runs are interleaved (run 1 of every
+ *    `analyzeInWorker` (a new worker thread per module, as the API ran it before
+ *    its warm AnalysisPool; the CLI still does), with the API's default
+ *    limits. A fresh process per analysis makes VmHWM the peak of that
+ *    analysis alone. Runs are interleaved (run 1 of every
  *    module, then run 2 …) so that a busy moment on the shared machine does
  *    not fall on one module only.
  * 2. API: the built API (embedded configuration, default ANALYSIS_* limits).

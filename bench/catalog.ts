@@ -77,8 +77,8 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '200' },
     /** Seconds of measuring per query kind and mode; default 10 on PostgreSQL, 4 on PGlite (slower kinds there). */
     'kind-seconds': { type: 'string' },
-    /** Plugins to generate. */
-    plugins: { type: 'string', default: '100000' },
+    /** Plugins to generate; default per configuration (100,000 on PostgreSQL, 10,000 on PGlite: embedded catalogs are small). */
+    plugins: { type: 'string' },
     seed: { type: 'string', default: 'catalog-1' },
     /** Seconds of addCounts batches per batch size. */
     'counts-seconds': { type: 'string', default: '2' },
@@ -91,7 +91,7 @@ const { values: args } = parseArgs({
 });
 const ROUNDS = Number(args.requests);
 const kindSeconds = (setup: Setup): number => (args['kind-seconds'] !== undefined ? Number(args['kind-seconds']) : setup.kindSeconds);
-const PLUGINS = Number(args.plugins);
+const pluginCount = (setup: Setup | undefined): number => (args.plugins !== undefined ? Number(args.plugins) : (setup?.plugins ?? 100_000));
 const NAMESPACES = 2000;
 const SEED = args.seed;
 const COUNTS_SECONDS = Number(args['counts-seconds']);
@@ -838,6 +838,8 @@ interface Setup {
   description: string;
   /** Measuring time per query kind and mode (SQL, HTTP). */
   kindSeconds: number;
+  /** Plugins generated unless --plugins says otherwise. */
+  plugins: number;
   /** Starts what the database needs; returns its config and the API's environment. */
   start(dataDir: string): Promise<{ database: DatabaseConfig; env: Record<string, string> }>;
 }
@@ -847,6 +849,7 @@ const SETUPS: Setup[] = [
     name: 'postgres',
     description: "PostgreSQL (Debian's server, testing/ startPostgres: fsync off) + filesystem storage",
     kindSeconds: 9,
+    plugins: 100_000,
     start: async () => {
       const postgres = await startPostgres();
       teardown.push({ name: 'postgres', run: () => postgres.stop() });
@@ -857,6 +860,7 @@ const SETUPS: Setup[] = [
     name: 'pglite',
     description: 'PGlite (in the API process) under a new DATA_DIR + filesystem storage',
     kindSeconds: 4,
+    plugins: 10_000,
     start: async (dataDir) => ({ database: { kind: 'pglite', dataDir: join(dataDir, 'pglite') }, env: {} }),
   },
 ];
@@ -902,11 +906,11 @@ async function checkpointPGlite(database: Database): Promise<void> {
   if (database.kind === 'pglite') await database.prisma.$executeRawUnsafe('CHECKPOINT');
 }
 
-async function generate(database: Database): Promise<Pick<CatalogFacts, 'generationSeconds' | 'vacuumSeconds'>> {
+async function generate(database: Database, plugins: number): Promise<Pick<CatalogFacts, 'generationSeconds' | 'vacuumSeconds'>> {
   const anchor = `${new Date().toISOString().slice(0, 10)}T00:00:00Z`;
   const generationSeconds: { name: string; seconds: number }[] = [];
   const prisma = database.prisma;
-  for (const step of generationSql(anchor, PLUGINS, SEED)) {
+  for (const step of generationSql(anchor, plugins, SEED)) {
     const started = performance.now();
     if (step.deferForeignKeys) {
       await prisma.$transaction(
@@ -985,8 +989,8 @@ async function runSetup(setup: Setup): Promise<SetupResult> {
 
     let database = await open();
     await applyMigrations(database, join(process.cwd(), 'prisma', 'migrations'));
-    log(`${setup.name}: generating ${PLUGINS} plugins`);
-    const generated = await generate(database);
+    log(`${setup.name}: generating ${pluginCount(setup)} plugins`);
+    const generated = await generate(database, pluginCount(setup));
     const facts: CatalogFacts = { ...generated, ...(await describeCatalog(database)) };
     log(`${setup.name}: ${JSON.stringify(facts.rows)}; VACUUM ANALYZE ${facts.vacuumSeconds.toFixed(1)} s`);
 
@@ -1089,6 +1093,14 @@ const f = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(dig
 const fms = (n: number): string => (n < 10 ? n.toFixed(1) : n.toFixed(0));
 const triple = (values: number[]): string =>
   `${fms(percentile(values, 50))} / ${fms(percentile(values, 95))} / ${fms(percentile(values, 99))}${values.length < ROUNDS ? ` (n=${values.length})` : ''}`;
+
+/** Issue 18: the most a search kind's p95 may be, as a multiple of the p95 of sort=downloads (bold in the report when over). */
+const SEARCH_RATIO_LIMITS: [string, number][] = [
+  ['two-word', 2],
+  ['prefix', 4],
+  ['misspelt', 2],
+  ['filters', 2],
+];
 
 function report(results: SetupResult[], header: string[]): string {
   const kinds = results[0]!.kinds;
@@ -1193,6 +1205,28 @@ function report(results: SetupResult[], header: string[]): string {
     const twoWord = r.http.get('two-word')!.map((s) => s.ms);
     const p95 = percentile(twoWord, 95);
     lines.push(`- ${r.setup.name}: two-word query over HTTP, p95 **${fms(p95)} ms**${r.setup.name === 'postgres' ? ` — ${p95 < 50 ? 'under' : '**not** under'} the expected 50 ms` : ''}.`);
+  }
+  lines.push('');
+
+  // Issue 18: each search kind's p95 against the p95 of browsing (sort=downloads, first page) in the same run.
+  lines.push(
+    'p95 ÷ p95 of `sort=downloads` (first page) in the same run, HTTP · SQL; issue 18 asks at most the limit given.',
+    '',
+    `| Query | limit | ${results.map((r) => `${r.setup.name} (${pluginCount(r.setup)} plugins) HTTP · SQL`).join(' | ')} |`,
+    `|---|---:|${results.map(() => '---:').join('|')}|`,
+  );
+  for (const [key, limit] of SEARCH_RATIO_LIMITS) {
+    const label = kinds.find((k) => k.key === key)?.label ?? key;
+    const cells = results.map((r) => {
+      const ratio = (mode: 'http' | 'sql'): number => {
+        const p95 = (k: string): number => percentile(r[mode].get(k)!.map((s) => s.ms), 95);
+        return p95(key) / p95('downloads');
+      };
+      const [http, sql] = [ratio('http'), ratio('sql')];
+      const met = http <= limit && sql <= limit;
+      return `${met ? '' : '**'}${http.toFixed(1)}× · ${sql.toFixed(1)}×${met ? '' : '**'}`;
+    });
+    lines.push(`| ${label} | ${limit}× | ${cells.join(' | ')} |`);
   }
   lines.push('');
 
@@ -1324,16 +1358,16 @@ function report(results: SetupResult[], header: string[]): string {
 async function main(): Promise<void> {
   if (args.sql) {
     const anchor = `${new Date().toISOString().slice(0, 10)}T00:00:00Z`;
-    for (const step of generationSql(anchor, PLUGINS, SEED)) {
+    for (const step of generationSql(anchor, pluginCount(SETUPS.find((s) => s.name === args.only)), SEED)) {
       const sql = step.deferForeignKeys ? `BEGIN;\nSET LOCAL session_replication_role = replica;\n${step.sql.trim()};\nCOMMIT` : step.sql.trim();
       process.stdout.write(`-- ${step.name}\n${sql};\n\n`);
     }
     return;
   }
   const header = machineDescription('npm run bench:catalog');
-  header.push(`- Catalog: ${PLUGINS} plugins in ${NAMESPACES} namespaces, seed \`${SEED}\``);
   const setups = args.only ? SETUPS.filter((s) => args.only!.split(',').includes(s.name)) : SETUPS;
   if (setups.length === 0) throw new Error(`--only must be one or more of: ${SETUPS.map((s) => s.name).join(', ')}`);
+  header.push(`- Catalog: ${setups.map((s) => `${s.name} ${pluginCount(s)}`).join(', ')} plugins in ${NAMESPACES} namespaces, seed \`${SEED}\``);
   const started = performance.now();
   const results: SetupResult[] = [];
   for (const setup of setups) results.push(await runSetup(setup));

@@ -16,6 +16,8 @@ const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(
 // No count is ever flushed by the timer or by the batch size during these tests: whatever keeps a
 // downloaded version from being deleted must not be the count buffer.
 const NOTHING_FLUSHED = { DOWNLOAD_FLUSH_INTERVAL_MS: '3600000', DOWNLOAD_FLUSH_MAX_PENDING: '1000000' };
+// Modules held in memory are read from storage again after this: how long a lost object is still served.
+const CACHE_TTL = { DOWNLOAD_CACHE_TTL_MS: '1000' };
 
 async function publishReady(url: string, token: string, coordinates: string, module: Buffer): Promise<Json> {
   const [namespace, plugin, version] = coordinates.split(/[/@]/) as [string, string, string];
@@ -37,7 +39,7 @@ describe('pinned versions in the embedded registry (PGlite + filesystem)', () =>
   let admin: string;
 
   beforeAll(async () => {
-    registry = await startRegistry(NOTHING_FLUSHED);
+    registry = await startRegistry({ ...NOTHING_FLUSHED, ...CACHE_TTL });
     admin = registry.adminToken;
   });
   afterAll(async () => {
@@ -125,6 +127,9 @@ describe('pinned versions in the embedded registry (PGlite + filesystem)', () =>
     expect((await api(registry.url, 'GET', `/api/v1/blobs/${view.digest}`)).status).toBe(200);
     expect((await api(registry.url, 'GET', `/v2/pin/lost/blobs/${view.digest}`)).status).toBe(200);
     await rm(join(registry.dataDir, 'storage', 'blobs', 'sha256', (view.digest as string).slice('sha256:'.length)));
+    // What this process holds in memory (checked against its digest) is served until DOWNLOAD_CACHE_TTL_MS is over.
+    expect((await api(registry.url, 'GET', `/api/v1/blobs/${view.digest}`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Number(CACHE_TTL.DOWNLOAD_CACHE_TTL_MS) + 200));
 
     expectProblem(await api(registry.url, 'GET', '/api/v1/plugins/pin/lost/versions/1.0.0/module.wasm'), 404, 'blob_not_found');
     expectProblem(await api(registry.url, 'GET', `/api/v1/blobs/${view.digest}`), 404, 'blob_not_found');
@@ -183,7 +188,7 @@ describe('pinned versions across API processes (PostgreSQL + S3)', () => {
 
   beforeAll(async () => {
     [postgres, s3] = await Promise.all([startPostgres(), startTestS3Server({ bucket: 'pinning', keepPrefixes: ['uploads/', 'blobs/sha256/'] })]);
-    env = { DATABASE_URL: postgres.url, ...registryS3Env(s3), ...NOTHING_FLUSHED };
+    env = { DATABASE_URL: postgres.url, ...registryS3Env(s3), ...NOTHING_FLUSHED, ...CACHE_TTL };
     [a, b, presigning] = await Promise.all([startRegistry(env), startRegistry(env), startRegistry({ ...env, S3_PRESIGNED_DOWNLOAD_TTL: '60' })]);
   });
   afterAll(async () => {
@@ -251,6 +256,7 @@ describe('pinned versions across API processes (PostgreSQL + S3)', () => {
     } finally {
       client.destroy();
     }
+    await new Promise((resolve) => setTimeout(resolve, Number(CACHE_TTL.DOWNLOAD_CACHE_TTL_MS) + 200));
     for (const registry of [a, b]) {
       expectProblem(await api(registry.url, 'GET', `/api/v1/blobs/${view.digest}`), 404, 'blob_not_found');
       expectProblem(await api(registry.url, 'GET', '/api/v1/plugins/cross/lost/versions/1.0.0/module.wasm', { headers: { range: 'bytes=0-3' } }), 404, 'blob_not_found');

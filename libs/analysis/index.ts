@@ -1,5 +1,5 @@
 // Wasm analysis: the header check at upload, and what a module imports, exports and needs from its host, judged by the policy. Plain TypeScript; the analysis runs in a worker thread and loads no other library.
-export { analyzeInWorker } from './src/analysis-runner.js';
+export { AnalysisPool, type AnalysisPoolOptions, analyzeInWorker, type AnalysisLimits } from './src/analysis-runner.js';
 export { analyzeModule } from './src/analyze-module.js';
 export { shorten } from './src/bound-report.js';
 export { type AnalysisPolicy, DEFAULT_POLICY, decide, parsePolicy, type PolicyCode, type PolicyFinding, rejectionSummary, TRIAL_FINDING_CODES } from './src/policy.js';

@@ -10,4 +10,4 @@ export { PROBLEM_CONTENT_TYPE, type Problem, toProblem } from './src/problem.js'
 export { RateLimited, type RateLimitName, registerRateLimit } from './src/rate-limit.js';
 export { readLimited } from './src/read-limited.js';
 export { checkRequestInput, describeRequestInputRules } from './src/request-input.js';
-export { BASELINE_SECURITY_HEADERS, SECURITY_HEADERS } from './src/security-headers.js';
+export { applySecurityHeaders, BASELINE_SECURITY_HEADERS, SECURITY_HEADERS } from './src/security-headers.js';

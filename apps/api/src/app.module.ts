@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BearerAuthGuard, TokenAuthenticator } from '../../../libs/auth/index.js';
 import { CurrentTokenController, TokensController, TokensRepository, TokensService } from '../../../libs/tokens/index.js';
@@ -22,7 +22,7 @@ import {
   UploadObjects,
 } from '../../../libs/oci-push/index.js';
 import { PublicApi, WebController, WebService } from '../../../libs/web/index.js';
-import { BlobsModule } from '../../../libs/blobs/index.js';
+import { BLOB_STORE, BlobsModule, ModuleDelivery, type BlobStore } from '../../../libs/blobs/index.js';
 import { ConfigModule, type RegistryConfig } from '../../../libs/config/index.js';
 import { DatabaseModule, Invalidations } from '../../../libs/db/index.js';
 import { DownloadCounter, DownloadMarks, DownloadsRepository } from '../../../libs/downloads/index.js';
@@ -79,6 +79,20 @@ export class ApiModule {
         DownloadCounter,
         DownloadMarks,
         Invalidations,
+        {
+          provide: ModuleDelivery,
+          inject: [BLOB_STORE, Invalidations],
+          useFactory: (blobs: BlobStore, invalidations: Invalidations): ModuleDelivery => {
+            const logger = new Logger('Downloads');
+            const delivery = ModuleDelivery.fromConfig(blobs, config.storage, {
+              ...config.downloadCache,
+              onMismatch: (digest) => logger.error(`storage holds bytes for ${digest} that do not hash to it: served from storage, not kept in memory`),
+            });
+            // The bytes are never stale (content addressing): a deleted version's are dropped to free the memory.
+            invalidations.subscribe((event) => event.kind === 'version_deleted' && delivery.memory.forget(event.digest));
+            return delivery;
+          },
+        },
         ProvenanceService,
         CatalogRepository,
         CatalogService,

@@ -1,6 +1,5 @@
 import { SCAN_INPUT_LIMITS } from '../../../libs/scans/index.js';
 import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -16,7 +15,7 @@ import { isOciPath } from '../../../libs/oci/index.js';
 import {
   checkRequestInput,
   describeRequestInputRules,
-  SECURITY_HEADERS,
+  applySecurityHeaders,
   describePathParameters,
   MAX_PATH_PARAMETER_LENGTH,
   registerRateLimit,
@@ -55,7 +54,7 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
   });
   const fastify = app.getHttpAdapter().getInstance();
   // CSP, nosniff, frame and referrer rules on every answer (libs/http/src/security-headers.ts).
-  await fastify.register(fastifyHelmet, SECURITY_HEADERS);
+  applySecurityHeaders(fastify);
   // Every route: query parameters given once, text without NUL, lone surrogates or control characters.
   fastify.addHook('preValidation', checkRequestInput);
   // Multipart bodies: a module with its lockfile on publish, a bundle with a module on verify. Parts are streamed.

@@ -2,7 +2,6 @@ import { Global, Inject, Logger, Module, type OnApplicationBootstrap, type OnApp
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { createStorageDriver, type StorageDriver } from '../../storage/index.js';
 import { BlobStore } from './blob-store.js';
-import { ModuleDelivery } from './module-delivery.js';
 
 export const STORAGE_DRIVER = Symbol('StorageDriver');
 export const BLOB_STORE = Symbol('BlobStore');
@@ -23,13 +22,8 @@ const ABANDONED_UPLOAD_AGE_MS = 60 * 60 * 1000;
       inject: [STORAGE_DRIVER],
       useFactory: (driver: StorageDriver): BlobStore => new BlobStore(driver),
     },
-    {
-      provide: ModuleDelivery,
-      inject: [BLOB_STORE, REGISTRY_CONFIG],
-      useFactory: (blobs: BlobStore, config: RegistryConfig): ModuleDelivery => ModuleDelivery.fromConfig(blobs, config.storage),
-    },
   ],
-  exports: [STORAGE_DRIVER, BLOB_STORE, ModuleDelivery],
+  exports: [STORAGE_DRIVER, BLOB_STORE],
 })
 export class BlobsModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Blobs');

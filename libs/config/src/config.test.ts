@@ -50,10 +50,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ REGISTRY_ADMIN_TOKEN: 'short' })).toThrow(/REGISTRY_ADMIN_TOKEN must be at least 16/);
   });
 
-  it('writes download counts every second and every 100 by default, which bounds what a crash loses', () => {
-    expect(loadConfig({})).toMatchObject({ downloadFlushIntervalMs: 1000, downloadFlushMaxPending: 100 });
+  it('writes download counts every second and every 10,000 by default, which bounds what a crash loses', () => {
+    expect(loadConfig({})).toMatchObject({ downloadFlushIntervalMs: 1000, downloadFlushMaxPending: 10_000 });
     expect(loadConfig({ DOWNLOAD_FLUSH_MAX_PENDING: '1' }).downloadFlushMaxPending).toBe(1);
     expect(() => loadConfig({ DOWNLOAD_FLUSH_MAX_PENDING: '0' })).toThrow(/DOWNLOAD_FLUSH_MAX_PENDING="0" must be a whole number from 1 to 1000000/);
+  });
+
+  it('keeps up to 64 MiB of modules in memory for downloads for a minute by default, and none with DOWNLOAD_CACHE_BYTES=0', () => {
+    expect(loadConfig({}).downloadCache).toEqual({ bytes: 64 * 1024 * 1024, ttlMs: 60_000 });
+    expect(loadConfig({ DOWNLOAD_CACHE_BYTES: '0', DOWNLOAD_CACHE_TTL_MS: '1000' }).downloadCache).toEqual({ bytes: 0, ttlMs: 1000 });
+    expect(() => loadConfig({ DOWNLOAD_CACHE_BYTES: '-1' })).toThrow(/DOWNLOAD_CACHE_BYTES="-1" must be a whole number/);
   });
 
   it('has HTTP timeouts and a verify rate limit that protect by default', () => {

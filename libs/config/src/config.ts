@@ -25,6 +25,11 @@ export interface RegistryConfig {
   downloadFlushIntervalMs: number;
   /** Counts are written as soon as this many are buffered, too: with the interval, it bounds what a crash loses. */
   downloadFlushMaxPending: number;
+  /**
+   * Modules kept in memory for downloads: `bytes` in all (least recently used go first; 0 serves every
+   * download from storage), each read again from storage after `ttlMs`.
+   */
+  downloadCache: { bytes: number; ttlMs: number };
   /** What one publisher may create: bounds every list a page or API answer shows of them. */
   quotas: QuotaConfig;
   analysis: AnalysisConfig;
@@ -146,8 +151,10 @@ export type StorageConfig =
 export interface AnalysisConfig {
   /** An analysis still running after this long is stopped and the version rejected. */
   timeoutMs: number;
-  /** Heap limit of the worker thread that analyses one module. */
+  /** Heap limit of each worker thread that analyses modules. */
   memoryMb: number;
+  /** Warm analysis threads per process that runs pipeline jobs; more analyses at once wait for one. */
+  threads: number;
   policy: AnalysisPolicy;
 }
 
@@ -255,7 +262,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const maxModuleSize = integer('MAX_MODULE_SIZE', 50 * 1024 * 1024, 8, MAX_MODULE_SIZE_CEILING);
   const downloadFlushIntervalMs = integer('DOWNLOAD_FLUSH_INTERVAL_MS', 1000, 10, 3_600_000);
-  const downloadFlushMaxPending = integer('DOWNLOAD_FLUSH_MAX_PENDING', 100, 1, 1_000_000);
+  const downloadFlushMaxPending = integer('DOWNLOAD_FLUSH_MAX_PENDING', 10_000, 1, 1_000_000);
+  const downloadCache = {
+    bytes: integer('DOWNLOAD_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
+    ttlMs: integer('DOWNLOAD_CACHE_TTL_MS', 60_000, 100, 86_400_000),
+  };
   const quotas: QuotaConfig = {
     versionsPerPlugin: integer('MAX_VERSIONS_PER_PLUGIN', 1000, 1, 1_000_000),
     pluginsPerNamespace: integer('MAX_PLUGINS_PER_NAMESPACE', 1000, 1, 1_000_000),
@@ -266,6 +277,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const analysis: AnalysisConfig = {
     timeoutMs: integer('ANALYSIS_TIMEOUT_MS', 30_000, 1, 600_000),
     memoryMb: integer('ANALYSIS_MEMORY_MB', 512, 64, 8192),
+    threads: integer('ANALYSIS_THREADS', 2, 1, 64),
     policy: policyResult.policy,
   };
 
@@ -349,6 +361,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxModuleSize,
     downloadFlushIntervalMs,
     downloadFlushMaxPending,
+    downloadCache,
     quotas,
     analysis,
     pipeline,

@@ -99,6 +99,29 @@ describe('DownloadCounter', () => {
     ]);
   });
 
+  it('counts a download under the UTC day of the moment it happened, across midnight', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const { counter, downloads } = start(100);
+      vi.setSystemTime(new Date('2027-01-01T23:59:59.900Z'));
+      counter.record('v1');
+      vi.setSystemTime(new Date('2027-01-02T00:00:00.000Z'));
+      counter.record('v1');
+      vi.setSystemTime(new Date('2026-12-31T12:00:00.000Z'));
+      counter.record('v1');
+      await counter.flush();
+      expect(downloads.writes).toEqual([
+        [
+          { versionId: 'v1', day: '2027-01-01', count: 1 },
+          { versionId: 'v1', day: '2027-01-02', count: 1 },
+          { versionId: 'v1', day: '2026-12-31', count: 1 },
+        ],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('writes what is still buffered when the application shuts down', async () => {
     const { counter, downloads } = start(100);
     counter.record('v1');

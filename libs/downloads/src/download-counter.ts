@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModu
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { DownloadsRepository, type DownloadCountDelta } from './downloads.repository.js';
 
+const DAY_MS = 86_400_000;
+
 /** Where counts are written (DownloadsRepository): adds each delta to its version's day and to the plugin's total. */
 export interface DownloadCountStore {
   addCounts(deltas: readonly DownloadCountDelta[]): Promise<void>;
@@ -26,6 +28,8 @@ export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown 
   private flushQueued = false;
   /** After a failed write only the timer retries, so that a database outage is not met with a write per download. */
   private lastFlushFailed = false;
+  private day = '';
+  private dayStarts = Number.NEGATIVE_INFINITY;
 
   constructor(
     @Inject(DownloadsRepository) private readonly downloads: DownloadCountStore,
@@ -36,14 +40,23 @@ export class DownloadCounter implements OnModuleInit, BeforeApplicationShutdown 
     this.timer = setInterval(() => void this.flush(), this.config.downloadFlushIntervalMs).unref();
   }
 
-  record(versionId: string, at = new Date()): void {
-    const day = at.toISOString().slice(0, 10);
+  record(versionId: string, at?: Date): void {
+    const day = at === undefined ? this.today() : at.toISOString().slice(0, 10);
     const key = `${versionId}/${day}`;
     const delta = this.pending.get(key);
     if (delta) delta.count += 1;
     else this.pending.set(key, { versionId, day, count: 1 });
     this.unflushed += 1;
     if (this.unflushed >= this.config.downloadFlushMaxPending && !this.flushQueued && !this.lastFlushFailed) void this.flush();
+  }
+
+  /** The UTC day now, formatted once a day rather than once a download. */
+  private today(now = Date.now()): string {
+    if (now < this.dayStarts || now >= this.dayStarts + DAY_MS) {
+      this.dayStarts = now - (now % DAY_MS);
+      this.day = new Date(this.dayStarts).toISOString().slice(0, 10);
+    }
+    return this.day;
   }
 
   /** Writes everything counted so far. Flushes never overlap. */

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModuleDelivery } from '../../blobs/index.js';
@@ -6,8 +7,8 @@ import { notFound } from '../../domain/index.js';
 import { StorageNotFoundError, type ByteRange } from '../../storage/index.js';
 import { sendModule } from './module-response.js';
 
-const DIGEST = `sha256:${'c'.repeat(64)}`;
 const BYTES = Buffer.from('0123456789');
+const DIGEST = `sha256:${createHash('sha256').update(BYTES).digest('hex')}`;
 
 /** Modules in memory by digest, behind ModuleDelivery; presigns as an object store would. */
 class FakeBlobs {
@@ -28,19 +29,27 @@ class FakeBlobs {
   async signedUrl(digest: string, expiresInSeconds: number) {
     return `https://bucket.example/${digest}?expires=${expiresInSeconds}`;
   }
+  async readAll(digest: string, size: number) {
+    const bytes = this.modules.get(digest);
+    if (bytes === undefined) throw new StorageNotFoundError(digest);
+    if (bytes.length !== size) throw new Error('size differs');
+    return new Uint8Array(bytes);
+  }
 }
 
 /**
  * One module route over fake storage, recording in order what reached the
  * download marks, storage and the counter: a mark must come before any byte.
  */
-function serve(options: { presignedTtlSeconds?: number; deleted?: boolean; stored?: boolean } = {}) {
+function serve(options: { presignedTtlSeconds?: number; deleted?: boolean; stored?: boolean; cacheBytes?: number; bytes?: Buffer } = {}) {
   const events: string[] = [];
   const blobs = new FakeBlobs();
-  if (options.stored !== false) blobs.put(DIGEST, BYTES);
+  if (options.stored !== false) blobs.put(DIGEST, options.bytes ?? BYTES);
   const opened = blobs.open.bind(blobs);
   blobs.open = async (digest, range) => (events.push('open'), opened(digest, range));
-  const delivery = new ModuleDelivery(blobs, options.presignedTtlSeconds ?? 0);
+  const readAll = blobs.readAll.bind(blobs);
+  blobs.readAll = async (digest, size) => (events.push('read whole'), readAll(digest, size));
+  const delivery = new ModuleDelivery(blobs, options.presignedTtlSeconds ?? 0, { bytes: options.cacheBytes ?? 0 });
   const app = Fastify({ exposeHeadRoutes: false });
   app.setErrorHandler((error: Error & { status?: number }, _request, reply) => void reply.status(error.status ?? 500).send({ error: error.message }));
   app.route({ method: ['GET', 'HEAD'], url: '/module', handler: async (request, reply) => {
@@ -128,5 +137,51 @@ describe('sendModule', () => {
     expect((await app.inject({ method: 'GET', url: '/module' })).statusCode).toBe(404);
     expect((await app.inject({ method: 'HEAD', url: '/module' })).statusCode).toBe(404);
     expect(served.events).toEqual(['open']);
+  });
+
+  describe('with modules kept in memory', () => {
+    it('reads storage once for many downloads, marks each before its bytes and counts each complete one', async () => {
+      const served = serve({ cacheBytes: 1024 });
+      app = served.app;
+      for (let i = 0; i < 3; i++) {
+        const response = await app.inject({ method: 'GET', url: '/module' });
+        expect(response.statusCode).toBe(200);
+        expect(response.rawPayload).toEqual(BYTES);
+        expect(response.headers['content-length']).toBe(String(BYTES.length));
+        expect(response.headers.etag).toBe(`"${DIGEST}"`);
+      }
+      expect(served.events).toEqual(['read whole', 'mark', 'counted', 'mark', 'counted', 'mark', 'counted']);
+    });
+
+    it('answers ranges and HEAD from memory with the same headers, and counts neither', async () => {
+      const served = serve({ cacheBytes: 1024 });
+      app = served.app;
+      await app.inject({ method: 'GET', url: '/module' });
+      const range = await app.inject({ method: 'GET', url: '/module', headers: { range: 'bytes=2-4' } });
+      expect(range.statusCode).toBe(206);
+      expect(range.body).toBe('234');
+      expect(range.headers['content-range']).toBe(`bytes 2-4/${BYTES.length}`);
+      const head = await app.inject({ method: 'HEAD', url: '/module' });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers['content-length']).toBe(String(BYTES.length));
+      expect(served.events).toEqual(['read whole', 'mark', 'counted', 'mark']);
+    });
+
+    it('sends nothing of a version deleted meanwhile, though its bytes are in memory', async () => {
+      const served = serve({ cacheBytes: 1024, deleted: true });
+      app = served.app;
+      const response = await app.inject({ method: 'GET', url: '/module' });
+      expect(response.statusCode).toBe(404);
+      expect(response.rawPayload.includes(BYTES)).toBe(false);
+      expect(served.events).toEqual(['read whole', 'mark']);
+    });
+
+    it('streams bytes that do not hash to their digest, as before, and keeps nothing of them', async () => {
+      const corrupt = Buffer.from('0123456780');
+      const served = serve({ cacheBytes: 1024, bytes: corrupt });
+      app = served.app;
+      for (let i = 0; i < 2; i++) expect((await app.inject({ method: 'GET', url: '/module' })).rawPayload).toEqual(corrupt);
+      expect(served.events).toEqual(['read whole', 'open', 'mark', 'counted', 'read whole', 'open', 'mark', 'counted']);
+    });
   });
 });

@@ -75,6 +75,19 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
     return void reply.status(200).header('content-length', module.size).send();
   }
 
+  const bytes = await bytesOrMissing(module);
+  if (bytes !== null) {
+    await module.markDownloaded();
+    void moduleHeaders().header('content-type', module.contentType ?? 'application/wasm');
+    if (range.kind === 'satisfiable') {
+      const { start, end } = range.range;
+      return void reply.status(206).header('content-range', `bytes ${start}-${end}/${module.size}`).send(bytes.subarray(start, end + 1));
+    }
+    // Counted once the whole buffer was handed to the socket ('finish'), not when the request arrived.
+    reply.raw.once('finish', () => module.onDownload());
+    return void reply.status(200).send(bytes);
+  }
+
   const { body } = await openOrMissing(module, range.kind === 'satisfiable' ? range.range : undefined);
   try {
     await module.markDownloaded();
@@ -103,6 +116,15 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, m
   };
   reply.raw.once('finish', count).once('close', count);
   return void reply.send(body);
+}
+
+async function bytesOrMissing(module: ServedModule): Promise<Buffer | null> {
+  try {
+    return await module.bytes(module.size);
+  } catch (error) {
+    if (error instanceof StorageNotFoundError) throw module.missing();
+    throw error;
+  }
 }
 
 async function openOrMissing(module: ServedModule, range: ByteRange | undefined): Promise<{ body: Readable }> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { AnalysisThreads } from './analysis-threads.js';
 import { BullMqQueue, BullMqWorker } from './bullmq.queue.js';
 import { InProcessQueue } from './in-process.queue.js';
 import type { JobQueue } from './job-queue.js';
@@ -20,6 +21,7 @@ const retryOf = (config: RegistryConfig) => ({ attempts: config.pipeline.attempt
 const PROCESSING = [
   PipelineRepository,
   PipelineService,
+  AnalysisThreads,
   SbomStep,
   SignatureStep,
   TrialStep,

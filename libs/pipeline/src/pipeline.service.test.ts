@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { analyzeInWorker } from '../../analysis/index.js';
 import { loadConfig } from '../../config/index.js';
 import { proxyWasmFilter } from '../../../testing/wasm-fixtures.js';
 import { PIPELINE_STEPS, type StepState, type VersionToProcess, type AnalysisOutcome, type VersionStore } from '../../versions/index.js';
@@ -85,6 +86,7 @@ async function serviceFor(fake: FakePipeline, failSignature: Error | null = null
       },
     },
     { appliesTo: () => fake.proxyWasm, run: async () => void fake.log.push('trial ran') },
+    { analyze: (module: Uint8Array) => analyzeInWorker(module, { timeoutMs: 30_000, memoryMb: 128 }) },
     { readAll: async () => new Uint8Array(bytes) },
     loadConfig({ DATA_DIR: '/tmp/unused' }),
   );

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { analyzeInWorker, shorten, decide, rejectionSummary, summarizeAnalysis } from '../../analysis/index.js';
+import { shorten, decide, rejectionSummary, summarizeAnalysis } from '../../analysis/index.js';
 import { catalogLanguages } from '../../catalog/index.js';
 import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+import { AnalysisThreads } from './analysis-threads.js';
 import { SbomStep } from './sbom.step.js';
 import { SignatureStep } from './signature.step.js';
 import { TrialStep } from './trial.step.js';
@@ -38,6 +39,7 @@ export class PipelineService {
     @Inject(SbomStep) private readonly sbom: Pick<SbomStep, 'run'>,
     @Inject(SignatureStep) private readonly signature: Pick<SignatureStep, 'run'>,
     @Inject(TrialStep) private readonly trial: Pick<TrialStep, 'appliesTo' | 'run'>,
+    @Inject(AnalysisThreads) private readonly analysis: Pick<AnalysisThreads, 'analyze'>,
     @Inject(BLOB_STORE) private readonly blobs: Pick<BlobStore, 'readAll'>,
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
@@ -124,7 +126,7 @@ export class PipelineService {
 
   private async analyse(version: VersionToProcess, bytes: Uint8Array): Promise<void> {
     // Copied, not transferred, to the worker thread: the signature step signs these same bytes.
-    const report = await analyzeInWorker(bytes, this.config.analysis);
+    const report = await this.analysis.analyze(bytes);
     const decision = decide(report.findings, this.config.analysis.policy);
     await this.versions.recordAnalysis(
       version.id,

@@ -1,0 +1,29 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { AnalysisPool, type AnalysisReport } from '../../analysis/index.js';
+import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
+
+/**
+ * The warm analysis threads of a process that runs pipeline jobs
+ * (ANALYSIS_THREADS, with ANALYSIS_MEMORY_MB and ANALYSIS_TIMEOUT_MS), closed
+ * with the application so that no thread keeps the process alive.
+ */
+@Injectable()
+export class AnalysisThreads implements OnModuleDestroy {
+  private readonly logger = new Logger('Analysis');
+  private readonly pool: AnalysisPool;
+
+  constructor(@Inject(REGISTRY_CONFIG) config: RegistryConfig) {
+    this.pool = new AnalysisPool(config.analysis, {
+      threads: config.analysis.threads,
+      onThreadError: (error) => this.logger.warn(`an analysis thread failed between analyses (replaced): ${String(error)}`),
+    });
+  }
+
+  analyze(bytes: Uint8Array): Promise<AnalysisReport> {
+    return this.pool.analyze(bytes);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.close();
+  }
+}
