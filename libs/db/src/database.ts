@@ -69,12 +69,9 @@ export async function createPGlite(dataDir: string): Promise<PGlite> {
  * PGlite keeps PostgreSQL's shared_buffers of 128 MB, all of it touched at
  * start inside the Wasm memory: about 110 MiB of the API's RSS (issue 18).
  * 16 MB (and the wal_buffers PostgreSQL derives from it) holds an embedded
- * registry's hot pages; beyond it PGlite reads from the OS page cache, where a
- * random read costs about what a sequential one does: random_page_cost 1.1
- * tells the planner so (with 4, it scanned every plugin rather than use the
- * search indexes at 10,000 plugins). Plans only: results are the same.
+ * registry's hot pages; beyond it PGlite reads from the OS page cache.
  */
-export const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'random_page_cost=1.1'];
+export const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
 export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
   return config.kind === 'postgres' ? openPostgres(config.url, options) : openPGlite(config.dataDir, options);
