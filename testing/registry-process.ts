@@ -49,10 +49,13 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let stopping = false;
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code, signal) => {
       // Killed by a signal (a crash, an abort): say which in the output a failing test prints.
       if (signal !== null) output += `\n[test harness] the registry was ended by ${signal}\n`;
+      // Nobody asked it to stop: a crash the test may only see as refused connections. Its last words go to the log.
+      if (!stopping) process.stderr.write(`[test harness] the registry on port ${port} exited unasked (code ${code}, signal ${signal}); its last output:\n${output.slice(-4000)}\n`);
       resolve(code);
     }),
   );
@@ -85,6 +88,7 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
     process: child,
     output: () => output,
     stop: async () => {
+      stopping = true;
       if (child.exitCode === null) child.kill('SIGTERM');
       const code = await exited;
       // A data directory the caller passed is theirs to keep (restarts reuse it).
@@ -92,6 +96,7 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
       return code;
     },
     kill: async () => {
+      stopping = true;
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
       if (ownDataDir) await rm(dataDir, { recursive: true, force: true });

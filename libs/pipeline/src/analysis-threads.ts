@@ -1,14 +1,16 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AnalysisPool, type AnalysisReport } from '../../analysis/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 
 /**
  * The warm analysis threads of a process that runs pipeline jobs
  * (ANALYSIS_THREADS, with ANALYSIS_MEMORY_MB and ANALYSIS_TIMEOUT_MS), closed
- * with the application so that no thread keeps the process alive.
+ * with the application so that no thread keeps the process alive: last, once
+ * the queue has let running jobs finish (beforeApplicationShutdown), since an
+ * analysis cut short by a closing pool would be recorded as the module's.
  */
 @Injectable()
-export class AnalysisThreads implements OnModuleDestroy {
+export class AnalysisThreads implements OnApplicationShutdown {
   private readonly logger = new Logger('Analysis');
   private readonly pool: AnalysisPool;
 
@@ -23,7 +25,7 @@ export class AnalysisThreads implements OnModuleDestroy {
     return this.pool.analyze(bytes);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await this.pool.close();
   }
 }
