@@ -19,8 +19,9 @@
  *    ABI, kind, hosts and languages; signatures (a message signature and an
  *    attestation) for half the plugins; daily download counts for the last two
  *    weeks in proportion to popularity. The catalog columns hold what
- *    libs/catalog would have written (latest_version_id, released_at,
- *    downloads, search_document = catalog_search_document(…)); plugins are
+ *    libs/catalog would have written (latest_version_id and the latest_*
+ *    copies of its fields, released_at, downloads, search_document =
+ *    catalog_search_document(…), plugin_names); plugins are
  *    inserted with them, so the table has no dead rows. Then VACUUM ANALYZE
  *    on PostgreSQL (what autovacuum would have done), ANALYZE on PGlite
  *    (which has no autovacuum). Only the schema's own indexes exist.
@@ -99,7 +100,7 @@ const DOWNLOADS = Number(args.downloads);
 const DOWNLOAD_WARMUP = 1000;
 const CONNECTIONS = Number(args.connections);
 const BATCH_SIZES = [1, 100, 1000] as const;
-const CATALOG_TABLES = ['namespaces', 'plugins', 'versions', 'blobs', 'signatures', 'download_counts'];
+const CATALOG_TABLES = ['namespaces', 'plugins', 'plugin_names', 'versions', 'blobs', 'signatures', 'download_counts'];
 const MODULE_SIZE = 200 * KiB;
 const RECENT_PAGE = 50;
 
@@ -195,6 +196,25 @@ interface GenerationStep {
   deferForeignKeys?: boolean;
 }
 
+/**
+ * A version's analysis fields from `ah` (the md5 of its plugin's version hash and 'analysis'): the
+ * same for every version of a plugin, so that the plugins statement can copy its latest version's
+ * fields (latest_*) before the versions exist.
+ */
+function analysisFields(ah: string): { kind: string; abi: string; languages: string; hosts: string } {
+  const component = `(${u(ah, 0)} < 0.03)`;
+  const r = u(`md5(${ah})`, 0);
+  return {
+    kind: `CASE WHEN ${component} THEN 'component' ELSE 'module' END`,
+    abi: `CASE WHEN ${component} OR ${r} < 0.02 THEN NULL WHEN ${r} < 0.67 THEN '0.2.1' WHEN ${r} < 0.92 THEN '0.2.0' ELSE '0.1.0' END`,
+    languages: `CASE WHEN ${u(ah, 1)} < 0.03 THEN ARRAY[]::text[] ELSE ARRAY[${pick(arr(LANGUAGES), u(ah, 2))}] END`,
+    hosts: `CASE WHEN ${component} OR ${r} < 0.02 THEN ARRAY[]::text[]
+                    WHEN ${r} >= 0.92 THEN ARRAY['envoy', 'mosn']
+                    WHEN ${u(ah, 3)} < 0.7 THEN ARRAY['envoy', 'istio']
+                    WHEN ${u(ah, 3)} < 0.9 THEN ARRAY['envoy', 'istio', 'mosn'] ELSE ARRAY['envoy'] END`,
+  };
+}
+
 /** The statements that generate the catalog, in order; `anchor` is "now" (the start of the UTC day). */
 function generationSql(anchor: string, plugins: number, seed: string): GenerationStep[] {
   if (NS_FIRST.length * NS_SECOND.length !== NAMESPACES) throw new Error('namespace word lists must give exactly 2,000 names');
@@ -209,6 +229,8 @@ function generationSql(anchor: string, plugins: number, seed: string): Generatio
     (t, i) => `(${i + 1}, '${t.category}', ${arr(t.tech)}, ${arr(t.fn)}, ${arr([...t.tech, ...t.fn, ...t.vocab])})`,
   ).join(',\n          ');
   const cats = arr(THEMES.map((t) => t.category));
+  const pluginAnalysis = analysisFields(`md5(y.vh || 'analysis')`);
+  const versionAnalysis = analysisFields('a.ah');
   // The versions of each plugin, as both the blobs and the versions statement see them. MATERIALIZED
   // (here and below) so that every md5 is computed once, not once for every reference to it.
   const versionPlan = `
@@ -226,8 +248,7 @@ function generationSql(anchor: string, plugins: number, seed: string): Generatio
              (40960 + floor(power(${u('c.h', 1)}, 3) * 3145728))::int + n.k AS size,
              CASE WHEN c.count = 2 AND n.k = 1 THEN c.major || '.' || c.minor || '.' || c.patch
                   WHEN c.count = 2 THEN c.major || '.' || (c.minor + 1) || '.0'
-                  ELSE c.major || '.' || c.minor || '.' || c.patch END AS version,
-             ${u('c.ah', 0)} < 0.03 AS component, ${u('md5(c.ah)', 0)} AS r
+                  ELSE c.major || '.' || c.minor || '.' || c.patch END AS version
       FROM counted c
       CROSS JOIN LATERAL generate_series(1, c.count) n(k)
     )`;
@@ -245,7 +266,8 @@ function generationSql(anchor: string, plugins: number, seed: string): Generatio
       name: `${plugins} plugins`,
       sql: `
         INSERT INTO plugins (id, namespace_id, name, description, license, homepage, repository, keywords, categories,
-                             created_at, updated_at, released_at, downloads, search_document, latest_version_id)
+                             created_at, updated_at, released_at, downloads, search_document, latest_version_id,
+                             latest_kind, latest_abi_version, latest_languages, latest_hosts)
         WITH themes(t, category, tech, fn, words) AS (VALUES
           ${themes}
         ), raw AS MATERIALIZED (
@@ -296,13 +318,18 @@ function generationSql(anchor: string, plugins: number, seed: string): Generatio
                y.keywords, y.categories, y.created, y.released_at, y.released_at, y.downloads,
                catalog_search_document(n.name, y.name, y.keywords, y.description),
                -- The id the versions statement gives the latest version (the same expressions as versionPlan).
-               ${uuid7('y.released_at', `md5(y.vh || CASE WHEN ${u('y.vh', 0)} < 0.3 THEN 2 ELSE 1 END)`)}
+               ${uuid7('y.released_at', `md5(y.vh || CASE WHEN ${u('y.vh', 0)} < 0.3 THEN 2 ELSE 1 END)`)},
+               ${pluginAnalysis.kind}, ${pluginAnalysis.abi}, ${pluginAnalysis.languages}, ${pluginAnalysis.hosts}
         FROM versioned y
         JOIN namespaces n ON n.name = ${nsName('y.ns')}`,
       // latest_version_id points at versions inserted by a later statement: generate() checks the
       // foreign keys afterwards. (Updating every plugin row once more would leave the table half
       // dead tuples, and takes minutes on PGlite.)
       deferForeignKeys: true,
+    },
+    {
+      name: 'plugin names',
+      sql: `INSERT INTO plugin_names (name) SELECT DISTINCT name FROM plugins ON CONFLICT DO NOTHING`,
     },
     {
       name: 'blobs',
@@ -319,14 +346,8 @@ function generationSql(anchor: string, plugins: number, seed: string): Generatio
         ${versionPlan}
         SELECT ${uuid7('a.ready_at', 'md5(a.h || a.vnum)')}, a.plugin_id, a.version, a.digest, a.size, 'ready',
                a.ready_at - interval '2 seconds', a.ready_at, a.ready_at,
-               CASE WHEN a.component THEN 'component' ELSE 'module' END,
-               CASE WHEN a.component OR a.r < 0.02 THEN NULL WHEN a.r < 0.67 THEN '0.2.1' WHEN a.r < 0.92 THEN '0.2.0' ELSE '0.1.0' END,
-               a.ready_at - interval '1 second',
-               CASE WHEN ${u('a.ah', 1)} < 0.03 THEN ARRAY[]::text[] ELSE ARRAY[${pick(arr(LANGUAGES), u('a.ah', 2))}] END,
-               CASE WHEN a.component OR a.r < 0.02 THEN ARRAY[]::text[]
-                    WHEN a.r >= 0.92 THEN ARRAY['envoy', 'mosn']
-                    WHEN ${u('a.ah', 3)} < 0.7 THEN ARRAY['envoy', 'istio']
-                    WHEN ${u('a.ah', 3)} < 0.9 THEN ARRAY['envoy', 'istio', 'mosn'] ELSE ARRAY['envoy'] END
+               ${versionAnalysis.kind}, ${versionAnalysis.abi}, a.ready_at - interval '1 second',
+               ${versionAnalysis.languages}, ${versionAnalysis.hosts}
         FROM plan a`,
     },
     { name: 'ANALYZE', sql: 'ANALYZE' },
@@ -931,6 +952,9 @@ async function generate(database: Database, plugins: number): Promise<Pick<Catal
   const [check] = await prisma.$queryRawUnsafe<{ missing: bigint; wrong: bigint; namespaces: bigint }[]>(`
     SELECT count(*) FILTER (WHERE v.id IS NULL) AS missing,
            count(*) FILTER (WHERE v.plugin_id <> p.id OR v.ready_at <> p.released_at
+                            OR v.kind IS DISTINCT FROM p.latest_kind OR v.abi_version IS DISTINCT FROM p.latest_abi_version
+                            OR v.languages IS DISTINCT FROM p.latest_languages OR v.hosts IS DISTINCT FROM p.latest_hosts
+                            OR NOT EXISTS (SELECT 1 FROM plugin_names pn WHERE pn.name = p.name)
                             OR EXISTS (SELECT 1 FROM versions o WHERE o.plugin_id = p.id AND o.ready_at > v.ready_at)) AS wrong,
            count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM namespaces n WHERE n.id = p.namespace_id)) AS namespaces
     FROM plugins p LEFT JOIN versions v ON v.id = p.latest_version_id`);

@@ -45,8 +45,8 @@ const EXACT_NAME_BONUS = 10;
 
 const sql = Prisma.sql;
 
-/** The columns of a CatalogEntryRecord, over `page` (id, namespace, name, downloads, released_at, score), `p` (plugins) and `v` (its latest version). */
-const ENTRY_COLUMNS = sql`SELECT page.id, page.namespace, page.name, p.description, p.license, p.keywords, p.categories,
+/** The columns of a CatalogEntryRecord, over `page` (id, name, downloads, released_at, score), `p` (plugins), `n` (its namespace) and `v` (its latest version). */
+const ENTRY_COLUMNS = sql`SELECT page.id, n.name AS namespace, page.name, p.description, p.license, p.keywords, p.categories,
              p.deprecated_at AS "deprecatedAt", p.deprecation_message AS "deprecationMessage",
              p.updated_at AS "updatedAt", page.released_at AS "releasedAt", page.downloads,
              (SELECT coalesce(sum(dc.count), 0) FROM download_counts dc JOIN versions dv ON dv.id = dc.version_id
@@ -79,20 +79,25 @@ export class CatalogRepository {
       query.text === null
         ? sql`NULL::numeric`
         : sql`round((
-            CASE WHEN p.name = ${query.text} OR n.name || '/' || p.name = ${query.text} THEN ${EXACT_NAME_BONUS} ELSE 0 END
+            CASE WHEN ${exactName(query.text)} THEN ${EXACT_NAME_BONUS} ELSE 0 END
             + ts_rank(${RANK_WEIGHTS}::float4[], p.search_document, ${tsQuery(query)})
             + similarity(p.name, ${query.text})
           )::numeric, 6)`;
     const { order, after } = ordering(query.cursor, query.sort, 'candidate');
     const { order: pageOrder } = ordering(null, query.sort, 'page');
+    // Candidates are read from plugins alone (the filters read its copies of the latest version's
+    // fields): joining every match to versions and namespaces cost more than ranking it. Only the
+    // name sort needs the namespace, to break ties.
+    const byName = query.sort === 'name';
+    const namespace = byName ? sql`n.name` : sql`NULL::text`;
+    const namespaceJoin = byName ? sql`JOIN namespaces n ON n.id = p.namespace_id` : Prisma.empty;
     const rows = await this.database.prisma.$queryRaw<(CatalogEntryRecord & { matches: bigint | null })[]>`
       WITH page AS (
         SELECT * FROM (
-          SELECT p.id, p.name, n.name AS namespace, p.downloads, p.released_at, ${score} AS score, ${matches} AS matches
+          SELECT p.id, p.name, ${namespace} AS namespace, p.downloads, p.released_at, ${score} AS score, ${matches} AS matches
           FROM plugins p
-          JOIN namespaces n ON n.id = p.namespace_id
-          JOIN versions v ON v.id = p.latest_version_id
-          WHERE ${Prisma.join([match, ...filters(query)], ' AND ')}
+          ${namespaceJoin}
+          WHERE p.latest_version_id IS NOT NULL AND ${Prisma.join([match, ...filters(query)], ' AND ')}
         ) AS candidate
         WHERE ${after}
         ORDER BY ${order}
@@ -101,6 +106,7 @@ export class CatalogRepository {
       ${ENTRY_COLUMNS}, page.matches
       FROM page
       JOIN plugins p ON p.id = page.id
+      JOIN namespaces n ON n.id = p.namespace_id
       JOIN versions v ON v.id = p.latest_version_id
       ORDER BY ${pageOrder}`;
     const counted = countInline ? Number(rows[0]?.matches ?? 0) : null;
@@ -112,15 +118,15 @@ export class CatalogRepository {
     if (ids.length === 0) return [];
     return this.database.prisma.$queryRaw<CatalogEntryRecord[]>`
       WITH page AS (
-        SELECT p.id, n.name AS namespace, p.name, p.downloads, p.released_at, NULL::numeric AS score, given.position
+        SELECT p.id, p.name, p.downloads, p.released_at, NULL::numeric AS score, given.position
         FROM unnest(${[...ids]}::uuid[]) WITH ORDINALITY AS given(id, position)
         JOIN plugins p ON p.id = given.id
-        JOIN namespaces n ON n.id = p.namespace_id
         WHERE p.latest_version_id IS NOT NULL
       )
       ${ENTRY_COLUMNS}
       FROM page
       JOIN plugins p ON p.id = page.id
+      JOIN namespaces n ON n.id = p.namespace_id
       JOIN versions v ON v.id = p.latest_version_id
       ORDER BY page.position`;
   }
@@ -139,15 +145,10 @@ export class CatalogRepository {
 
   /** How many listed plugins match, for the first page. */
   async count(query: SearchQuery): Promise<number> {
-    // Join only what the filters read: counting every listed plugin is then an index-only scan of plugins.
-    const namespaces = query.namespace !== null ? sql`JOIN namespaces n ON n.id = p.namespace_id` : Prisma.empty;
-    const versionFilter = query.abi !== null || query.host !== null || query.kind !== null || query.language !== null || query.signed !== null || query.advisory !== null;
-    const versions = versionFilter ? sql`JOIN versions v ON v.id = p.latest_version_id` : Prisma.empty;
+    // plugins alone: counting every listed plugin is an index-only scan, and filters use its own indexes.
     const [row] = await this.database.prisma.$queryRaw<{ count: bigint }[]>`
       SELECT count(*) AS count
       FROM plugins p
-      ${namespaces}
-      ${versions}
       WHERE p.latest_version_id IS NOT NULL AND ${Prisma.join([matchCondition(query), ...filters(query)], ' AND ')}`;
     return Number(row?.count ?? 0);
   }
@@ -159,30 +160,40 @@ function tsQuery(query: SearchQuery): Prisma.Sql {
   return sql`to_tsquery('english', ${text})`;
 }
 
+/** The plugin's name is the query, or the query is its "namespace/name". Names hold no "/". */
+function exactName(text: string): Prisma.Sql {
+  const [namespace, name, ...rest] = text.split('/');
+  if (name === undefined || rest.length > 0) return sql`p.name = ${text}`;
+  return sql`(p.name = ${text} OR (p.name = ${name} AND p.namespace_id = (SELECT n.id FROM namespaces n WHERE n.name = ${namespace})))`;
+}
+
 function matchCondition(query: SearchQuery): Prisma.Sql {
   if (query.text === null) return sql`TRUE`;
-  // Trigram similarity catches misspelt names that no full-text word matches.
+  // Trigram similarity catches misspelt names that no full-text word matches. It is computed once
+  // per distinct name (plugin_names), then the matching names are looked up in plugins' name index.
   const fullText = query.words.length > 0 ? sql`p.search_document @@ ${tsQuery(query)}` : sql`FALSE`;
-  return sql`(${fullText} OR p.name % ${query.text} OR ${query.text} <% p.name)`;
+  const similarNames = sql`ARRAY(SELECT pn.name FROM plugin_names pn WHERE pn.name % ${query.text} OR ${query.text} <% pn.name)`;
+  return sql`(${fullText} OR p.name = ANY(${similarNames}))`;
 }
 
 function filters(query: SearchQuery): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
   if (query.category !== null) where.push(sql`p.categories @> ARRAY[${query.category}]::text[]`);
-  if (query.namespace !== null) where.push(sql`n.name = ${query.namespace}`);
-  if (query.abi !== null) where.push(sql`v.abi_version = ${query.abi}`);
-  if (query.host !== null) where.push(sql`v.hosts @> ARRAY[${query.host}]::text[]`);
-  if (query.kind !== null) where.push(sql`v.kind = ${query.kind}`);
-  if (query.language !== null) where.push(sql`v.languages @> ARRAY[${query.language}]::text[]`);
+  if (query.namespace !== null) where.push(sql`p.namespace_id = (SELECT n.id FROM namespaces n WHERE n.name = ${query.namespace})`);
+  // The latest version's fields, as plugins copies them (refreshCatalogEntry).
+  if (query.abi !== null) where.push(sql`p.latest_abi_version = ${query.abi}`);
+  if (query.host !== null) where.push(sql`p.latest_hosts @> ARRAY[${query.host}]::text[]`);
+  if (query.kind !== null) where.push(sql`p.latest_kind = ${query.kind}`);
+  if (query.language !== null) where.push(sql`p.latest_languages @> ARRAY[${query.language}]::text[]`);
   if (query.signed !== null) {
-    const signed = sql`EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = v.id AND s.kind = 'message_signature')`;
+    const signed = sql`EXISTS (SELECT 1 FROM signatures s WHERE s.version_id = p.latest_version_id AND s.kind = 'message_signature')`;
     where.push(query.signed ? signed : sql`NOT ${signed}`);
   }
   if (query.advisory !== null) {
     // advisory_affected_versions holds only advisories in force (withdrawing one removes its rows).
     const floor = query.advisory === 'none' || query.advisory === 'any' ? 0 : SEVERITY_FLOORS[query.advisory];
     const affected = sql`EXISTS (SELECT 1 FROM advisory_affected_versions av JOIN advisories a ON a.id = av.advisory_id
-      WHERE av.version_id = v.id AND a.severity_score >= ${floor})`;
+      WHERE av.version_id = p.latest_version_id AND a.severity_score >= ${floor})`;
     where.push(query.advisory === 'none' ? sql`NOT ${affected}` : affected);
   }
   return where;
