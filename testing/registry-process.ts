@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const API_ENTRY = join(ROOT, 'dist/apps/api/src/main.js');
 export const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/src/main.js');
 /** Node's flags and glibc's setting in package.json's start scripts (README, "Process flags"), so that tests and benches run what `npm start` runs. */
-export const PROCESS_FLAGS = ['--expose-gc', '--max-semi-space-size=16'];
+export const PROCESS_FLAGS = ['--expose-gc'];
 export const PROCESS_ENV = { MALLOC_TRIM_THRESHOLD_: '131072' };
 
 export interface RunningRegistry {
