@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const API_ENTRY = join(ROOT, 'dist/apps/api/src/main.js');
 export const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/src/main.js');
+/** Node's flags and glibc's setting in package.json's start scripts (README, "Process flags"), so that tests and benches run what `npm start` runs. */
+export const PROCESS_FLAGS = ['--expose-gc'];
+export const PROCESS_ENV = { MALLOC_TRIM_THRESHOLD_: '131072' };
 
 export interface RunningRegistry {
   url: string;
@@ -32,10 +35,11 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'wasm-registry-e2e-')));
   const adminToken = options.adminToken ?? 'test-admin-token-0123456789abcdef';
-  const child = spawn(process.execPath, ['--expose-gc', API_ENTRY], {
+  const child = spawn(process.execPath, [...PROCESS_FLAGS, API_ENTRY], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
+      ...PROCESS_ENV,
       PORT: String(port),
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
@@ -115,9 +119,9 @@ export interface RunningWorker {
 
 /** Starts the built pipeline worker (dist/) and waits until it says it is ready. */
 export async function startWorker(env: Record<string, string>): Promise<RunningWorker> {
-  const child = spawn(process.execPath, ['--expose-gc', WORKER_ENTRY], {
+  const child = spawn(process.execPath, [...PROCESS_FLAGS, WORKER_ENTRY], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', ...PROCESS_ENV, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

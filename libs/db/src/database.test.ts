@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startPostgres, type PostgresServer } from '../../../testing/postgres-server.js';
-import { openDatabase, type Database } from './database.js';
+import { initDataDir, openDatabase, type Database } from './database.js';
 import { applyMigrations } from './migrations.js';
 
 const migrationsDir = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
@@ -103,6 +104,43 @@ describe('openDatabase with PGlite', () => {
     }
   });
 
+  describe('an empty data directory', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it('is created by initdb in a process of its own: this process starts one PGlite, not a second one for initdb', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'pglite-initdb-'));
+      dirs.push(dataDir);
+      // PGlite runs initdb in another instance it makes with PGlite.create, which stays resident.
+      const create = vi.spyOn(PGlite, 'create');
+      const db = await openDatabase({ kind: 'pglite', dataDir });
+      try {
+        expect(create).toHaveBeenCalledTimes(1);
+        expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+        await applyMigrations(db, migrationsDir);
+        await seedVersion(db, 'initialised');
+      } finally {
+        await db.close();
+      }
+      // The second start finds the database and reuses it.
+      expect(await initDataDir(dataDir)).toBe(false);
+      const again = await openDatabase({ kind: 'pglite', dataDir });
+      try {
+        expect(await again.prisma.namespace.findMany({ select: { name: true } })).toEqual([{ name: 'initialised' }]);
+      } finally {
+        await again.close();
+      }
+    });
+
+    it('says why when initdb fails', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'pglite-initdb-'));
+      dirs.push(root);
+      // A file where the directory should be: the child cannot create the database there.
+      const dataDir = join(root, 'not-a-directory');
+      writeFileSync(dataDir, 'x');
+      await expect(initDataDir(dataDir)).rejects.toThrow(/creating the PGlite database at .*not-a-directory failed \(exit 1\)/);
+    });
+  });
+
   it('checkpoints on its own, so write-ahead log never piles up', async () => {
     const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' }, { checkpointIntervalMs: 50 });
     try {
@@ -133,6 +171,17 @@ describe('openDatabase with PGlite', () => {
     };
     expect(await pendingAfterInserts(3_600_000)).toBeGreaterThan(0);
     expect(await pendingAfterInserts(50)).toBe(0);
+  });
+
+  it('starts PostgreSQL with the small shared_buffers that keeps the API under its memory target', async () => {
+    const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+    try {
+      const { rows } = await db.pglite.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'shared_buffers'");
+      // 8 kB pages: 2048 = 16 MB, where PGlite's default is 16384 (128 MB).
+      expect(rows[0]!.setting).toBe('2048');
+    } finally {
+      await db.close();
+    }
   });
 
   it('loads pg_trgm', async () => {

@@ -1,0 +1,138 @@
+/**
+ * Downloads by digest, A/B: two builds of the embedded API run side by side
+ * and take turns under the same load, so that both see the same machine (on a
+ * shared 2-core machine, two runs of bench:downloads minutes apart differed by
+ * up to 40 % on the same code).
+ *
+ *   npm run build && node --import ./bench/ts-resolve.mjs bench/downloads-ab.ts --before /path/to/other/checkout
+ *
+ * `--before` is another checkout of this repository, built (`npm run build`),
+ * started the way its own package.json's `start:api` script ran before issue
+ * 18 (`node --expose-gc`); this checkout is started as testing/ startRegistry
+ * starts it. Each gets the same 167 KiB module (a filter padded with a custom
+ * section), then `--rounds` rounds of `--seconds` s of wrk (1 thread,
+ * `--connections`) on `GET /api/v1/blobs/<digest>` against each, in the order
+ * ABBA, BAAB, … after a warm-up of each.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { freePort } from '../testing/free-port.js';
+import { PROCESS_ENV, PROCESS_FLAGS } from '../testing/registry-process.js';
+import { paddedModule } from '../testing/wasm-fixtures.js';
+import { KiB, machineDescription, percentile } from './measure.js';
+import { Teardown } from './teardown.js';
+
+const { values: args } = parseArgs({
+  options: {
+    before: { type: 'string' },
+    rounds: { type: 'string', default: '6' },
+    seconds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    /** The after side's Node flags and environment, space-separated; default: startRegistry's. */
+    'after-flags': { type: 'string' },
+    'after-env': { type: 'string' },
+  },
+});
+if (!args.before) throw new Error('--before <checkout> is required');
+const ROUNDS = Number(args.rounds);
+const SECONDS = Number(args.seconds);
+const CONNECTIONS = Number(args.connections);
+const AFTER_FLAGS = args['after-flags'] !== undefined ? args['after-flags'].split(' ').filter(Boolean) : PROCESS_FLAGS;
+const AFTER_ENV: Record<string, string> =
+  args['after-env'] !== undefined ? Object.fromEntries(args['after-env'].split(' ').filter(Boolean).map((kv) => kv.split('=') as [string, string])) : PROCESS_ENV;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TOKEN = 'bench-admin-token-0123456789abcdef';
+const log = (line: string): void => void process.stderr.write(`[downloads-ab] ${line}\n`);
+const teardown = new Teardown(log);
+const run = promisify(execFile);
+
+interface Api {
+  label: string;
+  url: string;
+  process: ChildProcess;
+}
+
+async function start(label: string, root: string, flags: string[], env: Record<string, string>): Promise<Api> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'wasm-registry-ab-'));
+  teardown.push({ name: `${label} data`, run: () => rm(dataDir, { recursive: true, force: true }) });
+  const child = spawn(process.execPath, [...flags, join(root, 'dist/apps/api/src/main.js')], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, REGISTRY_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  teardown.children.add(child);
+  teardown.push({ name: label, run: () => child.kill('SIGTERM') });
+  const url = `http://127.0.0.1:${port}`;
+  for (const deadline = Date.now() + 90_000; ; ) {
+    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${label} was not ready within 90 s`);
+    if ((await fetch(`${url}/health/ready`).catch(() => null))?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { label, url, process: child };
+}
+
+async function publish(api: Api, module: Buffer): Promise<string> {
+  const response = await fetch(`${api.url}/api/v1/plugins/bench/ab/versions/1.0.0`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/wasm', authorization: `Bearer ${TOKEN}` },
+    body: module,
+  });
+  if (response.status !== 202) throw new Error(`${api.label}: publish answered ${response.status}`);
+  const version = (await (await fetch(`${api.url}/api/v1/plugins/bench/ab/versions/1.0.0?wait=60`)).json()) as { status: string; digest: string };
+  if (version.status !== 'ready') throw new Error(`${api.label}: the version is ${version.status}`);
+  return version.digest;
+}
+
+async function wrk(url: string, seconds: number): Promise<number> {
+  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, url]);
+  const match = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  if (!match) throw new Error(`no Requests/sec in wrk's output:\n${stdout}`);
+  if (/Non-2xx/.test(stdout)) throw new Error(`non-2xx answers from ${url}:\n${stdout}`);
+  return Number(match[1]);
+}
+
+async function main(): Promise<void> {
+  const header = machineDescription('node --import ./bench/ts-resolve.mjs bench/downloads-ab.ts');
+  const before = await start('before', args.before!, ['--expose-gc'], {});
+  const after = await start('after', ROOT, AFTER_FLAGS, AFTER_ENV);
+  const module = await paddedModule(167 * KiB, 'downloads-ab');
+  const targets = await Promise.all([before, after].map(async (api) => ({ api, url: `${api.url}/api/v1/blobs/${await publish(api, module)}` })));
+  for (const t of targets) await wrk(t.url, 2);
+  const rates = new Map<string, number[]>([['before', []], ['after', []]]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? [0, 1, 1, 0] : [1, 0, 0, 1];
+    for (const i of order) {
+      const t = targets[i]!;
+      const rate = await wrk(t.url, SECONDS);
+      rates.get(t.api.label)!.push(rate);
+      log(`round ${round + 1}: ${t.api.label} ${rate.toFixed(0)} req/s`);
+    }
+  }
+  const lines = [
+    ...header,
+    `- Before: ${args.before} (node --expose-gc); after: this checkout (${AFTER_FLAGS.join(' ')} ${Object.entries(AFTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`,
+    `- wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds, each A and B twice for ${SECONDS} s (ABBA / BAAB), GET /api/v1/blobs/<digest> of a 167 KiB module`,
+    '',
+    '| build | median req/s | lowest | highest | slices |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [label, values] of rates) {
+    lines.push(`| ${label} | ${percentile(values, 50).toFixed(0)} | ${Math.min(...values).toFixed(0)} | ${Math.max(...values).toFixed(0)} | ${values.length} |`);
+  }
+  const ratio = percentile(rates.get('after')!, 50) / percentile(rates.get('before')!, 50);
+  lines.push('', `after ÷ before (medians): ${ratio.toFixed(3)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => teardown.unwind());
