@@ -44,6 +44,17 @@ export async function registerRateLimit(app: NestFastifyApplication, limits: Rec
     app.getHttpAdapter().getInstance().addHook('onClose', async () => {
       redis?.disconnect();
     });
+    // Without an offline queue, requests served before the connection is up were let through uncounted:
+    // wait for it at start, up to the connect timeout (Redis down at start still starts the API).
+    const connecting = redis;
+    await new Promise<void>((resolve) => {
+      if (connecting.status === 'ready') return resolve();
+      const timer = setTimeout(resolve, 2000);
+      connecting.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
   await app.register(fastifyRateLimit as never, {
     global: false,
