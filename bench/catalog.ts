@@ -20,7 +20,7 @@
  *    attestation) for half the plugins; daily download counts for the last two
  *    weeks in proportion to popularity. The catalog columns hold what
  *    libs/catalog would have written (latest_version_id and the latest_*
- *    copies of its fields, released_at, downloads, search_document =
+ *    copies of its fields, name_trigrams, released_at, downloads, search_document =
  *    catalog_search_document(…), plugin_names); plugins are
  *    inserted with them, so the table has no dead rows. Then VACUUM ANALYZE
  *    on PostgreSQL (what autovacuum would have done), ANALYZE and the
@@ -268,7 +268,7 @@ function generationSql(anchor: string, plugins: number, seed: string): Generatio
       sql: `
         INSERT INTO plugins (id, namespace_id, name, description, license, homepage, repository, keywords, categories,
                              created_at, updated_at, released_at, downloads, search_document, latest_version_id,
-                             latest_kind, latest_abi_version, latest_languages, latest_hosts)
+                             latest_kind, latest_abi_version, latest_languages, latest_hosts, name_trigrams)
         WITH themes(t, category, tech, fn, words) AS (VALUES
           ${themes}
         ), raw AS MATERIALIZED (
@@ -320,7 +320,8 @@ function generationSql(anchor: string, plugins: number, seed: string): Generatio
                catalog_search_document(n.name, y.name, y.keywords, y.description),
                -- The id the versions statement gives the latest version (the same expressions as versionPlan).
                ${uuid7('y.released_at', `md5(y.vh || CASE WHEN ${u('y.vh', 0)} < 0.3 THEN 2 ELSE 1 END)`)},
-               ${pluginAnalysis.kind}, ${pluginAnalysis.abi}, ${pluginAnalysis.languages}, ${pluginAnalysis.hosts}
+               ${pluginAnalysis.kind}, ${pluginAnalysis.abi}, ${pluginAnalysis.languages}, ${pluginAnalysis.hosts},
+               cardinality(show_trgm(y.name))
         FROM versioned y
         JOIN namespaces n ON n.name = ${nsName('y.ns')}`,
       // latest_version_id points at versions inserted by a later statement: generate() checks the
@@ -956,6 +957,7 @@ async function generate(database: Database, plugins: number): Promise<Pick<Catal
                             OR v.kind IS DISTINCT FROM p.latest_kind OR v.abi_version IS DISTINCT FROM p.latest_abi_version
                             OR v.languages IS DISTINCT FROM p.latest_languages OR v.hosts IS DISTINCT FROM p.latest_hosts
                             OR NOT EXISTS (SELECT 1 FROM plugin_names pn WHERE pn.name = p.name)
+                            OR p.name_trigrams IS DISTINCT FROM cardinality(show_trgm(p.name))
                             OR EXISTS (SELECT 1 FROM versions o WHERE o.plugin_id = p.id AND o.ready_at > v.ready_at)) AS wrong,
            count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM namespaces n WHERE n.id = p.namespace_id)) AS namespaces
     FROM plugins p LEFT JOIN versions v ON v.id = p.latest_version_id`);

@@ -35,7 +35,7 @@ type CatalogWriter = Pick<Prisma.TransactionClient, 'version' | '$executeRaw'>;
 export async function refreshCatalogEntry(client: CatalogWriter, pluginId: string): Promise<void> {
   const latestVersionId = await findLatestVersionId(client, pluginId);
   // released_at only moves forward: a yank does not make a plugin look older.
-  // The latest_* copies are written here and nowhere else, with latest_version_id; and the name
+  // The latest_* copies and name_trigrams are written here and nowhere else, with latest_version_id; and the name
   // is kept in plugin_names, where trigram search looks for names (never removed: a stale name
   // matches no listed plugin).
   await client.$executeRaw`
@@ -46,6 +46,7 @@ export async function refreshCatalogEntry(client: CatalogWriter, pluginId: strin
       latest_kind = latest.kind,
       latest_languages = coalesce(latest.languages, ARRAY[]::text[]),
       latest_hosts = coalesce(latest.hosts, ARRAY[]::text[]),
+      name_trigrams = cardinality(show_trgm(p.name)),
       released_at = GREATEST(p.released_at, (SELECT max(v.ready_at) FROM versions v WHERE v.plugin_id = p.id AND v.status = 'ready')),
       search_document = catalog_search_document(n.name, p.name, p.keywords, p.description)
     FROM namespaces n

@@ -43,6 +43,9 @@ const RANK_WEIGHTS = '{0.05,0.2,0.5,1.0}';
 /** Added to the score of a plugin whose name (or namespace/name) is exactly the query. */
 const EXACT_NAME_BONUS = 10;
 
+/** See mayReachPage: twice the rounding step of scores (6 places). */
+const SIMILARITY_MARGIN = 2e-6;
+
 const sql = Prisma.sql;
 
 /** The columns of a CatalogEntryRecord, over `page` (id, name, downloads, released_at, score), `p` (plugins), `n` (its namespace) and `v` (its latest version). */
@@ -70,38 +73,74 @@ export class CatalogRepository {
    * caller there is a next page). Only listed plugins: those with a latest version.
    */
   async search(query: SearchQuery): Promise<{ rows: CatalogEntryRecord[]; matches: number | null }> {
-    const match = matchCondition(query);
-    // A text query scores every match before sorting anyway: counting them in the same pass is free,
-    // where a second statement would repeat the whole search (half the first page's time at 100k plugins).
-    const countInline = query.text !== null && query.cursor === null;
-    const matches = countInline ? sql`count(*) OVER ()` : sql`NULL::bigint`;
-    const score =
-      query.text === null
-        ? sql`NULL::numeric`
-        : sql`round((
-            CASE WHEN ${exactName(query.text)} THEN ${EXACT_NAME_BONUS} ELSE 0 END
-            + ts_rank(${RANK_WEIGHTS}::float4[], p.search_document, ${tsQuery(query)})
-            + similarity(p.name, ${query.text})
-          )::numeric, 6)`;
+    return query.text === null ? this.browse(query) : this.searchText(query, query.text);
+  }
+
+  /** No text: the sort's own index finds the page, and CatalogService counts separately when it needs to. */
+  private async browse(query: SearchQuery): Promise<{ rows: CatalogEntryRecord[]; matches: null }> {
     const { order, after } = ordering(query.cursor, query.sort, 'candidate');
     const { order: pageOrder } = ordering(null, query.sort, 'page');
-    // Candidates are read from plugins alone (the filters read its copies of the latest version's
-    // fields): joining every match to versions and namespaces cost more than ranking it. Only the
-    // name sort needs the namespace, to break ties.
     const byName = query.sort === 'name';
     const namespace = byName ? sql`n.name` : sql`NULL::text`;
     const namespaceJoin = byName ? sql`JOIN namespaces n ON n.id = p.namespace_id` : Prisma.empty;
-    const rows = await this.database.prisma.$queryRaw<(CatalogEntryRecord & { matches: bigint | null })[]>`
+    const rows = await this.database.prisma.$queryRaw<CatalogEntryRecord[]>`
       WITH page AS (
         SELECT * FROM (
-          SELECT p.id, p.name, ${namespace} AS namespace, p.downloads, p.released_at, ${score} AS score, ${matches} AS matches
+          SELECT p.id, p.name, ${namespace} AS namespace, p.downloads, p.released_at, NULL::numeric AS score
           FROM plugins p
           ${namespaceJoin}
-          WHERE p.latest_version_id IS NOT NULL AND ${Prisma.join([match, ...filters(query)], ' AND ')}
+          WHERE p.latest_version_id IS NOT NULL AND ${Prisma.join([sql`TRUE`, ...filters(query)], ' AND ')}
         ) AS candidate
         WHERE ${after}
         ORDER BY ${order}
         LIMIT ${query.limit + 1}
+      )
+      ${ENTRY_COLUMNS}
+      FROM page
+      JOIN plugins p ON p.id = page.id
+      JOIN namespaces n ON n.id = p.namespace_id
+      JOIN versions v ON v.id = p.latest_version_id
+      ORDER BY ${pageOrder}`;
+    return { rows, matches: null };
+  }
+
+  /**
+   * Text search. Every match is read once into `matched` (narrow rows: no spill to disk), counted
+   * there for the first page, and given its partial score (exact-name bonus + ts_rank). Trigram
+   * similarity, the costly rest of the score, is computed only where it can matter: for the page
+   * rows when sorting by anything but relevance, and by relevance only for matches that could
+   * still reach the page, bounded by the name's trigram count (see mayReachPage).
+   */
+  private async searchText(query: SearchQuery, text: string): Promise<{ rows: CatalogEntryRecord[]; matches: number | null }> {
+    const relevance = query.sort === 'relevance';
+    const { order, after } = ordering(query.cursor, query.sort, 'candidate');
+    const { order: pageOrder } = ordering(null, query.sort, 'page');
+    const byName = query.sort === 'name';
+    const namespace = byName ? sql`n.name` : sql`NULL::text`;
+    const namespaceJoin = byName ? sql`JOIN namespaces n ON n.id = p.namespace_id` : Prisma.empty;
+    // Same expression, same float8 arithmetic as one sum: partial + similarity gives the identical score.
+    const partial = sql`CASE WHEN ${exactName(text)} THEN ${EXACT_NAME_BONUS} ELSE 0 END + ts_rank(${RANK_WEIGHTS}::float4[], p.search_document, ${tsQuery(query)})`;
+    const score = (t: string): Prisma.Sql => sql`round((${Prisma.raw(t)}.partial + similarity(${Prisma.raw(t)}.name, ${text}))::numeric, 6)`;
+    const reachable = relevance && query.cursor === null ? mayReachPage(text, query.limit + 1) : sql`TRUE`;
+    const rows = await this.database.prisma.$queryRaw<(CatalogEntryRecord & { matches: bigint | null })[]>`
+      WITH matched AS MATERIALIZED (
+        SELECT p.id, p.name, ${namespace} AS namespace, p.downloads, p.released_at, ${partial} AS partial, p.name_trigrams
+        FROM plugins p
+        ${namespaceJoin}
+        WHERE p.latest_version_id IS NOT NULL AND ${Prisma.join([matchCondition(query), ...filters(query)], ' AND ')}
+      ), ranked AS (
+        SELECT * FROM (
+          SELECT m.id, m.name, m.namespace, m.downloads, m.released_at, m.partial, ${relevance ? score('m') : sql`NULL::numeric`} AS score
+          FROM matched m
+          WHERE ${reachable}
+        ) AS candidate
+        WHERE ${after}
+        ORDER BY ${order}
+        LIMIT ${query.limit + 1}
+      ), page AS (
+        SELECT r.id, r.name, r.namespace, r.downloads, r.released_at, ${relevance ? sql`r.score` : score('r')} AS score,
+               ${query.cursor === null ? sql`(SELECT count(*) FROM matched)` : sql`NULL::bigint`} AS matches
+        FROM ranked r
       )
       ${ENTRY_COLUMNS}, page.matches
       FROM page
@@ -109,7 +148,7 @@ export class CatalogRepository {
       JOIN namespaces n ON n.id = p.namespace_id
       JOIN versions v ON v.id = p.latest_version_id
       ORDER BY ${pageOrder}`;
-    const counted = countInline ? Number(rows[0]?.matches ?? 0) : null;
+    const counted = query.cursor === null ? Number(rows[0]?.matches ?? 0) : null;
     return { rows: rows.map(({ matches: _matches, ...row }) => row), matches: counted };
   }
 
@@ -165,6 +204,29 @@ function exactName(text: string): Prisma.Sql {
   const [namespace, name, ...rest] = text.split('/');
   if (name === undefined || rest.length > 0) return sql`p.name = ${text}`;
   return sql`(p.name = ${text} OR (p.name = ${name} AND p.namespace_id = (SELECT n.id FROM namespaces n WHERE n.name = ${namespace})))`;
+}
+
+/**
+ * An upper bound of similarity(name, query): with a and b distinct trigrams and c in common it is
+ * c / (a + b - c), at most min(a, b) / max(a, b). An unknown count (null) bounds nothing: 1.
+ */
+function similarityBound(text: string): Prisma.Sql {
+  const queryTrigrams = sql`(SELECT cardinality(show_trgm(${text})))`;
+  return sql`CASE WHEN m.name_trigrams IS NULL THEN 1
+    ELSE least(m.name_trigrams, ${queryTrigrams})::float8 / greatest(m.name_trigrams, ${queryTrigrams}, 1) END`;
+}
+
+/**
+ * Whether a match of `matched m` may be among the first `pageSize` by relevance. At least pageSize
+ * matches score at least round(P, 6), P the pageSize-th highest partial score; a match whose
+ * partial + bound stays SIMILARITY_MARGIN below P rounds strictly lower than all of them, so it
+ * cannot be on the page. The margin covers the rounding to 6 places and float4 similarity
+ * rounding above the bound (< 1e-7).
+ */
+function mayReachPage(text: string, pageSize: number): Prisma.Sql {
+  const floor = sql`(SELECT f.partial FROM matched f ORDER BY f.partial DESC OFFSET ${pageSize - 1} LIMIT 1)`;
+  // A null partial (no search document) sorts first, as its null score always did.
+  return sql`(m.partial IS NULL OR m.partial + ${similarityBound(text)} >= coalesce(${floor}, '-Infinity'::float8) - ${SIMILARITY_MARGIN}::float8)`;
 }
 
 function matchCondition(query: SearchQuery): Prisma.Sql {
