@@ -11,6 +11,7 @@ export {
   type RegistryConfig,
   type StorageConfig,
   loadConfig,
+  DEFAULT_WORKER_METRICS_PORT,
 } from './src/config.js';
 export { projectRoot } from './src/project-root.js';
 export { registryVersion } from './src/registry-version.js';

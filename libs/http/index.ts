@@ -9,5 +9,6 @@ export { MAX_PATH_PARAMETER_LENGTH, describePathParameters } from './src/path-pa
 export { PROBLEM_CONTENT_TYPE, type Problem, toProblem } from './src/problem.js';
 export { RateLimited, type RateLimitName, registerRateLimit } from './src/rate-limit.js';
 export { readLimited } from './src/read-limited.js';
+export { observeRequests, requestIdOf, REQUEST_ID_HEADER } from './src/request-telemetry.js';
 export { checkRequestInput, describeRequestInputRules } from './src/request-input.js';
 export { applySecurityHeaders, BASELINE_SECURITY_HEADERS, SECURITY_HEADERS } from './src/security-headers.js';

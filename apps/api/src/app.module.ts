@@ -26,7 +26,7 @@ import { BLOB_STORE, BlobsModule, ModuleDelivery, type BlobStore } from '../../.
 import { ConfigModule, type RegistryConfig } from '../../../libs/config/index.js';
 import { DatabaseModule, Invalidations } from '../../../libs/db/index.js';
 import { DownloadCounter, DownloadMarks, DownloadsRepository } from '../../../libs/downloads/index.js';
-import { HealthController, HealthService } from '../../../libs/health/index.js';
+import { HealthController, HealthService, MetricsController } from '../../../libs/health/index.js';
 import { ProblemFilter } from './problem.filter.js';
 import {
   ContractsController,
@@ -58,7 +58,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineModule],
-      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, CurrentTokenController, TokensController, ProvenanceController, ProxyConfigController, AdvisoriesController, WebhooksController, ScansController, HealthController, WebController],
+      controllers: [OciAccessController, OciController, BlobUploadsController, ManifestPushController, CatalogController, StatsController, AuditController, PluginsController, ContractsController, TrialsController, LifecycleController, NamespacesController, CurrentTokenController, TokensController, ProvenanceController, ProxyConfigController, AdvisoriesController, WebhooksController, ScansController, HealthController, MetricsController, WebController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         BearerAuthGuard,

@@ -1,11 +1,12 @@
 import { SCAN_INPUT_LIMITS } from '../../../libs/scans/index.js';
-import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ANALYSIS_REPORT_SCHEMA } from '../../../libs/analysis/index.js';
-import type { RegistryConfig } from '../../../libs/config/index.js';
+import { registryVersion, type RegistryConfig } from '../../../libs/config/index.js';
+import { JsonLogger, startTelemetry } from '../../../libs/telemetry/index.js';
 import { ApiModule } from './app.module.js';
 import { MAX_DEPENDENCY_FILES, YAML_MEDIA_TYPES } from '../../../libs/plugins/index.js';
 import { CONTRACT_LIMITS } from '../../../libs/contract/index.js';
@@ -19,27 +20,24 @@ import {
   describePathParameters,
   MAX_PATH_PARAMETER_LENGTH,
   registerRateLimit,
+  observeRequests,
+  requestIdOf,
 } from '../../../libs/http/index.js';
 import { answerClientError } from './client-errors.js';
 import { clientTimeoutOptions, cutStalledClients } from './client-timeouts.js';
 import { sendProblem } from './problem.filter.js';
 
-const LOG_LEVELS: Record<RegistryConfig['logLevel'], NestLogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
 /** Builds the API application without listening, so that tests and the OpenAPI script can use it too. */
 export async function createApiApplication(config: RegistryConfig): Promise<NestFastifyApplication> {
+  // Before anything records a metric or a span (idempotent: tests build several applications).
+  await startTelemetry('wasm-registry-api', registryVersion(), config.otel);
   const logger = new Logger('HTTP');
   const adapter = new FastifyAdapter({
     // HEAD routes are declared explicitly where they make sense (downloads).
     exposeHeadRoutes: false,
     bodyLimit: 1024 * 1024,
+    // X-Request-Id: the client's when well formed, else ours; echoed on every answer (observeRequests).
+    genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     // A hop count is Fastify's too (proxy-addr), though the adapter's type leaves numbers out.
     trustProxy: config.http.trustProxy as boolean | string[],
@@ -49,10 +47,12 @@ export async function createApiApplication(config: RegistryConfig): Promise<Nest
     clientErrorHandler: answerClientError(config.http, logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
-    logger: LOG_LEVELS[config.logLevel],
+    logger: new JsonLogger(config.logLevel, 'wasm-registry-api'),
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // First: a span and a duration for every request, the request id on every answer.
+  observeRequests(fastify);
   // CSP, nosniff, frame and referrer rules on every answer (libs/http/src/security-headers.ts).
   applySecurityHeaders(fastify);
   // Every route: query parameters given once, text without NUL, lone surrogates or control characters.

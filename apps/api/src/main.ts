@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
 import { TokensService } from '../../../libs/tokens/index.js';
+import { startObservabilityServer } from '../../../libs/health/index.js';
+import { currentTelemetry } from '../../../libs/telemetry/index.js';
 import { createApiApplication } from './http-server.js';
 
 async function main(): Promise<void> {
@@ -26,11 +28,20 @@ async function main(): Promise<void> {
     );
   }
 
-  stopOnSignals(() => app.close(), logger);
+  // /metrics apart from the public port, when METRICS_PORT says so.
+  const metricsServer =
+    config.metricsPort === null ? null : await startObservabilityServer({ port: config.metricsPort, host: config.host, telemetry: currentTelemetry()! });
+  stopOnSignals(async () => {
+    await app.close();
+    await metricsServer?.close();
+    await currentTelemetry()?.shutdown();
+  }, logger);
   await app.listen({ port: config.port, host: config.host });
   const storage = config.storage.kind === 's3' ? `s3 bucket ${config.storage.bucket}` : `filesystem ${config.storage.root}`;
   const database = config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite at ${config.database.dataDir}`;
-  logger.log(`listening on ${config.publicUrl} (port ${config.port}); database: ${database}; storage: ${storage}`);
+  const metrics = metricsServer === null ? '/metrics on this port' : `/metrics on port ${metricsServer.port}`;
+  const tracing = currentTelemetry()?.tracing ? 'traces exported over OTLP' : 'no trace export (OTEL_EXPORTER_OTLP_ENDPOINT unset)';
+  logger.log(`listening on ${config.publicUrl} (port ${config.port}); database: ${database}; storage: ${storage}; ${metrics}; ${tracing}`);
 }
 
 main().catch((error: unknown) => {

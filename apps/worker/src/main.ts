@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
+import { ConfigError, DEFAULT_WORKER_METRICS_PORT, loadConfig, registryVersion, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
+import { HealthService, startObservabilityServer } from '../../../libs/health/index.js';
+import { JsonLogger, startTelemetry } from '../../../libs/telemetry/index.js';
 import { WorkerModule } from './worker.module.js';
 
 async function main(): Promise<void> {
@@ -25,11 +27,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const telemetry = await startTelemetry('wasm-registry-worker', registryVersion(), config.otel);
   const logger = new Logger('Worker');
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['fatal', 'error', 'warn', 'log'] });
-  stopOnSignals(() => app.close(), logger);
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: new JsonLogger(config.logLevel, 'wasm-registry-worker') });
+  // The worker's only HTTP surface: /metrics, /health/live and /health/ready.
+  const server = await startObservabilityServer({ port: config.metricsPort ?? DEFAULT_WORKER_METRICS_PORT, host: config.host, telemetry, health: app.get(HealthService) });
+  stopOnSignals(async () => {
+    await app.close();
+    await server.close();
+    await telemetry.shutdown();
+  }, logger);
   await app.init();
-  logger.log(`worker ready (pid ${process.pid}, ${config.pipeline.concurrency} job(s) at once); waiting for jobs`);
+  logger.log(`worker ready (pid ${process.pid}, ${config.pipeline.concurrency} job(s) at once; metrics and health on port ${server.port}); waiting for jobs`);
   // Keeps the process alive until a signal closes the application.
   setInterval(() => undefined, 1 << 30);
 }

@@ -5,6 +5,7 @@ import { DatabaseModule } from '../../../libs/db/index.js';
 import { PipelineWorkerModule } from '../../../libs/pipeline/index.js';
 import { RUN_WEBHOOK_DELIVERIES, WebhookDeliverer, WebhooksRepository } from '../../../libs/webhooks/index.js';
 import { VersionsModule } from '../../../libs/versions/index.js';
+import { HealthService } from '../../../libs/health/index.js';
 import { VERSION_LIFECYCLE_HOOKS } from '../../version-hooks.js';
 
 /** The worker's modules: the same database, versions' owner and storage as the API, the pipeline's job runner and the webhook deliverer. */
@@ -14,7 +15,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, VersionsModule.forRoot(VERSION_LIFECYCLE_HOOKS), BlobsModule, PipelineWorkerModule],
-      providers: [WebhooksRepository, WebhookDeliverer, { provide: RUN_WEBHOOK_DELIVERIES, useValue: true }],
+      providers: [WebhooksRepository, WebhookDeliverer, { provide: RUN_WEBHOOK_DELIVERIES, useValue: true }, HealthService],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { instruments } from '../../telemetry/index.js';
 import { LRUCache } from 'lru-cache';
 
 /** How the cache reads a whole module from storage: exactly `size` bytes, or a rejection. */
@@ -32,6 +33,8 @@ export class ModuleBytesCache {
       budgetBytes > 0 ? new LRUCache<string, Buffer>({ maxSize: budgetBytes, sizeCalculation: (bytes) => Math.max(1, bytes.length), ttl: ttlMs, ttlAutopurge: false }) : null;
   }
 
+  private readonly lookups = instruments().moduleCacheLookups;
+
   /** The cached bytes, or null (nothing read from storage). */
   peek(digest: string): Buffer | null {
     return this.cache?.get(digest) ?? null;
@@ -46,8 +49,12 @@ export class ModuleBytesCache {
    */
   async get(digest: string, size: number): Promise<Buffer | null> {
     const cached = this.peek(digest);
-    if (cached !== null) return cached;
+    if (cached !== null) {
+      this.lookups.add('hit');
+      return cached;
+    }
     if (this.cache === null || size > this.largestModule) return null;
+    this.lookups.add('miss');
     let load = this.loading.get(digest);
     if (load === undefined) {
       load = this.load(digest, size).finally(() => this.loading.delete(digest));

@@ -42,7 +42,17 @@ export interface RegistryConfig {
   ociPush: OciPushConfig;
   webhooks: WebhooksConfig;
   logLevel: LogLevel;
+  /**
+   * Where /metrics (and, on the worker, /health) is served apart from the API: METRICS_PORT. Null:
+   * the API serves /metrics on its own port; the worker then uses DEFAULT_WORKER_METRICS_PORT.
+   */
+  metricsPort: number | null;
+  /** Every OTEL_* variable, as given: the OpenTelemetry set-up reads its switches here (libs/telemetry). */
+  otel: Readonly<Record<string, string>>;
 }
+
+/** The worker's metrics and health port when METRICS_PORT is not set (the Prometheus exporter's usual port). */
+export const DEFAULT_WORKER_METRICS_PORT = 9464;
 
 /** Webhook deliveries: timing, bounds, and which targets may be called. */
 export interface WebhooksConfig {
@@ -218,6 +228,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
 
   const port = integer('PORT', 8080, 0, 65535);
+  const metricsPort = read('METRICS_PORT') === undefined ? null : integer('METRICS_PORT', 0, 0, 65535);
   const host = read('HOST') ?? '0.0.0.0';
   const dataDir = resolve(cwd, read('DATA_DIR') ?? 'data');
 
@@ -372,6 +383,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ociPush,
     webhooks,
     logLevel,
+    metricsPort,
+    otel: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('OTEL_') && typeof entry[1] === 'string')),
   };
 }
 

@@ -1,4 +1,5 @@
-import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { instruments } from '../../telemetry/index.js';
 import { join } from 'node:path';
 import { REGISTRY_CONFIG, type RegistryConfig, projectRoot } from '../../config/index.js';
 import { openDatabase, type Database } from './database.js';
@@ -26,10 +27,25 @@ export const migrationsDir = (): string => join(projectRoot(), 'prisma', 'migrat
   ],
   exports: [DATABASE],
 })
-export class DatabaseModule implements OnApplicationShutdown {
+export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
+  private stopObserving: (() => void) | null = null;
+
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
+  /** PostgreSQL's pool as db.client.connection.count (PGlite has one session and no pool to show). */
+  onModuleInit(): void {
+    const database = this.database;
+    if (database.kind !== 'postgres') return;
+    const metrics = instruments();
+    const pool = { 'db.client.connection.pool.name': 'registry' };
+    this.stopObserving = metrics.observe([metrics.dbConnections], (observe) => {
+      observe(metrics.dbConnections, database.pool.idleCount, { ...pool, 'db.client.connection.state': 'idle' });
+      observe(metrics.dbConnections, database.pool.totalCount - database.pool.idleCount, { ...pool, 'db.client.connection.state': 'used' });
+    });
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.stopObserving?.();
     await this.database.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { STORAGE_DRIVER } from '../../blobs/index.js';
 import { DATABASE, type Database } from '../../db/index.js';
 import { RegistryError } from '../../domain/index.js';
@@ -9,12 +9,18 @@ import type { LiveView, ReadyChecks, ReadyView } from './health.views.js';
 /** What readiness asks of the database and of storage: which one is in use, and whether it answers. */
 export type DatabaseHealth = Pick<Database, 'kind' | 'ping'>;
 export type StorageHealth = Pick<StorageDriver, 'kind' | 'check'>;
+/** The job queue, where the process has one (libs/pipeline provides it as QUEUE_HEALTH). */
+export interface QueueHealth {
+  readonly kind: string;
+  ping(): Promise<void>;
+}
+export const QUEUE_HEALTH = Symbol('QueueHealth');
 
 export const CHECK_TIMEOUT_MS = 3000;
 
 /**
  * Live: the process runs (restart it if not). Ready: it can serve, because the
- * database and storage answer (send it traffic only then). A dependency that
+ * database, storage and (where there is one) the job queue answer (send it traffic only then). A dependency that
  * is down makes the process unready, never dead: restarting would not help.
  */
 @Injectable()
@@ -22,6 +28,7 @@ export class HealthService {
   constructor(
     @Inject(DATABASE) private readonly database: DatabaseHealth,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageHealth,
+    @Optional() @Inject(QUEUE_HEALTH) private readonly queue: QueueHealth | null = null,
   ) {}
 
   live(): LiveView {
@@ -30,21 +37,18 @@ export class HealthService {
 
   /** Throws 503 `not_ready` naming each failing part; a check that hangs fails after CHECK_TIMEOUT_MS. */
   async ready(): Promise<ReadyView> {
-    const [database, storage] = await Promise.all([withTimeout(() => this.database.ping()), withTimeout(() => this.storage.check())]);
-    const checks: ReadyChecks = {
-      database: { status: database === null ? 'ok' : 'failing', kind: this.database.kind },
-      storage: { status: storage === null ? 'ok' : 'failing', kind: this.storage.kind },
-    };
-    const failing = Object.entries({ database, storage }).filter(([, error]) => error !== null);
+    const parts: [keyof ReadyChecks, { kind: string }, () => Promise<void>][] = [
+      ['database', this.database, () => this.database.ping()],
+      ['storage', this.storage, () => this.storage.check()],
+    ];
+    if (this.queue !== null) parts.push(['queue', this.queue, () => this.queue!.ping()]);
+    const results = await Promise.all(parts.map(([, , check]) => withTimeout(check)));
+    const checks = {} as ReadyChecks;
+    parts.forEach(([name, { kind }], i) => (checks[name] = { status: results[i] === null ? 'ok' : 'failing', kind }));
+    const failing = parts.flatMap(([name, { kind }], i) => (results[i] === null ? [] : [`${name} (${kind}) is unreachable: ${results[i]}`]));
     if (failing.length > 0) {
-      throw new RegistryError(
-        503,
-        'not_ready',
-        'Not ready',
-        failing.map(([part, error]) => `${part} (${checks[part as keyof ReadyChecks].kind}) is unreachable: ${error}`).join('; '),
-        // The same wait as any request that finds a dependency down.
-        { checks, retryAfterSeconds: RETRY_AFTER_SECONDS },
-      );
+      // The same wait as any request that finds a dependency down.
+      throw new RegistryError(503, 'not_ready', 'Not ready', failing.join('; '), { checks, retryAfterSeconds: RETRY_AFTER_SECONDS });
     }
     return { status: 'ok', checks };
   }

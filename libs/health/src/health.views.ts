@@ -17,6 +17,8 @@ export class ReadyChecks {
   database!: CheckView;
   @ApiProperty({ type: CheckView })
   storage!: CheckView;
+  @ApiProperty({ type: CheckView, required: false, description: 'The job queue: `redis` in production, `in-process` embedded.' })
+  queue?: CheckView;
 }
 
 export class ReadyView {

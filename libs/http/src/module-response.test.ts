@@ -64,6 +64,7 @@ function serve(options: { presignedTtlSeconds?: number; deleted?: boolean; store
       },
       missing: () => notFound('blob_not_found', 'not in storage'),
       onDownload: () => events.push('counted'),
+      route: 'digest',
     });
     // Fastify waits for a reply that an async handler returns (a stream is sent after the handler resolves).
     return reply;

@@ -4,6 +4,7 @@ import type { ModuleSource } from '../../blobs/index.js';
 import { StorageNotFoundError, type ByteRange } from '../../storage/index.js';
 import { RegistryError } from '../../domain/index.js';
 import { parseRange } from './byte-range.js';
+import { instruments } from '../../telemetry/index.js';
 
 /** A module to answer with: where its bytes come from (ModuleDelivery decides redirect or stream), and the rules around it. */
 export interface ServedModule extends ModuleSource {
@@ -22,6 +23,8 @@ export interface ServedModule extends ModuleSource {
   missing(): Error;
   /** Called once per GET that delivers (or redirects to) the whole module. */
   onDownload(): void;
+  /** Which kind of URL served it: the `registry.download.route` of the downloads metric. */
+  route: 'digest' | 'version' | 'oci';
 }
 
 /**
@@ -30,7 +33,14 @@ export interface ServedModule extends ModuleSource {
  * byte ranges get 206. Headers are set only once the answer is known, so that a
  * 404 never carries the module's `immutable` caching.
  */
-export async function sendModule(request: FastifyRequest, reply: FastifyReply, module: ServedModule): Promise<void> {
+export async function sendModule(request: FastifyRequest, reply: FastifyReply, served: ServedModule): Promise<void> {
+  const module: ServedModule = {
+    ...served,
+    onDownload: () => {
+      served.onDownload();
+      instruments().downloads.add(served.route);
+    },
+  };
   const etag = `"${module.digest}"`;
   const moduleHeaders = (): FastifyReply =>
     reply

@@ -105,6 +105,7 @@ export class OciController {
       markDownloaded: () => (versionId === null ? Promise.resolve() : this.oci.markLayerPulled(namespace, name, blob.digest)),
       missing: () => this.oci.layerMissing(namespace, name, blob.digest),
       onDownload: () => (versionId === null ? undefined : this.counter.record(versionId)),
+      route: 'oci',
     });
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { instruments } from '../../telemetry/index.js';
 import { AnalysisPool, type AnalysisReport } from '../../analysis/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 
@@ -21,8 +22,16 @@ export class AnalysisThreads implements OnApplicationShutdown {
     });
   }
 
-  analyze(bytes: Uint8Array): Promise<AnalysisReport> {
-    return this.pool.analyze(bytes);
+  async analyze(bytes: Uint8Array): Promise<AnalysisReport> {
+    const started = performance.now();
+    let outcome: 'done' | 'error' = 'error';
+    try {
+      const report = await this.pool.analyze(bytes);
+      outcome = 'done';
+      return report;
+    } finally {
+      instruments().analysisDuration.record((performance.now() - started) / 1000, { 'registry.analysis.outcome': outcome });
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { PipelineJob } from '../../versions/index.js';
-import { QUEUE_NAME, type JobProcessor, type JobQueue, type RetryOptions } from './job-queue.js';
+import { QUEUE_NAME, type JobCounts, type JobProcessor, type JobQueue, type RetryOptions } from './job-queue.js';
 
 const ADD_TIMEOUT_MS = 5000;
 
@@ -61,6 +61,11 @@ export class BullMqQueue implements JobQueue {
 
   async ping(): Promise<void> {
     await this.connection.ping();
+  }
+
+  async jobCounts(): Promise<JobCounts> {
+    const counts = await this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
+    return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
   }
 
   async close(): Promise<void> {

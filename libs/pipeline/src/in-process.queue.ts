@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { PipelineJob } from '../../versions/index.js';
-import type { JobProcessor, JobQueue, RetryOptions } from './job-queue.js';
+import type { JobCounts, JobProcessor, JobQueue, RetryOptions } from './job-queue.js';
 
 /**
  * The embedded configuration's queue: the same processor, retries and backoff
@@ -35,6 +35,12 @@ export class InProcessQueue implements JobQueue {
 
   async isAlive(jobId: string): Promise<boolean> {
     return this.known.has(jobId);
+  }
+
+  async ping(): Promise<void> {}
+
+  async jobCounts(): Promise<JobCounts> {
+    return { waiting: this.waiting.length, active: this.running.size, delayed: this.timers.size };
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,18 @@ export interface JobQueue {
   add(jobs: readonly PipelineJob[]): Promise<void>;
   /** Whether the queue still holds the job to run: waiting, running, or waiting to be retried. */
   isAlive(jobId: string): Promise<boolean>;
+  /** Resolves when the queue's store answers (Redis), at once in process: for readiness. */
+  ping(): Promise<void>;
+  /** Jobs by state, for the queue-depth gauge. */
+  jobCounts(): Promise<JobCounts>;
   close(): Promise<void>;
+}
+
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  /** Waiting for a retry's backoff. */
+  delayed: number;
 }
 
 export interface RetryOptions {

@@ -5,6 +5,8 @@ import { BullMqQueue, BullMqWorker } from './bullmq.queue.js';
 import { InProcessQueue } from './in-process.queue.js';
 import type { JobQueue } from './job-queue.js';
 import { JOB_QUEUE, OutboxDispatcher } from './outbox-dispatcher.js';
+import { PipelineMetrics } from './pipeline-metrics.js';
+import { QUEUE_HEALTH } from '../../health/index.js';
 import { PipelineReconciler, RUNS_PIPELINE_JOBS } from './pipeline-reconciler.js';
 import { PipelineRepository } from './pipeline.repository.js';
 import { PipelineService } from './pipeline.service.js';
@@ -49,8 +51,10 @@ const PROCESSING = [
           ? new BullMqQueue(config.redisUrl, retryOf(config))
           : new InProcessQueue((job, attempt) => pipeline.process(job, attempt), retryOf(config), config.pipeline.concurrency),
     },
+    PipelineMetrics,
+    { provide: QUEUE_HEALTH, useExisting: JOB_QUEUE },
   ],
-  exports: [PipelineRepository, OutboxDispatcher, SigningKeys, JOB_QUEUE],
+  exports: [PipelineRepository, OutboxDispatcher, SigningKeys, JOB_QUEUE, QUEUE_HEALTH],
 })
 export class PipelineModule {}
 
@@ -90,6 +94,9 @@ export class PipelineWorkerRunner implements OnApplicationBootstrap, BeforeAppli
     PipelineWorkerRunner,
     { provide: RUNS_PIPELINE_JOBS, useValue: true },
     { provide: JOB_QUEUE, inject: [REGISTRY_CONFIG], useFactory: (config: RegistryConfig): JobQueue => new BullMqQueue(config.redisUrl!, retryOf(config)) },
+    PipelineMetrics,
+    { provide: QUEUE_HEALTH, useExisting: JOB_QUEUE },
   ],
+  exports: [QUEUE_HEALTH],
 })
 export class PipelineWorkerModule {}

@@ -54,10 +54,10 @@ export class PipelineRepository {
    */
   async dispatchOutbox(limit: number, dispatch: (jobs: PipelineJob[]) => Promise<void>): Promise<number> {
     return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ id: bigint; version_id: string; job_id: string }[]>`
-        SELECT id, version_id, job_id FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+      const rows = await tx.$queryRaw<{ id: bigint; version_id: string; job_id: string; trace_context: Record<string, string> | null }[]>`
+        SELECT id, version_id, job_id, trace_context FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
       if (rows.length === 0) return 0;
-      await dispatch(rows.map((r) => ({ jobId: r.job_id, versionId: r.version_id })));
+      await dispatch(rows.map((r) => ({ jobId: r.job_id, versionId: r.version_id, traceContext: r.trace_context })));
       await tx.outboxEntry.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { dispatchedAt: new Date() } });
       return rows.length;
     });
@@ -69,9 +69,16 @@ export class PipelineRepository {
       where: { version: { status: 'pending' } },
       orderBy: { id: 'desc' },
       distinct: ['versionId'],
-      select: { versionId: true, jobId: true },
+      select: { versionId: true, jobId: true, traceContext: true },
     });
-    return rows.map((r) => ({ jobId: r.jobId, versionId: r.versionId }));
+    return rows.map((r) => ({ jobId: r.jobId, versionId: r.versionId, traceContext: r.traceContext as Record<string, string> | null }));
+  }
+
+  /** Outbox entries not yet handed to the queue, and when the oldest was written (null: none). */
+  async outboxBacklog(): Promise<{ entries: number; oldest: Date | null }> {
+    const [row] = await this.prisma.$queryRaw<{ entries: bigint; oldest: Date | null }[]>`
+      SELECT count(*) AS entries, min(created_at) AS oldest FROM outbox WHERE dispatched_at IS NULL`;
+    return { entries: Number(row?.entries ?? 0), oldest: row?.oldest ?? null };
   }
 
   async undispatchedCount(): Promise<number> {

@@ -5,6 +5,7 @@ import { BLOB_STORE, type BlobStore } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { AnalysisThreads } from './analysis-threads.js';
 import { SbomStep } from './sbom.step.js';
+import { contextFromCarrier, inSpan, instruments, SpanKind } from '../../telemetry/index.js';
 import { SignatureStep } from './signature.step.js';
 import { TrialStep } from './trial.step.js';
 import {
@@ -48,19 +49,26 @@ export class PipelineService {
   ) {}
 
   async process(job: PipelineJob, attempt: { number: number; isLastAttempt: boolean }): Promise<void> {
-    try {
-      await this.run(job, attempt);
-    } catch (error) {
-      if (attempt.isLastAttempt) await this.failForGood(job.versionId, attempt.number, error);
-      throw error;
-    }
+    // A child of the request that published (or retried) the version, in whichever process runs the job.
+    const attributes = { 'registry.version.id': job.versionId, 'registry.job.id': job.jobId, 'registry.job.attempt': attempt.number };
+    await inSpan('pipeline.process', { kind: SpanKind.CONSUMER, attributes, parent: contextFromCarrier(job.traceContext) }, async () => {
+      try {
+        await this.run(job, attempt);
+      } catch (error) {
+        if (attempt.isLastAttempt) await this.failForGood(job.versionId, attempt.number, error);
+        throw error;
+      }
+    });
   }
 
   /** Best effort: if even this fails (the database is down), the reconciler finds the version pending and lost. */
   private async failForGood(versionId: string, attempts: number, error: unknown): Promise<void> {
     const reason = `processing failed after ${attempts} attempt(s): ${errorMessage(error)}`;
     try {
-      if (await this.versions.markFailed(versionId, reason)) this.logger.error(`version ${versionId}: ${reason}`);
+      if (await this.versions.markFailed(versionId, reason)) {
+        settled('failed');
+        this.logger.error(`version ${versionId}: ${reason}`);
+      }
     } catch (markError) {
       this.logger.error(`version ${versionId} failed for good, and could not be marked failed (${errorMessage(markError)}); the reconciler will find it`);
     }
@@ -82,14 +90,18 @@ export class PipelineService {
         continue;
       }
       await this.steps.startStep(version.id, step, new Date());
+      const started = performance.now();
       try {
-        await this.runStep(step, version, readModule);
+        const current = version;
+        await inSpan(`pipeline.${step}`, { attributes: { 'registry.pipeline.step': step, 'registry.version.id': version.id } }, () => this.runStep(step, current, readModule));
+        stepDuration(step, 'done', started);
       } catch (error) {
+        stepDuration(step, 'error', started);
         // Shown with the version in every view: an error may quote what the publisher sent.
         const message = errorMessage(error);
         await this.steps.finishStep(version.id, step, attempt.isLastAttempt ? 'failed' : 'pending', new Date(), message);
         if (attempt.isLastAttempt) {
-          await this.versions.markFailed(version.id, `${step} failed after ${attempt.number} attempt(s): ${message}`);
+          if (await this.versions.markFailed(version.id, `${step} failed after ${attempt.number} attempt(s): ${message}`)) settled('failed');
           this.logger.error(`${name}: ${step} failed for good: ${message}`);
         } else {
           this.logger.warn(`${name}: ${step} failed (attempt ${attempt.number}), will retry: ${message}`);
@@ -105,11 +117,15 @@ export class PipelineService {
       if (next === null) return;
       version = next;
       if (version.status !== 'pending') {
+        if (version.status === 'rejected') settled('rejected');
         this.logger.warn(`${name} ${version.status}: ${version.statusReason ?? ''}`);
         return;
       }
     }
-    if (await this.versions.markReady(version.id, new Date())) this.logger.log(`${name} ready`);
+    if (await this.versions.markReady(version.id, new Date())) {
+      settled('ready');
+      this.logger.log(`${name} ready`);
+    }
   }
 
   /** A step that does not apply to this version is skipped, never started. */
@@ -148,6 +164,14 @@ export class PipelineService {
       new Date(),
     );
   }
+}
+
+function stepDuration(step: PipelineStepName, outcome: 'done' | 'error', started: number): void {
+  instruments().pipelineStepDuration.record((performance.now() - started) / 1000, { 'registry.pipeline.step': step, 'registry.pipeline.outcome': outcome });
+}
+
+function settled(status: 'ready' | 'rejected' | 'failed'): void {
+  instruments().versionsSettled.add(1, { 'registry.version.status': status });
 }
 
 /** An error as a step's state and the version's status reason keep it: shortened. */

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { instruments } from '../../telemetry/index.js';
 import { decide, rejectionSummary } from '../../analysis/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { PIPELINE_TRIAL_LIMITS } from '../../sandbox/index.js';
@@ -29,6 +30,12 @@ export class TrialStep {
     if ((await this.versions.findTrial(version.id)) !== null) return;
     const documents = version.contract === null ? null : await this.versions.findContractDocuments(version.id);
     const trace = await this.runner.runTrial(versionTrialRequest(module, version.contract, documents, PIPELINE_TRIAL_LIMITS));
+    const metrics = instruments();
+    metrics.trialDuration.record(trace.elapsedMs / 1000);
+    if (trace.cost !== null) {
+      metrics.trialRequestCpu.record(trace.cost.medianMicros / 1e6);
+      metrics.trialModuleMemory.record(trace.cost.memoryBytesAfterStart);
+    }
     // decide() takes only codes the policy knows: a finding code the sandbox adds must get a place there to compile.
     const decision = decide(trace.findings, this.config.analysis.policy);
     await this.versions.recordTrial(

@@ -195,7 +195,7 @@ export class PluginsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    await this.serve(request, reply, await this.plugins.versionDownload(namespace, name, version), VERSION_CACHE_CONTROL);
+    await this.serve(request, reply, await this.plugins.versionDownload(namespace, name, version), VERSION_CACHE_CONTROL, 'version');
   }
 
   @Head('plugins/:namespace/:name/versions/:version/module.wasm')
@@ -220,7 +220,7 @@ export class PluginsController {
   @ApiParam({ name: 'digest', example: 'sha256:3b1f0c…', description: 'sha256:<64 lowercase hex>' })
   @ApiModuleDownload()
   async downloadBlob(@Param('digest') digest: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await this.serve(request, reply, await this.plugins.blobDownload(digest), DIGEST_CACHE_CONTROL);
+    await this.serve(request, reply, await this.plugins.blobDownload(digest), DIGEST_CACHE_CONTROL, 'digest');
   }
 
   @Head('blobs/:digest')
@@ -231,7 +231,7 @@ export class PluginsController {
     return this.downloadBlob(digest, request, reply);
   }
 
-  private serve(request: FastifyRequest, reply: FastifyReply, target: DownloadTarget, cacheControl: string): Promise<void> {
+  private serve(request: FastifyRequest, reply: FastifyReply, target: DownloadTarget, cacheControl: string, route: 'digest' | 'version'): Promise<void> {
     const { digest, size, versionId } = target;
     return sendModule(request, reply, {
       ...this.delivery.source(digest),
@@ -241,6 +241,7 @@ export class PluginsController {
       markDownloaded: () => this.plugins.markDownloaded(target),
       missing: () => this.plugins.moduleMissing(target),
       onDownload: () => this.counter.record(versionId),
+      route,
     });
   }
 }

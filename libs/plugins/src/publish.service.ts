@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { instruments } from '../../telemetry/index.js';
 import type { Readable } from 'node:stream';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
@@ -100,7 +101,12 @@ export class PublishService {
    * fails, neither is left behind.
    */
   async publish(principal: Principal, target: VersionCoordinates, request: PublishRequest): Promise<PublishResult> {
-    await this.checkBeforeUpload(principal, target, request.declaredLength);
+    try {
+      await this.checkBeforeUpload(principal, target, request.declaredLength);
+    } catch (error) {
+      countPublish('http', 'refused');
+      throw error;
+    }
     let received: ReceivedUpload | null = null;
     let extras: PublishExtras;
     try {
@@ -117,6 +123,7 @@ export class PublishService {
       }
       extras = await this.readExtras(parts, target);
     } catch (error) {
+      countPublish('http', 'refused');
       if (received !== null) await this.blobs.discard(received).catch(() => undefined);
       throw error;
     }
@@ -146,6 +153,7 @@ export class PublishService {
    * or neither is left behind. Returns the existing version for identical bytes.
    */
   async record(principal: Principal, target: VersionCoordinates, upload: ReceivedUpload, extras: PublishExtras = NO_EXTRAS): Promise<PublishResult> {
+    const via = extras.pushedManifest === undefined || extras.pushedManifest === null ? 'http' : 'oci';
     // Across retried attempts of the transaction: an object this publish moved into place.
     let promotedNewObject = false;
     let result: PublishResult;
@@ -188,9 +196,11 @@ export class PublishService {
         return { version, created: true };
       });
     } catch (error) {
+      countPublish(via, 'refused');
       if (promotedNewObject) await this.removeUnrecordedBlob(upload.digest);
       throw error;
     }
+    countPublish(via, result.created ? 'created' : 'unchanged');
     // Committed: nothing from here on may fail the request (the outbox poll hands the job over anyway).
     if (result.created) {
       this.logger.log(`published ${formatCoordinates(target)} ${upload.digest} (${upload.size} bytes)`);
@@ -330,4 +340,9 @@ function versionConflict(target: VersionCoordinates, existingDigest: string, upl
       `the uploaded module has digest ${uploadedDigest}. Versions are immutable: publish a new version instead.`,
     { existingDigest, uploadedDigest },
   );
+}
+
+/** registry.publishes: every publish answered, over HTTP or as an OCI manifest push; unchanged = the same bytes again. */
+function countPublish(via: 'http' | 'oci', outcome: 'created' | 'unchanged' | 'refused'): void {
+  instruments().publishes.add(1, { 'registry.publish.via': via, 'registry.publish.outcome': outcome });
 }

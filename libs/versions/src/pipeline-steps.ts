@@ -26,6 +26,8 @@ export interface StepStatus {
 export interface PipelineJob {
   jobId: string;
   versionId: string;
+  /** The trace context of the request that asked for this round (TraceCarrier), when tracing. */
+  traceContext?: Record<string, string> | null;
 }
 
 /** Round 1 is the publish; each retry or re-dispatch of lost work is the next round. */

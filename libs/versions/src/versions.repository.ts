@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { currentTraceCarrier } from '../../telemetry/index.js';
 import type { AnalysisSummary, StoredAnalysis } from '../../analysis/index.js';
 import { DATABASE, type Database, Prisma, transaction } from '../../db/index.js';
 import { latestOf, PIPELINE_ACTOR, type AuditActor } from '../../domain/index.js';
@@ -687,7 +688,8 @@ export class VersionTransaction {
   /** @internal A new round of the pipeline for the version, through the outbox. */
   async addRound(versionId: string, origin: 'publish' | 'retry' | 'reconcile'): Promise<void> {
     const rounds = await this.client.outboxEntry.count({ where: { versionId } });
-    await this.client.outboxEntry.create({ data: { versionId, jobId: jobIdFor(versionId, rounds + 1), origin } });
+    const traceContext = currentTraceCarrier();
+    await this.client.outboxEntry.create({ data: { versionId, jobId: jobIdFor(versionId, rounds + 1), origin, ...(traceContext === null ? {} : { traceContext }) } });
   }
 
   /** @internal Runs the hooks, in order, in this transaction. */

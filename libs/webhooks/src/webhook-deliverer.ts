@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inSpan, instruments, SpanKind } from '../../telemetry/index.js';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
@@ -85,7 +86,10 @@ export class WebhookDeliverer implements OnApplicationBootstrap, OnApplicationSh
     const body = JSON.stringify(toCloudEvent(delivery.event, this.config.publicUrl));
     const at = new Date();
     const headers = { 'content-type': CLOUD_EVENTS_CONTENT_TYPE, ...webhookHeaders(delivery.subscription.secret, delivery.deliveryId, at, body) };
-    const outcome: SendOutcome = await sendWebhook(delivery.subscription.url, headers, body, { timeoutMs, allowPrivateTargets, maxResponseBytes: MAX_RESPONSE_BYTES });
+    const outcome: SendOutcome = await inSpan('webhook.deliver', { kind: SpanKind.CLIENT, attributes: { 'registry.webhook.event': delivery.event.type } }, () =>
+      sendWebhook(delivery.subscription.url, headers, body, { timeoutMs, allowPrivateTargets, maxResponseBytes: MAX_RESPONSE_BYTES }),
+    );
+    instruments().webhookDeliveries.add(1, { 'registry.webhook.outcome': outcome.error === null ? 'delivered' : 'failed' });
     const retryIn = retryDelayMs(delivery.attempts + 1, backoffMs, maxBackoffMs);
     await this.webhooks.recordAttempt(delivery, { at, ...outcome }, retryIn, disableAfterMs, `Deliveries to ${delivery.subscription.url} have failed`);
     if (outcome.error !== null) this.logger.warn(`webhook ${delivery.deliveryId} (${delivery.event.type}) to ${delivery.subscription.url}: ${outcome.error}; retry in ${retryIn} ms`);
