@@ -51,7 +51,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   metricsUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/metrics`;
-  prometheus = await startPrometheus({ targets: [{ job: 'app', url: metricsUrl }], ruleFiles: [join(dir, 'rules.yml')] });
+  // A second job whose target answers 404: its scrapes fail.
+  prometheus = await startPrometheus({
+    targets: [
+      { job: 'app', url: metricsUrl },
+      { job: 'gone', url: metricsUrl.replace('/metrics', '/nowhere') },
+    ],
+    ruleFiles: [join(dir, 'rules.yml')],
+  });
 });
 
 afterAll(async () => {
@@ -63,8 +70,8 @@ afterAll(async () => {
 describe('startPrometheus', () => {
   it('scrapes the target; the counter and a histogram quantile can be queried', async () => {
     await prometheus.waitForScrape('app');
-    const [target] = await prometheus.targets();
-    expect(target).toMatchObject({ job: 'app', scrapeUrl: metricsUrl, health: 'up', lastError: '' });
+    const targets = await prometheus.targets();
+    expect(targets.find((t) => t.job === 'app')).toMatchObject({ job: 'app', scrapeUrl: metricsUrl, health: 'up', lastError: '' });
 
     const samples = await prometheus.query('app_requests_total');
     expect(samples).toEqual([{ metric: { __name__: 'app_requests_total', job: 'app', instance: new URL(metricsUrl).host, route: '/plugins' }, value: 3, timestamp: expect.any(Number) }]);
@@ -102,12 +109,8 @@ describe('startPrometheus', () => {
   });
 
   it('waitForScrape names the failing target when scrapes fail', async () => {
-    const broken = await startPrometheus({ targets: [{ job: 'gone', url: `${metricsUrl.replace('/metrics', '/nowhere')}` }] });
-    try {
-      await expect(broken.waitForScrape('gone', { timeoutMs: 10_000 })).rejects.toThrow(/no successful scrape of job gone.*"health":"down".*404/);
-    } finally {
-      await broken.stop();
-    }
+    await prometheus.waitForScrape('app');
+    await expect(prometheus.waitForScrape('gone', { timeoutMs: 1500 })).rejects.toThrow(/no successful scrape of job gone.*"health":"down".*404/);
   });
 
   it('stops, deletes its files, and can be stopped twice', async () => {
