@@ -33,7 +33,7 @@ describe('the embedded registry (PGlite + local disk), as `npm start` runs it', 
     expect((await api(registry.url, 'GET', '/health/live')).json).toEqual({ status: 'ok' });
     const ready = await api(registry.url, 'GET', '/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.json.checks).toEqual({ database: { status: 'ok', kind: 'pglite' }, storage: { status: 'ok', kind: 'filesystem' } });
+    expect(ready.json.checks).toEqual({ database: { status: 'ok', kind: 'pglite' }, storage: { status: 'ok', kind: 'filesystem' }, queue: { status: 'ok', kind: 'in-process' } });
   });
 
   it('serves the OpenAPI document that openapi.yaml holds', async () => {

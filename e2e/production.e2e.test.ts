@@ -34,7 +34,7 @@ describe('the production configuration without Redis: PostgreSQL + S3, several A
 
   it('reports PostgreSQL and S3 as ready', async () => {
     const ready = await api(registries[0]!.url, 'GET', '/health/ready');
-    expect(ready.json.checks).toEqual({ database: { status: 'ok', kind: 'postgres' }, storage: { status: 'ok', kind: 's3' } });
+    expect(ready.json.checks).toEqual({ database: { status: 'ok', kind: 'postgres' }, storage: { status: 'ok', kind: 's3' }, queue: { status: 'ok', kind: 'in-process' } });
   });
 
   it('publishes through one process and serves the bytes through the other', async () => {

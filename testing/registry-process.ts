@@ -111,6 +111,8 @@ export async function startRegistry(env: Record<string, string> = {}, options: {
 export interface RunningWorker {
   process: ChildProcess;
   output(): string;
+  /** Where the worker serves /metrics and /health (METRICS_PORT: a free port unless the env names one). */
+  observabilityUrl: string;
   /** SIGTERM, then waits for the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL, as a crash would. */
@@ -119,9 +121,11 @@ export interface RunningWorker {
 
 /** Starts the built pipeline worker (dist/) and waits until it says it is ready. */
 export async function startWorker(env: Record<string, string>): Promise<RunningWorker> {
+  // Not the default 9464: several workers run at once across test files.
+  const metricsPort = env.METRICS_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [...PROCESS_FLAGS, WORKER_ENTRY], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...PROCESS_ENV, LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', ...PROCESS_ENV, LOG_LEVEL: 'info', ...env, METRICS_PORT: metricsPort },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -140,6 +144,7 @@ export async function startWorker(env: Record<string, string>): Promise<RunningW
   return {
     process: child,
     output: () => output,
+    observabilityUrl: `http://127.0.0.1:${metricsPort}`,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

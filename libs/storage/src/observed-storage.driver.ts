@@ -6,7 +6,7 @@ type Operation = 'put' | 'get' | 'head' | 'delete' | 'move' | 'signed_url' | 'sw
 
 /**
  * Any driver, with a client span per call (when tracing) and `registry.storage.errors` counted by
- * kind and operation. A missing object is an answer, not an error. Keys go into spans (they name
+ * kind and operation. A missing object or a range past the end is an answer, not an error. Keys go into spans (they name
  * digests, never secrets); signed URLs never do.
  */
 export class ObservedStorageDriver implements StorageDriver {
@@ -17,7 +17,8 @@ export class ObservedStorageDriver implements StorageDriver {
   }
 
   put(key: string, body: Readable, options?: PutOptions): Promise<void> {
-    return this.observe('put', key, () => this.driver.put(key, body, options));
+    // A body that failed (an upload refused while it streams, a client gone) is not storage's error.
+    return this.observe('put', key, () => this.driver.put(key, body, options), () => body.errored !== null || body.destroyed);
   }
   get(key: string, range?: ByteRange): Promise<StoredObjectStream> {
     return this.observe('get', key, () => this.driver.get(key, range));
@@ -47,12 +48,12 @@ export class ObservedStorageDriver implements StorageDriver {
     return this.driver.close();
   }
 
-  private async observe<T>(operation: Operation, key: string | null, call: () => Promise<T>): Promise<T> {
+  private async observe<T>(operation: Operation, key: string | null, call: () => Promise<T>, notStorage: () => boolean = () => false): Promise<T> {
     const attributes = { 'registry.storage.kind': this.kind, 'registry.storage.operation': operation, ...(key === null ? {} : { 'registry.storage.key': key }) };
     try {
       return await inSpan(`storage.${operation}`, { kind: SpanKind.CLIENT, attributes }, call);
     } catch (error) {
-      if (!(error instanceof StorageNotFoundError)) instruments().storageErrors.add(1, { 'registry.storage.kind': this.kind, 'registry.storage.operation': operation });
+      if (!(error instanceof StorageNotFoundError) && !(error instanceof RangeError) && !notStorage()) instruments().storageErrors.add(1, { 'registry.storage.kind': this.kind, 'registry.storage.operation': operation });
       throw error;
     }
   }

@@ -83,7 +83,9 @@ export class RegistryInstruments {
     this.queueJobs = meter.createObservableGauge('registry.queue.jobs', { description: 'Pipeline jobs in the queue, by state.', unit: '{job}' });
     this.outboxLag = meter.createObservableGauge('registry.outbox.lag', { description: 'Age of the oldest outbox entry not yet handed to the queue.', unit: 's' });
     this.outboxEntries = meter.createObservableGauge('registry.outbox.entries', { description: 'Outbox entries not yet handed to the queue.', unit: '{entry}' });
-    this.dbConnections = meter.createObservableGauge('db.client.connection.count', { description: 'Database connections, by state (idle, used).', unit: '{connection}' });
+    // The conventions' earlier name (db.client.connections.usage): the current db.client.connection.count
+    // becomes db_client_connection_count in Prometheus, a gauge with a _count suffix, which promtool refuses.
+    this.dbConnections = meter.createObservableGauge('db.client.connections.usage', { description: 'Database connections, by state (idle, used).', unit: '{connection}' });
   }
 
   /**
