@@ -36,6 +36,7 @@ describe('observability: Prometheus metrics and OpenTelemetry traces across the 
       DOWNLOAD_FLUSH_INTERVAL_MS: '200',
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
     };
     [registry, worker] = await Promise.all([startRegistry(env), startWorker(env)]);
     prometheus = await startPrometheus({
@@ -176,6 +177,18 @@ describe('observability: Prometheus metrics and OpenTelemetry traces across the 
     expect(services((s) => s.name.startsWith('storage.'))).toEqual(new Set(['wasm-registry-api', 'wasm-registry-worker']));
     expect(services((s) => s.name.startsWith('prisma:'))).toEqual(new Set(['wasm-registry-api', 'wasm-registry-worker']));
     expect(spans.find((s) => s.name === 'storage.move')?.attributes).toMatchObject({ 'registry.storage.kind': 's3' });
+    // Handed to Redis between the two: a producer span in the same trace.
+    expect(spans.find((s) => s.name === 'pipeline.enqueue')).toMatchObject({ kind: 'PRODUCER', attributes: { 'registry.queue.kind': 'redis' } });
+  });
+
+  it('pushes the same metrics over OTLP when an endpoint is set', async () => {
+    const pushed = async () => new Set(otlp.metrics().map((m) => `${m.name} ${m.resource?.['service.name'] ?? ''}`));
+    const deadline = Date.now() + 10_000;
+    while (!(await pushed()).has('registry.versions.settled wasm-registry-worker') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const names = await pushed();
+    expect(names).toContain('http.server.request.duration wasm-registry-api');
+    expect(names).toContain('registry.downloads wasm-registry-api');
+    expect(names).toContain('registry.versions.settled wasm-registry-worker');
   });
 
   it('writes JSON log lines that carry the trace of the request they belong to, and no secrets', () => {

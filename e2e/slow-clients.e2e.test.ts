@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchangeRaw, getAndReset, repeatChunks, sendChunked, type RawResponse } from '../testing/http-client.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
 import { startRedis, type RedisServer } from '../testing/redis-server.js';
-import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { startRegistry, type RunningRegistry, errorLogLines } from '../testing/registry-process.js';
 import { PADDING_BYTE, paddedModule, paddedModuleLayout, proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, expectProblem, PROBLEM_JSON, settledVersion, storedFiles, waitFor, type Json } from './support.js';
 
@@ -49,12 +49,7 @@ const memory = {
 };
 
 /** Lines the API logged at ERROR since `from` (an offset into its output). */
-const errorLines = (registry: RunningRegistry, from: number): string[] =>
-  registry
-    .output()
-    .slice(from)
-    .split('\n')
-    .filter((line) => /\bERROR\b/.test(line));
+const errorLines = (registry: RunningRegistry, from: number): string[] => errorLogLines(registry.output().slice(from));
 
 describe('slow and hostile clients of the embedded registry (short timeouts)', () => {
   let registry: RunningRegistry;

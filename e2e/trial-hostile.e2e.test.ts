@@ -10,7 +10,7 @@ import {
   trapInEveryRequestCallback,
 } from '../testing/hostile-plugins.js';
 import { startLivenessProbe, type ProbeResult } from '../testing/liveness-probe.js';
-import { startRegistry, type RunningRegistry } from '../testing/registry-process.js';
+import { startRegistry, type RunningRegistry, logLines } from '../testing/registry-process.js';
 import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, settledVersion, type Json } from './support.js';
 
@@ -113,7 +113,7 @@ describe('hostile modules in the trial, on the embedded registry', () => {
     it('keeps /health/live answering while the pipeline tries them: no probe failed or waited a second', () => {
       // On failure: when the slow probes were sent, and what the pipeline said meanwhile.
       const slow = liveness.samples.flatMap((ms, i) => (ms > 200 ? [`${Math.round(liveness.sentAt[i]!)} ms: ${Math.round(ms)} ms`] : []));
-      const said = `slow probes: ${slow.join(', ')}\n${registry.output().split('\n').filter((l) => l.includes('[Pipeline]')).join('\n')}`;
+      const said = `slow probes: ${slow.join(', ')}\n${logLines(registry.output()).filter((l) => l.context === 'Pipeline').map((l) => JSON.stringify(l)).join('\n')}`;
       expect(liveness.failures, said).toEqual([]);
       expect(liveness.count).toBeGreaterThan(20);
       expect(liveness.worstMs, said).toBeLessThan(1_000);

@@ -155,3 +155,24 @@ export async function startWorker(env: Record<string, string>): Promise<RunningW
     },
   };
 }
+
+/** The JSON log lines of a process's output (the registry logs one JSON object per line). */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Lines logged at error or fatal, and any stack trace printed outside the JSON lines. */
+export function errorLogLines(output: string): string[] {
+  const logged = logLines(output).filter((line) => line.level === 'error' || line.level === 'fatal').map((line) => JSON.stringify(line));
+  const stacks = output.split('\n').filter((line) => /^\s+at .+:\d+:\d+\)?$/.test(line));
+  return [...logged, ...stacks];
+}

@@ -17,7 +17,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database and the storage answer', description: '503 names the failing part.' })
+  @ApiOperation({ summary: 'Readiness: the database, the storage and the job queue answer', description: '503 names the failing part.' })
   @ApiOkResponse({ type: ReadyView })
   @ApiProblems(503)
   ready(): Promise<ReadyView> {

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import type { JobQueue } from './job-queue.js';
+import { QUEUE_NAME, type JobQueue } from './job-queue.js';
+import { contextFromCarrier, inSpan, SpanKind } from '../../telemetry/index.js';
+import type { PipelineJob } from '../../versions/index.js';
 import { PipelineRepository } from './pipeline.repository.js';
 
 export const JOB_QUEUE = Symbol('JobQueue');
@@ -56,9 +58,16 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     await this.queue.close();
   }
 
+  /** A producer span per batch: a child of the publish when it holds one job, linked to each publish otherwise. */
+  private enqueue(jobs: PipelineJob[]): Promise<void> {
+    const contexts = jobs.map((job) => contextFromCarrier(job.traceContext));
+    const attributes = { 'messaging.operation.type': 'send', 'messaging.destination.name': QUEUE_NAME, 'messaging.batch.message_count': jobs.length, 'registry.queue.kind': this.queue.kind };
+    return inSpan('pipeline.enqueue', { kind: SpanKind.PRODUCER, attributes, ...(jobs.length === 1 ? { parent: contexts[0] } : { links: contexts }) }, () => this.queue.add(jobs));
+  }
+
   private async dispatchAll(): Promise<void> {
     try {
-      while ((await this.pipeline.dispatchOutbox(BATCH, (jobs) => this.queue.add(jobs))) === BATCH) {
+      while ((await this.pipeline.dispatchOutbox(BATCH, (jobs) => this.enqueue(jobs))) === BATCH) {
         // a full batch: there may be more
       }
       if (this.failing) this.logger.log('the queue accepts jobs again');

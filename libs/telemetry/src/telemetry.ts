@@ -78,7 +78,10 @@ export async function startTelemetry(service: TelemetryService, version: string,
     // Loaded only when used: the exporters pull in protobuf code the default start does without.
     const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
     const { PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() }));
+    const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
+    readers.push(
+      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), ...(Number.isInteger(interval) && interval > 0 ? { exportIntervalMillis: interval } : {}) }),
+    );
   }
   const meterProvider = new MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(meterProvider);

@@ -28,6 +28,8 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** Start under this context instead of the active one (a job carried from another process). */
   parent?: Context;
+  /** Other traces this span serves (a batch of jobs from several publishes). */
+  links?: Context[];
 }
 
 /**
@@ -37,7 +39,11 @@ export interface SpanOptions {
 export async function inSpan<T>(name: string, options: SpanOptions, work: (span: Span | null) => Promise<T>): Promise<T> {
   if (!enabled) return work(null);
   const parent = options.parent ?? context.active();
-  return tracer().startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent, async (span) => {
+  const links = (options.links ?? []).flatMap((linked) => {
+    const spanContext = trace.getSpanContext(linked);
+    return spanContext === undefined ? [] : [{ context: spanContext }];
+  });
+  return tracer().startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links }, parent, async (span) => {
     try {
       return await work(span);
     } catch (error) {
