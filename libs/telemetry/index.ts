@@ -13,4 +13,5 @@ export {
   type SpanOptions,
   type TraceCarrier,
 } from './src/tracing.js';
+export { HotHistogram, HTTP_SERVER_DURATION } from './src/hot-histogram.js';
 export { JsonLogger, redactSecrets, type LogLevelName } from './src/json-logger.js';

@@ -1,5 +1,4 @@
 import { metrics, type MeterProvider, type Attributes, type BatchObservableCallback, type Counter, type Histogram, type Meter, type Observable } from '@opentelemetry/api';
-import { METRIC_HTTP_SERVER_REQUEST_DURATION } from '@opentelemetry/semantic-conventions';
 
 /** The instrumentation scope of every metric and span the registry makes itself. */
 export const SCOPE = 'wasm-plugin-registry';
@@ -15,8 +14,6 @@ export const STEP_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
  * route template, a step name, an outcome, never a plugin name or a digest.
  */
 export class RegistryInstruments {
-  /** `http.server.request.duration`: {http.request.method, http.route, http.response.status_code, url.scheme, error.type}. */
-  readonly httpServerDuration: Histogram;
   /** Whole modules served, counted as download statistics are: {registry.download.route: digest | version | oci}. */
   readonly downloads: Tally<'digest' | 'version' | 'oci'>;
   /** Publishes answered: {registry.publish.via: http | oci, registry.publish.outcome: created | unchanged | refused}. */
@@ -44,11 +41,6 @@ export class RegistryInstruments {
   readonly dbConnections: Observable;
 
   constructor(private readonly meter: Meter) {
-    this.httpServerDuration = meter.createHistogram(METRIC_HTTP_SERVER_REQUEST_DURATION, {
-      description: 'Duration of HTTP server requests.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
-    });
     this.downloads = new Tally(meter, 'registry.downloads', 'registry.download.route', { description: 'Whole modules served (200, or a redirect to storage), by the kind of URL.', unit: '{download}' });
     this.publishes = meter.createCounter('registry.publishes', { description: 'Publish requests answered, by outcome.', unit: '{publish}' });
     this.versionsSettled = meter.createCounter('registry.versions.settled', { description: 'Versions that left pending, by the status they reached.', unit: '{version}' });

@@ -16,6 +16,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { randomUUID } from 'node:crypto';
 import { enableTracing } from './tracing.js';
+import { HTTP_SERVER_DURATION } from './hot-histogram.js';
 
 /** Which process reports: the service.name of its traces and metrics (OTEL_SERVICE_NAME overrides it). */
 export type TelemetryService = 'wasm-registry-api' | 'wasm-registry-worker';
@@ -37,7 +38,7 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 /** Collects on demand, for /metrics: the Prometheus pull model, without the exporter's own HTTP server. */
 class PullReader extends MetricReader {
   constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE, metricProducers: [HTTP_SERVER_DURATION] });
   }
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
@@ -80,7 +81,11 @@ export async function startTelemetry(service: TelemetryService, version: string,
     const { PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
     readers.push(
-      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), ...(Number.isInteger(interval) && interval > 0 ? { exportIntervalMillis: interval } : {}) }),
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter(),
+        metricProducers: [HTTP_SERVER_DURATION],
+        ...(Number.isInteger(interval) && interval > 0 ? { exportIntervalMillis: interval } : {}),
+      }),
     );
   }
   const meterProvider = new MeterProvider({ resource, readers });
