@@ -33,13 +33,10 @@ export interface ServedModule extends ModuleSource {
  * byte ranges get 206. Headers are set only once the answer is known, so that a
  * 404 never carries the module's `immutable` caching.
  */
-export async function sendModule(request: FastifyRequest, reply: FastifyReply, served: ServedModule): Promise<void> {
-  const module: ServedModule = {
-    ...served,
-    onDownload: () => {
-      served.onDownload();
-      instruments().downloads.add(served.route);
-    },
+export async function sendModule(request: FastifyRequest, reply: FastifyReply, module: ServedModule): Promise<void> {
+  const downloaded = (): void => {
+    module.onDownload();
+    instruments().downloads.add(module.route);
   };
   const etag = `"${module.digest}"`;
   const moduleHeaders = (): FastifyReply =>
@@ -65,7 +62,7 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, s
     const redirect = await module.redirectUrl();
     if (redirect !== null) {
       await module.markDownloaded();
-      if (range.kind === 'none') module.onDownload();
+      if (range.kind === 'none') downloaded();
       void moduleHeaders().header('location', redirect).status(307).send();
       return;
     }
@@ -94,7 +91,7 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, s
       return void reply.status(206).header('content-range', `bytes ${start}-${end}/${module.size}`).send(bytes.subarray(start, end + 1));
     }
     // Counted once the whole buffer was handed to the socket ('finish'), not when the request arrived.
-    reply.raw.once('finish', () => module.onDownload());
+    reply.raw.once('finish', downloaded);
     return void reply.status(200).send(bytes);
   }
 
@@ -121,7 +118,7 @@ export async function sendModule(request: FastifyRequest, reply: FastifyReply, s
   const count = () => {
     if (!counted && (reply.raw.writableFinished || sent === module.size)) {
       counted = true;
-      module.onDownload();
+      downloaded();
     }
   };
   reply.raw.once('finish', count).once('close', count);

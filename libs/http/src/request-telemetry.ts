@@ -80,13 +80,16 @@ function methodOf(request: FastifyRequest): string {
   return KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
 }
 
+const METHOD_CODES = new Map([...KNOWN_METHODS].map((method, i) => [method, i + 1]));
+
 function finish(request: FastifyRequest, reply: FastifyReply): void {
   const status = reply.statusCode;
   const route = request.routeOptions.url;
-  const method = methodOf(request);
-  const scheme = request.protocol;
-  HTTP_SERVER_DURATION.record(`${method} ${status} ${scheme} ${route ?? ''}`, () => {
-    const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_HTTP_RESPONSE_STATUS_CODE]: status, [ATTR_URL_SCHEME]: scheme };
+  // The registry's own socket: TLS ends in front of it, or on it (then the socket says so).
+  const encrypted = (request.raw.socket as { encrypted?: boolean }).encrypted === true;
+  const code = (status * 16 + (METHOD_CODES.get(request.method) ?? 0)) * 2 + (encrypted ? 1 : 0);
+  HTTP_SERVER_DURATION.record(route ?? '', code, () => {
+    const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: methodOf(request), [ATTR_HTTP_RESPONSE_STATUS_CODE]: status, [ATTR_URL_SCHEME]: encrypted ? 'https' : 'http' };
     if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
     if (status >= 500) attributes[ATTR_ERROR_TYPE] = String(status);
     return attributes;

@@ -24,8 +24,8 @@ describe('startTelemetry without an OTLP endpoint', () => {
     metrics.downloads.add('digest');
     metrics.downloads.add('oci');
     const attributes = () => ({ 'http.request.method': 'GET', 'http.route': '/api/v1/blobs/:digest', 'http.response.status_code': 200 });
-    HTTP_SERVER_DURATION.record('GET 200 /api/v1/blobs/:digest', attributes, 0.003);
-    HTTP_SERVER_DURATION.record('GET 200 /api/v1/blobs/:digest', attributes, 0.2);
+    HTTP_SERVER_DURATION.record('/api/v1/blobs/:digest', 200, attributes, 0.003);
+    HTTP_SERVER_DURATION.record('/api/v1/blobs/:digest', 200, attributes, 0.2);
     const text = await telemetry.prometheusText();
     expect(text).toMatch(/^registry_downloads_total\{registry_download_route="digest"[^}]*\} 2$/m);
     expect(text).toMatch(/^registry_downloads_total\{registry_download_route="oci"[^}]*\} 1$/m);
