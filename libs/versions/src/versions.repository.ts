@@ -7,7 +7,8 @@ import { NO_HOST_HINTS, type ContractSource, type HostHints, type SchemaDialect,
 import type { TrialFindingCode, TrialTrace } from '../../sandbox/index.js';
 import type { ContractDocuments, ContractSummary, DeletedVersionRecord, TrialSummary, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
 import { VERSION_HOOKS, type PushedImageManifest, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
-import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockVersion, tryLockVersion } from './version-locks.js';
+import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockPluginRowOfVersion, lockVersion, tryLockVersion } from './version-locks.js';
+import { readCoordinates, readVersionRecord, readVersionRecordAt, readVersionToProcess } from './version-rows.js';
 
 const contractSummarySelect = {
   source: true,
@@ -91,9 +92,8 @@ function toContractSummary(row: Prisma.VersionContractGetPayload<{ select: typeo
  * A version by id, read with the caller's client: a lifecycle hook reads the
  * version in the transaction that changed it.
  */
-export async function findVersionById(client: Pick<Prisma.TransactionClient, 'version'>, versionId: string): Promise<VersionRecord | null> {
-  const row = await client.version.findUnique({ where: { id: versionId }, ...versionRecordQuery });
-  return row === null ? null : toVersionRecord(row);
+export async function findVersionById(client: Pick<Prisma.TransactionClient, '$queryRaw'>, versionId: string): Promise<VersionRecord | null> {
+  return readVersionRecord(client, versionId);
 }
 
 /**
@@ -211,8 +211,7 @@ export class VersionsRepository implements VersionStore {
   // Reads.
 
   async findVersion(version: VersionCoordinates): Promise<VersionRecord | null> {
-    const row = await this.prisma.version.findFirst({ where: byCoordinates(version), ...versionRecordQuery });
-    return row === null ? null : toVersionRecord(row);
+    return readVersionRecordAt(this.prisma, version);
   }
 
   async findVersionById(versionId: string): Promise<VersionRecord | null> {
@@ -273,26 +272,10 @@ export class VersionsRepository implements VersionStore {
   }
 
   async findToProcess(versionId: string): Promise<VersionToProcess | null> {
-    const row = await this.prisma.version.findUnique({
-      where: { id: versionId },
-      include: { plugin: { include: { namespace: { select: { name: true } } } }, steps: true, contract: { select: contractSummarySelect }, trial: { select: trialSummarySelect } },
-    });
+    // Two statements, not seven: the job reads this before its first step and after the analysis and the trial.
+    const [row, steps] = await Promise.all([readVersionToProcess(this.prisma, versionId), this.prisma.pipelineStep.findMany({ where: { versionId } })]);
     if (row === null) return null;
-    const { plugin } = row;
-    return {
-      ...toVersionRecord(row),
-      metadata: {
-        description: plugin.description,
-        license: plugin.license,
-        homepage: plugin.homepage,
-        repository: plugin.repository,
-        keywords: plugin.keywords,
-        categories: plugin.categories,
-      },
-      analysis: row.analysis as StoredAnalysis | null,
-      declaredDependencies: row.declaredDependencies,
-      steps: sortSteps(row.steps),
-    };
+    return { ...row.record, metadata: row.metadata, analysis: row.analysis, declaredDependencies: row.declaredDependencies, steps: sortSteps(steps) };
   }
 
   async stepStatuses(versionIds: readonly string[]): Promise<Map<string, StepStatus[]>> {
@@ -422,7 +405,7 @@ export class VersionsRepository implements VersionStore {
         if (yank === null) await tx.changed('unyanked', row, actor, { digest: row.digest });
         else await tx.changed('yanked', row, actor, { digest: row.digest, reason: yank.reason, ...(yank.advisoryId !== null ? { advisory: yank.advisoryId } : {}) });
       }
-      return toVersionRecord(await tx.client.version.findUniqueOrThrow({ where: { id }, ...versionRecordQuery }));
+      return (await readVersionRecord(tx.client, id))!;
     });
     return outcome ?? 'not_found';
   }
@@ -551,9 +534,8 @@ export class VersionsRepository implements VersionStore {
     return (await this.prisma.version.findFirst({ where: byCoordinates(version), select: { id: true } }))?.id ?? null;
   }
 
-  private async coordinatesOf(versionId: string): Promise<VersionCoordinates | null> {
-    const row = await this.prisma.version.findUnique({ where: { id: versionId }, select: { version: true, ...versionInclude } });
-    return row === null ? null : { namespace: row.plugin.namespace.name, plugin: row.plugin.name, version: row.version };
+  private coordinatesOf(versionId: string): Promise<VersionCoordinates | null> {
+    return readCoordinates(this.prisma, versionId);
   }
 
   /**
@@ -641,7 +623,7 @@ export class VersionTransaction {
    */
   async create(actor: AuditActor, input: NewVersion): Promise<VersionRecord> {
     await this.client.blob.createMany({ data: [{ digest: input.digest, size: input.size, storageKey: input.storageKey }], skipDuplicates: true });
-    const row = await this.client.version.create({
+    const { id } = await this.client.version.create({
       data: {
         pluginId: input.pluginId,
         version: input.version,
@@ -651,12 +633,13 @@ export class VersionTransaction {
         steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
         ...(input.contract ? { contract: { create: contractRow(input.contract) } } : {}),
       },
-      ...versionRecordQuery,
+      select: { id: true },
     });
-    await this.addRound(row.id, 'publish');
+    // A new version has no round yet: the first needs no count.
+    await this.addRound(id, 'publish', 0);
     // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
     await this.client.plugin.update({ where: { id: input.pluginId }, data: { updatedAt: new Date() } });
-    const record = toVersionRecord(row);
+    const record = (await readVersionRecord(this.client, id))!;
     await this.changed('published', { ...record, pluginId: input.pluginId }, actor, {
       digest: record.digest,
       size: record.size,
@@ -667,15 +650,14 @@ export class VersionTransaction {
 
   /** @internal The version row, after taking its plugin's row lock (the protocol's step 4). */
   async lockedRow(versionId: string): Promise<LockedVersion | null> {
-    const plugin = await this.client.version.findUnique({ where: { id: versionId }, select: { pluginId: true } });
-    if (plugin === null) return null;
-    await lockPluginRow(this.client, plugin.pluginId);
-    const row = await this.client.version.findUnique({
-      where: { id: versionId },
-      // The names only: the contract and trial summaries are no part of a LockedVersion (two queries less per change).
-      select: { id: true, pluginId: true, version: true, digest: true, size: true, status: true, yankedAt: true, plugin: versionInclude.plugin },
-    });
-    return row === null ? null : { ...row, namespace: row.plugin.namespace.name, plugin: row.plugin.name };
+    if (!(await lockPluginRowOfVersion(this.client, versionId))) return null;
+    // Read after the lock, in a statement of its own: it sees what the transactions that held the lock committed.
+    const [row] = await this.client.$queryRaw<LockedVersion[]>`
+      SELECT v.id::text AS id, v.plugin_id::text AS "pluginId", v.version, v.digest, v.size, v.status::text AS status,
+        v.yanked_at AS "yankedAt", n.name AS namespace, p.name AS plugin
+      FROM versions v JOIN plugins p ON p.id = v.plugin_id JOIN namespaces n ON n.id = p.namespace_id
+      WHERE v.id = ${versionId}::uuid`;
+    return row ?? null;
   }
 
   /** @internal */
@@ -685,8 +667,8 @@ export class VersionTransaction {
   }
 
   /** @internal A new round of the pipeline for the version, through the outbox. */
-  async addRound(versionId: string, origin: 'publish' | 'retry' | 'reconcile'): Promise<void> {
-    const rounds = await this.client.outboxEntry.count({ where: { versionId } });
+  async addRound(versionId: string, origin: 'publish' | 'retry' | 'reconcile', roundsBefore?: number): Promise<void> {
+    const rounds = roundsBefore ?? (await this.client.outboxEntry.count({ where: { versionId } }));
     await this.client.outboxEntry.create({ data: { versionId, jobId: jobIdFor(versionId, rounds + 1), origin } });
   }
 
