@@ -623,18 +623,13 @@ export class VersionTransaction {
    */
   async create(actor: AuditActor, input: NewVersion): Promise<VersionRecord> {
     await this.client.blob.createMany({ data: [{ digest: input.digest, size: input.size, storageKey: input.storageKey }], skipDuplicates: true });
+    // Flat inserts: after a nested create, Prisma reads the row back in a statement of its own.
     const { id } = await this.client.version.create({
-      data: {
-        pluginId: input.pluginId,
-        version: input.version,
-        digest: input.digest,
-        size: input.size,
-        declaredDependencies: input.declaredDependencies ?? undefined,
-        steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
-        ...(input.contract ? { contract: { create: contractRow(input.contract) } } : {}),
-      },
+      data: { pluginId: input.pluginId, version: input.version, digest: input.digest, size: input.size, declaredDependencies: input.declaredDependencies ?? undefined },
       select: { id: true },
     });
+    await this.client.pipelineStep.createMany({ data: PIPELINE_STEPS.map((step) => ({ versionId: id, step })) });
+    if (input.contract) await this.client.versionContract.createMany({ data: [{ versionId: id, ...contractRow(input.contract) }] });
     // A new version has no round yet: the first needs no count.
     await this.addRound(id, 'publish', 0);
     // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
@@ -698,7 +693,7 @@ function sortSteps(rows: { step: string; state: StepState; attempts: number; err
   });
 }
 
-function contractRow(contract: VersionContract): Prisma.VersionContractCreateWithoutVersionInput {
+function contractRow(contract: VersionContract): Omit<Prisma.VersionContractCreateManyInput, 'versionId'> {
   return {
     source: contract.source,
     readme: contract.readme?.markdown ?? null,
