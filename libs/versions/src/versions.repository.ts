@@ -106,6 +106,9 @@ export async function findLatestVersionId(client: Pick<Prisma.TransactionClient,
   return latestOf(candidates)?.id ?? null;
 }
 
+/** Enough for the versions in flight in one process; the oldest is forgotten first. */
+const REMEMBERED_COORDINATES = 1_000;
+
 const byCoordinates = (v: VersionCoordinates) => ({ version: v.version, plugin: { name: v.plugin, namespace: { name: v.namespace } } });
 
 /** Why a change did not happen; the service turns each into a problem. */
@@ -189,6 +192,13 @@ export interface VersionStore {
  */
 @Injectable()
 export class VersionsRepository implements VersionStore {
+  /**
+   * Coordinates of versions changed or processed lately, by id: they never change and an id is never
+   * reused, so a change of a version the pipeline just read takes its locks without reading them again.
+   * A version deleted since is found gone under its locks (lockedRow), as before.
+   */
+  private readonly coordinates = new Map<string, VersionCoordinates>();
+
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(VERSION_HOOKS) private readonly hooks: readonly VersionLifecycleHook[],
@@ -275,6 +285,7 @@ export class VersionsRepository implements VersionStore {
     // Two statements, not seven: the job reads this before its first step and after the analysis and the trial.
     const [row, steps] = await Promise.all([readVersionToProcess(this.prisma, versionId), this.prisma.pipelineStep.findMany({ where: { versionId } })]);
     if (row === null) return null;
+    this.rememberCoordinates(versionId, row.record);
     return { ...row.record, metadata: row.metadata, analysis: row.analysis, declaredDependencies: row.declaredDependencies, steps: sortSteps(steps) };
   }
 
@@ -534,8 +545,17 @@ export class VersionsRepository implements VersionStore {
     return (await this.prisma.version.findFirst({ where: byCoordinates(version), select: { id: true } }))?.id ?? null;
   }
 
-  private coordinatesOf(versionId: string): Promise<VersionCoordinates | null> {
-    return readCoordinates(this.prisma, versionId);
+  private async coordinatesOf(versionId: string): Promise<VersionCoordinates | null> {
+    const known = this.coordinates.get(versionId);
+    if (known !== undefined) return known;
+    const read = await readCoordinates(this.prisma, versionId);
+    if (read !== null) this.rememberCoordinates(versionId, read);
+    return read;
+  }
+
+  private rememberCoordinates(versionId: string, coordinates: VersionCoordinates): void {
+    if (this.coordinates.size >= REMEMBERED_COORDINATES) this.coordinates.delete(this.coordinates.keys().next().value!);
+    this.coordinates.set(versionId, { namespace: coordinates.namespace, plugin: coordinates.plugin, version: coordinates.version });
   }
 
   /**
