@@ -4,7 +4,7 @@ import { openDatabase, type Database, applyMigrations } from '../libs/db/index.j
 import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
 import { PipelineRepository, summarizeTrial } from '../libs/pipeline/index.js';
 import { traceOf } from '../libs/pipeline/test/trial-runner.fake.js';
-import { VersionsRepository, type VersionCoordinates } from '../libs/versions/index.js';
+import { toVersionRecord, versionRecordQuery, VersionsRepository, type VersionCoordinates } from '../libs/versions/index.js';
 import { VERSION_LIFECYCLE_HOOKS } from './version-hooks.js';
 
 const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
@@ -132,6 +132,59 @@ describe.each(DATABASES)('VersionsRepository with the registry hooks (%s)', (_na
 
     expect(await versions.retry(coordinates, admin)).toMatchObject({ status: 'pending', trial: null });
     expect(await versions.findTrial(created.id)).toBeNull();
+  });
+
+  it('reads a version in one statement as Prisma reads it with its relations, with and without a contract, trial and analysis', async () => {
+    const plugin = await newPlugin();
+    await db.prisma.plugin.update({ where: { id: plugin.id }, data: { description: 'd', license: 'MIT', keywords: ['jwt', 'auth'], categories: ['security'] } });
+    const bare = await publish(plugin, '1.0.0');
+    const digest = `sha256:${'7'.padStart(64, '0')}`;
+    const full = await versions.transaction(async (tx) => {
+      await tx.lockVersion({ namespace: plugin.namespace, plugin: plugin.name, version: '2.0.0-rc.1' });
+      await tx.lockDigest(digest);
+      await tx.lockPlugin(plugin.id);
+      return tx.create(admin, {
+        pluginId: plugin.id, version: '2.0.0-rc.1', digest, size: 123_456, storageKey: `blobs/sha256/${digest.slice(7)}`,
+        declaredDependencies: { packages: [{ purl: 'pkg:cargo/serde@1.0.0' }] },
+        contract: {
+          source: 'manifest',
+          readme: { markdown: '# r', html: '<h1>r</h1>', digest: 'sha256:aa' },
+          configSchema: { json: '{"type":"object"}', dialect: '2020-12', digest: 'sha256:bb' },
+          examples: { json: '[]', names: ['basic', 'strict'], digest: 'sha256:cc' },
+          hostHints: { filterType: 'http', rootId: 'root', istioPhase: 'AUTHN', istioPriority: 10, minHostVersions: { envoy: '1.26' } },
+        },
+      });
+    });
+    const analysis = { report: { kind: 'module', findings: [] }, decision: { status: 'accepted', reasons: [], warnings: [] } };
+    await versions.recordAnalysis(full.id, {
+      analysis: analysis as never, summary: { kind: 'module', findings: 2 } as never, kind: 'module', abiVersion: '0.2.1', languages: ['rust'], hosts: ['envoy'], rejectedBecause: null,
+    }, new Date('2026-12-05T10:00:00.123Z'));
+    const trace = traceOf({ elapsedMs: 12.5 });
+    await versions.recordTrial(full.id, { trace, summary: summarizeTrial(trace), rejectedBecause: null }, new Date('2026-12-05T10:00:01.456Z'));
+    await versions.markReady(full.id, new Date('2026-12-05T10:00:02.789Z'));
+    await versions.setYanked({ namespace: plugin.namespace, plugin: plugin.name, version: '2.0.0-rc.1' }, { reason: 'bad', advisoryId: null }, admin, new Date('2026-12-05T11:00:00Z'));
+
+    for (const created of [bare, full]) {
+      const row = await db.prisma.version.findUniqueOrThrow({ where: { id: created.id }, include: { ...versionRecordQuery.include, plugin: { include: { namespace: true } }, steps: true } });
+      const viaPrisma = toVersionRecord(row);
+      const coordinates = { namespace: plugin.namespace, plugin: plugin.name, version: created.version };
+      expect(await versions.findVersionById(created.id)).toEqual(viaPrisma);
+      expect(await versions.findVersion(coordinates)).toEqual(viaPrisma);
+      const toProcess = await versions.findToProcess(created.id);
+      expect(toProcess).toEqual({
+        ...viaPrisma,
+        metadata: { description: row.plugin.description, license: row.plugin.license, homepage: row.plugin.homepage, repository: row.plugin.repository, keywords: row.plugin.keywords, categories: row.plugin.categories },
+        analysis: row.analysis,
+        declaredDependencies: row.declaredDependencies,
+        steps: expect.any(Array),
+      });
+      expect(toProcess?.steps.map((s) => s.step)).toEqual(['analysis', 'trial', 'sbom', 'signature']);
+    }
+    const read = await versions.findVersionById(full.id);
+    expect(read).toMatchObject({ size: 123_456, status: 'ready', abiVersion: '0.2.1', yankReason: 'bad', contract: { exampleNames: ['basic', 'strict'], hostHints: { istioPriority: 10 } }, trial: { started: true } });
+    expect((await versions.findToProcess(full.id))?.analysis).toEqual(analysis);
+    expect(await versions.findVersionById('00000000-0000-0000-0000-000000000000')).toBeNull();
+    expect(await versions.findVersion({ namespace: plugin.namespace, plugin: plugin.name, version: '9.9.9' })).toBeNull();
   });
 
   it('starts and finishes a step the version has no row for (published before the step existed)', async () => {

@@ -7,7 +7,6 @@ export { parseConfigurationText } from './src/configuration-text.js';
 export { HIGRESS_CATEGORIES } from './src/higress-spec.js';
 export { EXAMPLE_NAME_PATTERN, MANIFEST_SCHEMA } from './src/manifest-schema.js';
 export { readContract, type ContractParts, type PartText } from './src/read-contract.js';
-export { renderReadme } from './src/readme.js';
 export { DIALECT_URIS } from './src/schema-dialect.js';
 export { dereference, isSchemaObject, pointerToken, resolveLocalRef, type SchemaObject } from './src/schema-refs.js';
 export { UPGRADE_NOTES_LIMITS, upgradeNotes, type ContractSide, type UpgradeChange, type UpgradeNote, type UpgradeNotes } from './src/upgrade-notes.js';

@@ -27,28 +27,33 @@ export interface AnalysisPoolOptions {
  * the module gets a report whose only finding is `analysis_failed`.
  */
 export class AnalysisPool {
-  private readonly pool: Promise<Piscina<AnalysisTask, AnalysisTaskResult>>;
+  // Started on the first analysis: a process that never analyses (an API whose jobs run in workers, or
+  // one not yet published to) keeps no thread, and no thread's heap, for it.
+  private poolStarted: Promise<Piscina<AnalysisTask, AnalysisTaskResult>> | null = null;
 
   constructor(
     private readonly limits: AnalysisLimits,
-    options: AnalysisPoolOptions = {},
-  ) {
-    const threads = options.threads ?? 1;
+    private readonly options: AnalysisPoolOptions = {},
+  ) {}
+
+  private get pool(): Promise<Piscina<AnalysisTask, AnalysisTaskResult>> {
+    const threads = this.options.threads ?? 1;
     // Loaded here, not at the top: the trial's sandbox process imports this library's door under a permission
     // model that lets it read dist/libs only, not node_modules.
-    this.pool = import('piscina').then(({ Piscina }) => {
+    this.poolStarted ??= import('piscina').then(({ Piscina }) => {
       const pool = new Piscina<AnalysisTask, AnalysisTaskResult>({
         filename: workerScript(),
-        // Every thread stays warm; piscina starts a replacement up to minThreads after terminating one.
+        // Every thread stays warm once started; piscina starts a replacement up to minThreads after terminating one.
         minThreads: threads,
         maxThreads: threads,
         idleTimeout: Infinity,
-        resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+        resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
       });
       // Piscina emits 'error' for a thread that fails between tasks; unheard, it would take the process down.
-      pool.on('error', (error: unknown) => options.onThreadError?.(error));
+      pool.on('error', (error: unknown) => this.options.onThreadError?.(error));
       return pool;
     });
+    return this.poolStarted;
   }
 
   /**
@@ -79,7 +84,7 @@ export class AnalysisPool {
   }
 
   async close(): Promise<void> {
-    await (await this.pool).destroy();
+    await (await this.poolStarted)?.destroy();
   }
 
   private failure(error: unknown, timedOut: boolean): string {

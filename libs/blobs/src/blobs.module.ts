@@ -15,7 +15,7 @@ const ABANDONED_UPLOAD_AGE_MS = 60 * 60 * 1000;
     {
       provide: STORAGE_DRIVER,
       inject: [REGISTRY_CONFIG],
-      useFactory: (config: RegistryConfig): StorageDriver => createStorageDriver(config.storage),
+      useFactory: (config: RegistryConfig): Promise<StorageDriver> => createStorageDriver(config.storage),
     },
     {
       provide: BLOB_STORE,

@@ -30,26 +30,33 @@ type TaskInput = ContractTask extends infer T ? (T extends ContractTask ? Omit<T
  * /health/live) keeps answering.
  */
 export class ContractChecker {
-  private readonly pool: Piscina<ContractTask & { started: unknown }, ContractTaskResult>;
+  // Started on the first check: until a publish or a configuration check, the process keeps no thread for it.
+  private poolStarted: Piscina<ContractTask & { started: unknown }, ContractTaskResult> | null = null;
   private readonly deadlineMs: number;
   private readonly heapMb: number;
 
-  constructor(options: ContractCheckerOptions = {}) {
+  constructor(private readonly options: ContractCheckerOptions = {}) {
     this.deadlineMs = options.deadlineMs ?? CONTRACT_LIMITS.taskDeadlineMs;
     this.heapMb = options.heapMb ?? CONTRACT_LIMITS.workerHeapMb;
-    this.pool = new Piscina({
-      filename: workerScript(),
-      // One thread always: piscina hands queued tasks only to a live thread, and after terminating
-      // one past its deadline it starts a new one only up to minThreads.
-      minThreads: 1,
-      maxThreads: options.maxThreads ?? CONTRACT_LIMITS.workerThreads,
-      idleTimeout: options.idleTimeoutMs ?? 30_000,
-      maxQueue: CONTRACT_LIMITS.queuedTasks,
-      resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
-    });
-    // Piscina emits 'error' for a thread that fails between tasks (say, out of memory while starting); an
-    // EventEmitter with no listener would throw it and take the whole process down.
-    this.pool.on('error', (error: unknown) => options.onThreadError?.(error));
+  }
+
+  private get pool(): Piscina<ContractTask & { started: unknown }, ContractTaskResult> {
+    if (this.poolStarted === null) {
+      this.poolStarted = new Piscina({
+        filename: workerScript(),
+        // One thread always once started: piscina hands queued tasks only to a live thread, and after terminating
+        // one past its deadline it starts a new one only up to minThreads.
+        minThreads: 1,
+        maxThreads: this.options.maxThreads ?? CONTRACT_LIMITS.workerThreads,
+        idleTimeout: this.options.idleTimeoutMs ?? 30_000,
+        maxQueue: CONTRACT_LIMITS.queuedTasks,
+        resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+      });
+      // Piscina emits 'error' for a thread that fails between tasks (say, out of memory while starting); an
+      // EventEmitter with no listener would throw it and take the whole process down.
+      this.poolStarted.on('error', (error: unknown) => this.options.onThreadError?.(error));
+    }
+    return this.poolStarted;
   }
 
   /**
@@ -144,7 +151,7 @@ export class ContractChecker {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.poolStarted?.destroy();
   }
 
   private async run<K extends TaskInput['kind']>(

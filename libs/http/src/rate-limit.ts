@@ -3,7 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Socket } from 'node:net';
 import type { RateLimitConfig } from '../../config/index.js';
 import { RegistryError } from '../../domain/index.js';
@@ -34,6 +34,8 @@ export async function registerRateLimit(app: NestFastifyApplication, limits: Rec
   let redis: Redis | null = null;
   if (redisUrl !== null) {
     // Fails fast while Redis is down; the limit then lets requests through (skipOnError) rather than refuse everyone.
+    // Loaded only with REDIS_URL: the embedded registry never holds ioredis in memory.
+    const { Redis } = await import('ioredis');
     redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
     let warned = false;
     redis.on('error', (error: Error) => {

@@ -2,7 +2,7 @@ import type { Prisma } from '../../db/index.js';
 import { findVersionById, lockOciArtifacts, type PushedImageManifest } from '../../versions/index.js';
 import { buildOciArtifacts } from './oci-artifacts.js';
 
-type OciWriter = Pick<Prisma.TransactionClient, 'version' | 'sbom' | 'signature' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;
+type OciWriter = Pick<Prisma.TransactionClient, '$queryRaw' | 'sbom' | 'signature' | 'ociManifest' | 'ociBlob' | '$executeRaw'>;
 
 /**
  * Stores the manifest an OCI push created a version from, byte for byte, in the publishing transaction: it is

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
 import { AnalysisThreads } from './analysis-threads.js';
-import { BullMqQueue, BullMqWorker } from './bullmq.queue.js';
+import type { BullMqWorker } from './bullmq.queue.js';
 import { InProcessQueue } from './in-process.queue.js';
 import type { JobQueue } from './job-queue.js';
 import { JOB_QUEUE, OutboxDispatcher } from './outbox-dispatcher.js';
@@ -18,6 +18,9 @@ import { TRIAL_RUNNER, type TrialRunner } from './trial-request.js';
 import { TrialStep } from './trial.step.js';
 
 const retryOf = (config: RegistryConfig) => ({ attempts: config.pipeline.attempts, backoffMs: config.pipeline.backoffMs });
+
+// BullMQ and ioredis are loaded only with REDIS_URL: the embedded registry never holds them in memory.
+const loadBullMq = () => import('./bullmq.queue.js');
 
 /** What processes versions, in the API (embedded) and in the worker alike: steps, outbox and reconciler. */
 const PROCESSING = [
@@ -46,9 +49,9 @@ const PROCESSING = [
     {
       provide: JOB_QUEUE,
       inject: [REGISTRY_CONFIG, PipelineService],
-      useFactory: (config: RegistryConfig, pipeline: PipelineService): JobQueue =>
+      useFactory: async (config: RegistryConfig, pipeline: PipelineService): Promise<JobQueue> =>
         config.redisUrl !== null
-          ? new BullMqQueue(config.redisUrl, retryOf(config))
+          ? new (await loadBullMq()).BullMqQueue(config.redisUrl, retryOf(config))
           : new InProcessQueue((job, attempt) => pipeline.process(job, attempt), retryOf(config), config.pipeline.concurrency),
     },
     PipelineMetrics,
@@ -68,8 +71,9 @@ export class PipelineWorkerRunner implements OnApplicationBootstrap, BeforeAppli
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (this.config.redisUrl === null) throw new Error('the pipeline worker needs REDIS_URL');
+    const { BullMqWorker } = await loadBullMq();
     this.worker = new BullMqWorker(this.config.redisUrl, (job, attempt) => this.pipeline.process(job, attempt), {
       ...retryOf(this.config),
       concurrency: this.config.pipeline.concurrency,
@@ -93,7 +97,7 @@ export class PipelineWorkerRunner implements OnApplicationBootstrap, BeforeAppli
     ...PROCESSING,
     PipelineWorkerRunner,
     { provide: RUNS_PIPELINE_JOBS, useValue: true },
-    { provide: JOB_QUEUE, inject: [REGISTRY_CONFIG], useFactory: (config: RegistryConfig): JobQueue => new BullMqQueue(config.redisUrl!, retryOf(config)) },
+    { provide: JOB_QUEUE, inject: [REGISTRY_CONFIG], useFactory: async (config: RegistryConfig): Promise<JobQueue> => new (await loadBullMq()).BullMqQueue(config.redisUrl!, retryOf(config)) },
     PipelineMetrics,
     { provide: QUEUE_HEALTH, useExisting: JOB_QUEUE },
   ],

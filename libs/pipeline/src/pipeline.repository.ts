@@ -50,15 +50,19 @@ export class PipelineRepository {
   /**
    * Hands undispatched outbox entries to `dispatch` and marks them dispatched,
    * in one transaction with the rows locked (SKIP LOCKED): several API
-   * processes never hand out the same entry, and a failed hand-off leaves it for later.
+   * processes never hand out the same entry, and a failed hand-off leaves it for later
+   * (the mark, written first in the same statement as the lock, rolls back with it).
    */
   async dispatchOutbox(limit: number, dispatch: (jobs: PipelineJob[]) => Promise<void>): Promise<number> {
     return this.prisma.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<{ id: bigint; version_id: string; job_id: string; trace_context: Record<string, string> | null }[]>`
-        SELECT id, version_id, job_id, trace_context FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+        UPDATE outbox SET dispatched_at = ${new Date()}
+        WHERE id IN (SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id, version_id::text AS version_id, job_id, trace_context`;
       if (rows.length === 0) return 0;
+      // RETURNING keeps no order: jobs go to the queue in the outbox's.
+      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       await dispatch(rows.map((r) => ({ jobId: r.job_id, versionId: r.version_id, traceContext: r.trace_context })));
-      await tx.outboxEntry.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { dispatchedAt: new Date() } });
       return rows.length;
     });
   }

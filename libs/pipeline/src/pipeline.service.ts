@@ -22,6 +22,9 @@ import { PipelineRepository } from './pipeline.repository.js';
 /** The steps after which the version is read again: they store what later steps read, or reject. */
 const CHANGES_WHAT_LATER_STEPS_READ: ReadonlySet<PipelineStepName> = new Set(['analysis', 'trial']);
 
+/** The steps that read the module. */
+const NEEDS_THE_BYTES: ReadonlySet<PipelineStepName> = new Set(['analysis', 'trial', 'signature']);
+
 /** Characters of an error kept in a step's state and the version's status reason. */
 const MAX_STEP_ERROR_LENGTH = 2_048;
 
@@ -89,6 +92,8 @@ export class PipelineService {
         await this.steps.finishStep(version.id, step, 'skipped', new Date());
         continue;
       }
+      // Started before the step's state is written, so that the read and the write overlap.
+      if (NEEDS_THE_BYTES.has(step)) readModule().catch(() => undefined);
       await this.steps.startStep(version.id, step, new Date());
       const started = performance.now();
       try {

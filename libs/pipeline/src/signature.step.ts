@@ -18,9 +18,10 @@ export class SignatureStep {
   ) {}
 
   async run(version: VersionToProcess, module: Uint8Array): Promise<void> {
-    const existing = new Set((await this.pipeline.findSignatures(version.id)).map((s) => s.kind));
+    // Read together: a re-run that finds both signatures stored is rare.
+    const [stored, sbom] = await Promise.all([this.pipeline.findSignatures(version.id), this.pipeline.findSbom(version.id)]);
+    const existing = new Set(stored.map((s) => s.kind));
     if (existing.has('message_signature') && existing.has('attestation')) return;
-    const sbom = await this.pipeline.findSbom(version.id);
     if (sbom === null) throw new Error('the SBOM step has not stored an SBOM to attest');
     const signer = await this.keys.signer();
     const signatures = [];

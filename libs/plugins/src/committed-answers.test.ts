@@ -148,7 +148,7 @@ describe('answers to committed changes', () => {
       transaction: async <T>(work: (tx: PublishTransaction) => Promise<T>): Promise<T> => {
         const tx = {
           findNamespace: async () => ({ id: 'acme', name: 'acme', createdAt: at }),
-          pluginExists: async () => true,
+          lockExistingPlugin: async () => ({ id: 'p1' }),
           ensurePlugin: async () => ({ id: 'p1' }),
           versions: {
             lockVersion: async () => undefined,

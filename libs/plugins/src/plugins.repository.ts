@@ -234,8 +234,14 @@ export class PublishTransaction {
     return true;
   }
 
-  async pluginExists(namespace: NamespaceRecord, name: string): Promise<boolean> {
-    return (await this.client.plugin.count({ where: { namespaceId: namespace.id, name } })) > 0;
+  /**
+   * An existing plugin, its row locked (the protocol's step 4) in the statement that finds it; null when there
+   * is none yet. One statement where finding, creating-unless-it-exists and locking took four.
+   */
+  async lockExistingPlugin(namespace: NamespaceRecord, name: string): Promise<{ id: string } | null> {
+    const [row] = await this.client.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM plugins WHERE namespace_id = ${namespace.id}::uuid AND name = ${name} FOR UPDATE`;
+    return row ?? null;
   }
 }
 

@@ -113,10 +113,14 @@ export class PluginsService {
         watch.close();
       }
     }
-    const steps = await this.versions.stepStatuses([record.id]);
-    const manifest = (await this.oci.moduleManifestDigests([record.id])).get(record.id) ?? null;
-    const advisories = (await this.advisories.activeForVersions([record.id])).get(record.id) ?? [];
-    return this.versionView(record, await this.downloads.totalForVersion(record.id), steps.get(record.id) ?? [], manifest, advisories);
+    // Independent reads, sent together: PGlite answers them back to back instead of one round trip each.
+    const [steps, manifests, advisories, downloads] = await Promise.all([
+      this.versions.stepStatuses([record.id]),
+      this.oci.moduleManifestDigests([record.id]),
+      this.advisories.activeForVersions([record.id]),
+      this.downloads.totalForVersion(record.id),
+    ]);
+    return this.versionView(record, downloads, steps.get(record.id) ?? [], manifests.get(record.id) ?? null, advisories.get(record.id) ?? []);
   }
 
   /**

@@ -75,7 +75,8 @@ class FakePlugins {
       findNamespace: async (name: string) => (staged.namespaces.has(name) ? { id: name, name, createdAt: new Date() } : null),
       createNamespace: async (name: string) => (staged.namespaces.add(name), { id: name, name, createdAt: new Date() }),
       ensurePlugin: async (namespace: { id: string }, name: string) => ({ id: `${namespace.id}/${name}` }),
-      pluginExists: async (namespace: { id: string }, name: string) => [...staged.versions.keys()].some((key) => key.startsWith(`${namespace.id}/${name}@`)),
+      lockExistingPlugin: async (namespace: { id: string }, name: string) =>
+        [...staged.versions.keys()].some((key) => key.startsWith(`${namespace.id}/${name}@`)) ? { id: `${namespace.id}/${name}` } : null,
       mayAddPlugin: async (namespace: { id: string }, max: number) =>
         new Set([...staged.versions.keys()].filter((key) => key.startsWith(`${namespace.id}/`)).map((key) => key.split('@')[0])).size < max,
     } as unknown as PublishTransaction;

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { actorOf, mayPublishTo, type Principal } from '../../auth/index.js';
 import { BLOB_STORE, moduleTooLarge, type BlobStore, type ReceivedUpload } from '../../blobs/index.js';
 import { REGISTRY_CONFIG, type RegistryConfig } from '../../config/index.js';
-import { assertVersionPath, digestProblem, nameProblem, parsePluginMetadata, type PluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/index.js';
+import { assertVersionPath, type AuditActor, digestProblem, nameProblem, parsePluginMetadata, type PluginMetadata, forbidden, invalidInput, notFound, RegistryError, type FieldProblem } from '../../domain/index.js';
 import {
   formatCoordinates,
   type DeletedVersionRecord,
@@ -14,7 +14,7 @@ import {
   VersionsRepository,
   type VersionStore,
 } from '../../versions/index.js';
-import { PluginsRepository, type PluginRecord } from './plugins.repository.js';
+import { PluginsRepository, type NamespaceRecord, type PluginRecord, type PublishTransaction } from './plugins.repository.js';
 import { afterCommit } from '../../http/index.js';
 import { OutboxDispatcher } from '../../pipeline/index.js';
 import { readContract, type ContractParts, type VersionContract } from '../../contract/index.js';
@@ -164,10 +164,7 @@ export class PublishService {
         const actor = actorOf(principal);
         const namespace = (await tx.findNamespace(target.namespace)) ?? (await tx.createNamespace(target.namespace, actor));
         const { quotas } = this.config;
-        if (!(await tx.pluginExists(namespace, target.plugin)) && !(await tx.mayAddPlugin(namespace, quotas.pluginsPerNamespace))) {
-          throw pluginQuotaExceeded(target.namespace, quotas.pluginsPerNamespace);
-        }
-        const plugin = await tx.ensurePlugin(namespace, target.plugin, actor);
+        const plugin = await this.lockedPlugin(tx, namespace, target.plugin, actor);
         const deleted = await tx.versions.findDeletedVersion(plugin.id, target.version);
         if (deleted !== null) throw versionDeleted(target, deleted);
         const existing = await tx.versions.findVersion(plugin.id, target.version);
@@ -247,10 +244,17 @@ export class PublishService {
     await this.plugins.transaction(async (tx) => {
       const actor = actorOf(principal);
       const ns = (await tx.findNamespace(namespace)) ?? (await tx.createNamespace(namespace, actor));
-      const { quotas } = this.config;
-      if (!(await tx.pluginExists(ns, name)) && !(await tx.mayAddPlugin(ns, quotas.pluginsPerNamespace))) throw pluginQuotaExceeded(namespace, quotas.pluginsPerNamespace);
-      await tx.ensurePlugin(ns, name, actor);
+      await this.lockedPlugin(tx, ns, name, actor);
     });
+  }
+
+  /** The plugin, its row locked; one that does not exist yet is created if the namespace's plugin quota allows. */
+  private async lockedPlugin(tx: PublishTransaction, namespace: NamespaceRecord, name: string, actor: AuditActor): Promise<{ id: string }> {
+    const existing = await tx.lockExistingPlugin(namespace, name);
+    if (existing !== null) return existing;
+    const max = this.config.quotas.pluginsPerNamespace;
+    if (!(await tx.mayAddPlugin(namespace, max))) throw pluginQuotaExceeded(namespace.name, max);
+    return tx.ensurePlugin(namespace, name, actor);
   }
 
   /** The rule of publishing into a namespace, for other ways in (OCI push): 403 or 404 when refused. */

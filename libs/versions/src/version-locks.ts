@@ -65,6 +65,12 @@ export async function lockPluginRow(tx: Prisma.TransactionClient, pluginId: stri
   await tx.$queryRaw`SELECT 1 FROM plugins WHERE id = ${pluginId}::uuid FOR UPDATE`;
 }
 
+/** 4, for the plugin of a version, found in the same statement; false when the version is gone. */
+export async function lockPluginRowOfVersion(tx: Pick<Prisma.TransactionClient, '$queryRaw'>, versionId: string): Promise<boolean> {
+  const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM plugins WHERE id = (SELECT plugin_id FROM versions WHERE id = ${versionId}::uuid) FOR UPDATE`;
+  return locked.length > 0;
+}
+
 /** 4, for the plugins of several versions (the download counter): in id order, so that two such transactions agree too. */
 export async function lockPluginRowsOfVersions(tx: Pick<Prisma.TransactionClient, '$queryRaw'>, versionIds: readonly string[]): Promise<void> {
   await tx.$queryRaw`

@@ -8,7 +8,8 @@ import { NO_HOST_HINTS, type ContractSource, type HostHints, type SchemaDialect,
 import type { TrialFindingCode, TrialTrace } from '../../sandbox/index.js';
 import type { ContractDocuments, ContractSummary, DeletedVersionRecord, TrialSummary, VersionCoordinates, VersionRecord, VersionToProcess } from './version.js';
 import { VERSION_HOOKS, type PushedImageManifest, type VersionChange, type VersionLifecycleHook } from './version-hooks.js';
-import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockVersion, tryLockVersion } from './version-locks.js';
+import { lockDigest, lockNamespacePluginCount, lockPluginRow, lockPluginRowOfVersion, lockVersion, tryLockVersion } from './version-locks.js';
+import { readCoordinates, readVersionRecord, readVersionRecordAt, readVersionToProcess } from './version-rows.js';
 
 const contractSummarySelect = {
   source: true,
@@ -92,9 +93,8 @@ function toContractSummary(row: Prisma.VersionContractGetPayload<{ select: typeo
  * A version by id, read with the caller's client: a lifecycle hook reads the
  * version in the transaction that changed it.
  */
-export async function findVersionById(client: Pick<Prisma.TransactionClient, 'version'>, versionId: string): Promise<VersionRecord | null> {
-  const row = await client.version.findUnique({ where: { id: versionId }, ...versionRecordQuery });
-  return row === null ? null : toVersionRecord(row);
+export async function findVersionById(client: Pick<Prisma.TransactionClient, '$queryRaw'>, versionId: string): Promise<VersionRecord | null> {
+  return readVersionRecord(client, versionId);
 }
 
 /**
@@ -106,6 +106,9 @@ export async function findLatestVersionId(client: Pick<Prisma.TransactionClient,
   const candidates = await client.version.findMany({ where: { pluginId, status: 'ready', yankedAt: null }, select: { id: true, version: true, readyAt: true } });
   return latestOf(candidates)?.id ?? null;
 }
+
+/** Enough for the versions in flight in one process; the oldest is forgotten first. */
+const REMEMBERED_COORDINATES = 1_000;
 
 const byCoordinates = (v: VersionCoordinates) => ({ version: v.version, plugin: { name: v.plugin, namespace: { name: v.namespace } } });
 
@@ -190,6 +193,13 @@ export interface VersionStore {
  */
 @Injectable()
 export class VersionsRepository implements VersionStore {
+  /**
+   * Coordinates of versions changed or processed lately, by id: they never change and an id is never
+   * reused, so a change of a version the pipeline just read takes its locks without reading them again.
+   * A version deleted since is found gone under its locks (lockedRow), as before.
+   */
+  private readonly coordinates = new Map<string, VersionCoordinates>();
+
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(VERSION_HOOKS) private readonly hooks: readonly VersionLifecycleHook[],
@@ -212,8 +222,7 @@ export class VersionsRepository implements VersionStore {
   // Reads.
 
   async findVersion(version: VersionCoordinates): Promise<VersionRecord | null> {
-    const row = await this.prisma.version.findFirst({ where: byCoordinates(version), ...versionRecordQuery });
-    return row === null ? null : toVersionRecord(row);
+    return readVersionRecordAt(this.prisma, version);
   }
 
   async findVersionById(versionId: string): Promise<VersionRecord | null> {
@@ -274,26 +283,11 @@ export class VersionsRepository implements VersionStore {
   }
 
   async findToProcess(versionId: string): Promise<VersionToProcess | null> {
-    const row = await this.prisma.version.findUnique({
-      where: { id: versionId },
-      include: { plugin: { include: { namespace: { select: { name: true } } } }, steps: true, contract: { select: contractSummarySelect }, trial: { select: trialSummarySelect } },
-    });
+    // Two statements, not seven: the job reads this before its first step and after the analysis and the trial.
+    const [row, steps] = await Promise.all([readVersionToProcess(this.prisma, versionId), this.prisma.pipelineStep.findMany({ where: { versionId } })]);
     if (row === null) return null;
-    const { plugin } = row;
-    return {
-      ...toVersionRecord(row),
-      metadata: {
-        description: plugin.description,
-        license: plugin.license,
-        homepage: plugin.homepage,
-        repository: plugin.repository,
-        keywords: plugin.keywords,
-        categories: plugin.categories,
-      },
-      analysis: row.analysis as StoredAnalysis | null,
-      declaredDependencies: row.declaredDependencies,
-      steps: sortSteps(row.steps),
-    };
+    this.rememberCoordinates(versionId, row.record);
+    return { ...row.record, metadata: row.metadata, analysis: row.analysis, declaredDependencies: row.declaredDependencies, steps: sortSteps(steps) };
   }
 
   async stepStatuses(versionIds: readonly string[]): Promise<Map<string, StepStatus[]>> {
@@ -423,7 +417,7 @@ export class VersionsRepository implements VersionStore {
         if (yank === null) await tx.changed('unyanked', row, actor, { digest: row.digest });
         else await tx.changed('yanked', row, actor, { digest: row.digest, reason: yank.reason, ...(yank.advisoryId !== null ? { advisory: yank.advisoryId } : {}) });
       }
-      return toVersionRecord(await tx.client.version.findUniqueOrThrow({ where: { id }, ...versionRecordQuery }));
+      return (await readVersionRecord(tx.client, id))!;
     });
     return outcome ?? 'not_found';
   }
@@ -553,8 +547,16 @@ export class VersionsRepository implements VersionStore {
   }
 
   private async coordinatesOf(versionId: string): Promise<VersionCoordinates | null> {
-    const row = await this.prisma.version.findUnique({ where: { id: versionId }, select: { version: true, ...versionInclude } });
-    return row === null ? null : { namespace: row.plugin.namespace.name, plugin: row.plugin.name, version: row.version };
+    const known = this.coordinates.get(versionId);
+    if (known !== undefined) return known;
+    const read = await readCoordinates(this.prisma, versionId);
+    if (read !== null) this.rememberCoordinates(versionId, read);
+    return read;
+  }
+
+  private rememberCoordinates(versionId: string, coordinates: VersionCoordinates): void {
+    if (this.coordinates.size >= REMEMBERED_COORDINATES) this.coordinates.delete(this.coordinates.keys().next().value!);
+    this.coordinates.set(versionId, { namespace: coordinates.namespace, plugin: coordinates.plugin, version: coordinates.version });
   }
 
   /**
@@ -642,22 +644,18 @@ export class VersionTransaction {
    */
   async create(actor: AuditActor, input: NewVersion): Promise<VersionRecord> {
     await this.client.blob.createMany({ data: [{ digest: input.digest, size: input.size, storageKey: input.storageKey }], skipDuplicates: true });
-    const row = await this.client.version.create({
-      data: {
-        pluginId: input.pluginId,
-        version: input.version,
-        digest: input.digest,
-        size: input.size,
-        declaredDependencies: input.declaredDependencies ?? undefined,
-        steps: { create: PIPELINE_STEPS.map((step) => ({ step })) },
-        ...(input.contract ? { contract: { create: contractRow(input.contract) } } : {}),
-      },
-      ...versionRecordQuery,
+    // Flat inserts: after a nested create, Prisma reads the row back in a statement of its own.
+    const { id } = await this.client.version.create({
+      data: { pluginId: input.pluginId, version: input.version, digest: input.digest, size: input.size, declaredDependencies: input.declaredDependencies ?? undefined },
+      select: { id: true },
     });
-    await this.addRound(row.id, 'publish');
+    await this.client.pipelineStep.createMany({ data: PIPELINE_STEPS.map((step) => ({ versionId: id, step })) });
+    if (input.contract) await this.client.versionContract.createMany({ data: [{ versionId: id, ...contractRow(input.contract) }] });
+    // A new version has no round yet: the first needs no count.
+    await this.addRound(id, 'publish', 0);
     // The catalog entry is refreshed when the version becomes ready: a pending version changes nothing search shows.
     await this.client.plugin.update({ where: { id: input.pluginId }, data: { updatedAt: new Date() } });
-    const record = toVersionRecord(row);
+    const record = (await readVersionRecord(this.client, id))!;
     await this.changed('published', { ...record, pluginId: input.pluginId }, actor, {
       digest: record.digest,
       size: record.size,
@@ -668,15 +666,14 @@ export class VersionTransaction {
 
   /** @internal The version row, after taking its plugin's row lock (the protocol's step 4). */
   async lockedRow(versionId: string): Promise<LockedVersion | null> {
-    const plugin = await this.client.version.findUnique({ where: { id: versionId }, select: { pluginId: true } });
-    if (plugin === null) return null;
-    await lockPluginRow(this.client, plugin.pluginId);
-    const row = await this.client.version.findUnique({
-      where: { id: versionId },
-      // The names only: the contract and trial summaries are no part of a LockedVersion (two queries less per change).
-      select: { id: true, pluginId: true, version: true, digest: true, size: true, status: true, yankedAt: true, plugin: versionInclude.plugin },
-    });
-    return row === null ? null : { ...row, namespace: row.plugin.namespace.name, plugin: row.plugin.name };
+    if (!(await lockPluginRowOfVersion(this.client, versionId))) return null;
+    // Read after the lock, in a statement of its own: it sees what the transactions that held the lock committed.
+    const [row] = await this.client.$queryRaw<LockedVersion[]>`
+      SELECT v.id::text AS id, v.plugin_id::text AS "pluginId", v.version, v.digest, v.size, v.status::text AS status,
+        v.yanked_at AS "yankedAt", n.name AS namespace, p.name AS plugin
+      FROM versions v JOIN plugins p ON p.id = v.plugin_id JOIN namespaces n ON n.id = p.namespace_id
+      WHERE v.id = ${versionId}::uuid`;
+    return row ?? null;
   }
 
   /** @internal */
@@ -686,8 +683,9 @@ export class VersionTransaction {
   }
 
   /** @internal A new round of the pipeline for the version, through the outbox. */
-  async addRound(versionId: string, origin: 'publish' | 'retry' | 'reconcile'): Promise<void> {
-    const rounds = await this.client.outboxEntry.count({ where: { versionId } });
+  async addRound(versionId: string, origin: 'publish' | 'retry' | 'reconcile', roundsBefore?: number): Promise<void> {
+    const rounds = roundsBefore ?? (await this.client.outboxEntry.count({ where: { versionId } }));
+    // The trace of what asked for the round rides with it to whichever process runs the job.
     const traceContext = currentTraceCarrier();
     await this.client.outboxEntry.create({ data: { versionId, jobId: jobIdFor(versionId, rounds + 1), origin, ...(traceContext === null ? {} : { traceContext }) } });
   }
@@ -718,7 +716,7 @@ function sortSteps(rows: { step: string; state: StepState; attempts: number; err
   });
 }
 
-function contractRow(contract: VersionContract): Prisma.VersionContractCreateWithoutVersionInput {
+function contractRow(contract: VersionContract): Omit<Prisma.VersionContractCreateManyInput, 'versionId'> {
   return {
     source: contract.source,
     readme: contract.readme?.markdown ?? null,
