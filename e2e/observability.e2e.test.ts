@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promtoolCheckMetrics, promtoolCheckRules, promtoolTestRules, startPrometheus, type PrometheusServer } from '../testing/prometheus-server.js';
 import { startRedis, type RedisServer } from '../testing/redis-server.js';
-import { startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../testing/registry-process.js';
+import { logLines, startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../testing/registry-process.js';
 import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
 import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, settledVersion } from './support.js';
@@ -192,11 +192,7 @@ describe('observability: Prometheus metrics and OpenTelemetry traces across the 
   });
 
   it('writes JSON log lines that carry the trace of the request they belong to, and no secrets', () => {
-    const lines = registry
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = logLines(registry.output());
     expect(lines.length).toBeGreaterThan(5);
     const published = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('published acme/traced@1.0.0'));
     expect(published).toMatchObject({ level: 'info', service: 'wasm-registry-api', trace_id: createHash('sha256').update('traced').digest('hex').slice(0, 32) });
