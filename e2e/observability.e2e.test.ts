@@ -234,3 +234,62 @@ describe('observability: Prometheus metrics and OpenTelemetry traces across the 
     );
   });
 });
+
+describe('observability over OTLP/gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)', () => {
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let s3: TestS3Server;
+  let otlp: OtlpReceiver;
+  let registry: RunningRegistry;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    [postgres, redis, s3, otlp] = await Promise.all([startPostgres(), startRedis(), startTestS3Server({ bucket: 'wasm-modules' }), startOtlpReceiver({ grpc: true })]);
+    const env = {
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      ...registryS3Env(s3),
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.grpcUrl!,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+    };
+    [registry, worker] = await Promise.all([startRegistry(env), startWorker(env)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([registry?.stop(), worker?.stop()]);
+    await Promise.all([postgres?.stop(), redis?.stop(), s3?.stop(), otlp?.stop()]);
+  });
+
+  it('exports the trace of a publish from both processes, and the metrics, over gRPC only', async () => {
+    const traceId = createHash('sha256').update('traced-over-grpc').digest('hex').slice(0, 32);
+    const published = await api(registry.url, 'PUT', '/api/v1/plugins/acme/grpc-traced/versions/1.0.0', {
+      body: await proxyWasmFilter('grpc-traced'),
+      token: registry.adminToken,
+      headers: { traceparent: `00-${traceId}-${'2'.repeat(16)}-01` },
+    });
+    expect(published.status).toBe(202);
+    expect((await settledVersion(registry.url, 'acme', 'grpc-traced', '1.0.0')).status).toBe('ready');
+
+    const inTrace = (spans: DecodedSpan[]) => spans.filter((s) => s.traceId === traceId);
+    const spans = inTrace(await otlp.waitForSpans((all) => inTrace(all).some((s) => s.name === 'pipeline.process'), 20_000));
+    const server = spans.find((s) => s.name === 'PUT /api/v1/plugins/:namespace/:name/versions/:version');
+    expect(server).toMatchObject({ kind: 'SERVER', parentSpanId: '2'.repeat(16), resource: { 'service.name': 'wasm-registry-api' } });
+    expect(spans.find((s) => s.name === 'pipeline.process')).toMatchObject({ kind: 'CONSUMER', resource: { 'service.name': 'wasm-registry-worker' } });
+
+    const deadline = Date.now() + 10_000;
+    const pushed = () => new Set(otlp.metrics().map((m) => `${m.name} ${m.resource['service.name']}`));
+    while (!pushed().has('registry.versions.settled wasm-registry-worker') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(pushed()).toContain('http.server.request.duration wasm-registry-api');
+    expect(pushed()).toContain('registry.versions.settled wasm-registry-worker');
+    // Everything came over gRPC; nothing decoded badly.
+    expect(otlp.requestsBy().http).toBe(0);
+    expect(otlp.requestsBy().grpc).toBeGreaterThan(1);
+    expect(otlp.rejected()).toEqual([]);
+  });
+
+  it('refuses to start with a protocol it cannot export with, naming the variable', async () => {
+    await expect(startRegistry({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).rejects.toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL="http\/json" must be one of: http\/protobuf, grpc/);
+  });
+});

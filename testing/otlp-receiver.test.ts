@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { Client as GrpcClient, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlpProto, startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
 
@@ -232,5 +233,53 @@ describe('startOtlpReceiver', () => {
     await other.stop();
     await other.stop();
     await expect(fetch(`${other.url}/v1/traces`, { method: 'POST' })).rejects.toThrow();
+  });
+});
+
+describe('startOtlpReceiver with gRPC', () => {
+  /** One unary call, as the OTLP/gRPC exporters make it: the method path, protobuf bytes in and out. */
+  const exportOverGrpc = (url: string, service: string, body: Uint8Array) =>
+    new Promise<{ error: ServiceError | null }>((resolve) => {
+      const client = new GrpcClient(new URL(url).host, credentials.createInsecure());
+      client.makeUnaryRequest(
+        `/${service}/Export`,
+        (bytes: Uint8Array) => Buffer.from(bytes),
+        (bytes: Buffer) => bytes,
+        body,
+        (error) => {
+          client.close();
+          resolve({ error });
+        },
+      );
+    });
+
+  it('decodes the Export methods of the three OTLP gRPC services, and refuses an undecodable request with INVALID_ARGUMENT', async () => {
+    const grpc = await startOtlpReceiver({ grpc: true });
+    try {
+      expect(grpc.grpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await exportOverGrpc(grpc.grpcUrl!, 'opentelemetry.proto.collector.trace.v1.TraceService', traceRequest())).toEqual({ error: null });
+      const spans = await grpc.waitForSpans((s) => s.length >= 2, 2000);
+      expect(spans.find((s) => s.name === 'db.query')).toMatchObject({ traceId: TRACE_ID, parentSpanId: ROOT_ID, kind: 'CLIENT' });
+
+      const metric = ExportMetricsServiceRequest.encode(
+        ExportMetricsServiceRequest.fromObject({
+          resourceMetrics: [{ resource, scopeMetrics: [{ metrics: [{ name: 'registry.publishes', gauge: { dataPoints: [{ asInt: 3, timeUnixNano: String(START) }] } }] }] }],
+        }),
+      ).finish();
+      expect(await exportOverGrpc(grpc.grpcUrl!, 'opentelemetry.proto.collector.metrics.v1.MetricsService', metric)).toEqual({ error: null });
+      expect(grpc.metrics().map((m) => [m.name, m.type, m.points[0]?.value])).toEqual([['registry.publishes', 'gauge', 3]]);
+
+      const refused = await exportOverGrpc(grpc.grpcUrl!, 'opentelemetry.proto.collector.trace.v1.TraceService', new Uint8Array([0xff, 0x01]));
+      expect(refused.error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(refused.error?.details).toMatch(/undecodable request: invalid wire type 7/);
+      expect(grpc.requestsBy()).toEqual({ http: 0, grpc: 3 });
+      expect(grpc.rejected()).toHaveLength(1);
+    } finally {
+      await grpc.stop();
+    }
+  });
+
+  it('has no gRPC endpoint unless asked', () => {
+    expect(receiver.grpcUrl).toBeNull();
   });
 });

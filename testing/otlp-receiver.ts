@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { Server as GrpcServer, ServerCredentials, status as grpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 // The official OTLP protobuf definitions (opentelemetry-proto's .proto files) compiled by pbjs into a
 // protobufjs static module, as @opentelemetry/otlp-transformer shipped them up to 0.214.0 (later releases
 // hand-write their encoder and have no decoder). It needs only protobufjs/minimal, our own protobufjs 7.
@@ -76,6 +77,10 @@ export interface OtlpReceiver {
   /** Base URL, e.g. http://127.0.0.1:PORT: an exporter's endpoint is `${url}/v1/traces`. */
   url: string;
   port: number;
+  /** With `grpc: true`, the OTLP/gRPC endpoint (http://127.0.0.1:PORT, plaintext), as a collector's 4317; else null. */
+  grpcUrl: string | null;
+  /** Requests by transport: what each exporter really used. */
+  requestsBy(): { http: number; grpc: number };
   spans(): DecodedSpan[];
   /** Resolves with all spans so far once `predicate` holds for them; rejects after timeoutMs (10 s unless told). */
   waitForSpans(predicate: (spans: DecodedSpan[]) => boolean, timeoutMs?: number): Promise<DecodedSpan[]>;
@@ -95,21 +100,39 @@ const SIGNALS = {
   '/v1/logs': { request: otlpProto.collector.logs.v1.ExportLogsServiceRequest, response: otlpProto.collector.logs.v1.ExportLogsServiceResponse },
 } as const;
 
+/** The OTLP/gRPC services (opentelemetry-proto's collector.{trace,metrics,logs}.v1 packages) and the signal each carries. */
+const GRPC_SERVICES = {
+  '/v1/traces': 'opentelemetry.proto.collector.trace.v1.TraceService',
+  '/v1/metrics': 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+  '/v1/logs': 'opentelemetry.proto.collector.logs.v1.LogsService',
+} as const;
+
 /**
  * An OTLP/HTTP receiver, as a collector is to an SDK's exporter: POST /v1/traces, /v1/metrics and /v1/logs
  * in protobuf (application/x-protobuf) or OTLP/JSON (application/json), gzip or not. Each accepted request
  * gets 200 with an empty Export*ServiceResponse; a body that does not decode gets 400 and is remembered.
+ * With `grpc: true` it also serves the three OTLP/gRPC Export methods (@grpc/grpc-js, plaintext), decoded
+ * with the same definitions; a request that does not decode gets INVALID_ARGUMENT and is remembered.
  */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(options: { grpc?: boolean } = {}): Promise<OtlpReceiver> {
   const spans: DecodedSpan[] = [];
   const metrics: DecodedMetric[] = [];
   const logs: DecodedLogRecord[] = [];
   const rejected: { path: string; status: number; error: string }[] = [];
   const waiters = new Set<() => void>();
   let requests = 0;
+  const requestsBy = { http: 0, grpc: 0 };
+  /** Keeps a decoded Export request's contents; throws on one that is not shaped as OTLP. */
+  const accept = (path: keyof typeof SIGNALS, message: any): void => {
+    if (path === '/v1/traces') spans.push(...flattenSpans(message));
+    else if (path === '/v1/metrics') metrics.push(...flattenMetrics(message));
+    else logs.push(...flattenLogs(message));
+    for (const wake of waiters) wake();
+  };
 
   const server: Server = createServer(async (request, response) => {
     requests++;
+    requestsBy.http++;
     const path = (request.url ?? '').split('?')[0]!;
     const reject = (status: number, error: string): void => {
       rejected.push({ path, status, error });
@@ -131,15 +154,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       return reject(400, `${path}: undecodable ${contentType} body: ${(error as Error).message}`);
     }
     try {
-      if (path === '/v1/traces') spans.push(...flattenSpans(message));
-      else if (path === '/v1/metrics') metrics.push(...flattenMetrics(message));
-      else logs.push(...flattenLogs(message));
+      accept(path as keyof typeof SIGNALS, message);
     } catch (error) {
       return reject(400, `${path}: malformed ${contentType} request: ${(error as Error).message}`);
     }
     if (contentType === 'application/json') response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     else response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(signal.response.encode(signal.response.create({})).finish());
-    for (const wake of waiters) wake();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -147,10 +167,48 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   });
   const port = (server.address() as AddressInfo).port;
 
+  let grpcServer: GrpcServer | null = null;
+  let grpcPort = 0;
+  if (options.grpc) {
+    grpcServer = new GrpcServer();
+    for (const [path, service] of Object.entries(GRPC_SERVICES) as [keyof typeof SIGNALS, string][]) {
+      const signal = SIGNALS[path];
+      const method = {
+        path: `/${service}/Export`,
+        requestStream: false,
+        responseStream: false,
+        // Decoding happens in the handler, where a failure can be answered and remembered.
+        requestDeserialize: (bytes: Buffer) => bytes,
+        requestSerialize: (bytes: Buffer) => bytes,
+        responseSerialize: (message: unknown) => Buffer.from(signal.response.encode(message).finish()),
+        responseDeserialize: (bytes: Buffer) => signal.response.decode(bytes),
+      };
+      grpcServer.addService({ Export: method }, {
+        Export: (call: ServerUnaryCall<Buffer, unknown>, callback: sendUnaryData<unknown>) => {
+          requests++;
+          requestsBy.grpc++;
+          try {
+            accept(path, signal.request.decode(call.request));
+          } catch (error) {
+            const message = `${service}/Export: undecodable request: ${(error as Error).message}`;
+            rejected.push({ path, status: grpcStatus.INVALID_ARGUMENT, error: message });
+            return callback({ code: grpcStatus.INVALID_ARGUMENT, details: message });
+          }
+          callback(null, signal.response.create({}));
+        },
+      });
+    }
+    grpcPort = await new Promise<number>((resolve, reject) =>
+      grpcServer!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+  }
+
   let stopped = false;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    grpcUrl: grpcServer === null ? null : `http://127.0.0.1:${grpcPort}`,
+    requestsBy: () => ({ ...requestsBy }),
     spans: () => [...spans],
     metrics: () => [...metrics],
     logs: () => [...logs],
@@ -176,6 +234,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       if (stopped) return;
       stopped = true;
       server.closeAllConnections();
+      grpcServer?.forceShutdown();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

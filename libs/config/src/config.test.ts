@@ -45,6 +45,13 @@ describe('configuration', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('passes the OTEL_* variables on, and refuses an OTLP protocol the registry cannot export with', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_SERVICE_NAME: 'edge-registry', PORT: '1' }).otel).toEqual({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_SERVICE_NAME: 'edge-registry' });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL="http\/json" must be one of: http\/protobuf, grpc/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'GRPC' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="GRPC"/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'udp' })).toThrow(/OTEL_EXPORTER_OTLP_METRICS_PROTOCOL="udp"/);
+  });
+
   it('refuses an unknown storage driver and a short admin token', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 'gcs' })).toThrow(/STORAGE_DRIVER="gcs" must be one of: filesystem, s3/);
     expect(() => loadConfig({ REGISTRY_ADMIN_TOKEN: 'short' })).toThrow(/REGISTRY_ADMIN_TOKEN must be at least 16/);

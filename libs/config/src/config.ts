@@ -171,6 +171,9 @@ export interface AnalysisConfig {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+/** The OTLP transports the registry exports with (OTEL_EXPORTER_OTLP_PROTOCOL); http/protobuf is the default. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'grpc'] as const;
+
 const MAX_MODULE_SIZE_CEILING = 1024 * 1024 * 1024;
 
 /** A setting that is missing or malformed; the message names the variable. */
@@ -358,6 +361,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
   else problems.push(`LOG_LEVEL=${JSON.stringify(logLevelRaw)} must be one of: ${LOG_LEVELS.join(', ')}`);
+
+  // The OpenTelemetry SDK would fall back to its default on a protocol it does not know; refuse it instead.
+  for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL']) {
+    const raw = read(name);
+    if (raw !== undefined && !(OTLP_PROTOCOLS as readonly string[]).includes(raw)) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be one of: ${OTLP_PROTOCOLS.join(', ')}`);
+    }
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -3,7 +3,7 @@ import { AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler } from '
 import { describe, expect, it } from 'vitest';
 import { HTTP_SERVER_DURATION } from './hot-histogram.js';
 import { instruments } from './instruments.js';
-import { samplerFrom, startTelemetry } from './telemetry.js';
+import { otlpProtocol, samplerFrom, startTelemetry } from './telemetry.js';
 import { currentTraceCarrier, inSpan, tracingEnabled } from './tracing.js';
 
 describe('startTelemetry without an OTLP endpoint', () => {
@@ -47,5 +47,15 @@ describe('samplerFrom', () => {
     expect(ratio.toString()).toContain('0.25');
     // An argument out of range is not trusted: every trace is kept.
     expect(samplerFrom({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' }).toString()).toContain('{1}');
+  });
+});
+
+describe('otlpProtocol', () => {
+  it('takes the signal’s own variable first, then the general one, and http/protobuf by default', () => {
+    expect(otlpProtocol({}, 'TRACES')).toBe('http/protobuf');
+    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'TRACES')).toBe('grpc');
+    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' }, 'METRICS')).toBe('http/protobuf');
+    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ' grpc ' }, 'TRACES')).toBe('grpc');
+    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, 'METRICS')).toBe('http/protobuf');
   });
 });

@@ -54,7 +54,8 @@ export function currentTelemetry(): Telemetry | null {
 /**
  * Sets up OpenTelemetry for this process, once, before the application is built. Metrics are
  * always kept (for /metrics); OTLP export of traces and metrics follows the standard variables:
- * OTEL_EXPORTER_OTLP_ENDPOINT or the per-signal _TRACES_/_METRICS_ENDPOINT, OTEL_TRACES_EXPORTER /
+ * OTEL_EXPORTER_OTLP_ENDPOINT or the per-signal _TRACES_/_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL
+ * (and per signal), OTEL_TRACES_EXPORTER /
  * OTEL_METRICS_EXPORTER (`none` turns one off), OTEL_TRACES_SAMPLER(_ARG), OTEL_SERVICE_NAME,
  * OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED. Without an endpoint nothing is exported and no
  * tracer provider is installed, so instrumented code pays for a no-op span only.
@@ -77,7 +78,8 @@ export async function startTelemetry(service: TelemetryService, version: string,
   const readers: IMetricReader[] = [pull];
   if (metricsOverOtlp) {
     // Loaded only when used: the exporters pull in protobuf code the default start does without.
-    const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
+    const { OTLPMetricExporter } =
+      otlpProtocol(env, 'METRICS') === 'grpc' ? await import('@opentelemetry/exporter-metrics-otlp-grpc') : await import('@opentelemetry/exporter-metrics-otlp-proto');
     const { PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
     readers.push(
@@ -93,7 +95,8 @@ export async function startTelemetry(service: TelemetryService, version: string,
 
   let tracerProvider: TracerProvider | null = null;
   if (tracing) {
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+    const { OTLPTraceExporter } =
+      otlpProtocol(env, 'TRACES') === 'grpc' ? await import('@opentelemetry/exporter-trace-otlp-grpc') : await import('@opentelemetry/exporter-trace-otlp-proto');
     tracerProvider = new TracerProvider({ resource, sampler: samplerFrom(env), spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), ...batchOptions(env) })] });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -123,6 +126,15 @@ export async function startTelemetry(service: TelemetryService, version: string,
     },
   };
   return started;
+}
+
+/**
+ * OTEL_EXPORTER_OTLP_{signal}_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL: `grpc` (a collector's port 4317)
+ * or `http/protobuf` (4318, the default). The configuration refuses any other value before this runs.
+ */
+export function otlpProtocol(env: Readonly<Record<string, string | undefined>>, signal: 'TRACES' | 'METRICS'): 'grpc' | 'http/protobuf' {
+  const given = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+  return given === 'grpc' ? 'grpc' : 'http/protobuf';
 }
 
 /** OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_EXPORT_TIMEOUT, where given. */
