@@ -105,14 +105,19 @@ async function main(): Promise<void> {
   const targets = await Promise.all([before, after].map(async (api) => ({ api, url: `${api.url}/api/v1/blobs/${await publish(api, module)}` })));
   for (const t of targets) await wrk(t.url, 2);
   const rates = new Map<string, number[]>([['before', []], ['after', []]]);
+  /** after ÷ before within each round: both saw the same minute of the machine. */
+  const paired: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? [0, 1, 1, 0] : [1, 0, 0, 1];
+    const sums = { before: 0, after: 0 };
     for (const i of order) {
       const t = targets[i]!;
       const rate = await wrk(t.url, SECONDS);
       rates.get(t.api.label)!.push(rate);
+      sums[t.api.label as 'before' | 'after'] += rate;
       log(`round ${round + 1}: ${t.api.label} ${rate.toFixed(0)} req/s`);
     }
+    paired.push(sums.after / sums.before);
   }
   const lines = [
     ...header,
@@ -126,8 +131,27 @@ async function main(): Promise<void> {
     lines.push(`| ${label} | ${percentile(values, 50).toFixed(0)} | ${Math.min(...values).toFixed(0)} | ${Math.max(...values).toFixed(0)} | ${values.length} |`);
   }
   const ratio = percentile(rates.get('after')!, 50) / percentile(rates.get('before')!, 50);
-  lines.push('', `after ÷ before (medians): ${ratio.toFixed(3)}`);
+  const interval = pairedInterval(paired);
+  lines.push(
+    '',
+    `after ÷ before (medians): ${ratio.toFixed(3)}`,
+    `after ÷ before, paired by round: geometric mean ${interval.mean.toFixed(3)}, 95 % interval ${interval.low.toFixed(3)}-${interval.high.toFixed(3)} (${paired.length} rounds; per round ${paired.map((r) => r.toFixed(3)).join(' ')})`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Two-sided 97.5 % quantiles of Student's t for 1-30 degrees of freedom; 1.96 beyond. */
+const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/** The geometric mean of per-round ratios and a t interval on their logarithms (ratios multiply, so logs average). */
+function pairedInterval(ratios: number[]): { mean: number; low: number; high: number } {
+  const logs = ratios.map(Math.log);
+  const n = logs.length;
+  const mean = logs.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { mean: Math.exp(mean), low: NaN, high: NaN };
+  const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const half = (T_975[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+  return { mean: Math.exp(mean), low: Math.exp(mean - half), high: Math.exp(mean + half) };
 }
 
 main()
