@@ -12,10 +12,11 @@
  * starts it. Each gets the same 167 KiB module (a filter padded with a custom
  * section), then `--rounds` rounds of `--seconds` s of wrk (1 thread,
  * `--connections`) on `GET /api/v1/blobs/<digest>` against each, in the order
- * ABBA, BAAB, … after a warm-up of each.
+ * ABBA, BAAB, … after a warm-up of each. Beside throughput it reads each server's CPU time
+ * (/proc/<pid>/stat) around every slice: CPU per request is disturbed less by other load than req/s.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,12 +90,20 @@ async function publish(api: Api, module: Buffer): Promise<string> {
   return version.digest;
 }
 
-async function wrk(url: string, seconds: number): Promise<number> {
+async function wrk(url: string, seconds: number): Promise<{ rate: number; requests: number }> {
   const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, url]);
   const match = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-  if (!match) throw new Error(`no Requests/sec in wrk's output:\n${stdout}`);
+  const total = /(\d+) requests in/.exec(stdout);
+  if (!match || !total) throw new Error(`no Requests/sec in wrk's output:\n${stdout}`);
   if (/Non-2xx/.test(stdout)) throw new Error(`non-2xx answers from ${url}:\n${stdout}`);
-  return Number(match[1]);
+  return { rate: Number(match[1]), requests: Number(total[1]) };
+}
+
+/** CPU seconds the process has used, all its threads (utime + stime of /proc/<pid>/stat; 100 ticks a second on Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main(): Promise<void> {
@@ -107,35 +116,49 @@ async function main(): Promise<void> {
   const rates = new Map<string, number[]>([['before', []], ['after', []]]);
   /** after ÷ before within each round: both saw the same minute of the machine. */
   const paired: number[] = [];
+  /** The same for the server's CPU per request, before ÷ after (above 1: the after side costs less), which contention disturbs less than throughput. */
+  const pairedCpu: number[] = [];
+  const cpuPerRequest = new Map<string, number[]>([['before', []], ['after', []]]);
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? [0, 1, 1, 0] : [1, 0, 0, 1];
-    const sums = { before: 0, after: 0 };
+    const sums = { before: { rate: 0, cpu: 0, requests: 0 }, after: { rate: 0, cpu: 0, requests: 0 } };
     for (const i of order) {
       const t = targets[i]!;
-      const rate = await wrk(t.url, SECONDS);
-      rates.get(t.api.label)!.push(rate);
-      sums[t.api.label as 'before' | 'after'] += rate;
-      log(`round ${round + 1}: ${t.api.label} ${rate.toFixed(0)} req/s`);
+      const label = t.api.label as 'before' | 'after';
+      const cpuBefore = await cpuSeconds(t.api.process.pid!);
+      const { rate, requests } = await wrk(t.url, SECONDS);
+      const cpu = (await cpuSeconds(t.api.process.pid!)) - cpuBefore;
+      rates.get(label)!.push(rate);
+      cpuPerRequest.get(label)!.push((cpu / requests) * 1e6);
+      sums[label].rate += rate;
+      sums[label].cpu += cpu;
+      sums[label].requests += requests;
+      log(`round ${round + 1}: ${label} ${rate.toFixed(0)} req/s, ${((cpu / requests) * 1e6).toFixed(1)} µs CPU per request`);
     }
-    paired.push(sums.after / sums.before);
+    paired.push(sums.after.rate / sums.before.rate);
+    pairedCpu.push(sums.before.cpu / sums.before.requests / (sums.after.cpu / sums.after.requests));
   }
   const lines = [
     ...header,
     `- Before: ${args.before} (node --expose-gc); after: this checkout (${AFTER_FLAGS.join(' ')} ${Object.entries(AFTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`,
     `- wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds, each A and B twice for ${SECONDS} s (ABBA / BAAB), GET /api/v1/blobs/<digest> of a 167 KiB module`,
     '',
-    '| build | median req/s | lowest | highest | slices |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| build | median req/s | lowest | highest | slices | median server CPU per request, µs |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [label, values] of rates) {
-    lines.push(`| ${label} | ${percentile(values, 50).toFixed(0)} | ${Math.min(...values).toFixed(0)} | ${Math.max(...values).toFixed(0)} | ${values.length} |`);
+    lines.push(
+      `| ${label} | ${percentile(values, 50).toFixed(0)} | ${Math.min(...values).toFixed(0)} | ${Math.max(...values).toFixed(0)} | ${values.length} | ${percentile(cpuPerRequest.get(label)!, 50).toFixed(1)} |`,
+    );
   }
   const ratio = percentile(rates.get('after')!, 50) / percentile(rates.get('before')!, 50);
   const interval = pairedInterval(paired);
+  const cpuInterval = pairedInterval(pairedCpu);
   lines.push(
     '',
     `after ÷ before (medians): ${ratio.toFixed(3)}`,
     `after ÷ before, paired by round: geometric mean ${interval.mean.toFixed(3)}, 95 % interval ${interval.low.toFixed(3)}-${interval.high.toFixed(3)} (${paired.length} rounds; per round ${paired.map((r) => r.toFixed(3)).join(' ')})`,
+    `CPU per request, before ÷ after, paired by round: geometric mean ${cpuInterval.mean.toFixed(3)}, 95 % interval ${cpuInterval.low.toFixed(3)}-${cpuInterval.high.toFixed(3)} (per round ${pairedCpu.map((r) => r.toFixed(3)).join(' ')})`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
