@@ -16,7 +16,7 @@
  * (/proc/<pid>/stat) around every slice: CPU per request is disturbed less by other load than req/s.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,9 +36,12 @@ const { values: args } = parseArgs({
     /** The after side's Node flags and environment, space-separated; default: startRegistry's. */
     'after-flags': { type: 'string' },
     'after-env': { type: 'string' },
+    /** Instead of the A/B: this checkout alone under --cpu-prof, and the share of its busy CPU spent in `--profile-files`. */
+    profile: { type: 'boolean', default: false },
+    'profile-files': { type: 'string', default: 'libs/telemetry/,libs/http/src/request-telemetry' },
   },
 });
-if (!args.before) throw new Error('--before <checkout> is required');
+if (!args.before && !args.profile) throw new Error('--before <checkout> (or --profile) is required');
 const ROUNDS = Number(args.rounds);
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
@@ -106,7 +109,60 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * The A/B cannot resolve a per cent or two on a shared machine; a profile can say what a request's own code
+ * costs. Self time of the functions whose script URL contains one of `--profile-files`, over the server's busy
+ * time (every sample but idle, program and garbage collection counted as busy).
+ */
+async function profileShare(): Promise<void> {
+  const header = machineDescription('node --import ./bench/ts-resolve.mjs bench/downloads-ab.ts');
+  const profileDir = await mkdtemp(join(tmpdir(), 'wasm-registry-profile-'));
+  teardown.push({ name: 'profiles', run: () => rm(profileDir, { recursive: true, force: true }) });
+  const api = await start('after', ROOT, [...AFTER_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=100'], AFTER_ENV);
+  const url = `${api.url}/api/v1/blobs/${await publish(api, await paddedModule(167 * KiB, 'downloads-ab'))}`;
+  await wrk(url, 2);
+  let requests = 0;
+  for (let round = 0; round < ROUNDS; round++) requests += (await wrk(url, SECONDS)).requests;
+  const exited = new Promise((resolve) => api.process.once('exit', resolve));
+  api.process.kill('SIGTERM');
+  await exited;
+  const [file] = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error('the API wrote no CPU profile');
+  const profile = JSON.parse(await readFile(join(profileDir, file), 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const patterns = args['profile-files']!.split(',').filter(Boolean);
+  let busy = 0;
+  const mine = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id)!;
+    const delta = profile.timeDeltas[i] ?? 0;
+    if (frame.functionName === '(idle)') return;
+    busy += delta;
+    if (patterns.some((pattern) => frame.url.includes(pattern))) {
+      const key = `${frame.functionName || '(anonymous)'} ${frame.url.slice(frame.url.indexOf('/dist/') + 6)}`;
+      mine.set(key, (mine.get(key) ?? 0) + delta);
+    }
+  });
+  const total = [...mine.values()].reduce((a, b) => a + b, 0);
+  const lines = [
+    ...header,
+    `- This checkout alone (${AFTER_FLAGS.join(' ')} --cpu-prof, sampling every 100 µs), wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s, GET /api/v1/blobs/<digest> of a 167 KiB module: ${requests} requests`,
+    '',
+    `Busy CPU ${(busy / 1e6).toFixed(2)} s (${((busy / requests) | 0)} µs per request); self time in ${patterns.join(', ')}: ${(total / 1e3).toFixed(1)} ms, **${((total / busy) * 100).toFixed(2)} %** (${((total / requests) * 1000).toFixed(0)} ns per request)`,
+    '',
+    '| function | self ms | share of busy |',
+    '| --- | ---: | ---: |',
+    ...[...mine.entries()].sort((a, b) => b[1] - a[1]).map(([key, time]) => `| \`${key}\` | ${(time / 1e3).toFixed(1)} | ${((time / busy) * 100).toFixed(2)} % |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
+  if (args.profile) return profileShare();
   const header = machineDescription('node --import ./bench/ts-resolve.mjs bench/downloads-ab.ts');
   const before = await start('before', args.before!, ['--expose-gc'], {});
   const after = await start('after', ROOT, AFTER_FLAGS, AFTER_ENV);

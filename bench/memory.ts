@@ -5,6 +5,7 @@
  *
  *   npm run bench:memory                      # 10 minutes of traffic
  *   npm run bench:memory -- --minutes 2 --out /tmp/memory.md
+ *   npm run bench:memory -- --starts 8        # only step 1, eight times
  *
  * Steps, on one fresh DATA_DIR:
  *   1. The built API (testing/ startRegistry, as `npm start` runs it) starts on
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '4' },
     'publish-seconds': { type: 'string', default: '20' },
     out: { type: 'string' },
+    /** Only the start: this many starts, each on a new empty DATA_DIR, and their RSS `--settle` s after ready. */
+    starts: { type: 'string' },
   },
 });
 const MINUTES = Number(args.minutes);
@@ -183,7 +186,41 @@ function actions(base: string, targets: Target[], words: string[], categories: s
   ];
 }
 
+/** Issue 18's figure alone, over several starts: one start says little where starts differ by tens of MiB. */
+async function starts(count: number): Promise<void> {
+  const header = machineDescription(`npm run bench:memory -- --starts ${count}`);
+  const rows: string[] = [];
+  const values: number[] = [];
+  for (let i = 1; i <= count; i++) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'wasm-registry-memory-'));
+    try {
+      const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+      const started = await startAndSettle(dataDir, `start ${i}`);
+      await stop(started.registry);
+      values.push(started.rss);
+      rows.push(`| ${i} | ${new Date().toISOString().slice(11, 19)} | ${load} | ${(started.readyMs / 1000).toFixed(1)} | **${mib(started.rss)}** |`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(`${dataDir}.lock`, { force: true });
+    }
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const text = [
+    ...header,
+    `- Each start on a new empty DATA_DIR (testing/ startRegistry, the \`npm start\` flags), VmRSS ${SETTLE_S} s after /health/ready`,
+    '',
+    '| start | ended (UTC) | load (1 min) at start | ready in, s | RSS, MiB |',
+    '| ---: | --- | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    `Lowest ${mib(sorted[0]!)}, median ${mib(sorted[Math.floor((sorted.length - 1) / 2)]!)}, highest ${mib(sorted.at(-1)!)} MiB; ${values.filter((v) => v <= 250 * MiB).length} of ${values.length} at or under 250 MiB.`,
+  ].join('\n');
+  process.stdout.write(`${text}\n`);
+  if (args.out) writeFileSync(args.out, `${text}\n`);
+}
+
 async function main(): Promise<void> {
+  if (args.starts !== undefined) return starts(Number(args.starts));
   const header = machineDescription('npm run bench:memory');
   const dataDir = await mkdtemp(join(tmpdir(), 'wasm-registry-memory-'));
   teardown.push({ name: 'data dir', run: () => { rmSync(dataDir, { recursive: true, force: true }); rmSync(`${dataDir}.lock`, { force: true }); } });
