@@ -16,3 +16,4 @@ export {
 export { projectRoot } from './src/project-root.js';
 export { registryVersion } from './src/registry-version.js';
 export { stopOnSignals } from './src/shutdown.js';
+export { collectBootGarbage } from './src/boot-garbage.js';

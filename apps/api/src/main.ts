@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
+import { collectBootGarbage, ConfigError, loadConfig, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
 import { TokensService } from '../../../libs/tokens/index.js';
 import { startObservabilityServer } from '../../../libs/health/index.js';
 import { currentTelemetry } from '../../../libs/telemetry/index.js';
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     await metricsServer?.close();
     await currentTelemetry()?.shutdown();
   }, logger);
+  collectBootGarbage();
   await app.listen({ port: config.port, host: config.host });
   const storage = config.storage.kind === 's3' ? `s3 bucket ${config.storage.bucket}` : `filesystem ${config.storage.root}`;
   const database = config.database.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite at ${config.database.dataDir}`;

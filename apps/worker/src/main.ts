@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, DEFAULT_WORKER_METRICS_PORT, loadConfig, registryVersion, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
+import { collectBootGarbage, ConfigError, DEFAULT_WORKER_METRICS_PORT, loadConfig, registryVersion, type RegistryConfig, stopOnSignals } from '../../../libs/config/index.js';
 import { HealthService, startObservabilityServer } from '../../../libs/health/index.js';
 import { JsonLogger, startTelemetry } from '../../../libs/telemetry/index.js';
 import { WorkerModule } from './worker.module.js';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     await telemetry.shutdown();
   }, logger);
   await app.init();
+  collectBootGarbage();
   logger.log(`worker ready (pid ${process.pid}, ${config.pipeline.concurrency} job(s) at once; metrics and health on port ${server.port}); waiting for jobs`);
   // Keeps the process alive until a signal closes the application.
   setInterval(() => undefined, 1 << 30);
