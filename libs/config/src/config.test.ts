@@ -52,6 +52,48 @@ describe('configuration', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'udp' })).toThrow(/OTEL_EXPORTER_OTLP_METRICS_PROTOCOL="udp"/);
   });
 
+  it('refuses every malformed OTEL_* variable the telemetry acts on, naming each, and accepts the well-formed ones', () => {
+    const good = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/v1/traces',
+      OTEL_TRACES_EXPORTER: 'OTLP',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_METRIC_EXPORT_INTERVAL: '15000',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    };
+    expect(loadConfig(good).otel).toEqual(good);
+    let error: unknown;
+    try {
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'ftp://user:hunter2@collector/',
+        OTEL_TRACES_EXPORTER: 'console',
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: '1.5',
+        OTEL_SDK_DISABLED: 'yes',
+        OTEL_METRIC_EXPORT_INTERVAL: 'often',
+        OTEL_BSP_MAX_QUEUE_SIZE: '0',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_ENDPOINT must be a http:\/\/ or https:\/\/ URL/),
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_METRICS_ENDPOINT must be a http:\/\/ or https:\/\/ URL/),
+      'OTEL_TRACES_EXPORTER="console" must be one of: otlp, none',
+      expect.stringMatching(/^OTEL_TRACES_SAMPLER="sometimes" must be one of: always_on, always_off, traceidratio/),
+      'OTEL_TRACES_SAMPLER_ARG="1.5" must be a ratio from 0 to 1',
+      'OTEL_SDK_DISABLED="yes" must be one of: true, false',
+      'OTEL_METRIC_EXPORT_INTERVAL="often" must be a whole number from 1 to 86400000',
+      'OTEL_BSP_MAX_QUEUE_SIZE="0" must be a whole number from 1 to 1000000',
+    ]);
+    expect((error as ConfigError).message).not.toContain('hunter2');
+  });
+
   it('refuses an unknown storage driver and a short admin token', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 'gcs' })).toThrow(/STORAGE_DRIVER="gcs" must be one of: filesystem, s3/);
     expect(() => loadConfig({ REGISTRY_ADMIN_TOKEN: 'short' })).toThrow(/REGISTRY_ADMIN_TOKEN must be at least 16/);

@@ -172,7 +172,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 /** The OTLP transports the registry exports with (OTEL_EXPORTER_OTLP_PROTOCOL); http/protobuf is the default. */
-export const OTLP_PROTOCOLS = ['http/protobuf', 'grpc'] as const;
+const OTLP_PROTOCOLS = ['http/protobuf', 'grpc'] as const;
+/** OTEL_TRACES_SAMPLER's values, as the OpenTelemetry specification lists them (libs/telemetry samplerFrom). */
+const OTEL_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 
 const MAX_MODULE_SIZE_CEILING = 1024 * 1024 * 1024;
 
@@ -362,13 +364,29 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
   else problems.push(`LOG_LEVEL=${JSON.stringify(logLevelRaw)} must be one of: ${LOG_LEVELS.join(', ')}`);
 
-  // The OpenTelemetry SDK would fall back to its default on a protocol it does not know; refuse it instead.
-  for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL']) {
+  // The OTEL_* variables libs/telemetry acts on. The SDK would ignore a malformed one, or fall back to its
+  // default, and the registry would start without the export its operator asked for: refuse them instead.
+  const oneOf = (name: string, allowed: readonly string[], normalize: (raw: string) => string = (raw) => raw): void => {
     const raw = read(name);
-    if (raw !== undefined && !(OTLP_PROTOCOLS as readonly string[]).includes(raw)) {
-      problems.push(`${name}=${JSON.stringify(raw)} must be one of: ${OTLP_PROTOCOLS.join(', ')}`);
-    }
+    if (raw !== undefined && !allowed.includes(normalize(raw))) problems.push(`${name}=${JSON.stringify(raw)} must be one of: ${allowed.join(', ')}`);
+  };
+  for (const signal of ['', 'TRACES_', 'METRICS_']) {
+    url(`OTEL_EXPORTER_OTLP_${signal}ENDPOINT`, ['http:', 'https:']);
+    oneOf(`OTEL_EXPORTER_OTLP_${signal}PROTOCOL`, OTLP_PROTOCOLS);
   }
+  for (const name of ['OTEL_TRACES_EXPORTER', 'OTEL_METRICS_EXPORTER']) oneOf(name, ['otlp', 'none'], (raw) => raw.toLowerCase());
+  oneOf('OTEL_TRACES_SAMPLER', OTEL_SAMPLERS, (raw) => raw.toLowerCase());
+  const samplerArg = read('OTEL_TRACES_SAMPLER_ARG');
+  if (samplerArg !== undefined && !(Number(samplerArg) >= 0 && Number(samplerArg) <= 1)) {
+    problems.push(`OTEL_TRACES_SAMPLER_ARG=${JSON.stringify(samplerArg)} must be a ratio from 0 to 1`);
+  }
+  // Only `true` turns the SDK off (the specification's rule, and libs/telemetry's).
+  oneOf('OTEL_SDK_DISABLED', ['true', 'false'], (raw) => raw.toLowerCase());
+  integer('OTEL_METRIC_EXPORT_INTERVAL', 0, 1, 86_400_000);
+  integer('OTEL_BSP_SCHEDULE_DELAY', 0, 1, 3_600_000);
+  integer('OTEL_BSP_EXPORT_TIMEOUT', 0, 1, 3_600_000);
+  integer('OTEL_BSP_MAX_QUEUE_SIZE', 0, 1, 1_000_000);
+  integer('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 0, 1, 1_000_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
