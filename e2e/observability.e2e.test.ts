@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type DecodedSpan, type OtlpReceiver } from '../testing/otlp-receiver.js';
-import { startPostgres, type PostgresServer } from '../testing/postgres-server.js';
+import { startPostgres } from '../testing/postgres-server.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promtoolCheckMetrics, promtoolCheckRules, promtoolTestRules, startPrometheus, type PrometheusServer } from '../testing/prometheus-server.js';
-import { startRedis, type RedisServer } from '../testing/redis-server.js';
+import { startRedis } from '../testing/redis-server.js';
 import { logLines, startRegistry, startWorker, type RunningRegistry, type RunningWorker } from '../testing/registry-process.js';
-import { registryS3Env, startTestS3Server, type TestS3Server } from '../testing/s3-server.js';
+import { registryS3Env, startTestS3Server } from '../testing/s3-server.js';
 import { proxyWasmFilter } from '../testing/wasm-fixtures.js';
 import { api, settledVersion } from './support.js';
 
@@ -18,27 +18,55 @@ const OBSERVABILITY = join(import.meta.dirname, '..', 'observability');
  * The registry as its operators watch it, in the production configuration (PostgreSQL, Redis, S3,
  * an API and a worker): Debian's Prometheus scrapes both, and an OTLP receiver gets their traces.
  */
+interface ObservedRegistry {
+  otlp: OtlpReceiver;
+  registry: RunningRegistry;
+  worker: RunningWorker;
+  /** Stops the processes, then their dependencies and the receiver. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The production configuration (PostgreSQL, Redis, S3, an API and a worker), both processes exporting to a new
+ * OTLP receiver over `transport`, spans batched for 200 ms and metrics pushed every second.
+ */
+async function startObservedRegistry(transport: 'http/protobuf' | 'grpc', env: Record<string, string> = {}): Promise<ObservedRegistry> {
+  const [postgres, redis, s3, otlp] = await Promise.all([startPostgres(), startRedis(), startTestS3Server({ bucket: 'wasm-modules' }), startOtlpReceiver({ grpc: transport === 'grpc' })]);
+  const processes: (RunningRegistry | RunningWorker)[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all([postgres.stop(), redis.stop(), s3.stop(), otlp.stop()]);
+  };
+  try {
+    const shared = {
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      ...registryS3Env(s3),
+      OTEL_EXPORTER_OTLP_ENDPOINT: transport === 'grpc' ? otlp.grpcUrl! : otlp.url,
+      // OTLP/HTTP by default, as an operator who sets only the endpoint gets it.
+      ...(transport === 'grpc' ? { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } : {}),
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+      ...env,
+    };
+    const [registry, worker] = await Promise.all([startRegistry(shared).then((r) => (processes.push(r), r)), startWorker(shared).then((w) => (processes.push(w), w))]);
+    return { otlp, registry, worker, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 describe('observability: Prometheus metrics and OpenTelemetry traces across the API and the worker', () => {
-  let postgres: PostgresServer;
-  let redis: RedisServer;
-  let s3: TestS3Server;
+  let observed: ObservedRegistry;
   let otlp: OtlpReceiver;
   let registry: RunningRegistry;
   let worker: RunningWorker;
   let prometheus: PrometheusServer;
 
   beforeAll(async () => {
-    [postgres, redis, s3, otlp] = await Promise.all([startPostgres(), startRedis(), startTestS3Server({ bucket: 'wasm-modules' }), startOtlpReceiver()]);
-    const env = {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      ...registryS3Env(s3),
-      DOWNLOAD_FLUSH_INTERVAL_MS: '200',
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-      OTEL_METRIC_EXPORT_INTERVAL: '1000',
-    };
-    [registry, worker] = await Promise.all([startRegistry(env), startWorker(env)]);
+    observed = await startObservedRegistry('http/protobuf', { DOWNLOAD_FLUSH_INTERVAL_MS: '200' });
+    ({ otlp, registry, worker } = observed);
     prometheus = await startPrometheus({
       ruleFiles: [join(OBSERVABILITY, 'alerts.yml')],
       targets: [
@@ -51,8 +79,7 @@ describe('observability: Prometheus metrics and OpenTelemetry traces across the 
 
   afterAll(async () => {
     await prometheus?.stop();
-    await Promise.all([registry?.stop(), worker?.stop()]);
-    await Promise.all([postgres?.stop(), redis?.stop(), s3?.stop(), otlp?.stop()]);
+    await observed?.stop();
   });
 
   /** The value of a PromQL expression, 0 when it selects nothing (a series not yet created). */
@@ -236,30 +263,17 @@ describe('observability: Prometheus metrics and OpenTelemetry traces across the 
 });
 
 describe('observability over OTLP/gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)', () => {
-  let postgres: PostgresServer;
-  let redis: RedisServer;
-  let s3: TestS3Server;
+  let observed: ObservedRegistry;
   let otlp: OtlpReceiver;
   let registry: RunningRegistry;
-  let worker: RunningWorker;
 
   beforeAll(async () => {
-    [postgres, redis, s3, otlp] = await Promise.all([startPostgres(), startRedis(), startTestS3Server({ bucket: 'wasm-modules' }), startOtlpReceiver({ grpc: true })]);
-    const env = {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      ...registryS3Env(s3),
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.grpcUrl!,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-      OTEL_METRIC_EXPORT_INTERVAL: '1000',
-    };
-    [registry, worker] = await Promise.all([startRegistry(env), startWorker(env)]);
+    observed = await startObservedRegistry('grpc');
+    ({ otlp, registry } = observed);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([registry?.stop(), worker?.stop()]);
-    await Promise.all([postgres?.stop(), redis?.stop(), s3?.stop(), otlp?.stop()]);
+    await observed?.stop();
   });
 
   it('exports the trace of a publish from both processes, and the metrics, over gRPC only', async () => {
